@@ -1,0 +1,181 @@
+"""The ``salesperf`` command: demo, import, validate, run.
+
+Errors the user can fix print one line (plus a hint) and exit with code 2; no traceback reaches the user. Set
+``SALESPERF_DEBUG=1`` to see tracebacks of unexpected failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from salesperf import __version__
+from salesperf.errors import UserError
+
+
+def _say(message: str) -> None:
+    print(f"salesperf: {message}", file=sys.stderr, flush=True)
+
+
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--catalog", metavar="FILE", help="data catalog (YAML) naming each table's source")
+    group.add_argument("--data", metavar="DIR", help="folder of files named after the tables (orders.csv, ...)")
+
+
+def _today(text: str | None) -> date:
+    return date.fromisoformat(text) if text else date.today()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from salesperf.data.demo import generate
+
+    end = args.end or (date.today().replace(day=1) - timedelta(days=1)).isoformat()
+    out = generate(args.out, customers=args.customers, seed=args.seed, end=end, fmt=args.format, progress=_say)
+    print(Path(out) / "catalog.yml")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from salesperf.data.importer import run_import
+
+    summary = run_import(args.sources, args.out, preset=args.preset, mapping=args.mapping, locale=args.locale)
+    print(summary.describe() if hasattr(summary, "describe") else summary)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from salesperf.data.catalog import resolve
+    from salesperf.data.dataset import open_dataset
+    from salesperf.periods import parse_period
+
+    today = _today(args.today)
+    catalog = resolve(args.catalog, args.data)
+    period = parse_period(args.period or today.strftime("%Y-%m"), today)
+    ds = open_dataset(Path(catalog.origin), period, today)
+    frame = ds.quality.frame()
+    print(frame.drop(columns=["source"]).to_string(index=False))
+    excluded = int(frame.loc[frame["kind"] == "excluded", "rows"].sum())
+    print(f"valid: {len(ds.tables)} table(s), {excluded:,} row(s) excluded (see reasons above)")
+    return 0
+
+
+def _overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        report, dot, name = key.partition(".")
+        if not sep or not dot:
+            raise UserError(f"--param {pair!r} is not REPORT.NAME=VALUE", hint="e.g. --param overview.top_n=20")
+        out.setdefault(report, {})[name] = value
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from salesperf.data.catalog import resolve
+    from salesperf.periods import parse_period
+    from salesperf.report.config import load_report_set
+    from salesperf.report.i18n import check_lang
+    from salesperf.report.runner import run_period
+
+    today = _today(args.today)
+    period = parse_period(args.period, today)
+    lang = check_lang(args.lang)
+    specs = load_report_set(args.report_set)
+    if args.reports:
+        wanted = [r.strip() for r in args.reports.split(",") if r.strip()]
+        unknown = [r for r in wanted if r not in specs]
+        if unknown:
+            raise UserError(f"unknown report(s): {', '.join(unknown)}", hint=f"known: {', '.join(specs)}")
+        specs = {r: specs[r] for r in wanted}
+    else:
+        specs = {k: s for k, s in specs.items() if s.runs_for(period.grain)}
+    overrides = _overrides(args.param)
+    for report in overrides:
+        if report not in specs:
+            raise UserError(f"--param names report '{report}', which is not in this run")
+    catalog = resolve(args.catalog, args.data or (None if args.catalog else "data/demo"))
+    manifest = run_period(
+        catalog, period, specs, args.out, lang=lang, today=today, currency=args.currency, workers=args.workers,
+        scheduler=args.scheduler or "", each=args.each or "", timeout=args.timeout, overrides=overrides, progress=_say,
+    )
+    for report in manifest["reports"]:
+        if report["status"] != "ok":
+            _say(f"report {report['instance']} failed: {report['error']} (executed notebook: "
+                 f"{Path(args.out) / period.label / report['notebook']})")
+    print(Path(args.out).resolve() / period.label / "index.html")
+    return 0 if manifest["status"] == "ok" else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salesperf", description="Sales-performance analytics workbook.")
+    parser.add_argument("--version", action="version", version=f"salesperf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", help="generate the demo company (every canonical table, catalog.yml, truth.json)")
+    p.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same data (default 0)")
+    p.add_argument("--out", default="data/demo", help="output folder (default data/demo)")
+    p.add_argument("--end", help="last day of data, YYYY-MM-DD (default: end of last complete month)")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="convert CRM exports (Salesforce, HubSpot, Zoho, Fxiaoke, or a mapping) to canonical tables")
+    p.add_argument("sources", nargs="+", metavar="SRC", help="export files (CSV in any encoding, .xlsx)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--preset", help="salesforce, hubspot, zoho or fxiaoke (default: detected from the headers)")
+    g.add_argument("--mapping", metavar="FILE", help="your own mapping file (YAML)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the canonical tables")
+    p.add_argument("--locale", help="number locale of the exports, e.g. de_DE for 1.234,50")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("validate", help="check a company's data and count excluded rows by reason")
+    _data_args(p)
+    p.add_argument("--period", help="cut the data at this period's end (default: the current month)")
+    p.add_argument("--today", help="run date YYYY-MM-DD (default: the system date)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="render the report set for a period into reports/<period>/")
+    p.add_argument("--period", default="last-month", help="2026-10, 2026-Q3, 2026-W42, last-month, last-quarter, last-week")
+    p.add_argument("--reports", help="comma-separated report ids (default: all reports of the period's cadence)")
+    _data_args(p)
+    p.add_argument("--out", default="reports", help="reports root (default reports)")
+    p.add_argument("--lang", default="en", help="report language: en or zh")
+    p.add_argument("--currency", default="¥", help="currency symbol (default ¥)")
+    p.add_argument("--workers", type=int, default=1, help="notebooks run in parallel on this many local workers")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the notebooks on this Dask distributed scheduler")
+    p.add_argument("--each", choices=["region", "team", "rep"], help="one copy of each report per region/team/rep")
+    p.add_argument("--param", action="append", default=[], metavar="REPORT.NAME=VALUE", help="override a report parameter")
+    p.add_argument("--report-set", metavar="FILE", help="your own report set (YAML)")
+    p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
+    p.add_argument("--today", help="run date YYYY-MM-DD (default: the system date)")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        _say(f"error: {exc.message}")
+        if exc.hint:
+            _say(f"hint: {exc.hint}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted; previous reports are left as they were")
+        return 130
+    except Exception as exc:
+        if os.environ.get("SALESPERF_DEBUG"):
+            raise
+        _say(f"internal error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+        _say("hint: this is a bug; rerun with SALESPERF_DEBUG=1 for details and report it")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The data catalog: where each canonical table comes from.
+
+A catalog is a YAML file::
+
+    stages: [Qualification, Proposal, Negotiation, Closed Won, Closed Lost]   # optional: known stage names
+    tables:
+      orders: exports/orders-*.csv          # a file, or a glob of files (CSV/TSV, Parquet, Excel .xlsx)
+      customers:
+        path: crm/accounts.xlsx
+        sheet: Accounts
+        columns: {customer_id: Account ID, name: Account Name}   # canonical name: source column
+      reps:
+        duckdb: warehouse.duckdb                                  # a DuckDB database file
+        table: sales.reps
+      targets:
+        url: postgresql://${PGUSER}:${PGPASSWORD}@db.example/sales   # any SQLAlchemy URL
+        query: select rep_id, period, quota from quotas
+
+Relative paths resolve against the catalog's folder; ``${VAR}`` is read from the environment, so credentials never live
+in the file. Without a catalog, a folder whose files are named after the tables (``orders.csv``, ``customers.parquet``,
+or a sub-folder ``orders/`` of files) is a catalog too.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from salesperf.data.schema import TABLES
+from salesperf.errors import UserError
+
+FILE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one canonical table comes from.
+
+    Attributes
+    ----------
+    table : str
+        Canonical table name.
+    kind : {'file', 'duckdb', 'sql'}
+    files : tuple of Path
+        The files (``kind='file'``), already expanded from a glob.
+    format : str
+        ``csv``, ``tsv``, ``parquet`` or ``xlsx`` for files.
+    location : str
+        What the user wrote (path, glob, database file or URL with credentials masked) — for messages and manifests.
+    columns : dict
+        Canonical column name → source column name, for sources whose headers differ.
+    options : dict
+        ``sheet`` for Excel, ``delimiter`` for text files, ``table``/``query`` for databases, ``url`` (secret) for SQL.
+    """
+
+    table: str
+    kind: str
+    location: str
+    files: tuple[Path, ...] = ()
+    format: str = ""
+    columns: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All sources of one company's data, and where the description came from."""
+
+    sources: dict[str, Source]
+    origin: str
+    stages: tuple[str, ...] = ()
+
+    def __contains__(self, table: str) -> bool:
+        return table in self.sources
+
+
+def mask_url(url: str) -> str:
+    """Hide the password (and environment placeholders) of a database URL: ``postgresql://ann:***@host/db``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _expand_env(text: str, where: str) -> str:
+    def value(match: re.Match) -> str:
+        name = match[1]
+        if name not in os.environ:
+            raise UserError(f"{where}: environment variable {name} is not set", hint=f"export {name}=...")
+        return os.environ[name]
+
+    return _ENV.sub(value, text)
+
+
+def _file_source(table: str, pattern: str, base: Path, where: str, spec: dict) -> Source:
+    path = Path(pattern).expanduser()
+    path = path if path.is_absolute() else base / path
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in FILE_FORMATS)
+    else:
+        files = sorted(Path(p) for p in glob.glob(str(path)))
+    if not files:
+        raise UserError(f"{where}: table '{table}': no file matches {pattern!r}", hint="check the path in the catalog")
+    formats = {spec.get("format") or FILE_FORMATS.get(f.suffix.lower()) for f in files}
+    if None in formats or len(formats) != 1:
+        raise UserError(
+            f"{where}: table '{table}': cannot tell the file format of {pattern!r}",
+            hint="use .csv, .tsv, .parquet or .xlsx files of one kind, or set format:",
+        )
+    options = {k: spec[k] for k in ("sheet", "delimiter") if k in spec}
+    return Source(table, "file", pattern, tuple(files), formats.pop(), dict(spec.get("columns") or {}), options)
+
+
+def _source(table: str, spec, base: Path, where: str) -> Source:
+    if isinstance(spec, str):
+        return _file_source(table, spec, base, where, {})
+    if not isinstance(spec, dict):
+        raise UserError(f"{where}: table '{table}' must be a path or a mapping, got {spec!r}")
+    columns = dict(spec.get("columns") or {})
+    if "path" in spec:
+        return _file_source(table, str(spec["path"]), base, where, spec)
+    if "duckdb" in spec:
+        path = Path(spec["duckdb"]).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.exists():
+            raise UserError(f"{where}: table '{table}': DuckDB file {str(path)!r} does not exist")
+        options = {"database": str(path), "table": spec.get("table", table), "query": spec.get("query")}
+        return Source(table, "duckdb", str(spec["duckdb"]), columns=columns, options=options)
+    if "url" in spec:
+        if not spec.get("query") and not spec.get("table"):
+            raise UserError(f"{where}: table '{table}': a SQL source needs 'query:' or 'table:'")
+        options = {"url": _expand_env(str(spec["url"]), where), "table": spec.get("table"), "query": spec.get("query")}
+        return Source(table, "sql", mask_url(str(spec["url"])), columns=columns, options=options)
+    raise UserError(f"{where}: table '{table}' needs one of path:, duckdb: or url:")
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read a catalog YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The catalog file.
+
+    Returns
+    -------
+    Catalog
+
+    Raises
+    ------
+    UserError
+        Unreadable YAML, unknown table names, missing files or environment variables, no ``orders`` source.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"catalog {str(path)!r} does not exist", hint="pass --catalog FILE or --data DIR")
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise UserError(f"{path}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")) from None
+    tables = spec.get("tables") if isinstance(spec, dict) else None
+    if not isinstance(tables, dict):
+        raise UserError(f"{path}: expected a 'tables:' mapping of table name to source")
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        raise UserError(f"{path}: unknown table(s) {', '.join(unknown)}", hint=f"known: {', '.join(TABLES)}")
+    sources = {name: _source(name, spec_, path.parent, str(path)) for name, spec_ in tables.items()}
+    stages = tuple(str(s) for s in spec.get("stages") or ())
+    return _checked(Catalog(sources, str(path), stages))
+
+
+def catalog_from_folder(folder: str | Path) -> Catalog:
+    """Treat a folder of files named after the canonical tables as a catalog.
+
+    ``orders.csv``, ``customers.parquet``, ``reps.xlsx`` or a sub-folder ``orders/`` holding many files all work.
+    A ``catalog.yml`` inside the folder takes precedence.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"data folder {str(folder)!r} does not exist", hint="pass --data DIR or --catalog FILE")
+    if (folder / "catalog.yml").is_file():
+        return load_catalog(folder / "catalog.yml")
+    sources = {}
+    for table in TABLES:
+        candidates = [p for p in folder.glob(f"{table}.*") if p.suffix.lower() in FILE_FORMATS]
+        if (folder / table).is_dir():
+            candidates.append(folder / table)
+        if len(candidates) > 1:
+            raise UserError(f"{folder}: table '{table}' found twice: {', '.join(p.name for p in candidates)}")
+        if candidates:
+            sources[table] = _file_source(table, candidates[0].name, folder, str(folder), {})
+    return _checked(Catalog(sources, str(folder)))
+
+
+def _checked(catalog: Catalog) -> Catalog:
+    if "orders" not in catalog:
+        raise UserError(
+            f"{catalog.origin}: no orders table",
+            hint="orders is the one required table (orders.csv / orders.parquet, or 'orders:' in the catalog)",
+        )
+    return catalog
+
+
+def resolve(catalog: str | Path | None = None, data: str | Path | None = None) -> Catalog:
+    """The catalog a command reads: ``--catalog FILE`` or ``--data DIR`` (a file path given as data is read as catalog)."""
+    if catalog:
+        return load_catalog(catalog)
+    if data and Path(data).is_file():
+        return load_catalog(data)
+    if data:
+        return catalog_from_folder(data)
+    raise UserError("no data given", hint="pass --catalog FILE or --data DIR")

@@ -1,0 +1,219 @@
+"""Open a company's data for one period: read the catalog, validate, cut at the period end, keep it in DuckDB.
+
+The CLI builds a *snapshot* (a DuckDB file holding the validated, point-in-time tables and their quality accounting)
+once per run; every report notebook of the run opens that file read-only. An analyst in JupyterLab may instead pass a
+catalog or a data folder and the same validation runs in the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from salesperf.data.catalog import Catalog, resolve
+from salesperf.data.schema import TABLES
+from salesperf.data.sources import attach
+from salesperf.data.validate import QualityReport, TableQuality, validate_table
+from salesperf.errors import UserError
+from salesperf.periods import Period, parse_period
+
+_META = "_salesperf_meta"
+# customers first: orders are checked against them
+_ORDER = ["customers"] + [t for t in TABLES if t != "customers"]
+
+
+@dataclass
+class Dataset:
+    """Validated, point-in-time data of one company for one period.
+
+    Attributes
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Holds one table per available canonical table, already cut at ``period.end``.
+    period : Period
+    today : datetime.date
+        The run date (rows dated later are errors).
+    quality : QualityReport
+    origin : str
+        The catalog or folder the data came from.
+    entity : str
+        ``region:East`` etc. when the tables are restricted to one entity, else empty.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    period: Period
+    today: date
+    quality: QualityReport
+    origin: str
+    entity: str = ""
+
+    @property
+    def as_of(self) -> date:
+        return self.period.end
+
+    @property
+    def tables(self) -> list[str]:
+        return [t.table for t in self.quality.tables]
+
+    def has(self, table: str, *columns: str) -> bool:
+        """Whether ``table`` is available and, when columns are given, holds at least one non-null value in each."""
+        if table not in self.tables:
+            return False
+        return all(self.con.execute(f'SELECT count("{c}") > 0 FROM {table}').fetchone()[0] for c in columns)
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run a query on the period's tables and return a pandas frame (use for aggregates, not raw rows)."""
+        return self.con.execute(query, params or []).df()
+
+    def fingerprints(self) -> dict[str, dict]:
+        """Per table: rows read and an order-independent content hash of the source (for manifests)."""
+        return {t.table: {"rows": t.rows_read, "hash": t.content_hash} for t in self.quality.tables}
+
+
+def _validate_catalog(con: duckdb.DuckDBPyConnection, catalog: Catalog, period: Period, today: date) -> QualityReport:
+    reports = []
+    for table in _ORDER:
+        if table not in catalog.sources:
+            continue
+        src = catalog.sources[table]
+        present = attach(con, src)
+        where = str(src.files[0]) if len(src.files) == 1 else src.location
+        reports.append(validate_table(con, table, present, where, today=today, as_of=period.end, stages=catalog.stages))
+    return QualityReport(reports)
+
+
+_ENTITY_KINDS = ("region", "team", "rep")
+
+
+def _entity_filters(kind: str, value: str, tables: list[str]) -> dict[str, str]:
+    """WHERE clauses restricting every table to one region, team or rep (the data of one fan-out copy)."""
+    v = "'" + value.replace("'", "''") + "'"
+    if kind == "region":
+        reps_where, rep_ids = f"region = {v}", None
+        customer_ids = f"SELECT customer_id FROM snap.customers WHERE region = {v}"
+    else:
+        rep_ids = f"SELECT rep_id FROM snap.reps WHERE team = {v}" if kind == "team" else f"SELECT {v}"
+        reps_where = f"rep_id IN ({rep_ids})"
+        customer_ids = None
+    filters = {"reps": reps_where}
+    for table in tables:
+        cols = TABLES[table].names
+        if table == "customers":
+            filters[table] = f"region = {v}" if kind == "region" else f"owner_rep_id IN ({rep_ids})"
+        elif table == "opportunity_history":
+            filters[table] = "opportunity_id IN (SELECT opportunity_id FROM opportunities)"
+        elif customer_ids and "customer_id" in cols:
+            filters[table] = f"customer_id IN ({customer_ids})"
+        elif rep_ids and "rep_id" in cols and table != "reps":
+            filters[table] = f"rep_id IN ({rep_ids})"
+        elif rep_ids and "customer_id" in cols:
+            filters[table] = f"customer_id IN (SELECT customer_id FROM snap.customers WHERE owner_rep_id IN ({rep_ids}))"
+    return filters
+
+
+def parse_entity(entity: str) -> tuple[str, str] | None:
+    """``'region:East'`` → ``('region', 'East')``; empty → None."""
+    if not entity:
+        return None
+    kind, _, value = entity.partition(":")
+    if kind not in _ENTITY_KINDS or not value:
+        raise UserError(f"entity {entity!r} is not understood", hint="use region:NAME, team:NAME or rep:ID")
+    return kind, value
+
+
+def _expose(con: duckdb.DuckDBPyConnection, tables: list[str], entity: str = "") -> None:
+    """Create one view per table over the attached database ``snap``, restricted to ``entity`` when given."""
+    filters = {}
+    if parsed := parse_entity(entity):
+        if parsed[0] == "region" and "customers" not in tables:
+            raise UserError("a copy per region needs the customers table (with region)")
+        if parsed[0] == "team" and "reps" not in tables:
+            raise UserError("a copy per team needs the reps table (with team)")
+        filters = _entity_filters(*parsed, tables)
+    order = sorted(tables, key=lambda t: t == "opportunity_history")
+    for table in order:
+        where = f" WHERE {filters[table]}" if table in filters else ""
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM snap.{table}{where}")
+
+
+def entities(ds: "Dataset", kind: str) -> list[str]:
+    """The values of a fan-out dimension present in the data: regions, teams or rep ids, sorted."""
+    query = {
+        "region": "SELECT DISTINCT region FROM customers WHERE region IS NOT NULL",
+        "team": "SELECT DISTINCT team FROM reps WHERE team IS NOT NULL",
+        "rep": "SELECT DISTINCT rep_id FROM reps WHERE rep_id IS NOT NULL",
+    }
+    table = {"region": "customers", "team": "reps", "rep": "reps"}[kind]
+    if not ds.has(table):
+        raise UserError(f"--each {kind} needs the {table} table")
+    return sorted(str(r[0]) for r in ds.con.execute(query[kind]).fetchall())
+
+
+def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: date | None = None) -> Dataset:
+    """Validate ``catalog`` for ``period`` and write the clean tables to the DuckDB file ``path``.
+
+    Returns the dataset, open on the snapshot (read-only), for checks that happen before the reports run.
+
+    Raises
+    ------
+    UserError
+        On any fatal data problem (see :mod:`salesperf.data.validate`).
+    """
+    today = today or date.today()
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        quality = _validate_catalog(con, catalog, period, today)
+        meta = {"period": period.label, "today": today.isoformat(), "origin": catalog.origin,
+                "quality": [asdict(t) for t in quality.tables]}
+        con.execute(f"CREATE TABLE {_META} AS SELECT ? AS meta", [json.dumps(meta)])
+    return open_dataset(path)
+
+
+def _open_snapshot(path: Path, entity: str = "") -> Dataset:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{str(path)}' AS snap (READ_ONLY)")
+    meta = json.loads(con.execute(f"SELECT meta FROM snap.{_META}").fetchone()[0])
+    quality = QualityReport([TableQuality(**t) for t in meta["quality"]])
+    _expose(con, [t.table for t in quality.tables], entity)
+    period = parse_period(meta["period"])
+    return Dataset(con, period, date.fromisoformat(meta["today"]), quality, meta["origin"], entity)
+
+
+def open_dataset(data: str | Path, period: str | Period = "last-month", today: str | date | None = None,
+                 entity: str = "") -> Dataset:
+    """Open data for a period: a snapshot written by a run, a catalog file or a folder of table files.
+
+    Parameters
+    ----------
+    data : str or Path
+        ``*.duckdb`` snapshot (then ``period`` and ``today`` come from it), ``catalog.yml`` or a data folder.
+    period : str or Period
+        ``2026-10``, ``2026-Q3``, ``last-month``... (ignored for snapshots).
+    today : str or date, optional
+        Run date; defaults to the system date.
+    entity : str, optional
+        ``region:East``, ``team:Alpha`` or ``rep:R007``: restrict every table to that entity (fan-out copies).
+
+    Returns
+    -------
+    Dataset
+    """
+    data = Path(data)
+    if data.suffix == ".duckdb" and data.is_file():
+        return _open_snapshot(data, entity)
+    today = date.fromisoformat(today) if isinstance(today, str) and today else (today or date.today())
+    period = period if isinstance(period, Period) else parse_period(period, today)
+    catalog = resolve(data=data)
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS snap")
+    con.execute("USE snap")
+    quality = _validate_catalog(con, catalog, period, today)
+    con.execute("USE memory")
+    _expose(con, [t.table for t in quality.tables], entity)
+    return Dataset(con, period, today, quality, catalog.origin, entity)

@@ -1,0 +1,245 @@
+"""Validation: fatal problems stop the run with one line; every other problem is counted by reason.
+
+For each table the engine builds a typed view ``typed_<table>`` (canonical columns cast to their types), checks the
+fatal conditions, then labels every row with at most one exclusion reason (first match wins) and any number of flags
+(rows kept but worth knowing, such as returns). ``rows read = rows used + rows excluded`` holds per table and is
+what the data-quality section of every report shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from salesperf.data.schema import TABLES, Table
+from salesperf.data.sources import _literal, _quote
+from salesperf.errors import UserError, examples
+
+#: Share of non-empty values of a required date/number column that may fail to parse before the run stops: above it
+#: the column is in a format we do not read (convert with ``salesperf import``); below it the rows are excluded.
+FATAL_UNPARSEABLE_SHARE = 0.01
+
+AFTER_PERIOD = "after the period end"
+
+
+@dataclass
+class TableQuality:
+    """Row accounting of one table: rows read, used, excluded by reason and flagged by reason."""
+
+    table: str
+    source: str
+    rows_read: int
+    rows_used: int
+    excluded: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+    content_hash: str = ""
+
+
+@dataclass
+class QualityReport:
+    """Accounting of every table read for a run; ``frame()`` gives one row per table and reason."""
+
+    tables: list[TableQuality]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per (table, reason): columns table, source, rows_read, rows_used, kind, reason, rows, examples.
+
+        Tables without any exclusion or flag still get one row (kind ``ok``), so every table read is listed.
+        """
+        rows = []
+        for t in self.tables:
+            base = {"table": t.table, "source": t.source, "rows_read": t.rows_read, "rows_used": t.rows_used}
+            items = [("excluded", r, n) for r, n in t.excluded.items()] + [("flagged", r, n) for r, n in t.flagged.items()]
+            for kind, reason, n in items or [("ok", "", 0)]:
+                rows.append(base | {"kind": kind, "reason": reason, "rows": n, "examples": t.examples.get(reason, "")})
+        return pd.DataFrame(rows, columns=["table", "source", "rows_read", "rows_used", "kind", "reason", "rows", "examples"])
+
+    def get(self, table: str) -> TableQuality | None:
+        return next((t for t in self.tables if t.table == table), None)
+
+
+def _typed_expression(table: Table, name: str, present: list[str]) -> str:
+    col = table.column(name)
+    if name == "amount" and table.name == "orders" and {"quantity", "unit_price"} <= set(present):
+        product = "TRY_CAST(quantity AS DOUBLE) * TRY_CAST(unit_price AS DOUBLE)"
+        return f"COALESCE(TRY_CAST(amount AS DOUBLE), {product})" if "amount" in present else product
+    if name not in present:
+        return f"CAST(NULL AS {col.type})"
+    if col.type == "VARCHAR":
+        return f"NULLIF(TRIM(CAST({_quote(name)} AS VARCHAR)), '')"
+    return f"TRY_CAST({_quote(name)} AS {col.type})"
+
+
+def _require_columns(table: Table, present: list[str], where: str, found_all: list[str]) -> None:
+    missing = [c for c in table.required if c not in present]
+    if table.name == "orders" and "amount" in missing and {"quantity", "unit_price"} <= set(present):
+        missing.remove("amount")
+    if missing:
+        alt = " (or quantity and unit_price)" if "amount" in missing and table.name == "orders" else ""
+        raise UserError(
+            f"{where}: required column '{missing[0]}'{alt} is missing from table '{table.name}'",
+            hint=f"columns found: {', '.join(found_all) or 'none'}; rename it or map it in the catalog",
+        )
+
+
+def _check_parseable(con, table: Table, present: list[str], where: str) -> None:
+    """Stop when a required typed column is mostly unparseable: one line with up to five example values."""
+    for col in table.columns:
+        if not col.required or col.type == "VARCHAR" or col.name not in present:
+            continue
+        raw = f"NULLIF(TRIM(CAST({_quote(col.name)} AS VARCHAR)), '')"
+        bad_rows = f"{raw} IS NOT NULL AND TRY_CAST({_quote(col.name)} AS {col.type}) IS NULL"
+        n_values, n_bad = con.execute(
+            f"SELECT count({raw}), count(*) FILTER (WHERE {bad_rows}) FROM raw_{table.name}"
+        ).fetchone()
+        if n_bad and n_bad > FATAL_UNPARSEABLE_SHARE * n_values:
+            sample = [r[0] for r in con.execute(f"SELECT DISTINCT {raw} FROM raw_{table.name} WHERE {bad_rows} LIMIT 5").fetchall()]
+            kind = "dates (YYYY-MM-DD)" if col.type == "DATE" else "numbers"
+            raise UserError(
+                f"{where}: column '{col.name}' has {n_bad:,} of {n_values:,} values that are not {kind}; "
+                f"examples: {examples(sample)}",
+                hint="convert the export with 'salesperf import' (it reads local date and number formats)",
+            )
+
+
+def _reason_cases(table: Table, today: date, as_of: date, has_customers: bool, stages: tuple[str, ...]) -> tuple[list, list]:
+    """Exclusion reasons (first match wins) and flags of one table, as (label, SQL condition) pairs."""
+    excluded = []
+    for col in table.columns:
+        if col.required:
+            what = "missing or unparseable" if col.type != "VARCHAR" else "missing"
+            excluded.append((f"{what} {col.name}", f"{_quote(col.name)} IS NULL"))
+    flags = []
+    if table.name == "orders":
+        excluded.append(("zero amount", "amount = 0"))
+        flags.append(("negative amount (kept as a return)", "amount < 0"))
+        if has_customers:
+            flags.append(("customer not in the customers table", "_unknown_customer"))
+    if table.name == "opportunities":
+        flags.append(("unknown status (not open/won/lost)", "status IS NOT NULL AND lower(status) NOT IN ('open','won','lost')"))
+    if stages and table.name in ("opportunities", "opportunity_history"):
+        stage_list = ", ".join(_literal(s) for s in stages)
+        flags.append(("unknown stage", f"stage NOT IN ({stage_list})"))
+    dated = _quote(table.date_column) if table.date_column else None
+    if dated:
+        excluded.append(("dated in the future", f"{dated} > DATE {_literal(today.isoformat())}"))
+    all_cols = ", ".join(_quote(c) for c in table.names)
+    excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {all_cols}) > 1"))
+    if table.key and table.name != "orders":
+        excluded.append((f"duplicate {table.key}", f"row_number() OVER (PARTITION BY {_quote(table.key)}) > 1"))
+    if dated:
+        excluded.append((AFTER_PERIOD, f"{dated} > DATE {_literal(as_of.isoformat())}"))
+    return excluded, flags
+
+
+def _point_in_time(table: Table, as_of: date) -> dict[str, str]:
+    """Column rewrites that show a row as it stood at ``as_of`` (a deal closed later was still open then)."""
+    cut = f"DATE {_literal(as_of.isoformat())}"
+    if table.name == "opportunities":
+        later = f"closed_at > {cut}"
+        return {
+            "closed_at": f"CASE WHEN {later} THEN NULL ELSE closed_at END",
+            "status": f"CASE WHEN {later} THEN 'open' ELSE lower(status) END",
+            "lost_reason": f"CASE WHEN {later} THEN NULL ELSE lost_reason END",
+        }
+    if table.name == "tickets":
+        return {
+            "resolved_at": f"CASE WHEN resolved_at > {cut} THEN NULL ELSE resolved_at END",
+            "first_response_at": f"CASE WHEN first_response_at > {cut} THEN NULL ELSE first_response_at END",
+            "satisfaction": f"CASE WHEN resolved_at > {cut} THEN NULL ELSE satisfaction END",
+        }
+    if table.name == "reps":
+        return {"end_date": f"CASE WHEN end_date > {cut} THEN NULL ELSE end_date END"}
+    return {}
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    present: list[str],
+    where: str,
+    *,
+    today: date,
+    as_of: date,
+    stages: tuple[str, ...] = (),
+) -> TableQuality:
+    """Validate ``raw_<table>`` and create the clean table ``<table>`` (point-in-time at ``as_of``).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Holds the view ``raw_<table>`` (see :func:`salesperf.data.sources.attach`) and, when already validated, the
+        clean ``customers`` table used to flag orders of unknown customers.
+    table_name : str
+    present : list of str
+        Canonical columns the source provides.
+    where : str
+        The source, for messages.
+    today, as_of : datetime.date
+        Rows dated after ``today`` are future-dated errors; rows dated after ``as_of`` are outside the period.
+    stages : tuple of str
+        Known stage names; when given, other stages are flagged.
+
+    Returns
+    -------
+    TableQuality
+
+    Raises
+    ------
+    UserError
+        Missing required column, mostly unparseable required column, or (for orders) no rows at all.
+    """
+    table = TABLES[table_name]
+    found_all = [r[0] for r in con.execute(f"DESCRIBE raw_{table_name}").fetchall()]
+    _require_columns(table, present, where, [c for c in found_all if c != "_empty"])
+    _check_parseable(con, table, present, where)
+    typed = ", ".join(f"{_typed_expression(table, c, present)} AS {_quote(c)}" for c in table.names)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS SELECT {typed} FROM raw_{table_name}")
+
+    has_customers = table_name == "orders" and _exists(con, "customers")
+    excluded, flags = _reason_cases(table, today, as_of, has_customers, stages)
+    reason_sql = "CASE " + " ".join(f"WHEN {cond} THEN {_literal(label)}" for label, cond in excluded) + " END"
+    flag_sql = ", ".join(f"({cond}) IS TRUE AS _flag{i}" for i, (_, cond) in enumerate(flags))
+    source = f"typed_{table_name}"
+    if has_customers:
+        source = (
+            f"(SELECT o.*, (o.customer_id IS NOT NULL AND k.customer_id IS NULL) AS _unknown_customer "
+            f"FROM typed_orders o LEFT JOIN (SELECT DISTINCT customer_id FROM customers) k USING (customer_id))"
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE checked_{table_name} AS "
+        f"SELECT {', '.join(_quote(c) for c in table.names)}, {reason_sql} AS _reason{', ' + flag_sql if flags else ''} "
+        f"FROM {source}"
+    )
+    all_cols = ", ".join(_quote(c) for c in table.names)
+    rows_read, digest = con.execute(
+        f"SELECT count(*), coalesce(sum(hash({all_cols})::HUGEINT), 0) % 18446744073709551616 FROM checked_{table_name}"
+    ).fetchone()
+    if table_name == "orders" and rows_read == 0:
+        raise UserError(f"{where}: the orders table has no rows", hint="export the orders (order lines) again")
+    quality = TableQuality(table_name, where, rows_read, 0, content_hash=f"{int(digest):016x}")
+    for reason, n, sample in con.execute(
+        f"SELECT _reason, count(*), list({_quote(table.key or table.names[0])}) FILTER (WHERE {_quote(table.key or table.names[0])} IS NOT NULL)[1:3] "
+        f"FROM checked_{table_name} WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall():
+        quality.excluded[reason] = n
+        quality.examples[reason] = examples(sample or [], 3)
+    for i, (label, _) in enumerate(flags):
+        n = con.execute(f"SELECT count(*) FROM checked_{table_name} WHERE _flag{i} AND _reason IS NULL").fetchone()[0]
+        if n:
+            quality.flagged[label] = n
+    quality.rows_used = rows_read - sum(quality.excluded.values())
+
+    rewrites = _point_in_time(table, as_of)
+    columns = ", ".join(f"{rewrites.get(c, _quote(c))} AS {_quote(c)}" for c in table.names)
+    con.execute(f"CREATE OR REPLACE TABLE {table_name} AS SELECT {columns} FROM checked_{table_name} WHERE _reason IS NULL")
+    con.execute(f"DROP TABLE checked_{table_name}")
+    return quality
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])

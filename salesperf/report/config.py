@@ -1,0 +1,137 @@
+"""The report set (``salesperf/conf/reports.yml`` or a user's file): report id → notebook, cadence, audience, parameters.
+
+Parameters are typed and checked here, before any kernel starts: an unknown, missing or mistyped parameter is a
+clear error (papermill alone would only warn).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from salesperf.errors import UserError
+
+#: Parameters every report notebook takes; the runner fills them in.
+COMMON_PARAMETERS = {"data": str, "period": str, "lang": str, "today": str, "output_dir": str, "currency": str, "entity": str}
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+_CADENCE_OF_GRAIN = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report of the set."""
+
+    id: str
+    notebook: Path
+    cadence: tuple[str, ...]
+    audience: str
+    parameters: dict = field(default_factory=dict)  # name -> (type, default)
+
+    def runs_for(self, grain: str) -> bool:
+        return _CADENCE_OF_GRAIN[grain] in self.cadence
+
+
+def load_report_set(path: str | Path | None = None, notebooks: str | Path | None = None) -> dict[str, ReportSpec]:
+    """Read and check a report-set file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A YAML report set; defaults to the one shipped in the package.
+    notebooks : str or Path, optional
+        Folder of the notebooks; defaults to the repository's ``notebooks/`` (or the report-set file's folder).
+
+    Raises
+    ------
+    UserError
+        Malformed entries, unknown parameter types, missing notebooks.
+    """
+    if path is None:
+        text, where, base = resources.files("salesperf.conf").joinpath("reports.yml").read_text("utf-8"), "reports.yml", NOTEBOOKS
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"report set {str(path)!r} does not exist")
+        text, where, base = path.read_text("utf-8"), str(path), path.parent
+    base = Path(notebooks) if notebooks else base
+    spec = yaml.safe_load(text) or {}
+    reports = spec.get("reports")
+    if not isinstance(reports, dict) or not reports:
+        raise UserError(f"{where}: expected a non-empty 'reports:' mapping")
+    out = {}
+    for rid, entry in reports.items():
+        if not isinstance(entry, dict) or "notebook" not in entry:
+            raise UserError(f"{where}: report '{rid}' needs a 'notebook:'")
+        params = {}
+        for name, p in (entry.get("parameters") or {}).items():
+            if name in COMMON_PARAMETERS:
+                raise UserError(f"{where}: report '{rid}': parameter '{name}' is set by the runner")
+            if not isinstance(p, dict) or p.get("type") not in _TYPES:
+                raise UserError(f"{where}: report '{rid}': parameter '{name}' needs type: int, float, str or bool")
+            params[name] = (_TYPES[p["type"]], _coerce(p.get("default"), _TYPES[p["type"]], f"{where}: {rid}.{name}"))
+        cadence = tuple(entry.get("cadence") or ("monthly",))
+        bad = set(cadence) - set(_CADENCE_OF_GRAIN.values())
+        if bad:
+            raise UserError(f"{where}: report '{rid}': unknown cadence {', '.join(sorted(bad))}", hint="weekly, monthly, quarterly")
+        out[rid] = ReportSpec(rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params)
+    return out
+
+
+def _coerce(value, kind: type, where: str):
+    if value is None:
+        raise UserError(f"{where}: a default value is required")
+    if kind is bool and isinstance(value, str):
+        if value.lower() in ("true", "yes", "1"):
+            return True
+        if value.lower() in ("false", "no", "0"):
+            return False
+    try:
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError
+        coerced = kind(value)
+        if kind is int and float(value) != coerced:
+            raise ValueError
+        return coerced
+    except (TypeError, ValueError):
+        raise UserError(f"{where}: {value!r} is not a valid {kind.__name__}") from None
+
+
+def report_parameters(spec: ReportSpec, overrides: dict[str, str]) -> dict:
+    """The report's own parameters: defaults, overridden by ``--param name=value`` (typed and checked).
+
+    Raises
+    ------
+    UserError
+        Unknown parameter name or a value of the wrong type.
+    """
+    values = {name: default for name, (_, default) in spec.parameters.items()}
+    for name, raw in overrides.items():
+        if name not in spec.parameters:
+            known = ", ".join(spec.parameters) or "none"
+            raise UserError(f"report '{spec.id}': unknown parameter '{name}'", hint=f"its parameters: {known}")
+        values[name] = _coerce(raw, spec.parameters[name][0], f"report '{spec.id}': parameter '{name}'")
+    return values
+
+
+def check_notebook(spec: ReportSpec) -> None:
+    """Check that the notebook exists and declares every parameter the set gives it, with matching types."""
+    import papermill
+
+    if not spec.notebook.is_file():
+        raise UserError(f"report '{spec.id}': notebook {str(spec.notebook)!r} not found")
+    declared = papermill.inspect_notebook(str(spec.notebook))
+    wanted = dict(COMMON_PARAMETERS) | {n: t for n, (t, _) in spec.parameters.items()}
+    missing = [n for n in wanted if n not in declared]
+    if missing:
+        raise UserError(
+            f"{spec.notebook.name}: the parameters cell lacks {', '.join(missing)}",
+            hint="every report notebook declares the common parameters and the report's own",
+        )
+    for name, kind in wanted.items():
+        inferred = (declared[name].get("inferred_type_name") or "").lower()
+        if inferred and inferred != "none" and inferred != kind.__name__:
+            raise UserError(f"{spec.notebook.name}: parameter '{name}' is {inferred} in the notebook, {kind.__name__} in the report set")

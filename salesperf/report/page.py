@@ -1,0 +1,209 @@
+"""What a report notebook calls to show things: headings, generated sentences, KPI tiles, tables, charts, exports.
+
+Everything that reaches the page goes through here, so CRM text (customer, product and rep names, comments) is
+HTML-escaped in one place, numbers are formatted one way, and CSV exports neutralise spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, display
+
+from salesperf import __version__
+from salesperf.data.dataset import Dataset, open_dataset
+from salesperf.report import fmt
+from salesperf.report.i18n import check_lang, term
+from salesperf.report.style import apply_style
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) with a quote.
+
+    Numbers stay numbers: only object/string columns are touched.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of an entity value: ``'East / Coast'`` → ``'east-coast'``."""
+    return re.sub(r"[^\w]+", "-", str(text), flags=re.UNICODE).strip("-").lower() or "x"
+
+
+@dataclass
+class Report:
+    """The context of one report run: its data, language, formatting and where exports go.
+
+    Created by :func:`start` in the notebook's setup cell.
+    """
+
+    name: str
+    ds: Dataset
+    lang: str
+    currency: str
+    params: dict
+    output_dir: Path | None
+    kpi_values: list = field(default_factory=list)
+
+    # -- words and numbers ---------------------------------------------------------------------------------------
+    def t(self, key: str, **values) -> str:
+        """The term ``key`` in the report's language."""
+        return term(key, self.lang, **values)
+
+    def money(self, x: float, compact: bool = True) -> str:
+        return fmt.money(x, self.lang, self.currency, compact)
+
+    # -- page elements -------------------------------------------------------------------------------------------
+    def title(self, subtitle: str = "") -> None:
+        """The report heading: title, period and the as-of date."""
+        period = self.ds.period.label_in(self.lang)
+        as_of = self.ds.as_of.isoformat()
+        extra = f"<p class='sp-subtitle'>{html.escape(subtitle)}</p>" if subtitle else ""
+        entity = f" · {self.ds.entity.split(':', 1)[1]}" if self.ds.entity else ""
+        display(HTML(
+            f"<h1 class='sp-title'>{html.escape(self.t(self.name))} · {html.escape(period)}{html.escape(entity)}</h1>"
+            f"<p class='sp-meta'>{html.escape(self.t('as_of'))} {as_of}</p>{extra}"
+        ))
+
+    def section(self, key_or_text: str) -> None:
+        """A section heading (a vocabulary key or literal text)."""
+        display(HTML(f"<h2>{html.escape(self.t(key_or_text))}</h2>"))
+
+    def say(self, *sentences: str) -> None:
+        """Show generated sentences as one paragraph (escaped: names from the CRM are shown as text)."""
+        text = " ".join(s for s in sentences if s)
+        if text:
+            display(HTML(f"<p class='sp-narrative'>{html.escape(text)}</p>"))
+
+    def missing(self, table: str, what: str) -> None:
+        """The one stated line that replaces a section whose optional table is absent."""
+        self.say(self.t("missing_table", table=table, what=what))
+
+    def kpis(self, tiles: list[dict]) -> None:
+        """KPI tiles; each dict has ``label``, ``value`` (formatted) and optional ``delta``, ``delta2`` and ``tone``.
+
+        The tiles are also recorded for the period index (``<report>.kpis.json`` beside the exports).
+        """
+        cells = []
+        for tile in tiles:
+            deltas = "".join(
+                f"<div class='sp-delta sp-{html.escape(tile.get('tone', 'neutral'))}'>{html.escape(tile[k])}</div>"
+                for k in ("delta", "delta2") if tile.get(k)
+            )
+            cells.append(
+                f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile['label'])}</div>"
+                f"<div class='sp-kpi-value'>{html.escape(tile['value'])}</div>{deltas}</div>"
+            )
+        display(HTML(f"<div class='sp-kpis'>{''.join(cells)}</div>"))
+        self.kpi_values.extend(tiles)
+        if self.output_dir is not None:
+            (self.output_dir / f"{self.name}.kpis.json").write_text(json.dumps(self.kpi_values, ensure_ascii=False))
+
+    def table(self, frame: pd.DataFrame, formats: Mapping[str, str | Callable] | None = None, max_rows: int = 30) -> None:
+        """Show a table: columns formatted (``money``, ``int``, ``pct``, ``float`` or a callable), headers translated."""
+        formats = formats or {}
+        shown = frame.head(max_rows).copy()
+        for col, how in formats.items():
+            if col in shown:
+                shown[col] = shown[col].map(self._formatter(how))
+        shown.columns = [self.t(str(c)) for c in shown.columns]
+        display(HTML(shown.to_html(index=False, escape=True, classes="sp-table", border=0, na_rep="–")))
+
+    def _formatter(self, how: str | Callable) -> Callable:
+        if callable(how):
+            return how
+        return {
+            "money": lambda v: fmt.money(v, self.lang, self.currency, compact=False),
+            "int": lambda v: fmt.number(v),
+            "pct": fmt.percent,
+            "signed_pct": fmt.signed_percent,
+            "float": lambda v: fmt.number(v, 2),
+        }[how]
+
+    def figure(self, fig) -> None:
+        """Show a matplotlib figure (embedded as PNG) and release it."""
+        import matplotlib.pyplot as plt
+
+        display(fig)
+        plt.close(fig)
+
+    def export(self, frame: pd.DataFrame, table: str) -> None:
+        """Write ``data/<report>__<table>.csv`` (UTF-8 with BOM for Excel, formulas neutralised) when run by the CLI."""
+        if self.output_dir is None:
+            return
+        target = self.output_dir / "data" / f"{self.name}__{table}.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        safe_for_spreadsheet(frame).to_csv(target, index=False, encoding="utf-8-sig")
+
+    # -- standard sections -----------------------------------------------------------------------------------------
+    def data_quality(self) -> None:
+        """The data-quality section: rows read, used and excluded by reason for every table."""
+        self.section("data_quality")
+        quality = self.ds.quality.frame()
+        for t in self.ds.quality.tables:
+            excluded = sum(t.excluded.values())
+            parts = [f"{n:,} {reason}" for reason, n in t.excluded.items()]
+            if self.lang == "zh":
+                sentence = f"{t.table}：读取 {t.rows_read:,} 行，使用 {t.rows_used:,} 行，剔除 {excluded:,} 行"
+                sentence += f"（{'；'.join(parts)}）。" if parts else "。"
+            else:
+                sentence = f"{t.table}: {t.rows_read:,} rows read, {t.rows_used:,} used, {excluded:,} excluded"
+                sentence += f" ({'; '.join(parts)})." if parts else "."
+            self.say(sentence)
+        quality["kind"] = quality["kind"].map(self.t)
+        self.table(quality.drop(columns=["source"]), {"rows_read": "int", "rows_used": "int", "rows": "int"}, max_rows=200)
+
+    def footer(self, methods: str = "") -> None:
+        """Methods note, parameters, version and data fingerprint at the end of the report."""
+        if methods:
+            self.section("methods")
+            self.say(methods)
+        self.section("about")
+        prints = "; ".join(f"{k} {v['rows']:,} rows #{v['hash'][:8]}" for k, v in self.ds.fingerprints().items())
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k not in ("data", "output_dir"))
+        lines = [
+            f"{self.t('parameters')}: {params}",
+            f"{self.t('fingerprint')}: {prints}",
+            f"{self.t('version')}: {__version__} · {self.t('generated')}: {datetime.now():%Y-%m-%d %H:%M}",
+        ]
+        display(HTML("".join(f"<p class='sp-footer'>{html.escape(line)}</p>" for line in lines)))
+
+
+def start(name: str, data: str, period: str, lang: str = "en", today: str = "", output_dir: str = "",
+          currency: str = "¥", entity: str = "", **params) -> Report:
+    """Open the data for a report and set the style; the first call of every report notebook.
+
+    Parameters
+    ----------
+    name : str
+        Report id (``overview``, ``segmentation``...), also the vocabulary key of its title.
+    data : str
+        Snapshot written by ``salesperf run``, a catalog file or a data folder.
+    period, lang, today, output_dir, currency : str
+        The notebook's parameters; ``output_dir`` empty means no CSV exports (interactive use).
+    entity : str
+        ``region:East``, ``team:...`` or ``rep:...`` for a fan-out copy restricted to that entity; empty for all.
+    **params
+        The report's own parameters, listed in the footer.
+    """
+    check_lang(lang)
+    apply_style(lang)
+    ds = open_dataset(data, period, today or None, entity)
+    out = Path(output_dir) if output_dir else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    all_params = {"period": ds.period.label, "lang": lang, "currency": currency} | ({"entity": entity} if entity else {}) | params
+    return Report(name, ds, lang, currency, all_params, out)

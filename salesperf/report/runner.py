@@ -1,0 +1,306 @@
+"""Run a period's report set: validate once, execute notebooks with papermill (in parallel, locally or on a Dask
+cluster), render offline HTML, collect CSV exports, write the manifest and the indexes, and swap the period folder
+into place atomically.
+
+Layout of ``<out>/<period>/``: ``<report>.html``, ``<report>.ipynb`` (kept when the report fails), ``data/`` (CSV
+exports), ``manifest.json``, ``index.html``. ``<out>/index.html`` lists every period.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from salesperf import __version__
+from salesperf.data.catalog import Catalog
+from salesperf.data.dataset import build_snapshot, entities
+from salesperf.errors import UserError
+from salesperf.periods import Period
+from salesperf.report.config import ReportSpec, check_notebook, report_parameters
+from salesperf.report.i18n import term
+from salesperf.report.page import slug
+
+SNAPSHOT = ".snapshot.duckdb"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One notebook execution: a report, or one fan-out copy of it (``entity`` set)."""
+
+    instance: str
+    report: str
+    notebook: str
+    parameters: dict
+    title: str
+    entity: str = ""
+
+
+@dataclass
+class Outcome:
+    """What became of one task."""
+
+    instance: str
+    report: str
+    entity: str
+    status: str
+    error: str
+    started: str
+    ended: str
+    seconds: float
+    parameters: dict = field(default_factory=dict)
+    html: str = ""
+    notebook: str = ""
+    exports: list = field(default_factory=list)
+    kpis: list = field(default_factory=list)
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "unknown error"
+
+
+def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
+    """Execute one notebook with papermill and render it; never raises (failures become the outcome).
+
+    Runs in a worker process (local pool or Dask worker), so it takes and returns plain, picklable values.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from salesperf.report.render import render_html
+
+    staging_dir = Path(staging)
+    work = staging_dir / ".out" / task.instance
+    executed = staging_dir / f"{task.instance}.ipynb"
+    params = dict(task.parameters, output_dir=str(work))
+    started, t0 = datetime.now(), time.perf_counter()
+    status, error = "ok", ""
+    try:
+        papermill.execute_notebook(
+            task.notebook, str(executed), parameters=params, cwd=str(Path(task.notebook).parent),
+            kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        status, error = "failed", f"{exc.ename}: {_first_line(exc.evalue)}"
+    except Exception as exc:  # dead kernel, timeout, unreadable notebook: reported, not raised
+        kind = type(exc).__name__
+        message = "the kernel died" if "DeadKernel" in kind else ("timed out" if "Timeout" in kind else _first_line(exc))
+        status, error = "failed", f"{kind}: {message}"
+    outcome = Outcome(task.instance, task.report, task.entity, status, error, started.isoformat(timespec="seconds"),
+                      "", 0.0, {k: v for k, v in task.parameters.items() if k != "data"})
+    if executed.exists():
+        outcome.notebook = executed.name
+    if status == "ok":
+        try:
+            page = render_html(nbformat.read(executed, as_version=4), task.title, lang)
+            (staging_dir / f"{task.instance}.html").write_text(page, encoding="utf-8")
+            outcome.html = f"{task.instance}.html"
+        except Exception as exc:  # rendering problems are the report's failure, not the run's
+            outcome.status, outcome.error = "failed", f"render: {_first_line(exc)}"
+    outcome.exports, outcome.kpis = _collect(work, staging_dir, task)
+    outcome.ended = datetime.now().isoformat(timespec="seconds")
+    outcome.seconds = round(time.perf_counter() - t0, 2)
+    return outcome
+
+
+def _collect(work: Path, staging: Path, task: Task) -> tuple[list, list]:
+    """Move a task's CSV exports to ``data/<instance>__<table>.csv`` and read its KPI tiles."""
+    exports = []
+    if (work / "data").is_dir():
+        (staging / "data").mkdir(exist_ok=True)
+        for csv in sorted((work / "data").glob("*.csv")):
+            table = csv.name.split("__", 1)[-1]
+            target = staging / "data" / f"{task.instance}__{table}"
+            shutil.move(str(csv), target)
+            exports.append(f"data/{target.name}")
+    kpi_file = work / f"{task.report}.kpis.json"
+    kpis = json.loads(kpi_file.read_text(encoding="utf-8")) if kpi_file.is_file() else []
+    return exports, kpis
+
+
+class PeriodLock:
+    """Stops two runs of the same period at once: an exclusive lock file holding the owner's pid."""
+
+    def __init__(self, out: Path, period: str):
+        self.path = out / f".{period}.lock"
+
+    def __enter__(self) -> PeriodLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if self._stale():
+                    self.path.unlink(missing_ok=True)
+                    continue
+                owner = self.path.read_text().strip() or "?"
+                raise UserError(f"another run of this period is in progress (pid {owner}, lock {self.path})",
+                                hint="wait for it, or delete the lock file if that process is gone") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return self
+        raise UserError(f"cannot take the lock {self.path}")
+
+    def _stale(self) -> bool:
+        try:
+            os.kill(int(self.path.read_text().strip()), 0)
+        except (ValueError, ProcessLookupError):
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def git_commit() -> str:
+    """The repository's commit, or '' outside a git checkout."""
+    try:
+        root = Path(__file__).resolve().parents[2]
+        return subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def plan(specs: dict[str, ReportSpec], period: Period, snapshot: Path, *, lang: str, today: date, currency: str,
+         overrides: dict[str, dict[str, str]], each: str = "", each_values: list[str] | None = None) -> list[Task]:
+    """The tasks of a run: one per report (or one per report and entity with ``each``), parameters checked."""
+    tasks = []
+    for spec in specs.values():
+        check_notebook(spec)
+        own = report_parameters(spec, overrides.get(spec.id, {}))
+        common = {"data": str(snapshot), "period": period.label, "lang": lang, "today": today.isoformat(),
+                  "currency": currency}
+        title = f"{term(spec.id, lang)} · {period.label_in(lang)}"
+        for value in (each_values if each else [""]):
+            entity = f"{each}:{value}" if each else ""
+            instance = f"{spec.id}--{each}-{slug(value)}" if each else spec.id
+            tasks.append(Task(instance, spec.id, str(spec.notebook), common | {"entity": entity} | own,
+                              title + (f" · {value}" if value else ""), entity))
+    return tasks
+
+
+def _run_tasks(tasks: list[Task], staging: Path, *, workers: int, scheduler: str, timeout: int, lang: str,
+               progress: Callable[[str], None]) -> list[Outcome]:
+    args = (str(staging), timeout, lang)
+    outcomes = []
+    if scheduler:
+        from distributed import Client, as_completed
+
+        with Client(scheduler, timeout="20s") as client:
+            futures = [client.submit(execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}", pure=False)
+                       for t in tasks]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                progress(f"{outcomes[-1].instance}: {outcomes[-1].status} ({len(outcomes)}/{len(tasks)})")
+    elif workers <= 1:
+        for task in tasks:
+            outcomes.append(execute_task(task, *args))
+            progress(f"{task.instance}: {outcomes[-1].status} ({len(outcomes)}/{len(tasks)})")
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for outcome in pool.map(execute_task, tasks, *[[a] * len(tasks) for a in args]):
+                outcomes.append(outcome)
+                progress(f"{outcome.instance}: {outcome.status} ({len(outcomes)}/{len(tasks)})")
+    order = {t.instance: i for i, t in enumerate(tasks)}
+    return sorted(outcomes, key=lambda o: order[o.instance])
+
+
+def _swap_into_place(staging: Path, final: Path) -> None:
+    """Replace ``final`` by ``staging`` so that readers see either the old or the new folder, never a mix."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], out: str | Path, *, lang: str = "en",
+               today: date | None = None, currency: str = "¥", workers: int = 1, scheduler: str = "",
+               each: str = "", timeout: int = 600, overrides: dict[str, dict[str, str]] | None = None,
+               progress: Callable[[str], None] = lambda _msg: None) -> dict:
+    """Render the report set for one period into ``<out>/<period.label>/``.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The company's data.
+    period : Period
+    specs : dict of ReportSpec
+        The reports to run (already selected).
+    out : str or Path
+        Reports root; the period folder and the root index go there.
+    lang, currency : str
+    today : datetime.date, optional
+        Run date (rows dated later are errors); defaults to the system date.
+    workers : int
+        Local parallel notebook executions.
+    scheduler : str
+        Address of a Dask distributed scheduler; when given, the notebooks run there.
+    each : str
+        ``region``, ``team`` or ``rep``: one copy of every report per entity.
+    timeout : int
+        Per-cell execution timeout in seconds.
+    overrides : dict
+        ``{report_id: {param: value}}`` from the command line.
+
+    Returns
+    -------
+    dict
+        The manifest (also written to ``manifest.json``); ``status`` is ``ok`` only when every report succeeded.
+
+    Raises
+    ------
+    UserError
+        Fatal data problems, bad parameters, or a concurrent run of the same period — before any kernel starts.
+    """
+    out = Path(out).resolve()
+    today = today or date.today()
+    started, t0 = datetime.now(), time.perf_counter()
+    with PeriodLock(out, period.label):
+        staging = out / f".{period.label}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            progress(f"validating {catalog.origin} for {period.label}")
+            ds = build_snapshot(catalog, period, staging / SNAPSHOT, today)
+            each_values = entities(ds, each) if each else None
+            ds.con.close()
+            tasks = plan(specs, period, staging / SNAPSHOT, lang=lang, today=today, currency=currency,
+                         overrides=overrides or {}, each=each, each_values=each_values)
+            progress(f"running {len(tasks)} report(s) on {scheduler or f'{workers} local worker(s)'}")
+            outcomes = _run_tasks(tasks, staging, workers=workers, scheduler=scheduler, timeout=timeout, lang=lang,
+                                  progress=progress)
+            manifest = {
+                "period": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
+                "lang": lang, "today": today.isoformat(), "data": catalog.origin, "fingerprints": ds.fingerprints(),
+                "quality": ds.quality.frame().to_dict(orient="records"),
+                "salesperf_version": __version__, "git_commit": git_commit(),
+                "started": started.isoformat(timespec="seconds"), "ended": datetime.now().isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - t0, 2),
+                "status": "ok" if all(o.status == "ok" for o in outcomes) else "failed",
+                "reports": [asdict(o) for o in outcomes],
+            }
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+            from salesperf.report.index import write_period_index, write_root_index
+
+            write_period_index(staging, manifest, lang)
+            (staging / SNAPSHOT).unlink(missing_ok=True)
+            shutil.rmtree(staging / ".out", ignore_errors=True)
+            _swap_into_place(staging, out / period.label)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    write_root_index(out, lang)
+    return manifest

@@ -1,0 +1,135 @@
+"""The whole segmentation analysis for one period in one call (what the notebook and the benchmark run).
+
+Each field of :class:`SegmentationAnalysis` is the result object of one notebook section, so a thin notebook can
+also call the section functions one by one with the same arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from salesperf.errors import UserError
+from salesperf.segmentation._sql import as_date, relation_columns
+from salesperf.segmentation.clusters import ClusterResult, cluster_customers
+from salesperf.segmentation.export import customer_table
+from salesperf.segmentation.features import customer_features_sql
+from salesperf.segmentation.migration import Migration, migration
+from salesperf.segmentation.profiles import group_profiles
+from salesperf.segmentation.rfm import RfmSegmentation, rfm_sql, segment_rfm
+from salesperf.segmentation.rules import STATUSES, SegmentRules, load_rules
+from salesperf.segmentation.status import CustomerStatus, customer_status, status_inputs_sql
+from salesperf.segmentation.suggest import (
+    CoPurchaseSuggester, SuggestionEvaluation, evaluate_suggestions, incidence_sql,
+)
+from salesperf.segmentation.value import AbcTiers, Grades, abc_tiers, grade_customers, window_revenue_sql
+
+
+@dataclass
+class SegmentationAnalysis:
+    """Every section's result for one period (see the module functions for each field's contents)."""
+
+    as_of: dt.date
+    previous_as_of: dt.date
+    rfm: RfmSegmentation
+    previous_rfm: RfmSegmentation
+    status: CustomerStatus
+    previous_status: CustomerStatus
+    abc: AbcTiers
+    grades: Grades
+    features: pd.DataFrame
+    clusters: ClusterResult | None
+    segment_profiles: pd.DataFrame
+    cluster_profiles: pd.DataFrame | None
+    segment_migration: Migration
+    status_migration: Migration
+    suggestions: pd.DataFrame | None
+    suggestion_evaluation: SuggestionEvaluation | None
+    customers: pd.DataFrame
+    segment_summary: pd.DataFrame
+
+
+def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, *,
+                          lookback_days: int | None = None, growth_window_days: int = 365,
+                          holdout_days: int = 90, rules: SegmentRules | None = None,
+                          k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, n_bootstrap: int = 10,
+                          random_state: int = 0, clv: pd.Series | None = None,
+                          p_alive: pd.Series | None = None) -> SegmentationAnalysis:
+    """Run RFM, status, value tiers, clusters, profiles, migration, suggestions and the export table.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        With ``orders`` and optionally customers, opportunities, activities, feedback (canonical columns).
+    as_of, previous_as_of : date-like
+        End of this period and of the previous one (this period is (previous_as_of, as_of]).
+    lookback_days : int, optional
+        RFM / feature window; None = all history.
+    growth_window_days : int
+        Window for the revenue growth used in grading (this window vs the one before it).
+    holdout_days : int
+        Suggestions are evaluated by fitting on purchases up to as_of - holdout_days.
+    clv, p_alive : Series, optional
+        Per customer_id, from the CLV analysis; used by grading and status when given.
+
+    Returns
+    -------
+    SegmentationAnalysis
+    """
+    rules = rules or load_rules()
+    as_of, previous = as_date(as_of), as_date(previous_as_of, "previous_as_of")
+    if previous >= as_of:
+        raise UserError(f"previous_as_of ({previous}) must be before as_of ({as_of})")
+    before_previous = previous - (as_of - previous)
+
+    rfm_now = segment_rfm(rfm_sql(con, as_of, lookback_days), rules)
+    rfm_prev = segment_rfm(rfm_sql(con, previous, lookback_days), rules)
+    status_now = customer_status(status_inputs_sql(con, as_of, previous), as_of, previous, rules, p_alive)
+    status_prev = customer_status(status_inputs_sql(con, previous, before_previous), previous, before_previous, rules)
+
+    abc = abc_tiers(rfm_now.customers, rules)
+    windows = window_revenue_sql(con, {"current": as_of, "before": as_of - dt.timedelta(days=growth_window_days),
+                                       "at_previous": previous}, growth_window_days)
+    graded = rfm_now.customers[["customer_id", "monetary"]].merge(abc.customers[["customer_id", "abc_tier"]])
+    grades = grade_customers(graded, windows["before"], clv, rules, current_revenue=windows["current"])
+
+    features = customer_features_sql(con, as_of, lookback_days)
+    interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
+    clusters = None
+    if len(features) > k_range[1]:
+        clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
+    labelled = features.merge(rfm_now.customers[["customer_id", "segment"]], on="customer_id", how="left")
+    segment_profiles = group_profiles(labelled, "segment", order=list(rules.segment_labels()))
+    cluster_profiles = None
+    if clusters is not None:
+        labelled = labelled.merge(clusters.labels, on="customer_id", how="left")
+        cluster_profiles = group_profiles(labelled, "cluster")
+
+    at_stake = windows["at_previous"]
+    seg_migration = migration(rfm_prev.customers.set_index("customer_id")["segment"],
+                              rfm_now.customers.set_index("customer_id")["segment"], at_stake,
+                              order=list(rules.segment_labels()), labels=rules.segment_labels())
+    status_migration = migration(status_prev.customers.set_index("customer_id")["status"],
+                                 status_now.customers.set_index("customer_id")["status"], at_stake,
+                                 order=list(STATUSES), labels=rules.status.labels)
+
+    suggestions, evaluation = None, None
+    if "product_id" in (relation_columns(con, "orders") or []):
+        everything = incidence_sql(con, as_of)
+        if everything.matrix.shape[1] > 1:
+            suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
+            cutoff = as_of - dt.timedelta(days=holdout_days)
+            try:
+                evaluation = evaluate_suggestions(incidence_sql(con, cutoff), incidence_sql(con, as_of, since=cutoff))
+            except UserError:
+                evaluation = None
+
+    owners = features[["customer_id", "owner_rep_id"]] if "owner_rep_id" in features else None
+    table = customer_table(rfm_now.customers, status_now.customers, abc.customers, grades.customers,
+                           clusters.labels if clusters is not None else None, suggestions, owners)
+    return SegmentationAnalysis(as_of, previous, rfm_now, rfm_prev, status_now, status_prev, abc, grades, features,
+                                clusters, segment_profiles, cluster_profiles, seg_migration, status_migration,
+                                suggestions, evaluation, table, rfm_now.summary)

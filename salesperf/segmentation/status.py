@@ -1,0 +1,275 @@
+"""Customer status (potential / active / at risk / churned / reactivated) from each customer's own purchase rhythm."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from salesperf.segmentation._sql import (
+    as_date, counted_predicate, purchase_predicate, relation_columns, require_columns,
+)
+from salesperf.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
+
+STATUS_INPUT_COLUMNS = [
+    "customer_id", "frequency", "first_purchase", "last_purchase", "frequency_before", "last_before",
+    "first_in_period", "revenue_period",
+]
+
+
+def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start) -> pd.DataFrame:
+    """Per-customer purchase-day facts needed by :func:`customer_status`, computed in DuckDB.
+
+    Uses ``orders`` and, when present, ``customers`` (created_at <= as_of) and ``opportunities`` (customer_id,
+    created_at <= as_of) to list the customers known to the CRM without a purchase.
+
+    Parameters
+    ----------
+    as_of : date-like
+        End of this period (inclusive).
+    period_start : date-like
+        End of the previous period: this period is (period_start, as_of].
+
+    Returns
+    -------
+    DataFrame
+        One row per customer: customer_id, frequency (purchase days up to as_of; 0 for never-bought), first_purchase,
+        last_purchase, frequency_before / last_before (purchase days up to period_start), first_in_period (first
+        purchase day in the period, NaT if none), revenue_period (net amount in the period).
+    """
+    as_of, start = as_date(as_of), as_date(period_start, "period_start")
+    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount"])
+    buy = purchase_predicate(columns)
+    a, s = f"DATE '{as_of.isoformat()}'", f"DATE '{start.isoformat()}'"
+    bought = f"""
+        SELECT customer_id,
+               COUNT(DISTINCT CASE WHEN {buy} THEN order_date END) AS frequency,
+               MIN(CASE WHEN {buy} THEN order_date END) AS first_purchase,
+               MAX(CASE WHEN {buy} THEN order_date END) AS last_purchase,
+               COUNT(DISTINCT CASE WHEN {buy} AND order_date <= {s} THEN order_date END) AS frequency_before,
+               MAX(CASE WHEN {buy} AND order_date <= {s} THEN order_date END) AS last_before,
+               MIN(CASE WHEN {buy} AND order_date > {s} THEN order_date END) AS first_in_period,
+               SUM(CASE WHEN order_date > {s} THEN amount ELSE 0 END) AS revenue_period
+        FROM orders
+        WHERE order_date <= {a} AND {counted_predicate(columns)}
+        GROUP BY customer_id
+        HAVING COUNT(CASE WHEN {buy} THEN 1 END) > 0
+    """
+    known = _known_customers_sql(con, a)
+    if known:
+        sql = f"""
+            WITH bought AS ({bought}), known AS ({known})
+            SELECT * FROM bought
+            UNION ALL
+            SELECT k.customer_id, 0, NULL, NULL, 0, NULL, NULL, 0.0
+            FROM known k LEFT JOIN bought b ON k.customer_id = b.customer_id
+            WHERE b.customer_id IS NULL
+        """
+    else:
+        sql = bought
+    return _normalise(con.execute(sql).df())
+
+
+def _known_customers_sql(con, as_of_literal: str) -> str | None:
+    parts = []
+    customers = relation_columns(con, "customers")
+    if customers and "customer_id" in customers:
+        when = f" AND created_at <= {as_of_literal}" if "created_at" in customers else ""
+        parts.append(f"SELECT customer_id FROM customers WHERE customer_id IS NOT NULL{when}")
+    opportunities = relation_columns(con, "opportunities")
+    if opportunities and "customer_id" in opportunities:
+        when = f" AND created_at <= {as_of_literal}" if "created_at" in opportunities else ""
+        parts.append(f"SELECT customer_id FROM opportunities WHERE customer_id IS NOT NULL{when}")
+    return " UNION ".join(parts) if parts else None
+
+
+def status_inputs_from_orders(orders: pd.DataFrame, as_of, period_start, known_customers=None, *,
+                              customer_col: str = "customer_id", date_col: str = "order_date",
+                              amount_col: str = "amount", status_col: str = "status") -> pd.DataFrame:
+    """Pure-pandas twin of :func:`status_inputs_sql` for small frames.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Order lines.
+    known_customers : iterable of str, optional
+        Customer ids known to the CRM (customers table, opportunities); those without a purchase become potential.
+
+    Returns
+    -------
+    DataFrame
+        Same columns as :func:`status_inputs_sql`.
+    """
+    as_of, start = pd.Timestamp(as_date(as_of)), pd.Timestamp(as_date(period_start, "period_start"))
+    dates = pd.to_datetime(orders[date_col])
+    status = orders[status_col].fillna("completed") if status_col in orders else pd.Series("completed", orders.index)
+    keep = (dates <= as_of) & (status != "cancelled")
+    frame = pd.DataFrame({"customer_id": orders[customer_col].astype(str), "day": dates,
+                          "amount": orders[amount_col],
+                          "buy": (orders[amount_col] > 0) & ~status.isin(["returned", "cancelled"])})[keep]
+    days = frame[frame["buy"]]
+    before, within = days[days["day"] <= start], days[days["day"] > start]
+    per = days.groupby("customer_id")["day"].agg(frequency="nunique", first_purchase="min", last_purchase="max")
+    per["frequency_before"] = before.groupby("customer_id")["day"].nunique().reindex(per.index).fillna(0)
+    per["last_before"] = before.groupby("customer_id")["day"].max().reindex(per.index)
+    per["first_in_period"] = within.groupby("customer_id")["day"].min().reindex(per.index)
+    in_period = frame[frame["day"] > start].groupby("customer_id")["amount"].sum()
+    per["revenue_period"] = in_period.reindex(per.index).fillna(0.0)
+    per = per.reset_index()
+    if known_customers is not None:
+        extra = sorted(set(map(str, known_customers)) - set(per["customer_id"]))
+        potential = pd.DataFrame({"customer_id": extra, "frequency": 0, "frequency_before": 0, "revenue_period": 0.0})
+        per = pd.concat([per, potential], ignore_index=True)
+    return _normalise(per)
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reindex(columns=STATUS_INPUT_COLUMNS).copy()
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    for col in ("frequency", "frequency_before"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    for col in ("first_purchase", "last_purchase", "last_before", "first_in_period"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["revenue_period"] = frame["revenue_period"].fillna(0.0).astype("float64")
+    return frame.sort_values("customer_id", ignore_index=True)
+
+
+@dataclass
+class CustomerStatus:
+    """Result of :func:`customer_status`.
+
+    Attributes
+    ----------
+    customers : DataFrame
+        Per customer: customer_id, status, days_since_last, interval_days, interval_source ('own', 'population',
+        or '' for potential), at_risk_after_days, churned_after_days, p_alive (NaN unless passed), revenue_period.
+    summary : DataFrame
+        Per status: status, label_en, label_zh, customers, share, revenue_period.
+    population_interval_days : float
+        Typical interval used for one-time buyers (as of ``as_of``).
+    rule : str
+        The rule as an English sentence; ``rule_zh`` the same in Chinese.
+    facts : dict
+        Counts and shares per status for the narrative.
+    """
+
+    customers: pd.DataFrame
+    summary: pd.DataFrame
+    population_interval_days: float
+    rule: str
+    rule_zh: str
+    facts: dict = field(default_factory=dict)
+
+
+def _intervals(frequency, first, last, rules: StatusRules) -> tuple[np.ndarray, np.ndarray, float]:
+    """Own mean interval (NaN for one-time buyers), the interval used, and the population interval."""
+    span = (last - first).dt.days.to_numpy(dtype="float64")
+    freq = frequency.to_numpy(dtype="float64")
+    own = np.where(freq >= 2, span / np.maximum(freq - 1, 1), np.nan)
+    repeat = own[~np.isnan(own)]
+    if len(repeat):
+        population = float(np.median(repeat) if rules.one_time_interval == "median" else np.mean(repeat))
+    else:
+        population = float("nan")
+    fallback = population if not np.isnan(population) else max(rules.min_interval_days, 1.0)
+    used = np.maximum(np.where(np.isnan(own), fallback, own), rules.min_interval_days)
+    return own, used, population
+
+
+def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRules | None = None,
+                    p_alive: pd.Series | None = None) -> CustomerStatus:
+    """Status per customer from its own purchase rhythm (rule in ``segments.yml`` → status).
+
+    Parameters
+    ----------
+    inputs : DataFrame
+        Output of :func:`status_inputs_sql` / :func:`status_inputs_from_orders`.
+    as_of, period_start : date-like
+        This period is (period_start, as_of].
+    p_alive : Series, optional
+        P(alive) per customer_id (e.g. from a BG/NBD model); where given it replaces the interval rule for
+        active / at risk / churned.
+
+    Returns
+    -------
+    CustomerStatus
+    """
+    rules = rules or load_rules()
+    sr = rules.status
+    as_of, start = pd.Timestamp(as_date(as_of)), pd.Timestamp(as_date(period_start, "period_start"))
+    own, interval, population = _intervals(inputs["frequency"], inputs["first_purchase"], inputs["last_purchase"], sr)
+    days = (as_of - inputs["last_purchase"]).dt.days.to_numpy(dtype="float64")
+    at_risk_after, churned_after = sr.at_risk_multiple * interval, sr.churned_multiple * interval
+    status = np.select([days > churned_after, days > at_risk_after], ["churned", "at_risk"], "active").astype(object)
+
+    p = pd.Series(np.nan, index=inputs.index)
+    if p_alive is not None:
+        p = inputs["customer_id"].map(p_alive.astype("float64")).astype("float64")
+        has_p = p.notna().to_numpy()
+        by_p = np.select([p < sr.p_alive_churned_below, p < sr.p_alive_at_risk_below], ["churned", "at_risk"], "active")
+        status[has_p] = by_p[has_p]
+
+    # Reactivated: bought in the period after a gap longer than churned_multiple x the interval known before it.
+    _, interval_before, _ = _intervals(inputs["frequency_before"], inputs["first_purchase"], inputs["last_before"], sr)
+    gap = (inputs["first_in_period"] - inputs["last_before"]).dt.days.to_numpy(dtype="float64")
+    came_back = (inputs["frequency_before"].to_numpy() > 0) & (gap > sr.churned_multiple * interval_before)
+    status[came_back & (status != "churned")] = "reactivated"
+
+    never = inputs["frequency"].to_numpy() == 0
+    status[never] = "potential"
+    out = pd.DataFrame({
+        "customer_id": inputs["customer_id"],
+        "status": status,
+        "days_since_last": np.where(never, np.nan, days),
+        "interval_days": np.where(never, np.nan, interval),
+        "interval_source": np.where(never, "", np.where(np.isnan(own), "population", "own")),
+        "at_risk_after_days": np.where(never, np.nan, at_risk_after),
+        "churned_after_days": np.where(never, np.nan, churned_after),
+        "p_alive": p.to_numpy(),
+        "revenue_period": inputs["revenue_period"],
+    })
+    summary = _summary(out, sr)
+    rule, rule_zh = status_rule_sentences(sr, population, start, as_of, p_alive is not None)
+    facts = {f"{r.status}_customers": int(r.customers) for r in summary.itertuples()}
+    facts |= {f"{r.status}_share": float(r.share) for r in summary.itertuples()}
+    facts["population_interval_days"] = population
+    return CustomerStatus(out, summary, population, rule, rule_zh, facts)
+
+
+def _summary(out: pd.DataFrame, sr: StatusRules) -> pd.DataFrame:
+    grouped = out.groupby("status")
+    summary = pd.DataFrame({"customers": grouped.size(), "revenue_period": grouped["revenue_period"].sum()})
+    summary = summary.reindex(list(STATUSES)).fillna(0)
+    summary["customers"] = summary["customers"].astype("int64")
+    summary["share"] = summary["customers"] / max(len(out), 1)
+    summary.index.name = "status"
+    summary = summary.reset_index()
+    summary.insert(1, "label_en", summary["status"].map(lambda k: sr.labels[k].label_en))
+    summary.insert(2, "label_zh", summary["status"].map(lambda k: sr.labels[k].label_zh))
+    return summary[["status", "label_en", "label_zh", "customers", "share", "revenue_period"]]
+
+
+def status_rule_sentences(sr: StatusRules, population: float, start, as_of, with_p_alive: bool) -> tuple[str, str]:
+    """The status rule in plain English and Chinese, with the numbers actually used."""
+    stat = "median" if sr.one_time_interval == "median" else "mean"
+    stat_zh = "中位数" if sr.one_time_interval == "median" else "平均值"
+    pop = f"{population:.0f}" if not np.isnan(population) else "n/a"
+    s, e = pd.Timestamp(start).date() + dt.timedelta(days=1), pd.Timestamp(as_of).date()
+    en = (f"A customer is at risk when the days since its last purchase exceed {sr.at_risk_multiple:g} × its own mean "
+          f"interval between purchase days, and churned beyond {sr.churned_multiple:g} × (intervals of at least "
+          f"{sr.min_interval_days:g} days; one-time buyers are judged against the {stat} interval of repeat buyers, "
+          f"{pop} days). Reactivated: bought between {s} and {e} after a gap longer than "
+          f"{sr.churned_multiple:g} × its interval. Potential: known to the CRM (customers table or opportunities) "
+          f"but never bought.")
+    zh = (f"距上次购买天数超过该客户自身平均购买间隔的 {sr.at_risk_multiple:g} 倍为流失预警客户，超过 "
+          f"{sr.churned_multiple:g} 倍为流失客户（间隔至少 {sr.min_interval_days:g} 天；只购买过一次的客户按复购客户"
+          f"间隔的{stat_zh} {pop} 天判断）。回流客户：{s} 至 {e} 期间再次购买，且此前间隔超过其购买间隔的 "
+          f"{sr.churned_multiple:g} 倍。潜在客户：CRM 中有记录（客户表或商机）但从未购买。")
+    if with_p_alive:
+        en += (f" Where a P(alive) is given it decides instead: at risk below {sr.p_alive_at_risk_below:g}, churned "
+               f"below {sr.p_alive_churned_below:g}.")
+        zh += f"有存活概率时以其为准：低于 {sr.p_alive_at_risk_below:g} 为流失预警，低于 {sr.p_alive_churned_below:g} 为流失。"
+    return en, zh
