@@ -7,6 +7,7 @@ Errors the user can fix print one line (plus a hint) and exit with code 2; no tr
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import date, timedelta
@@ -34,6 +35,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from salesperf.data.demo import generate
 
     end = args.end or (date.today().replace(day=1) - timedelta(days=1)).isoformat()
+    truth = Path(args.out) / "truth.json"
+    if truth.is_file() and (Path(args.out) / "catalog.yml").is_file():
+        planted = json.loads(truth.read_text(encoding="utf-8"))
+        if (planted.get("seed"), planted.get("customers"), planted.get("end")) == (args.seed, args.customers, end):
+            _say(f"demo company in {args.out} is up to date (seed {args.seed}, {args.customers} customers, until {end})")
+            print(Path(args.out) / "catalog.yml")
+            return 0
     out = generate(args.out, customers=args.customers, seed=args.seed, end=end, fmt=args.format, progress=_say)
     print(Path(out) / "catalog.yml")
     return 0

@@ -313,18 +313,22 @@ def test_training_effect_and_rep_skill_are_recovered_from_closed_deals(large):
     completed = deals["rep_id"].map(training.set_index("rep_id")["completed_at"])
     deals["trained"] = (completed.notna() & (deals["created_at"] >= completed)).astype(float)
     deals["won"] = (deals["status"] == "won").astype(float)
+    # Wins pass all four stages and close later than losses, so among deals created in the last months the closed
+    # ones are mostly losses; trained deals are later ones, so keep deals created at least 180 days before `end`.
+    deals = deals[deals["created_at"] <= pd.Timestamp(END) - pd.Timedelta(days=180)]
     # Managers only hold deals while a territory is vacant: keep reps with at least 100 closed deals.
     counts = deals["rep_id"].value_counts()
     deals = deals[deals["rep_id"].isin(counts.index[counts >= 100])]
     fit = smf.logit("won ~ trained + C(rep_id) + C(source) + np.log(amount)", data=deals).fit(disp=False)
     assert fit.mle_retvals["converged"]
-    # ~8,000 closed deals: the training coefficient's standard error is about 0.1; allow 4 of them.
+    # ~5,700 closed deals: the training coefficient's standard error is about 0.1; allow 4 of them (measured
+    # 0.44-0.85, mean 0.59, over seeds 20-27 for the planted 0.6).
     assert abs(fit.params["trained"] - truth["training_effect"]) < 4 * fit.bse["trained"]
-    # Rep skill: fitted rep effects track the planted ones (both centred; measured 0.8-0.95).
+    # Rep skill: fitted rep effects track the planted ones (correlation measured 0.95-0.98 over seeds 20-27).
     reps = sorted(deals["rep_id"].unique())
     fitted = np.array([fit.params.get(f"C(rep_id)[T.{rep}]", 0.0) for rep in reps])
     planted = np.array([truth["rep_skill"][rep] for rep in reps])
-    assert np.corrcoef(fitted - fitted.mean(), planted - planted.mean())[0, 1] > 0.7
+    assert np.corrcoef(fitted, planted)[0, 1] > 0.8
 
 
 def test_ticket_satisfaction_drivers_are_recovered(large):
@@ -335,9 +339,10 @@ def test_ticket_satisfaction_drivers_are_recovered(large):
     design = np.column_stack([np.ones(len(tickets)), first_response, resolution])
     coefficients, *_ = np.linalg.lstsq(design, tickets["satisfaction"].to_numpy(), rcond=None)
     # Rounding to whole scores and clipping at 1 and 5 bias OLS towards zero a little, and priority and agent
-    # effects are left out: demand the right sign and size within 40 % of the planted slope.
-    assert coefficients[1] == pytest.approx(truth["first_response_days"], rel=0.4)
-    assert coefficients[2] == pytest.approx(truth["resolution_days"], rel=0.4)
+    # effects are left out (measured -0.19 to -0.22 for the planted -0.25, and -0.054 to -0.061 for -0.06, over
+    # seeds 20-27): demand each slope within 30 % of the planted one.
+    assert coefficients[1] == pytest.approx(truth["first_response_days"], rel=0.3)
+    assert coefficients[2] == pytest.approx(truth["resolution_days"], rel=0.3)
 
 
 def test_nps_falls_with_recent_tickets(large):

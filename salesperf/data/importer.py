@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
@@ -41,7 +42,7 @@ ID_FIELDS = {"order_id", "customer_id", "rep_id", "owner_rep_id", "opportunity_i
              "manager_id", "response_id", "ticket_id", "agent_id"}
 OPPORTUNITY_STATUSES = {"open", "won", "lost"}
 ORDER_STATUSES = {"completed", "returned", "cancelled"}
-_EXCEL_SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+\d+$", re.I)
+_EXCEL_SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 _SALESFORCE_ID18 = re.compile(r"^(?=.*\d)[0-9A-Za-z]{18}$")
 
 TOP_KEYS = {"preset", "description", "extends", "kinds", "table", "detect", "columns", "locale", "encoding", "delimiter",
@@ -269,9 +270,12 @@ def _load_mapping_cached(source: str) -> Mapping:
     weighted = frozenset(parsing.normalize_header(h) for h in _as_list(doc.get("weighted_amount_headers"), origin))
     kinds = {name: _kind(name, spec, doc, origin, weighted) for name, spec in kinds_doc.items()}
     try:
-        footers = tuple(re.compile(p, re.I) for p in _as_list(doc.get("footer_patterns"), f"{origin}: footer_patterns"))
+        footers = tuple(re.compile(p, re.IGNORECASE) for p in _as_list(doc.get("footer_patterns"), f"{origin}: footer_patterns"))
     except re.error as exc:
         raise UserError(f"{origin}: footer_patterns: not a valid regular expression ({exc})") from None
+    _check_zone(doc.get("timezone"), origin)
+    if doc.get("header_row") is not None and not (isinstance(doc["header_row"], int) and doc["header_row"] >= 1):
+        raise UserError(f"{origin}: header_row must be a line number (1 = first line)")
     return Mapping(
         name=str(doc.get("preset") or Path(origin).stem),
         origin=origin,
@@ -288,6 +292,16 @@ def _load_mapping_cached(source: str) -> Mapping:
         footer_patterns=footers,
         weighted_amount_headers=weighted,
     )
+
+
+def _check_zone(zone: Any, origin: str) -> None:
+    if zone is None:
+        return
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"{origin}: timezone '{zone}' is not a time zone name",
+                        hint="use an IANA name such as Asia/Shanghai or Europe/Berlin") from None
 
 
 def _field_type(table: str, name: str) -> str:
@@ -580,8 +594,7 @@ def _parse_ids(values: list, mapping: Mapping, file: str, res: Resolved, fname: 
                                   [v for v in values if v and _EXCEL_SCIENTIFIC.match(str(v).strip())],
                                   hint="re-export the file; do not open and re-save the CSV in Excel")
             for prefix in mapping.strip_id_prefixes:
-                if text.startswith(prefix):
-                    text = text[len(prefix):]
+                text = text.removeprefix(prefix)
             if mapping.id_style == "salesforce" and _SALESFORCE_ID18.match(text):
                 text = text[:15]
         out.append(text)
@@ -609,7 +622,7 @@ def _parse_field(values: list, fname: str, kind: Kind, mapping: Mapping, res: Re
             dates, note = parsing.parse_date_column(values, formats=kind.dates.get(fname, []), locale=locale,
                                                     tz=mapping.timezone)
         except ValueError as exc:
-            bad = _bad_dates(values, kind.dates.get(fname, []))
+            bad = [] if "mixes" in str(exc) else _bad_dates(values, kind.dates.get(fname, []))
             if not bad:
                 raise UserError(f"{file}: column '{res.header}' ({fname}): {exc}",
                                 hint="set the format under 'dates:' in a mapping file, e.g. '%d/%m/%Y'") from None
@@ -650,7 +663,8 @@ def _apply_values(frame: pd.DataFrame, kind: Kind, file: str, resolved: dict[str
         if fname not in frame or fname == "order_status":
             continue
         keys = frame[fname].map(lambda v: _value_key(v) if v is not None else None)
-        mapped = keys.map(lambda k: vmap["map"].get(k, _MISSING) if k is not None else None)
+        table_map = vmap["map"]
+        mapped = keys.map(lambda k, m=table_map: m.get(k, _MISSING) if k is not None else None)
         unknown = frame[fname][mapped.map(lambda v: v is _MISSING)]
         if len(unknown):
             rule = vmap["unknown"]
@@ -773,7 +787,7 @@ def _finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes:
         frame[fname] = frame[fname].where(frame[fname].notna(), str(value)) if fname in frame else str(value)
     for fname, keep in kind.keep_rows.items():
         if fname in frame:
-            mask = frame[fname].map(lambda v: _value_key(v) in keep)
+            mask = frame[fname].map(lambda v, wanted=keep: _value_key(v) in wanted)
             source.dropped[f"not a {'/'.join(sorted(keep))} row ({fname})"] += int((~mask).sum())
             frame = frame[mask].copy()
     if kind.table == "opportunities":
@@ -834,6 +848,7 @@ def import_file(path: Path, mapping: Mapping, locale: str | None, notes: list[st
     frame = _finish_frame(frame, kind, source, notes)
     frame = _required_check(frame, kind, source, headers)
     source.rows_kept = len(frame)
+    source.dropped = +source.dropped  # drop zero counts
     return source, frame.reset_index(drop=True)
 
 
@@ -889,7 +904,7 @@ def _reconcile(tables: dict[str, pd.DataFrame], summary: ImportSummary) -> None:
             if table not in tables or column not in tables[table]:
                 continue
             col = tables[table][column]
-            swap = col.map(lambda v: v not in ids and v in by_name)
+            swap = col.map(lambda v, known=ids, names=by_name: v not in known and v in names)
             if swap.any():
                 tables[table].loc[swap, column] = col[swap].map(by_name)
                 summary.notes.append(f"{table}.{column}: {int(swap.sum())} name(s) replaced by the {lookup} id with that name")

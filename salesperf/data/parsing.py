@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 BLANK_TOKENS = frozenset({"", "-", "--", "—", "–", "n/a", "na", "null", "none", "nan", "nat", "#n/a", "(blank)", "无", "無"})
@@ -68,7 +68,7 @@ def normalize_header(header: object) -> str:
     return re.sub(r"[\s_\u00a0\u3000]+", "", text)
 
 
-_UNIT_IN_HEADER = re.compile(r"\s*[(（\[]\s*(?:单位[:：]?\s*)?(万|萬|亿|億)?\s*(元|人民币|rmb|cny)?\s*[)）\]]\s*$", re.I)
+_UNIT_IN_HEADER = re.compile(r"\s*[(（\[]\s*(?:单位[:：]?\s*)?(万|萬|亿|億)?\s*(元|人民币|rmb|cny)?\s*[)）\]]\s*$", re.IGNORECASE)
 
 
 def split_header_unit(header: str) -> tuple[str, float]:
@@ -94,7 +94,7 @@ def detect_encoding(data: bytes, locale: str | None = None) -> str:
     """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     try:
         data.decode("utf-8")
@@ -144,7 +144,7 @@ def decimal_separator(locale: str | None) -> str | None:
 
 _CURRENCY_CHARS = "$€£¥￥₩₹₽₺฿₫₴₪¢"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$")
-_CURRENCY_WORDS = re.compile(r"(人民币|元|圆|rmb|us\$|hk\$|nt\$|a\$|c\$|r\$|kr|zł|fr\.?|chf)", re.I)
+_CURRENCY_WORDS = re.compile(r"(人民币|元|圆|rmb|us\$|hk\$|nt\$|a\$|c\$|r\$|kr|zł|fr\.?|chf)", re.IGNORECASE)
 _NUMBER_SHAPE = re.compile(r"^\d[\d.,']*$|^[.,]\d+$")
 
 
@@ -172,13 +172,13 @@ def parse_number(value: object, decimal: str | None = None) -> float | None:
     text = _CURRENCY_CODE.sub("", text.strip())
     text = _CURRENCY_WORDS.sub("", text)
     text = text.strip().strip(_CURRENCY_CHARS).strip()
-    if text.startswith("-") or text.startswith("+"):
+    if text.startswith(("-", "+")):
         negative, text = negative ^ (text[0] == "-"), text[1:].strip()
     elif text.endswith("-"):
         negative, text = not negative, text[:-1].strip()
     text = text.strip(_CURRENCY_CHARS).strip()
     multiplier = 1.0
-    unit = re.search(r"\s*(万|萬|亿|億|k|mn|mio|m|bn|b)$", text, re.I)
+    unit = re.search(r"\s*(万|萬|亿|億|k|mn|mio|m|bn|b)$", text, re.IGNORECASE)
     if unit:
         key = to_simplified(unit.group(1)).lower()
         multiplier = _CHINESE_UNITS.get(key) or _SUFFIX_UNITS[key]
@@ -283,9 +283,9 @@ def _from_serial_or_epoch(number: float, tz: str | None) -> date:
     if _EXCEL_SERIAL_RANGE[0] <= number <= _EXCEL_SERIAL_RANGE[1]:
         return EXCEL_EPOCH + timedelta(days=int(number))
     if 1e11 <= number < 1e14:  # epoch milliseconds (HubSpot/Fxiaoke API): 1973 .. 5138
-        return _from_datetime(datetime.fromtimestamp(number / 1000, tz=timezone.utc), tz or "UTC")
+        return _from_datetime(datetime.fromtimestamp(number / 1000, tz=UTC), tz or "UTC")
     if 1e8 <= number < 1e10:  # epoch seconds
-        return _from_datetime(datetime.fromtimestamp(number, tz=timezone.utc), tz or "UTC")
+        return _from_datetime(datetime.fromtimestamp(number, tz=UTC), tz or "UTC")
     raise ValueError(f"not a date: {number!r}")
 
 
@@ -294,7 +294,7 @@ def _time_part_date(day: date, rest: str | None, tz: str | None) -> date:
     if not rest or not tz or not _TZ_SUFFIX.search(rest.strip()):
         return day
     text = f"{day.isoformat()}T{rest.strip()}"
-    return _from_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)
+    return _from_datetime(datetime.fromisoformat(text), tz)  # Python >= 3.11 reads "Z"
 
 
 def _two_digit_year(year: int) -> int:

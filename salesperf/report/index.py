@@ -10,7 +10,7 @@ from pathlib import Path
 
 from salesperf.periods import parse_period
 from salesperf.report.i18n import term
-from salesperf.report.render import TEMPLATES
+from salesperf.report.render import TEMPLATES, embed_cjk_font
 
 _INDEX_CSS = """
 body { font-family: "Segoe UI", "Helvetica Neue", Arial, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif;
@@ -25,7 +25,7 @@ a { color: #2e86c1; } .sp-links a { margin-right: 14px; }
 
 def _page(title: str, body: str, lang: str) -> str:
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    return (
+    return embed_cjk_font(
         f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
         f"<style>{css}{_INDEX_CSS}</style></head><body>{body}</body></html>"

@@ -18,34 +18,43 @@ def _direction(change: float, lang: str) -> str:
     return "up" if change > 0 else "down"
 
 
-def change_sentence(label: str, current: float, previous: float, versus: str, lang: str = "en",
+def change_sentence(label: str, current: float, comparisons: list[tuple[float, str]], lang: str = "en",
                     money: bool = True, currency: str = "¥") -> str:
-    """One comparison: "Revenue was ¥1.23 M, down 8.2% vs September 2026 (−¥110.0 k)." / "销售额 123.0 万元，较2026年9月下降 8.2%（−11.0 万元）。".
+    """A value and its changes: "Revenue was ¥1.23 M, down 8.2% vs September 2026 (−¥110.0 k) and up 3.0% vs October 2025 (+¥35.8 k)."
 
     Parameters
     ----------
     label : str
         The metric's name in the report language.
-    current, previous : float
-    versus : str
-        What the previous value is (``September 2026``, ``last year``).
+    current : float
+    comparisons : list of (float, str)
+        Earlier values and what they are (``September 2026``, ``October 2025``).
     money : bool
         Format as money (else as a count).
+
+    Returns
+    -------
+    str
+        One sentence; comparisons without a usable earlier value say so.
     """
     show = (lambda v: fmt.money(v, lang, currency)) if money else fmt.number
-    change = fmt.relative_change(current, previous)
-    if math.isnan(change):
-        if lang == "zh":
-            return f"{label} {show(current)}（{versus}无可比数据）。"
-        return f"{label} was {show(current)} ({versus}: no comparable figure)."
-    delta = current - previous
-    delta_text = fmt.signed_money(delta, lang, currency) if money else ("+" if delta > 0 else "") + fmt.number(delta)
-    if change == 0:
-        return f"{label} {show(current)}，与{versus}持平。" if lang == "zh" else f"{label} was {show(current)}, flat vs {versus}."
-    pct = fmt.percent(abs(change))
+    parts = []
+    for previous, versus in comparisons:
+        change = fmt.relative_change(current, previous)
+        if math.isnan(change):
+            parts.append(f"{versus}无可比数据" if lang == "zh" else f"no comparable figure for {versus}")
+            continue
+        delta = current - previous
+        delta_text = fmt.signed_money(delta, lang, currency) if money else ("+" if delta > 0 else "") + fmt.number(delta)
+        if change == 0:
+            parts.append(f"与{versus}持平" if lang == "zh" else f"flat vs {versus}")
+        elif lang == "zh":
+            parts.append(f"较{versus}{_direction(change, lang)} {fmt.percent(abs(change))}（{delta_text}）")
+        else:
+            parts.append(f"{_direction(change, lang)} {fmt.percent(abs(change))} vs {versus} ({delta_text})")
     if lang == "zh":
-        return f"{label} {show(current)}，较{versus}{_direction(change, lang)} {pct}（{delta_text}）。"
-    return f"{label} was {show(current)}, {_direction(change, lang)} {pct} vs {versus} ({delta_text})."
+        return f"{label} {show(current)}" + ("，" + "，".join(parts) if parts else "") + "。"
+    return f"{label} was {show(current)}" + (", " + " and ".join(parts) if parts else "") + "."
 
 
 def driver_sentence(frame: pd.DataFrame, what: str, lang: str = "en", currency: str = "¥",
@@ -78,7 +87,7 @@ def driver_sentence(frame: pd.DataFrame, what: str, lang: str = "en", currency: 
         kind = "增长" if total > 0 else "下降"
         return f"{what}中 {name} 贡献了{kind}的 {fmt.percent(share)}（{amount}）。"
     kind = "rise" if total > 0 else "fall"
-    return f"{name} accounts for {fmt.percent(share)} of the {kind} ({amount}) among {what}s."
+    return f"Among {what.lower()}s, {name} accounts for {fmt.percent(share)} of the {kind} ({amount})."
 
 
 def concentration_sentence(frame: pd.DataFrame, what: str, lang: str = "en", share_col: str = "share",
@@ -91,7 +100,7 @@ def concentration_sentence(frame: pd.DataFrame, what: str, lang: str = "en", sha
     first = str(top.iloc[0][name_col])
     if lang == "zh":
         return f"前 {len(top)} 名{what}贡献了 {fmt.percent(total)} 的销售额，其中最大的是 {first}（{fmt.percent(top.iloc[0][share_col])}）。"
-    return (f"The top {len(top)} {what}s made {fmt.percent(total)} of revenue; the largest is {first} "
+    return (f"The top {len(top)} {what.lower()}s made {fmt.percent(total)} of revenue; the largest is {first} "
             f"({fmt.percent(top.iloc[0][share_col])}).")
 
 

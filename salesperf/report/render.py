@@ -6,8 +6,11 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: Cells with this tag (the notebook's introduction for analysts) are left out of the manager's page.
+ANALYST_ONLY = "analyst-only"
 
 
 def render_html(notebook: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
@@ -28,6 +31,7 @@ def render_html(notebook: nbformat.NotebookNode, title: str, lang: str = "en") -
         The HTML page; it references nothing outside itself.
     """
     exporter = HTMLExporter(
+        config=Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": [ANALYST_ONLY]}}),
         template_name="salesperf",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
@@ -41,4 +45,38 @@ def render_html(notebook: nbformat.NotebookNode, title: str, lang: str = "en") -
         "language_code": "zh-CN" if lang == "zh" else "en",
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return body
+    return embed_cjk_font(body)
+
+
+def embed_cjk_font(page: str) -> str:
+    """Embed the subset of Noto Sans CJK SC that the page's Chinese text needs, as an inline web font.
+
+    A reader's machine may lack a Chinese font (a headless server, a stripped-down laptop); the subset is small
+    (a few hundred glyphs, usually under 300 kB) and keeps the page self-contained. Pages without CJK text are
+    returned unchanged.
+    """
+    import base64
+    import io
+    import re
+
+    from salesperf.report.style import cjk_font_path
+
+    chars = sorted(set(re.findall(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]", page)))
+    path = cjk_font_path()
+    if not chars or path is None:
+        return page
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["*"]
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(chars))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    subset.save_font(font, buffer, options)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    face = (f"<style>@font-face {{ font-family: 'Salesperf CJK'; src: url(data:font/woff;base64,{data}) format('woff'); }}"
+            "body, .jp-RenderedHTMLCommon, table, .sp-kpi { font-family: 'Salesperf CJK', 'Segoe UI', Arial, sans-serif; }</style>")
+    return page.replace("</head>", face + "</head>", 1)

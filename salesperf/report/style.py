@@ -6,6 +6,7 @@ needed.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -18,16 +19,23 @@ PALETTE = ["#1f4e79", "#2e86c1", "#f39c12", "#27ae60", "#c0392b", "#8e44ad", "#7
 ACCENT, MUTED, GOOD, BAD = PALETTE[1], "#b0b7bf", "#27ae60", "#c0392b"
 
 
-@cache
-def cjk_font() -> str | None:
-    """Register the bundled Noto Sans CJK SC font with matplotlib and return its family name (None if unavailable)."""
+def cjk_font_path() -> Path | None:
+    """The bundled Noto Sans CJK SC font file, or None when mplfonts is not installed."""
     try:
         import mplfonts
     except ImportError:
         return None
     path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
-    if not path.is_file():
+    return path if path.is_file() else None
+
+
+@cache
+def cjk_font() -> str | None:
+    """Register the bundled Noto Sans CJK SC font with matplotlib and return its family name (None if unavailable)."""
+    path = cjk_font_path()
+    if path is None:
         return None
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # no bold face: regular is used, silently
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
 
