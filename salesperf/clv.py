@@ -262,33 +262,60 @@ def betageo_log_likelihood(params, frequency, recency, T) -> np.ndarray:
     ``A1 = lnG(r+x) - lnG(r) + r ln(alpha)``, ``A2 = ln B(a, b+x) - ln B(a, b)``,
     ``A3 = -(r+x) ln(alpha+T)``, ``A4 = ln(a) - ln(b+x-1) - (r+x) ln(alpha+t_x)``.
     """
-    return _betageo_terms(np.asarray([params[k] for k in ("r", "alpha", "a", "b")], dtype=float),
-                          np.asarray(frequency, float), np.asarray(recency, float), np.asarray(T, float),
-                          gradient=False)[0]
+    theta = np.asarray([params[k] for k in ("r", "alpha", "a", "b")], dtype=float)
+    return _betageo_terms(theta, frequency, recency, T, gradient=False)[0]
 
 
-def _betageo_terms(theta: np.ndarray, x, t_x, t_cal, gradient: bool = True):
+@dataclass(frozen=True)
+class _Factor:
+    """A column with its distinct values and codes, so that functions of it are evaluated once per distinct value."""
+
+    values: np.ndarray
+    uniques: np.ndarray
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, values) -> _Factor:
+        if isinstance(values, _Factor):
+            return values
+        values = np.asarray(values, dtype=float).reshape(-1)
+        codes, uniques = pd.factorize(values)
+        return cls(values, np.asarray(uniques, dtype=float), codes)
+
+    def map(self, per_unique: np.ndarray) -> np.ndarray:
+        return per_unique[self.codes]
+
+
+def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = True):
+    """Per-row log-likelihood and, with ``gradient``, its derivatives in (r, alpha, a, b), shape (4, n).
+
+    Terms that depend only on x, only on t_x or only on T are computed once per distinct value (special functions
+    on a few hundred values instead of every row).
+    """
     r, alpha, a, b = theta
-    repeat = x > 0
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
-    log_alpha_t = np.log(alpha + t_cal)
-    log_alpha_tx = np.log(alpha + t_x)
-    a3 = -(r + x) * log_alpha_t
-    b_x1 = np.where(repeat, b + x - 1, 1.0)
-    a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx, -np.inf)
+    x_col, tx_col, t_col = _Factor.of(frequency), _Factor.of(recency), _Factor.of(T)
+    x, ux = x_col.values, x_col.uniques
+    rx = r + x
+    log_alpha_t = t_col.map(np.log(alpha + t_col.uniques))
+    log_alpha_tx = tx_col.map(np.log(alpha + tx_col.uniques))
+    a1_a2 = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
+             + special.betaln(a, b + ux) - special.betaln(a, b))
+    b_x1 = np.where(ux > 0, b + ux - 1, 1.0)
+    log_a4_const = np.where(ux > 0, np.log(a) - np.log(b_x1), -np.inf)
+    a3 = -rx * log_alpha_t
+    a4 = x_col.map(log_a4_const) - rx * log_alpha_tx
     mix = np.logaddexp(a3, a4)
-    ll = a1 + a2 + mix
+    ll = x_col.map(a1_a2) + mix
     if not gradient:
         return ll, None
+    w4 = np.exp(a4 - mix)  # share of the "dropped out after the last purchase" branch; 0 when x = 0
     w3 = np.exp(a3 - mix)
-    w4 = np.exp(a4 - mix)
-    psi_r, psi_rx = special.digamma(r), special.digamma(r + x)
-    psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + x)
-    d_r = psi_rx - psi_r + np.log(alpha) - w3 * log_alpha_t - w4 * log_alpha_tx
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + t_cal) - w4 * (r + x) / (alpha + t_x)
-    d_a = psi_ab - psi_abx + w4 / a
-    d_b = psi_ab + special.digamma(b + x) - special.digamma(b) - psi_abx - w4 / b_x1
+    psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux)
+    d_r = (x_col.map(special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
+           - w3 * log_alpha_t - w4 * log_alpha_tx)
+    d_alpha = r / alpha - rx * (w3 * t_col.map(1 / (alpha + t_col.uniques)) + w4 * tx_col.map(1 / (alpha + tx_col.uniques)))
+    d_a = x_col.map(psi_ab - psi_abx) + w4 / a
+    d_b = x_col.map(psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx) - w4 * x_col.map(1 / b_x1)
     return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
 
@@ -336,10 +363,11 @@ class BetaGeo(_Fitted):
         ux, utx, uT = collapsed.columns
         w = collapsed.weights
         total = w.sum()
+        columns = [_Factor.of(column) for column in collapsed.columns]
 
         def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
             theta = np.exp(phi)
-            ll, grad = _betageo_terms(theta, ux, utx, uT)
+            ll, grad = _betageo_terms(theta, *columns)
             return -float(w @ ll) / total, -(grad @ w) * theta / total
 
         result = _maximise(objective, self._starts(ux, uT, w), "BG/NBD", list(self._param_names))
@@ -388,14 +416,21 @@ class BetaGeo(_Fitted):
         return self._score(lambda x, t_x, t_cal: special.expit(-self._log_dropout_odds(x, t_x, t_cal)),
                            frequency, recency, T)
 
-    def _conditional_expected(self, t, x, t_x, t_cal) -> np.ndarray:
+    def _expected_if_alive(self, t: float, x: np.ndarray, t_cal: np.ndarray) -> np.ndarray:
+        """E[Y(t) | alive at T] (eq. 10 without its P(alive) factor); depends on (x, T) only."""
         r, alpha, a, b = self._theta()
+        if t == 0:
+            return np.zeros(len(x))
         z = t / (alpha + t_cal + t)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             survivor = np.exp((r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t)))
             bracket = 1.0 - survivor * special.hyp2f1(r + x, b + x, a + b + x - 1, z)
-            expected = (a + b + x - 1) / (a - 1) * bracket * special.expit(-self._log_dropout_odds(x, t_x, t_cal))
-        return np.where(np.asarray(t) == 0, 0.0, expected)
+        return (a + b + x - 1) / (a - 1) * bracket
+
+    def _conditional_expected(self, t: float, x, t_x, t_cal) -> np.ndarray:
+        pairs = _collapse(x, t_cal)
+        if_alive = self._expected_if_alive(t, *pairs.columns)[pairs.inverse]
+        return if_alive * special.expit(-self._log_dropout_odds(x, t_x, t_cal))
 
     def expected_purchases(self, t, frequency, recency, T) -> np.ndarray | pd.Series:
         """Expected number of purchases in the next ``t`` time units, given each customer's history (eq. 10).
@@ -433,21 +468,27 @@ class BetaGeo(_Fitted):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def _gammagamma_terms(theta: np.ndarray, x, m, gradient: bool = True):
-    """Log density of the mean spend ``m`` over ``x`` transactions (FHL 2005 JMR, eq. 3) and its gradient.
+def _gammagamma_terms(theta: np.ndarray, frequency, monetary_value, gradient: bool = True):
+    """Log density of the mean spend ``m`` over ``x`` transactions (FHL 2005 JMR, eq. 3) and its gradient (3, n).
 
     ``ln f = lnG(px+q) - lnG(px) - lnG(q) + q ln(g) + (px-1) ln(m) + px ln(x) - (px+q) ln(g + m x)``.
+    Special functions run once per distinct x.
     """
     p, q, gamma = theta
+    x_col = _Factor.of(frequency)
+    x, ux = x_col.values, x_col.uniques
+    m = np.asarray(monetary_value, dtype=float)
     px = p * x
+    log_m = np.log(m)
     log_gm = np.log(gamma + m * x)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
-          + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_gm)
+    per_x = special.gammaln(p * ux + q) - special.gammaln(p * ux) - special.gammaln(q) + q * np.log(gamma) \
+        + p * ux * np.log(ux)
+    ll = x_col.map(per_x) + (px - 1) * log_m - (px + q) * log_gm
     if not gradient:
         return ll, None
-    psi_pxq = special.digamma(px + q)
-    d_p = x * (psi_pxq - special.digamma(px) + np.log(m) + np.log(x) - log_gm)
-    d_q = psi_pxq - special.digamma(q) + np.log(gamma) - log_gm
+    psi_pxq = special.digamma(p * ux + q)
+    d_p = x * (x_col.map(psi_pxq - special.digamma(p * ux) + np.log(ux)) + log_m - log_gm)
+    d_q = x_col.map(psi_pxq - special.digamma(q) + np.log(gamma)) - log_gm
     d_gamma = q / gamma - (px + q) / (gamma + m * x)
     return ll, np.stack([d_p, d_q, d_gamma])
 
@@ -499,10 +540,11 @@ class GammaGamma(_Fitted):
         ux, um = collapsed.columns
         uw = collapsed.weights
         total = uw.sum()
+        x_col = _Factor.of(ux)
 
         def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
             theta = np.exp(phi)
-            ll, grad = _gammagamma_terms(theta, ux, um)
+            ll, grad = _gammagamma_terms(theta, x_col, um)
             return -float(uw @ ll) / total, -(grad @ uw) * theta / total
 
         mean_spend = float(uw @ um) / total
@@ -576,16 +618,21 @@ class GammaGamma(_Fitted):
 
 
 def _discounted_purchases(betageo: BetaGeo, x, t_x, t_cal, horizon: int, discount_rate: float, step: float):
-    """sum_i (E[Y(i step)] - E[Y((i-1) step)]) / (1+d)^i on distinct (x, t_x, T) rows."""
+    """P(alive) * sum_i (E[Y(i step) | alive] - E[Y((i-1) step) | alive]) / (1+d)^i on distinct (x, t_x, T) rows.
+
+    The sum depends on (x, T) only, so it runs on those distinct pairs.
+    """
     if horizon < 1 or step <= 0 or discount_rate <= -1:
         raise UserError(f"CLV needs horizon >= 1, step > 0 and discount_rate > -1; got {horizon}, {step}, {discount_rate}")
-    total = np.zeros(len(x))
-    previous = np.zeros(len(x))
+    pairs = _collapse(x, t_cal)
+    px, pt = pairs.columns
+    total = np.zeros(len(px))
+    previous = np.zeros(len(px))
     for i in range(1, int(horizon) + 1):
-        current = betageo._conditional_expected(i * step, x, t_x, t_cal)
+        current = betageo._expected_if_alive(i * step, px, pt)
         total += (current - previous) / (1 + discount_rate) ** i
         previous = current
-    return total
+    return total[pairs.inverse] * special.expit(-betageo._log_dropout_odds(x, t_x, t_cal))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

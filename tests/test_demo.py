@@ -1,8 +1,8 @@
-"""The demo company generator: files, schema, determinism, and planted effects recovered within stated tolerances.
+"""The demo company generator: files, schema, determinism, planted effects recovered within stated tolerances.
 
-Two fixtures: a 3,000-customer company for the structure and moment checks, and a 20,000-customer one (about two
-seconds) for the regression checks, where 3,000 customers give too few deals and rated tickets for a tolerance that
-is both safe and tight enough to fail when the effect is missing.
+Two fixtures: a 3,000-customer company for the structure and moment checks, and a 20,000-customer one (about
+two seconds) for the regression checks, where 3,000 customers give too few deals and rated tickets for a
+tolerance that is both safe and tight enough to fail when the effect is missing.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def _occasions(orders: pd.DataFrame) -> pd.DataFrame:
     return completed.groupby(["customer_id", "order_date"], as_index=False)["amount"].sum()
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Files, schema, catalog, determinism
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def test_every_canonical_table_is_written_with_its_columns_and_types(small):
@@ -97,7 +97,9 @@ def test_one_order_per_customer_and_day(small):
     completed = _read(small, "orders").query("status == 'completed'")
     per_day = completed.groupby(["customer_id", "order_date"])["order_id"].nunique()
     assert (per_day == 1).all()
-    per_order = completed.groupby("order_id").agg(customers=("customer_id", "nunique"), days=("order_date", "nunique"))
+    per_order = completed.groupby("order_id").agg(
+        customers=("customer_id", "nunique"), days=("order_date", "nunique")
+    )
     assert (per_order == 1).all().all()
 
 
@@ -113,8 +115,18 @@ def test_catalog_lists_every_table_in_the_agreed_form(small):
 
 
 def test_truth_has_every_planted_quantity(truth, small):
-    for key in ("seed", "end", "customers", "groups", "customer_segment", "rep_skill", "training_effect",
-                "satisfaction_drivers", "seasonality", "trend"):
+    for key in (
+        "seed",
+        "end",
+        "customers",
+        "groups",
+        "customer_segment",
+        "rep_skill",
+        "training_effect",
+        "satisfaction_drivers",
+        "seasonality",
+        "trend",
+    ):
         assert key in truth, key
     assert truth["seed"] == SMALL_SEED and truth["end"] == END and truth["customers"] == 3000
     assert abs(sum(g["share"] for g in truth["groups"].values()) - 1.0) < 1e-9
@@ -152,7 +164,9 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(small, tmp_pat
 
 def test_csv_format_and_progress(tmp_path):
     said = []
-    out = demo.generate(tmp_path, customers=200, seed=1, end="2025-03-31", years=2, fmt="csv", progress=said.append)
+    out = demo.generate(
+        tmp_path, customers=200, seed=1, end="2025-03-31", years=2, fmt="csv", progress=said.append
+    )
     assert said and all(isinstance(s, str) and len(s) < 60 for s in said)
     for name in TABLES:
         header = (out / f"{name}.csv").read_text().splitlines()[0]
@@ -163,18 +177,24 @@ def test_csv_format_and_progress(tmp_path):
     assert orders["order_date"].max() <= pd.Timestamp("2025-03-31")
 
 
-@pytest.mark.parametrize("arguments, words", [
-    ({"fmt": "xlsx"}, "fmt"), ({"end": "31/10/2026"}, "ISO date"), ({"customers": 3}, "customers"),
-    ({"years": 0}, "years"), ({"seed": -1}, "seed"),
-])
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        ({"fmt": "xlsx"}, "fmt"),
+        ({"end": "31/10/2026"}, "ISO date"),
+        ({"customers": 3}, "customers"),
+        ({"years": 0}, "years"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_bad_arguments_are_user_errors(tmp_path, arguments, words):
     with pytest.raises(UserError, match=words):
         demo.generate(tmp_path, **{"customers": 100, **arguments})
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Dates and returns
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def test_nothing_is_dated_after_end(small, truth):
@@ -202,31 +222,41 @@ def test_returns_are_later_negative_lines_of_about_two_percent_of_orders(small):
     assert (returned["order_date"].to_numpy() > original.loc[returned["order_id"]].to_numpy()).all()
     # Never more returned than sold on the line: |return| <= the largest line of its order and product.
     sold = orders[orders["status"] == "completed"].groupby(["order_id", "product_id"])["amount"].max()
-    assert (-returned["amount"].to_numpy() <= sold.loc[list(zip(returned["order_id"], returned["product_id"]))]
-            .to_numpy() + 0.01).all()
-    # 2 % of orders get a return, minus the few whose return would fall after `end` (orders of the last 45 days,
-    # about 3 % of orders, lose about half their returns). Binomial sd on ~20,000 orders is 0.1 %: allow 0.5 %.
+    assert (
+        -returned["amount"].to_numpy()
+        <= sold.loc[list(zip(returned["order_id"], returned["product_id"], strict=True))].to_numpy() + 0.01
+    ).all()
+    # 2 % of orders get a return, minus the few whose return would fall after `end` (orders of the last 45
+    # days, about 3 % of orders, lose about half their returns). Binomial sd on ~20,000 orders is 0.1 %: allow
+    # 0.5 %.
     share = returned["order_id"].nunique() / orders["order_id"].nunique()
     assert 0.015 <= share <= 0.025
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Planted purchase process (BG/NBD, Gamma-Gamma) and seasonality
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _rfm(orders: pd.DataFrame, end: str) -> pd.DataFrame:
     """frequency (repeat occasions), recency and T in weeks as of `end`, per customer."""
     occasions = _occasions(orders)
-    per = occasions.groupby("customer_id").agg(first=("order_date", "min"), last=("order_date", "max"),
-                                               n=("order_date", "size"), spend=("amount", "mean"))
+    per = occasions.groupby("customer_id").agg(
+        first=("order_date", "min"),
+        last=("order_date", "max"),
+        n=("order_date", "size"),
+        spend=("amount", "mean"),
+    )
     per["frequency"] = per["n"] - 1
     per["T"] = (pd.Timestamp(end) - per["first"]).dt.days / 7.0
     return per
 
 
 def _expected_repeats(r, alpha, a, b, t):
-    """BG/NBD E[X(t)]: Fader, Hardie & Lee (2005), 'Counting your customers the easy way', Marketing Sci. 24(2)."""
+    """BG/NBD E[X(t)].
+
+    Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science 24(2), 275-284.
+    """
     return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
 
@@ -237,24 +267,28 @@ def test_largest_group_repeat_purchases_match_bgnbd(small, truth):
     group = per[segment.reindex(per.index) == largest]
     bg = truth["groups"][largest]["bgnbd"]
     T = group["T"].to_numpy()
-    # Mean number of repeat occasions vs the model's expectation at each customer's own T. Tolerance: 4 standard
-    # errors (sampling) plus 3 % of the expectation for the day grid (same-day purchases merged, T in whole days;
-    # measured at -1 % to +1 % on 68,000 customers of this group).
+    # Mean number of repeat occasions vs the model's expectation at each customer's own T. Tolerance: 4
+    # standard errors (sampling) plus 3 % of the expectation for the day grid (same-day purchases merged, T in
+    # whole days; measured at -1 % to +1 % on 68,000 customers of this group).
     expected = _expected_repeats(bg["r"], bg["alpha"], bg["a"], bg["b"], T).mean()
     error = group["frequency"].std() / np.sqrt(len(group))
     assert abs(group["frequency"].mean() - expected) < 4 * error + 0.03 * expected
     # Share of repeat buyers vs 1 - P(X(T) = 0) = 1 - (alpha / (alpha + T)) ** r; binomial sd, 4 sd + 1 point.
     expected_share = 1 - ((bg["alpha"] / (bg["alpha"] + T)) ** bg["r"]).mean()
     share = (group["frequency"] > 0).mean()
-    assert abs(share - expected_share) < 4 * np.sqrt(expected_share * (1 - expected_share) / len(group)) + 0.01
+    assert (
+        abs(share - expected_share) < 4 * np.sqrt(expected_share * (1 - expected_share) / len(group)) + 0.01
+    )
 
 
 def test_groups_are_ordered_by_their_planted_purchase_rates(small, truth):
     per = _rfm(_read(small, "orders"), END)
     per["group"] = pd.Series(truth["customer_segment"]).reindex(per.index)
     observed = per.groupby("group")["frequency"].mean()
-    expected = {g: _expected_repeats(**spec["bgnbd"], t=per.loc[per["group"] == g, "T"].to_numpy()).mean()
-                for g, spec in truth["groups"].items()}
+    expected = {
+        g: _expected_repeats(**spec["bgnbd"], t=per.loc[per["group"] == g, "T"].to_numpy()).mean()
+        for g, spec in truth["groups"].items()
+    }
     assert list(observed.sort_values().index) == sorted(expected, key=expected.get)
 
 
@@ -276,7 +310,9 @@ def test_largest_group_spend_matches_gamma_gamma(small, truth):
 def test_groups_differ_in_channel_and_category_mix(small, truth):
     orders = _read(small, "orders").query("status == 'completed'")
     orders["group"] = orders["customer_id"].map(pd.Series(truth["customer_segment"]))
-    online = orders.drop_duplicates("order_id").groupby("group")["channel"].apply(lambda c: (c == "online").mean())
+    online = (
+        orders.drop_duplicates("order_id").groupby("group")["channel"].apply(lambda c: (c == "online").mean())
+    )
     for group, spec in truth["groups"].items():
         # Binomial sd of an order share is at most 0.5 / sqrt(orders) <= 0.02 here; allow 0.08.
         assert abs(online[group] - spec["channel_mix"]["online"]) < 0.08, group
@@ -288,20 +324,22 @@ def test_groups_differ_in_channel_and_category_mix(small, truth):
 def test_seasonality_is_visible_in_monthly_revenue(small, truth):
     orders = _read(small, "orders")
     revenue = orders.groupby(orders["order_date"].dt.to_period("M"))["amount"].sum()
-    centred = revenue.rolling(12, center=True).mean().rolling(2).mean().shift(-1)  # 2x12 centred moving average
+    centred = (
+        revenue.rolling(12, center=True).mean().rolling(2).mean().shift(-1)
+    )  # 2x12 centred moving average
     ratio = (revenue / centred).dropna()
     index = ratio.groupby(ratio.index.month).mean()
     index = index / index.mean()
     planted = pd.Series({int(m): f for m, f in truth["seasonality"].items()})
-    # Planted Nov-Dec / Feb value ratio is 1.74 and acquisitions add to it (1.6-2.2 over seeds 0-5 at this size):
-    # require 1.3, and the shape of the year to correlate (0.77-0.95 over the same seeds): require 0.6.
+    # Planted Nov-Dec / Feb value ratio is 1.74 and acquisitions add to it (1.6-2.2 over seeds 0-5 at this
+    # size): require 1.3, and the shape of the year to correlate (0.77-0.95 over the same seeds): require 0.6.
     assert index[[11, 12]].mean() / index[2] > 1.3
     assert np.corrcoef(index.sort_index().to_numpy(), planted.sort_index().to_numpy())[0, 1] > 0.6
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Planted pipeline and satisfaction effects (larger company)
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def test_training_effect_and_rep_skill_are_recovered_from_closed_deals(large):
@@ -313,8 +351,9 @@ def test_training_effect_and_rep_skill_are_recovered_from_closed_deals(large):
     completed = deals["rep_id"].map(training.set_index("rep_id")["completed_at"])
     deals["trained"] = (completed.notna() & (deals["created_at"] >= completed)).astype(float)
     deals["won"] = (deals["status"] == "won").astype(float)
-    # Wins pass all four stages and close later than losses, so among deals created in the last months the closed
-    # ones are mostly losses; trained deals are later ones, so keep deals created at least 180 days before `end`.
+    # Wins pass all four stages and close later than losses, so among deals created in the last months the
+    # closed ones are mostly losses; trained deals are later ones, so keep deals created at least 180 days
+    # before `end`.
     deals = deals[deals["created_at"] <= pd.Timestamp(END) - pd.Timedelta(days=180)]
     # Managers only hold deals while a territory is vacant: keep reps with at least 100 closed deals.
     counts = deals["rep_id"].value_counts()
@@ -339,8 +378,8 @@ def test_ticket_satisfaction_drivers_are_recovered(large):
     design = np.column_stack([np.ones(len(tickets)), first_response, resolution])
     coefficients, *_ = np.linalg.lstsq(design, tickets["satisfaction"].to_numpy(), rcond=None)
     # Rounding to whole scores and clipping at 1 and 5 bias OLS towards zero a little, and priority and agent
-    # effects are left out (measured -0.19 to -0.22 for the planted -0.25, and -0.054 to -0.061 for -0.06, over
-    # seeds 20-27): demand each slope within 30 % of the planted one.
+    # effects are left out (measured -0.19 to -0.22 for the planted -0.25, and -0.054 to -0.061 for -0.06,
+    # over seeds 20-27): demand each slope within 30 % of the planted one.
     assert coefficients[1] == pytest.approx(truth["first_response_days"], rel=0.3)
     assert coefficients[2] == pytest.approx(truth["resolution_days"], rel=0.3)
 
@@ -351,8 +390,9 @@ def test_nps_falls_with_recent_tickets(large):
     tickets = _read(large, "tickets")
     joined = feedback.merge(tickets[["customer_id", "opened_at"]], on="customer_id", how="left")
     window = truth["satisfaction_drivers"]["feedback"]["tickets_window_days"]
-    joined["recent"] = ((joined["opened_at"] <= joined["responded_at"])
-                        & (joined["opened_at"] > joined["responded_at"] - dt.timedelta(days=window)))
+    joined["recent"] = (joined["opened_at"] <= joined["responded_at"]) & (
+        joined["opened_at"] > joined["responded_at"] - dt.timedelta(days=window)
+    )
     recent = joined.groupby("response_id")["recent"].sum()
     scores = feedback.set_index("response_id")["score"]
     # The planted drop is 1.2 points per recent ticket; group mix differs little between the two sets.

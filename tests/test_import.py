@@ -406,3 +406,46 @@ def test_output_folder_is_typed_canonical_csv(tmp_path):
         f"DESCRIBE SELECT * FROM read_csv('{tmp_path / 'opportunities.csv'}')").fetchall()}
     assert opp_types["created_at"] == "DATE" and opp_types["closed_at"] == "DATE"
     assert (tmp_path / "orders.csv").read_bytes().decode("utf-8").startswith("order_id,customer_id,order_date,amount")
+
+
+def test_mapping_timezone_moves_utc_datetimes_to_local_dates(tmp_path):
+    mapping = tmp_path / "sf_shanghai.yml"
+    mapping.write_text("extends: salesforce\ntimezone: Asia/Shanghai\n", encoding="utf-8")
+    run_import([CRM / "salesforce/Opportunity.csv"], tmp_path / "out", mapping=mapping)
+    opps = _by(_read(tmp_path / "out", "opportunities"), "opportunity_id")
+    assert opps["0065g00000AbCdF"]["created_at"] == "2024-02-02"  # 2024-02-01T23:30Z is 07:30 on 2 Feb in UTC+8
+    assert opps["0065g00000AbCdE"]["created_at"] == "2024-01-15"  # 09:30Z is 17:30 the same day
+
+
+def test_a_date_column_mixing_day_first_and_month_first_is_an_error(tmp_path):
+    src = tmp_path / "deals.csv"
+    src.write_text("Record ID,Deal Name,Deal Stage,Deal owner,Create Date\n1,D,S,Ann,13/01/2024\n2,E,S,Ann,01/13/2024\n",
+                   encoding="utf-8")
+    with pytest.raises(UserError, match="'Create Date'.*mixes"):
+        run_import([src], tmp_path / "out", preset="hubspot")
+
+
+def test_salesforce_history_reports(tmp_path):
+    history_report = tmp_path / "opportunity_history_report.csv"
+    history_report.write_text(
+        '"Opportunity Name","From Stage","To Stage","Amount","Edit Date"\n'
+        '"Acme - 200 Widgets","","Prospecting","$10,000.00","1/15/2024"\n'
+        '"Acme - 200 Widgets","Prospecting","Closed Won","$12,000.00","3/5/2024"\n'
+        '\n"Grand Totals (2 records)"\n', encoding="utf-8")
+    field_history = tmp_path / "opportunity_field_history.csv"
+    field_history.write_text(
+        '"Opportunity Name","Field / Event","Old Value","New Value","Edit Date"\n'
+        '"Globex Renewal","Stage","Prospecting","Negotiation/Review","2/15/2024"\n'
+        '"Globex Renewal","Amount","8000","8500.5","2/16/2024"\n'
+        '"Globex Renewal","Created.","","","2/1/2024"\n', encoding="utf-8")
+    summary = run_import([history_report, field_history], tmp_path / "out", preset="salesforce")
+    assert [s.kind for s in summary.sources] == ["stage_history", "field_history"]
+    history = _read(tmp_path / "out", "opportunity_history")
+    assert list(zip(history.opportunity_id, history.stage, history.entered_at)) == [
+        ("Acme - 200 Widgets", "Prospecting", "2024-01-15"),
+        ("Acme - 200 Widgets", "Closed Won", "2024-03-05"),
+        ("Globex Renewal", "Negotiation/Review", "2024-02-15"),
+    ]
+    assert summary.tables["opportunity_history"].dropped == {
+        "blank row": 1, "report footer (below the first blank row)": 1, "field_event not Stage / Opportunity Stage": 2}
+    _assert_rows_accounted(summary)

@@ -1,12 +1,13 @@
-"""The demo company: a seeded, fully vectorised generator of every canonical table with planted, known effects.
+"""The demo company: a seeded, vectorised generator of every canonical table with planted, known effects.
 
 ``generate(out_dir, customers=2000, seed=0)`` writes ``<table>.parquet`` (or ``.csv``) for every table in
-:mod:`salesperf.data.schema`, a ``catalog.yml`` listing them and a ``truth.json`` holding every planted quantity,
-so reports can be checked against what was put in. See docs/demo-company.md for the model and how to recover it.
+:mod:`salesperf.data.schema`, a ``catalog.yml`` listing them and a ``truth.json`` holding every planted
+quantity, so reports can be checked against what was put in. See docs/demo-company.md for the model and how to
+recover it.
 
-The purchase process of each behavioural group is exactly BG/NBD in continuous time (unit: weeks) and the value of
-each purchase occasion is Gamma-Gamma (times the month's seasonality factor). Everything is drawn with numpy array
-operations (no per-customer Python loop) so a million customers take well under two minutes.
+The purchase process of each behavioural group is exactly BG/NBD in continuous time (unit: weeks) and the
+value of each purchase occasion is Gamma-Gamma (times the month's seasonality factor). Everything is drawn with
+numpy array operations (no per-customer Python loop) so a million customers take well under two minutes.
 """
 
 from __future__ import annotations
@@ -31,26 +32,54 @@ Progress = Callable[[str], None] | None
 DAYS_PER_WEEK = 7.0
 EPOCH = dt.date(1970, 1, 1)
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # The planted company. Everything here is written to truth.json.
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 REGIONS = ("North", "East", "South", "West")
 REGION_SHARE = (0.30, 0.25, 0.25, 0.20)
-SLOTS_PER_REGION = 5  # sales territories per region; each held by one rep at a time (manager covers vacancies)
+SLOTS_PER_REGION = (
+    5  # sales territories per region; each held by one rep at a time (manager covers vacancies)
+)
 
 CATEGORIES = ("Hardware", "Software", "Services", "Consumables", "Support Plans")
 PRODUCTS_PER_CATEGORY = 6
-CATEGORY_PRICE = {"Hardware": 180.0, "Software": 120.0, "Services": 250.0, "Consumables": 25.0, "Support Plans": 90.0}
+CATEGORY_PRICE = {
+    "Hardware": 180.0,
+    "Software": 120.0,
+    "Services": 250.0,
+    "Consumables": 25.0,
+    "Support Plans": 90.0,
+}
 
 CHANNELS = ("online", "direct", "partner")
-INDUSTRIES = ("Manufacturing", "Retail", "Healthcare", "Finance", "Logistics", "Education", "Public Sector",
-              "Technology")
+INDUSTRIES = (
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Finance",
+    "Logistics",
+    "Education",
+    "Public Sector",
+    "Technology",
+)
 SIZES = ("small", "medium", "large", "enterprise")
 
 # Monthly seasonality (Q4 peak, February trough); normalised to mean 1 in _seasonality().
-SEASONALITY_RAW = {1: 0.90, 2: 0.72, 3: 0.95, 4: 1.00, 5: 1.00, 6: 1.05, 7: 0.92, 8: 0.85, 9: 1.05, 10: 1.10,
-                   11: 1.22, 12: 1.28}
+SEASONALITY_RAW = {
+    1: 0.90,
+    2: 0.72,
+    3: 0.95,
+    4: 1.00,
+    5: 1.00,
+    6: 1.05,
+    7: 0.92,
+    8: 0.85,
+    9: 1.05,
+    10: 1.10,
+    11: 1.22,
+    12: 1.28,
+}
 ACQUISITION_GROWTH_PER_YEAR = 0.15  # new-customer volume grows 15 % a year (exponential trend)
 PROSPECT_SHARE = 0.15  # CRM accounts that never bought; each has one open New Business opportunity
 PROSPECT_WINDOW_DAYS = 120  # prospects were created in the last 120 days before `end`
@@ -61,7 +90,7 @@ MAX_LINES = 8
 
 @dataclass(frozen=True)
 class Group:
-    """One planted behavioural group: its share of buyers and the parameters of its purchase and spend process."""
+    """One planted behavioural group: its share of buyers and the parameters of its purchase and spend."""
 
     name: str
     share: float
@@ -80,41 +109,83 @@ class Group:
 
 
 GROUPS: tuple[Group, ...] = (
-    Group("key_accounts", 0.05,
-          {"r": 2.0, "alpha": 8.0, "a": 0.4, "b": 8.0},
-          {"p": 5.0, "q": 4.0, "gamma": 3000.0},
-          {"online": 0.05, "direct": 0.70, "partner": 0.25},
-          {"Hardware": 0.20, "Software": 0.35, "Services": 0.25, "Consumables": 0.05, "Support Plans": 0.15},
-          {"small": 0.0, "medium": 0.10, "large": 0.40, "enterprise": 0.50},
-          4.0, 8.0, 20000.0, 0.06, 0.03, 8.3, 4.3),
-    Group("regulars", 0.20,
-          {"r": 1.2, "alpha": 8.0, "a": 0.6, "b": 6.0},
-          {"p": 4.0, "q": 5.0, "gamma": 1200.0},
-          {"online": 0.30, "direct": 0.35, "partner": 0.35},
-          {"Hardware": 0.25, "Software": 0.20, "Services": 0.10, "Consumables": 0.35, "Support Plans": 0.10},
-          {"small": 0.15, "medium": 0.45, "large": 0.35, "enterprise": 0.05},
-          1.5, 3.0, 6000.0, 0.05, 0.04, 7.6, 4.0),
-    Group("occasional", 0.35,
-          {"r": 0.6, "alpha": 14.0, "a": 0.8, "b": 2.5},
-          {"p": 3.0, "q": 6.0, "gamma": 700.0},
-          {"online": 0.50, "direct": 0.20, "partner": 0.30},
-          {"Hardware": 0.40, "Software": 0.15, "Services": 0.10, "Consumables": 0.30, "Support Plans": 0.05},
-          {"small": 0.45, "medium": 0.40, "large": 0.13, "enterprise": 0.02},
-          1.0, 1.0, 2500.0, 0.05, 0.05, 7.0, 3.8),
-    Group("one_off", 0.40,
-          {"r": 0.25, "alpha": 40.0, "a": 1.5, "b": 1.5},
-          {"p": 2.5, "q": 4.0, "gamma": 300.0},
-          {"online": 0.75, "direct": 0.10, "partner": 0.15},
-          {"Hardware": 0.50, "Software": 0.20, "Services": 0.05, "Consumables": 0.20, "Support Plans": 0.05},
-          {"small": 0.70, "medium": 0.25, "large": 0.05, "enterprise": 0.0},
-          0.5, 0.3, 1500.0, 0.04, 0.05, 6.2, 3.5),
+    Group(
+        "key_accounts",
+        0.05,
+        {"r": 2.0, "alpha": 8.0, "a": 0.4, "b": 8.0},
+        {"p": 5.0, "q": 4.0, "gamma": 3000.0},
+        {"online": 0.05, "direct": 0.70, "partner": 0.25},
+        {"Hardware": 0.20, "Software": 0.35, "Services": 0.25, "Consumables": 0.05, "Support Plans": 0.15},
+        {"small": 0.0, "medium": 0.10, "large": 0.40, "enterprise": 0.50},
+        4.0,
+        8.0,
+        20000.0,
+        0.06,
+        0.03,
+        8.3,
+        4.3,
+    ),
+    Group(
+        "regulars",
+        0.20,
+        {"r": 1.2, "alpha": 8.0, "a": 0.6, "b": 6.0},
+        {"p": 4.0, "q": 5.0, "gamma": 1200.0},
+        {"online": 0.30, "direct": 0.35, "partner": 0.35},
+        {"Hardware": 0.25, "Software": 0.20, "Services": 0.10, "Consumables": 0.35, "Support Plans": 0.10},
+        {"small": 0.15, "medium": 0.45, "large": 0.35, "enterprise": 0.05},
+        1.5,
+        3.0,
+        6000.0,
+        0.05,
+        0.04,
+        7.6,
+        4.0,
+    ),
+    Group(
+        "occasional",
+        0.35,
+        {"r": 0.6, "alpha": 14.0, "a": 0.8, "b": 2.5},
+        {"p": 3.0, "q": 6.0, "gamma": 700.0},
+        {"online": 0.50, "direct": 0.20, "partner": 0.30},
+        {"Hardware": 0.40, "Software": 0.15, "Services": 0.10, "Consumables": 0.30, "Support Plans": 0.05},
+        {"small": 0.45, "medium": 0.40, "large": 0.13, "enterprise": 0.02},
+        1.0,
+        1.0,
+        2500.0,
+        0.05,
+        0.05,
+        7.0,
+        3.8,
+    ),
+    Group(
+        "one_off",
+        0.40,
+        {"r": 0.25, "alpha": 40.0, "a": 1.5, "b": 1.5},
+        {"p": 2.5, "q": 4.0, "gamma": 300.0},
+        {"online": 0.75, "direct": 0.10, "partner": 0.15},
+        {"Hardware": 0.50, "Software": 0.20, "Services": 0.05, "Consumables": 0.20, "Support Plans": 0.05},
+        {"small": 0.70, "medium": 0.25, "large": 0.05, "enterprise": 0.0},
+        0.5,
+        0.3,
+        1500.0,
+        0.04,
+        0.05,
+        6.2,
+        3.5,
+    ),
 )
 
 # Sales pipeline.
 STAGES = ("Qualification", "Needs Analysis", "Proposal", "Negotiation")
 WON, LOST = "Closed Won", "Closed Lost"
-STAGE_PROBABILITY = {"Qualification": 0.10, "Needs Analysis": 0.25, "Proposal": 0.50, "Negotiation": 0.75,
-                     WON: 1.0, LOST: 0.0}
+STAGE_PROBABILITY = {
+    "Qualification": 0.10,
+    "Needs Analysis": 0.25,
+    "Proposal": 0.50,
+    "Negotiation": 0.75,
+    WON: 1.0,
+    LOST: 0.0,
+}
 STAGE_MEAN_DAYS = (10.0, 14.0, 16.0, 12.0)  # Gamma(shape 2) durations of each open stage
 LOST_AT_STAGE_SHARE = (0.35, 0.25, 0.25, 0.15)  # where lost deals drop out
 SOURCES = ("inbound", "outbound", "referral", "partner")
@@ -139,7 +210,8 @@ TICKET_CATEGORIES = ("billing", "delivery", "product", "technical", "account")
 RESOLUTION_MEAN_DAYS = {"billing": 3.0, "delivery": 5.0, "product": 6.0, "technical": 8.0, "account": 2.0}
 N_AGENTS = 12
 AGENT_EFFECT_SD = 0.15
-TICKET_SATISFACTION = {  # latent = intercept + sum(coef * driver) + agent effect + N(0, noise_sd); round, clip 1..5
+# Ticket satisfaction: intercept + sum(coef * driver) + agent effect + N(0, noise_sd), rounded, clipped to 1-5
+TICKET_SATISFACTION = {
     "intercept": 4.6,
     "first_response_days": -0.25,
     "resolution_days": -0.06,
@@ -164,13 +236,20 @@ QUOTA_STRETCH = 1.10  # quotas = 110 % of the territory's smoothed realised reve
 CURRENCY = "EUR"
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Public entry point
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
-def generate(out_dir, customers: int = 2000, seed: int = 0, end="2026-10-31", years: int = 4,
-             fmt: str = "parquet", progress: Progress = None) -> Path:
+def generate(
+    out_dir,
+    customers: int = 2000,
+    seed: int = 0,
+    end="2026-10-31",
+    years: int = 4,
+    fmt: str = "parquet",
+    progress: Progress = None,
+) -> Path:
     """Generate the demo company and write it to ``out_dir``.
 
     Parameters
@@ -178,8 +257,8 @@ def generate(out_dir, customers: int = 2000, seed: int = 0, end="2026-10-31", ye
     out_dir : str or Path
         Folder to write to (created if missing; existing files of the same names are overwritten).
     customers : int
-        Rows of the customers table: ``1 - PROSPECT_SHARE`` of them are buyers, the rest prospects with one open
-        opportunity and no orders.
+        Rows of the customers table: ``1 - PROSPECT_SHARE`` of them are buyers, the rest prospects with one
+        open opportunity and no orders.
     seed : int
         Seed of the numpy Generator; the same arguments give the same data.
     end : str or date
@@ -211,8 +290,13 @@ def generate(out_dir, customers: int = 2000, seed: int = 0, end="2026-10-31", ye
     return out
 
 
-def build(customers: int, seed: int, end_date: dt.date, start_date: dt.date,
-          say: Callable[[str], None] = lambda _t: None) -> tuple[dict[str, pa.Table], dict]:
+def build(
+    customers: int,
+    seed: int,
+    end_date: dt.date,
+    start_date: dt.date,
+    say: Callable[[str], None] = lambda _t: None,
+) -> tuple[dict[str, pa.Table], dict]:
     """Simulate the company in memory: ``({table name: pyarrow.Table}, truth dict)``; see :func:`generate`."""
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
     calendar = _Calendar(start_date, end_date)
@@ -243,15 +327,23 @@ def build(customers: int, seed: int, end_date: dt.date, start_date: dt.date,
         "reps": _reps_table(org),
         "targets": _table("targets", targets),
         "opportunities": _opportunities_table(deals, customer_ids, org, products),
-        "opportunity_history": _table("opportunity_history", {
-            "opportunity_id": _ids("OP", deals.history_opp, _width(deals.n)),
-            "stage": _labels(deals.stage_names, deals.history_stage),
-            "entered_at": _dates(deals.history_day)}),
+        "opportunity_history": _table(
+            "opportunity_history",
+            {
+                "opportunity_id": _ids("OP", deals.history_opp, _width(deals.n)),
+                "stage": _labels(deals.stage_names, deals.history_stage),
+                "entered_at": _dates(deals.history_day),
+            },
+        ),
         "activities": _activities_table(activities, customer_ids, org, deals),
-        "training": _table("training", {
-            "rep_id": _labels(org.rep_ids, org.trained_reps),
-            "program": _labels([TRAINING_PROGRAM], np.zeros(len(org.trained_reps), dtype=np.int64)),
-            "completed_at": _dates(org.completed_day[org.trained_reps])}),
+        "training": _table(
+            "training",
+            {
+                "rep_id": _labels(org.rep_ids, org.trained_reps),
+                "program": _labels([TRAINING_PROGRAM], np.zeros(len(org.trained_reps), dtype=np.int64)),
+                "completed_at": _dates(org.completed_day[org.trained_reps]),
+            },
+        ),
         "feedback": _feedback_table(feedback, customer_ids, org),
         "tickets": _tickets_table(tickets, customer_ids),
     }
@@ -259,9 +351,9 @@ def build(customers: int, seed: int, end_date: dt.date, start_date: dt.date,
     return tables, truth
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Arguments, calendar
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _check_arguments(customers, seed, end, years, fmt) -> tuple[dt.date, dt.date]:
@@ -287,7 +379,9 @@ def _check_arguments(customers, seed, end, years, fmt) -> tuple[dt.date, dt.date
     except ValueError:  # 29 February
         start_date = end_date.replace(year=end_date.year - int(years), day=28) + dt.timedelta(days=1)
     if start_date.year < 1971:
-        raise UserError(f"demo: end {end_date} minus {years} years is before 1971", hint="choose a later end date")
+        raise UserError(
+            f"demo: end {end_date} minus {years} years is before 1971", hint="choose a later end date"
+        )
     return end_date, start_date
 
 
@@ -330,9 +424,9 @@ def _seasonality() -> dict[int, float]:
     return {m: round(f / mean, 4) for m, f in SEASONALITY_RAW.items()}
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Organisation: reps, managers, territories, churn, skill, training
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -362,11 +456,60 @@ class _Org:
 
 
 def _simulate_org(rng: np.random.Generator, cal: _Calendar) -> _Org:
-    first = ("Anna", "Ben", "Clara", "David", "Eva", "Felix", "Grace", "Hugo", "Iris", "Jonas", "Kira", "Leo",
-             "Mia", "Noah", "Olga", "Paul", "Rosa", "Sam", "Tara", "Ugo", "Vera", "Will", "Xenia", "Yusuf", "Zoe",
-             "Aron", "Bianca", "Carl", "Dora", "Emil", "Fiona", "Gustav", "Hanna", "Ivan")
-    last = ("Meyer", "Novak", "Rossi", "Silva", "Berg", "Kowalski", "Dubois", "Jensen", "Lindqvist", "Moreau",
-            "Costa", "Fischer", "Horvat", "Larsen", "Schmidt", "Garcia")
+    first = (
+        "Anna",
+        "Ben",
+        "Clara",
+        "David",
+        "Eva",
+        "Felix",
+        "Grace",
+        "Hugo",
+        "Iris",
+        "Jonas",
+        "Kira",
+        "Leo",
+        "Mia",
+        "Noah",
+        "Olga",
+        "Paul",
+        "Rosa",
+        "Sam",
+        "Tara",
+        "Ugo",
+        "Vera",
+        "Will",
+        "Xenia",
+        "Yusuf",
+        "Zoe",
+        "Aron",
+        "Bianca",
+        "Carl",
+        "Dora",
+        "Emil",
+        "Fiona",
+        "Gustav",
+        "Hanna",
+        "Ivan",
+    )
+    last = (
+        "Meyer",
+        "Novak",
+        "Rossi",
+        "Silva",
+        "Berg",
+        "Kowalski",
+        "Dubois",
+        "Jensen",
+        "Lindqvist",
+        "Moreau",
+        "Costa",
+        "Fischer",
+        "Horvat",
+        "Larsen",
+        "Schmidt",
+        "Garcia",
+    )
     span = cal.end - cal.start
     team, manager, hire, leave = [], [], [], []
     for region in range(len(REGIONS)):  # managers first: long tenure, never leave
@@ -406,22 +549,37 @@ def _simulate_org(rng: np.random.Generator, cal: _Calendar) -> _Org:
     skill = np.round(rng.normal(0.0, REP_SKILL_SD, n), 3)
     activity_rate = np.round(np.exp(rng.normal(np.log(0.8), 0.35, n)), 3)
     completed = np.full(n, -1)
-    sellers = [i for i in range(n) if manager[i] >= 0]
+    # About half of the selling reps complete the programme, on a day between 35 % and 75 % of the window when
+    # they have been employed for a month and still are for a month.
     lo, hi = cal.start + int(0.35 * span), cal.start + int(0.75 * span)
-    for i in rng.permutation(sellers)[: int(round(TRAINED_SHARE * len(sellers)))]:
-        first_day = max(lo, hire_day[i] + 30)
-        last_day = min(hi, end_day[i] - 30 if end_day[i] >= 0 else hi)
-        if first_day < last_day:
-            completed[i] = int(rng.integers(first_day, last_day + 1))
+    first_day = np.maximum(lo, hire_day + 30)
+    last_day = np.where(end_day >= 0, np.minimum(hi, end_day - 30), hi)
+    sellers = np.flatnonzero(np.array(manager) >= 0)
+    eligible = sellers[first_day[sellers] < last_day[sellers]]
+    for i in rng.permutation(eligible)[: round(TRAINED_SHARE * len(sellers))]:
+        completed[i] = int(rng.integers(first_day[i], last_day[i] + 1))
     trained = np.flatnonzero(completed >= 0)
     trained = trained[np.argsort(completed[trained], kind="stable")]
-    return _Org(rep_ids, names, np.array(team), np.array(manager), hire_day, end_day, skill, activity_rate,
-                completed, trained, np.array(slot_region), slot_breaks, slot_holders)
+    return _Org(
+        rep_ids,
+        names,
+        np.array(team),
+        np.array(manager),
+        hire_day,
+        end_day,
+        skill,
+        activity_rate,
+        completed,
+        trained,
+        np.array(slot_region),
+        slot_breaks,
+        slot_holders,
+    )
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Products
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -449,9 +607,9 @@ def _products(rng: np.random.Generator) -> _Products:
     return _Products(ids, names, np.array(category), np.array(price), np.array(popularity))
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Customers
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -470,7 +628,7 @@ class _People:
 
 
 def _simulate_customers(rng: np.random.Generator, cal: _Calendar, n: int, org: _Org) -> _People:
-    n_prospects = int(round(PROSPECT_SHARE * n))
+    n_prospects = round(PROSPECT_SHARE * n)
     n_buyers = n - n_prospects
     shares = np.array([g.share for g in GROUPS])
     group_of_buyer = np.searchsorted(np.cumsum(shares) / shares.sum(), rng.random(n_buyers), side="right")
@@ -505,9 +663,9 @@ def _simulate_customers(rng: np.random.Generator, cal: _Calendar, n: int, org: _
     return _People(n, group, created, region, slot, channel, size, industry, rate, dropout, nu)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Purchase occasions: exact BG/NBD counts and times, Gamma-Gamma values
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -523,8 +681,8 @@ def _simulate_occasions(rng: np.random.Generator, cal: _Calendar, people: _Peopl
     lam, p = people.rate[buyers], people.dropout[buyers]
     acquired = people.created[buyers]
     horizon = (cal.end - acquired) / DAYS_PER_WEEK  # T in weeks: the whole day of `end` is not observed
-    # BG/NBD: repeat purchases are a Poisson(lambda) process; after each repeat the customer dies with prob. p.
-    # K = Poisson events in (0, T]; N = repeat after which the customer dies (Geometric(p) on 1, 2, ...).
+    # BG/NBD: repeat purchases are a Poisson(lambda) process; after each repeat the customer dies with prob.
+    # p. K = Poisson events in (0, T]; N = repeat after which the customer dies (Geometric(p) on 1, 2, ...).
     potential = rng.poisson(lam * horizon)
     death_after = rng.geometric(p)
     repeats = np.minimum(potential, death_after)
@@ -578,9 +736,9 @@ def _segment_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return running - np.repeat(offsets, lengths)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Order lines and returns
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -598,7 +756,9 @@ class _Lines:
     n_orders: int
 
 
-def _order_lines(rng, cal: _Calendar, people: _People, occ: _Occasions, org: _Org, products: _Products) -> _Lines:
+def _order_lines(
+    rng, cal: _Calendar, people: _People, occ: _Occasions, org: _Org, products: _Products
+) -> _Lines:
     n_occ = len(occ.day)
     group = people.group[occ.customer]
     extra = np.array([g.extra_lines_mean for g in GROUPS])[group]
@@ -609,8 +769,9 @@ def _order_lines(rng, cal: _Calendar, people: _People, occ: _Occasions, org: _Or
     category = np.empty(len(order), dtype=np.int64)
     for g, spec in enumerate(GROUPS):
         members = line_group == g
-        category[members] = _choose(rng, np.array([spec.category_mix[c] for c in CATEGORIES]),
-                                    int(members.sum()))
+        category[members] = _choose(
+            rng, np.array([spec.category_mix[c] for c in CATEGORIES]), int(members.sum())
+        )
     within = _choose(rng, products.popularity[:PRODUCTS_PER_CATEGORY], len(order))
     product = category * PRODUCTS_PER_CATEGORY + within
     # Split the occasion value: Dirichlet(1, ..., 1) shares.
@@ -648,15 +809,25 @@ def _order_lines(rng, cal: _Calendar, people: _People, occ: _Occasions, org: _Or
         n_orders=n_occ,
     )
     sort = np.argsort(lines.day, kind="stable")
-    for name in ("order", "customer", "day", "amount", "quantity", "unit_price", "product", "rep", "channel",
-                 "returned"):
+    for name in (
+        "order",
+        "customer",
+        "day",
+        "amount",
+        "quantity",
+        "unit_price",
+        "product",
+        "rep",
+        "channel",
+        "returned",
+    ):
         setattr(lines, name, getattr(lines, name)[sort])
     return lines
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Opportunities, stage history, activities
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -677,7 +848,7 @@ class _Deals:
     history_opp: np.ndarray
     history_stage: np.ndarray
     history_day: np.ndarray
-    stage_names: tuple = STAGES + (WON, LOST)
+    stage_names: tuple = (*STAGES, WON, LOST)
 
 
 def _simulate_opportunities(rng: np.random.Generator, cal: _Calendar, people: _People, org: _Org) -> _Deals:
@@ -685,7 +856,7 @@ def _simulate_opportunities(rng: np.random.Generator, cal: _Calendar, people: _P
     prospects = np.flatnonzero(people.group < 0)
     # Expansion deals on existing buyers (weighted by group), created between acquisition and end.
     weight = np.array([g.opportunity_weight for g in GROUPS])[people.group[buyers]]
-    n_expansion = int(round(OPPORTUNITIES_PER_BUYER * len(buyers)))
+    n_expansion = round(OPPORTUNITIES_PER_BUYER * len(buyers))
     expansion_customer = buyers[_choose(rng, weight / weight.sum(), n_expansion)]
     lo = people.created[expansion_customer]
     expansion_created = lo + np.floor(rng.random(n_expansion) * (cal.end - lo + 1)).astype(np.int64)
@@ -693,13 +864,17 @@ def _simulate_opportunities(rng: np.random.Generator, cal: _Calendar, people: _P
     prospect_created = np.minimum(cal.end, people.created[prospects] + rng.integers(0, 15, len(prospects)))
     customer = np.concatenate([expansion_customer, prospects])
     created = np.concatenate([expansion_created, prospect_created])
-    pipeline = np.concatenate([np.zeros(n_expansion, dtype=np.int64), np.ones(len(prospects), dtype=np.int64)])
+    pipeline = np.concatenate(
+        [np.zeros(n_expansion, dtype=np.int64), np.ones(len(prospects), dtype=np.int64)]
+    )
     order = np.lexsort((customer, created))
     customer, created, pipeline = customer[order], created[order], pipeline[order]
     n = len(customer)
     rep = org.holder(people.slot[customer], created)
     group = people.group[customer]
-    median_amount = np.where(group >= 0, np.array([g.opportunity_amount for g in GROUPS] + [5000.0])[group], 5000.0)
+    median_amount = np.where(
+        group >= 0, np.array([g.opportunity_amount for g in GROUPS] + [5000.0])[group], 5000.0
+    )
     amount = np.round(median_amount * np.exp(rng.normal(0.0, 0.6, n)), -2)
     amount = np.maximum(amount, 100.0)
     product = rng.integers(0, len(CATEGORIES) * PRODUCTS_PER_CATEGORY, n)
@@ -707,15 +882,20 @@ def _simulate_opportunities(rng: np.random.Generator, cal: _Calendar, people: _P
     # Planted win model (log-odds).
     trained_at = org.completed_day[rep]
     after_training = (trained_at >= 0) & (created >= trained_at)
-    log_odds = (WIN_BASE_LOG_ODDS + org.skill[rep] + TRAINING_EFFECT * after_training
-                + np.array([WIN_SOURCE_EFFECT[s] for s in SOURCES])[source]
-                + WIN_LOG_AMOUNT_EFFECT * np.log(amount / median_amount))
+    log_odds = (
+        WIN_BASE_LOG_ODDS
+        + org.skill[rep]
+        + TRAINING_EFFECT * after_training
+        + np.array([WIN_SOURCE_EFFECT[s] for s in SOURCES])[source]
+        + WIN_LOG_AMOUNT_EFFECT * np.log(amount / median_amount)
+    )
     won = rng.random(n) < 1.0 / (1.0 + np.exp(-log_odds))
     lost_at = _choose(rng, np.array(LOST_AT_STAGE_SHARE), n)
     open_stages = np.where(won, len(STAGES), lost_at + 1)  # stages entered before closing
     durations = np.ceil(rng.gamma(2.0, np.array(STAGE_MEAN_DAYS) / 2.0, (n, len(STAGES)))).astype(np.int64)
-    entry = created[:, None] + np.concatenate([np.zeros((n, 1), dtype=np.int64),
-                                               np.cumsum(durations, axis=1)], axis=1)  # n x 5
+    entry = created[:, None] + np.concatenate(
+        [np.zeros((n, 1), dtype=np.int64), np.cumsum(durations, axis=1)], axis=1
+    )  # n x 5
     close_day = entry[np.arange(n), open_stages]
     new_business = pipeline == 1
     closes = (close_day <= cal.end) & ~new_business
@@ -737,8 +917,24 @@ def _simulate_opportunities(rng: np.random.Generator, cal: _Calendar, people: _P
     overdue = (status == 0) & (planned <= cal.end)
     expected_close = np.where(overdue, cal.end + rng.integers(1, 31, n), planned)
     lost_reason = np.where(status == 2, rng.integers(0, len(LOST_REASONS), n), -1)
-    return _Deals(n, rep, customer, created, expected_close, np.where(closes, close_day, -1), stage, status,
-                  pipeline, amount, product, source, lost_reason, opp_idx, history_stage, history_day)
+    return _Deals(
+        n,
+        rep,
+        customer,
+        created,
+        expected_close,
+        np.where(closes, close_day, -1),
+        stage,
+        status,
+        pipeline,
+        amount,
+        product,
+        source,
+        lost_reason,
+        opp_idx,
+        history_stage,
+        history_day,
+    )
 
 
 @dataclass
@@ -763,9 +959,9 @@ def _activities(rng: np.random.Generator, cal: _Calendar, deals: _Deals, org: _O
     return _Activities(deal, deals.rep[deal], deals.customer[deal], kind, day)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Tickets and feedback
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -799,10 +995,14 @@ def _tickets(rng: np.random.Generator, cal: _Calendar, people: _People, occ: _Oc
     agent_effect = np.round(rng.normal(0.0, AGENT_EFFECT_SD, N_AGENTS), 3)
     agent = rng.integers(0, N_AGENTS, n)
     drivers = TICKET_SATISFACTION
-    latent = (drivers["intercept"] + drivers["first_response_days"] * first_response_days
-              + drivers["resolution_days"] * resolution_days
-              + np.array([drivers["priority"][p] for p in PRIORITIES])[priority]
-              + agent_effect[agent] + rng.normal(0.0, drivers["noise_sd"], n))
+    latent = (
+        drivers["intercept"]
+        + drivers["first_response_days"] * first_response_days
+        + drivers["resolution_days"] * resolution_days
+        + np.array([drivers["priority"][p] for p in PRIORITIES])[priority]
+        + agent_effect[agent]
+        + rng.normal(0.0, drivers["noise_sd"], n)
+    )
     first_response = opened + first_response_days
     resolved = opened + resolution_days
     rated = (rng.random(n) < drivers["response_rate"]) & (resolved <= cal.end)
@@ -810,8 +1010,17 @@ def _tickets(rng: np.random.Generator, cal: _Calendar, people: _People, occ: _Oc
     order = np.lexsort((customer, opened))
     first_response = np.where(first_response <= cal.end, first_response, -1)
     resolved = np.where(resolved <= cal.end, resolved, -1)
-    return _Tickets(customer[order], opened[order], first_response[order], resolved[order], category[order],
-                    priority[order], satisfaction[order], agent[order], agent_effect)
+    return _Tickets(
+        customer[order],
+        opened[order],
+        first_response[order],
+        resolved[order],
+        category[order],
+        priority[order],
+        satisfaction[order],
+        agent[order],
+        agent_effect,
+    )
 
 
 @dataclass
@@ -824,7 +1033,9 @@ class _Feedback:
     rep: np.ndarray
 
 
-def _feedback(rng, cal: _Calendar, people: _People, occ: _Occasions, tickets: _Tickets, org: _Org) -> _Feedback:
+def _feedback(
+    rng, cal: _Calendar, people: _People, occ: _Occasions, tickets: _Tickets, org: _Org
+) -> _Feedback:
     group = people.group[occ.customer]
     rate = np.array([g.survey_rate for g in GROUPS])[group]
     chosen = np.flatnonzero(rng.random(len(occ.day)) < rate)
@@ -838,8 +1049,9 @@ def _feedback(rng, cal: _Calendar, people: _People, occ: _Occasions, tickets: _T
     span = np.int64(1 << 20)
     ticket_key = np.sort(tickets.customer.astype(np.int64) * span + tickets.opened)
     key = customer.astype(np.int64) * span + day
-    recent = (np.searchsorted(ticket_key, key, side="right")
-              - np.searchsorted(ticket_key, key - FEEDBACK_TICKET_WINDOW_DAYS + 1, side="left"))
+    recent = np.searchsorted(ticket_key, key, side="right") - np.searchsorted(
+        ticket_key, key - FEEDBACK_TICKET_WINDOW_DAYS + 1, side="left"
+    )
     is_nps = rng.random(n) < NPS_SHARE_OF_SURVEYS
     nps_base = np.array([g.nps_base for g in GROUPS])[group]
     csat_base = np.array([g.csat_base for g in GROUPS])[group]
@@ -856,9 +1068,9 @@ def _feedback(rng, cal: _Calendar, people: _People, occ: _Occasions, tickets: _T
     return _Feedback(customer[order], day[order], score[order], is_nps[order], comment[order], rep[order])
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Targets
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _targets(cal: _Calendar, org: _Org, people: _People, occ: _Occasions) -> dict:
@@ -868,7 +1080,9 @@ def _targets(cal: _Calendar, org: _Org, people: _People, occ: _Occasions) -> dic
     kernel = np.ones(3) / 3
     smooth = np.convolve(np.pad(revenue, 1, mode="edge"), kernel, mode="valid")
     n_slots = len(org.slot_breaks)
-    slot_weight = np.bincount(people.slot[people.group >= 0], minlength=n_slots) / max(1, (people.group >= 0).sum())
+    slot_weight = np.bincount(people.slot[people.group >= 0], minlength=n_slots) / max(
+        1, (people.group >= 0).sum()
+    )
     month_start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     month_end = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
     reps, periods, quotas = [], [], []
@@ -886,14 +1100,16 @@ def _targets(cal: _Calendar, org: _Org, people: _People, occ: _Occasions) -> dic
             periods += [str(m) for m in months[active].astype("datetime64[M]")]
             quotas += list(np.maximum(100.0, np.round(quota[active], -2)))
     order = sorted(range(len(reps)), key=lambda i: (reps[i], periods[i]))
-    return {"rep_id": pa.array([reps[i] for i in order], pa.string()),
-            "period": pa.array([periods[i] for i in order], pa.string()),
-            "quota": pa.array([quotas[i] for i in order], pa.float64())}
+    return {
+        "rep_id": pa.array([reps[i] for i in order], pa.string()),
+        "period": pa.array([periods[i] for i in order], pa.string()),
+        "quota": pa.array([quotas[i] for i in order], pa.float64()),
+    }
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Arrow tables
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 _ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "DOUBLE": pa.float64()}
 
@@ -904,8 +1120,12 @@ def _table(name: str, columns: dict) -> pa.Table:
     missing = set(spec.names) - set(columns)
     extra = set(columns) - set(spec.names)
     assert not missing and not extra, (name, missing, extra)
-    arrays = [pa.array(columns[c.name]).cast(_ARROW_TYPES[c.type]) if not isinstance(columns[c.name], pa.Array)
-              else columns[c.name].cast(_ARROW_TYPES[c.type]) for c in spec.columns]
+    arrays = [
+        pa.array(columns[c.name]).cast(_ARROW_TYPES[c.type])
+        if not isinstance(columns[c.name], pa.Array)
+        else columns[c.name].cast(_ARROW_TYPES[c.type])
+        for c in spec.columns
+    ]
     return pa.Table.from_arrays(arrays, names=spec.names)
 
 
@@ -925,7 +1145,9 @@ def _labels(values, index: np.ndarray) -> pa.Array:
     """Strings from ``values`` by position; negative index -> null."""
     index = np.asarray(index, dtype=np.int64)
     mask = index < 0
-    return pa.array(list(values), pa.string()).take(pa.array(np.maximum(index, 0), mask=mask if mask.any() else None))
+    return pa.array(list(values), pa.string()).take(
+        pa.array(np.maximum(index, 0), mask=mask if mask.any() else None)
+    )
 
 
 def _dates(days: np.ndarray) -> pa.Array:
@@ -935,134 +1157,207 @@ def _dates(days: np.ndarray) -> pa.Array:
 
 
 def _orders_table(lines: _Lines, customer_ids: pa.Array, org: _Org, products: _Products) -> pa.Table:
-    return _table("orders", {
-        "order_id": _ids("O", lines.order, _width(lines.n_orders)),
-        "customer_id": customer_ids.take(pa.array(lines.customer)),
-        "order_date": _dates(lines.day),
-        "amount": lines.amount,
-        "quantity": lines.quantity,
-        "unit_price": lines.unit_price,
-        "product_id": _labels(products.ids, lines.product),
-        "category": _labels(CATEGORIES, products.category[lines.product]),
-        "rep_id": _labels(org.rep_ids, lines.rep),
-        "channel": _labels(CHANNELS, lines.channel),
-        "currency": _labels([CURRENCY], np.zeros(len(lines.day), dtype=np.int64)),
-        "status": _labels(["completed", "returned"], lines.returned.astype(np.int64)),
-    })
+    return _table(
+        "orders",
+        {
+            "order_id": _ids("O", lines.order, _width(lines.n_orders)),
+            "customer_id": customer_ids.take(pa.array(lines.customer)),
+            "order_date": _dates(lines.day),
+            "amount": lines.amount,
+            "quantity": lines.quantity,
+            "unit_price": lines.unit_price,
+            "product_id": _labels(products.ids, lines.product),
+            "category": _labels(CATEGORIES, products.category[lines.product]),
+            "rep_id": _labels(org.rep_ids, lines.rep),
+            "channel": _labels(CHANNELS, lines.channel),
+            "currency": _labels([CURRENCY], np.zeros(len(lines.day), dtype=np.int64)),
+            "status": _labels(["completed", "returned"], lines.returned.astype(np.int64)),
+        },
+    )
 
 
-def _customers_table(people: _People, customer_ids: pa.Array, org: _Org, rng: np.random.Generator,
-                     cal: _Calendar) -> pa.Table:
-    prefix = ("Alpine", "Blue", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron", "Juniper", "Keystone",
-              "Lumen", "Maple", "Nordic", "Orion", "Pioneer", "Quartz", "River", "Summit", "Tandem", "Union",
-              "Vertex", "Willow", "Zenith")
-    noun = ("Systems", "Foods", "Logistics", "Health", "Works", "Partners", "Labs", "Supply", "Motors", "Energy",
-            "Media", "Retail", "Finance", "Builders", "Textiles", "Tools")
+def _customers_table(
+    people: _People, customer_ids: pa.Array, org: _Org, rng: np.random.Generator, cal: _Calendar
+) -> pa.Table:
+    prefix = (
+        "Alpine",
+        "Blue",
+        "Cedar",
+        "Delta",
+        "Echo",
+        "Falcon",
+        "Granite",
+        "Harbor",
+        "Iron",
+        "Juniper",
+        "Keystone",
+        "Lumen",
+        "Maple",
+        "Nordic",
+        "Orion",
+        "Pioneer",
+        "Quartz",
+        "River",
+        "Summit",
+        "Tandem",
+        "Union",
+        "Vertex",
+        "Willow",
+        "Zenith",
+    )
+    noun = (
+        "Systems",
+        "Foods",
+        "Logistics",
+        "Health",
+        "Works",
+        "Partners",
+        "Labs",
+        "Supply",
+        "Motors",
+        "Energy",
+        "Media",
+        "Retail",
+        "Finance",
+        "Builders",
+        "Textiles",
+        "Tools",
+    )
     suffix = ("Ltd", "GmbH", "Inc", "SA", "BV", "AB", "Oy", "plc")
     name = pc.binary_join_element_wise(
         _labels(prefix, rng.integers(0, len(prefix), people.n)),
         _labels(noun, rng.integers(0, len(noun), people.n)),
-        _labels(suffix, rng.integers(0, len(suffix), people.n)), " ")
+        _labels(suffix, rng.integers(0, len(suffix), people.n)),
+        " ",
+    )
     owner = org.holder(people.slot, np.full(people.n, cal.end))  # current owner (the manager while vacant)
-    return _table("customers", {
-        "customer_id": customer_ids,
-        "name": name,
-        "created_at": _dates(people.created),
-        "region": _labels(REGIONS, people.region),
-        "industry": _labels(INDUSTRIES, people.industry),
-        "size": _labels(SIZES, people.size),
-        "channel": _labels(CHANNELS, people.channel),
-        "owner_rep_id": _labels(org.rep_ids, owner),
-    })
+    return _table(
+        "customers",
+        {
+            "customer_id": customer_ids,
+            "name": name,
+            "created_at": _dates(people.created),
+            "region": _labels(REGIONS, people.region),
+            "industry": _labels(INDUSTRIES, people.industry),
+            "size": _labels(SIZES, people.size),
+            "channel": _labels(CHANNELS, people.channel),
+            "owner_rep_id": _labels(org.rep_ids, owner),
+        },
+    )
 
 
 def _products_table(products: _Products) -> pa.Table:
-    return _table("products", {
-        "product_id": pa.array(products.ids, pa.string()),
-        "name": pa.array(products.names, pa.string()),
-        "category": _labels(CATEGORIES, products.category),
-        "list_price": products.list_price,
-    })
+    return _table(
+        "products",
+        {
+            "product_id": pa.array(products.ids, pa.string()),
+            "name": pa.array(products.names, pa.string()),
+            "category": _labels(CATEGORIES, products.category),
+            "list_price": products.list_price,
+        },
+    )
 
 
 def _reps_table(org: _Org) -> pa.Table:
-    return _table("reps", {
-        "rep_id": pa.array(org.rep_ids, pa.string()),
-        "name": pa.array(org.names, pa.string()),
-        "team": _labels([f"Team {r}" for r in REGIONS], org.team),
-        "region": _labels(REGIONS, org.team),
-        "manager_id": _labels(org.rep_ids, org.manager),
-        "hire_date": _dates(org.hire_day),
-        "end_date": _dates(org.end_day),
-    })
+    return _table(
+        "reps",
+        {
+            "rep_id": pa.array(org.rep_ids, pa.string()),
+            "name": pa.array(org.names, pa.string()),
+            "team": _labels([f"Team {r}" for r in REGIONS], org.team),
+            "region": _labels(REGIONS, org.team),
+            "manager_id": _labels(org.rep_ids, org.manager),
+            "hire_date": _dates(org.hire_day),
+            "end_date": _dates(org.end_day),
+        },
+    )
 
 
 def _opportunities_table(deals: _Deals, customer_ids: pa.Array, org: _Org, products: _Products) -> pa.Table:
     probability = np.array([STAGE_PROBABILITY[s] for s in deals.stage_names])[deals.stage]
-    return _table("opportunities", {
-        "opportunity_id": _ids("OP", np.arange(deals.n), _width(deals.n)),
-        "rep_id": _labels(org.rep_ids, deals.rep),
-        "customer_id": customer_ids.take(pa.array(deals.customer)),
-        "created_at": _dates(deals.created),
-        "expected_close_date": _dates(deals.expected_close),
-        "closed_at": _dates(deals.closed),
-        "stage": _labels(deals.stage_names, deals.stage),
-        "pipeline": _labels(["Expansion", "New Business"], deals.pipeline),
-        "status": _labels(["open", "won", "lost"], deals.status),
-        "amount": deals.amount,
-        "currency": _labels([CURRENCY], np.zeros(deals.n, dtype=np.int64)),
-        "probability": probability,
-        "product_id": _labels(products.ids, deals.product),
-        "source": _labels(SOURCES, deals.source),
-        "lost_reason": _labels(LOST_REASONS, deals.lost_reason),
-    })
+    return _table(
+        "opportunities",
+        {
+            "opportunity_id": _ids("OP", np.arange(deals.n), _width(deals.n)),
+            "rep_id": _labels(org.rep_ids, deals.rep),
+            "customer_id": customer_ids.take(pa.array(deals.customer)),
+            "created_at": _dates(deals.created),
+            "expected_close_date": _dates(deals.expected_close),
+            "closed_at": _dates(deals.closed),
+            "stage": _labels(deals.stage_names, deals.stage),
+            "pipeline": _labels(["Expansion", "New Business"], deals.pipeline),
+            "status": _labels(["open", "won", "lost"], deals.status),
+            "amount": deals.amount,
+            "currency": _labels([CURRENCY], np.zeros(deals.n, dtype=np.int64)),
+            "probability": probability,
+            "product_id": _labels(products.ids, deals.product),
+            "source": _labels(SOURCES, deals.source),
+            "lost_reason": _labels(LOST_REASONS, deals.lost_reason),
+        },
+    )
 
 
 def _activities_table(acts: _Activities, customer_ids: pa.Array, org: _Org, deals: _Deals) -> pa.Table:
-    return _table("activities", {
-        "activity_id": _ids("A", np.arange(len(acts.day)), _width(len(acts.day))),
-        "rep_id": _labels(org.rep_ids, acts.rep),
-        "customer_id": customer_ids.take(pa.array(acts.customer)),
-        "opportunity_id": _ids("OP", acts.deal, _width(deals.n)),
-        "type": _labels(ACTIVITY_TYPES, acts.kind),
-        "at": _dates(acts.day),
-    })
+    return _table(
+        "activities",
+        {
+            "activity_id": _ids("A", np.arange(len(acts.day)), _width(len(acts.day))),
+            "rep_id": _labels(org.rep_ids, acts.rep),
+            "customer_id": customer_ids.take(pa.array(acts.customer)),
+            "opportunity_id": _ids("OP", acts.deal, _width(deals.n)),
+            "type": _labels(ACTIVITY_TYPES, acts.kind),
+            "at": _dates(acts.day),
+        },
+    )
 
 
 def _tickets_table(t: _Tickets, customer_ids: pa.Array) -> pa.Table:
-    return _table("tickets", {
-        "ticket_id": _ids("T", np.arange(len(t.opened)), _width(len(t.opened))),
-        "customer_id": customer_ids.take(pa.array(t.customer)),
-        "opened_at": _dates(t.opened),
-        "resolved_at": _dates(t.resolved),
-        "first_response_at": _dates(t.first_response),
-        "category": _labels(TICKET_CATEGORIES, t.category),
-        "priority": _labels(PRIORITIES, t.priority),
-        "satisfaction": pa.array(t.satisfaction, pa.float64(), from_pandas=True),
-        "agent_id": _labels([f"S{i + 1:02d}" for i in range(N_AGENTS)], t.agent),
-    })
+    return _table(
+        "tickets",
+        {
+            "ticket_id": _ids("T", np.arange(len(t.opened)), _width(len(t.opened))),
+            "customer_id": customer_ids.take(pa.array(t.customer)),
+            "opened_at": _dates(t.opened),
+            "resolved_at": _dates(t.resolved),
+            "first_response_at": _dates(t.first_response),
+            "category": _labels(TICKET_CATEGORIES, t.category),
+            "priority": _labels(PRIORITIES, t.priority),
+            "satisfaction": pa.array(t.satisfaction, pa.float64(), from_pandas=True),
+            "agent_id": _labels([f"S{i + 1:02d}" for i in range(N_AGENTS)], t.agent),
+        },
+    )
 
 
 def _feedback_table(f: _Feedback, customer_ids: pa.Array, org: _Org) -> pa.Table:
     comments = COMMENTS["low"] + COMMENTS["mid"] + COMMENTS["high"]
-    return _table("feedback", {
-        "response_id": _ids("F", np.arange(len(f.day)), _width(len(f.day))),
-        "customer_id": customer_ids.take(pa.array(f.customer)),
-        "responded_at": _dates(f.day),
-        "score": f.score,
-        "kind": _labels(["csat", "nps"], f.is_nps.astype(np.int64)),
-        "comment": _labels(comments, f.comment),
-        "rep_id": _labels(org.rep_ids, f.rep),
-    })
+    return _table(
+        "feedback",
+        {
+            "response_id": _ids("F", np.arange(len(f.day)), _width(len(f.day))),
+            "customer_id": customer_ids.take(pa.array(f.customer)),
+            "responded_at": _dates(f.day),
+            "score": f.score,
+            "kind": _labels(["csat", "nps"], f.is_nps.astype(np.int64)),
+            "comment": _labels(comments, f.comment),
+            "rep_id": _labels(org.rep_ids, f.rep),
+        },
+    )
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Truth, catalog, writing
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
-def _truth(seed: int, cal: _Calendar, people: _People, customer_ids: pa.Array, org: _Org, products: _Products,
-           agent_effect: np.ndarray) -> dict:
+def _truth(
+    seed: int,
+    cal: _Calendar,
+    people: _People,
+    customer_ids: pa.Array,
+    org: _Org,
+    products: _Products,
+    agent_effect: np.ndarray,
+) -> dict:
     buyers = np.flatnonzero(people.group >= 0)
     names = [g.name for g in GROUPS]
     ids = customer_ids.to_numpy(zero_copy_only=False)
@@ -1071,67 +1366,91 @@ def _truth(seed: int, cal: _Calendar, people: _People, customer_ids: pa.Array, o
         "start": cal.start_date.isoformat(),
         "end": cal.end_date.isoformat(),
         "customers": int(people.n),
-        "buyers": int(len(buyers)),
+        "buyers": len(buyers),
         "prospects": int(people.n - len(buyers)),
         "time_unit": "week",
-        "groups": {g.name: {
-            "share": g.share,
-            "bgnbd": dict(g.bgnbd),
-            "gamma_gamma": dict(g.gamma_gamma),
-            "channel_mix": dict(g.channel_mix),
-            "category_mix": dict(g.category_mix),
-            "size_mix": dict(g.size_mix),
-            "lines_per_order": {"one_plus_poisson_mean": g.extra_lines_mean, "max": MAX_LINES},
-            "ticket_rate_per_occasion": g.ticket_rate,
-            "survey_rate_per_occasion": g.survey_rate,
-            "nps_base": g.nps_base,
-            "csat_base": g.csat_base,
-            "expansion_opportunity_weight": g.opportunity_weight,
-            "opportunity_median_amount": g.opportunity_amount,
-        } for g in GROUPS},
-        "customer_segment": dict(zip(ids[buyers].tolist(), [names[g] for g in people.group[buyers]])),
-        "prospect_ids_note": "customers not in customer_segment are prospects: no orders, one open opportunity",
+        "groups": {
+            g.name: {
+                "share": g.share,
+                "bgnbd": dict(g.bgnbd),
+                "gamma_gamma": dict(g.gamma_gamma),
+                "channel_mix": dict(g.channel_mix),
+                "category_mix": dict(g.category_mix),
+                "size_mix": dict(g.size_mix),
+                "lines_per_order": {"one_plus_poisson_mean": g.extra_lines_mean, "max": MAX_LINES},
+                "ticket_rate_per_occasion": g.ticket_rate,
+                "survey_rate_per_occasion": g.survey_rate,
+                "nps_base": g.nps_base,
+                "csat_base": g.csat_base,
+                "expansion_opportunity_weight": g.opportunity_weight,
+                "opportunity_median_amount": g.opportunity_amount,
+            }
+            for g in GROUPS
+        },
+        "customer_segment": dict(
+            zip(ids[buyers].tolist(), [names[g] for g in people.group[buyers]], strict=True)
+        ),
+        "prospect_ids_note": "customers absent from customer_segment are prospects: no orders, one open deal",
         "seasonality": {str(m): f for m, f in cal.seasonality.items()},
-        "seasonality_applies_to": ["occasion value (multiplier on the Gamma-Gamma draw)",
-                                   "acquisition volume (new buyers per day)"],
-        "trend": {"acquisition_growth_per_year": ACQUISITION_GROWTH_PER_YEAR,
-                  "form": "new-buyer density proportional to (1 + growth) ** years_since_start x seasonality"},
-        "returns": {"share_of_orders": RETURN_SHARE, "delay_days": [1, RETURN_MAX_DELAY_DAYS],
-                    "form": "one negative line, same order_id, status 'returned', part or all of one line"},
-        "regions": {r: s for r, s in zip(REGIONS, REGION_SHARE)},
+        "seasonality_applies_to": [
+            "occasion value (multiplier on the Gamma-Gamma draw)",
+            "acquisition volume (new buyers per day)",
+        ],
+        "trend": {
+            "acquisition_growth_per_year": ACQUISITION_GROWTH_PER_YEAR,
+            "form": "new-buyer density proportional to (1 + growth) ** years_since_start x seasonality",
+        },
+        "returns": {
+            "share_of_orders": RETURN_SHARE,
+            "delay_days": [1, RETURN_MAX_DELAY_DAYS],
+            "form": "one negative line, same order_id, status 'returned', part or all of one line",
+        },
+        "regions": {r: s for r, s in zip(REGIONS, REGION_SHARE, strict=True)},
         "rep_skill": {org.rep_ids[i]: float(org.skill[i]) for i in range(len(org.rep_ids))},
-        "rep_activity_rate_per_open_deal_week": {org.rep_ids[i]: float(org.activity_rate[i])
-                                                 for i in range(len(org.rep_ids))},
-        "activity_type_mix": dict(zip(ACTIVITY_TYPES, ACTIVITY_TYPE_SHARE)),
+        "rep_activity_rate_per_open_deal_week": {
+            org.rep_ids[i]: float(org.activity_rate[i]) for i in range(len(org.rep_ids))
+        },
+        "activity_type_mix": dict(zip(ACTIVITY_TYPES, ACTIVITY_TYPE_SHARE, strict=True)),
         "training_effect": TRAINING_EFFECT,
-        "training": {"program": TRAINING_PROGRAM,
-                     "applies_to": "win log-odds of opportunities created on or after the owner's completed_at",
-                     "completed_at": {org.rep_ids[i]: _iso(org.completed_day[i]) for i in org.trained_reps}},
-        "win_model": {"form": "logit P(won) = base + rep_skill + training_effect * trained_before_created"
-                              " + source_effect + log_amount_effect * log(amount / group median amount)",
-                      "base_log_odds": WIN_BASE_LOG_ODDS, "source_effect": dict(WIN_SOURCE_EFFECT),
-                      "log_amount_effect": WIN_LOG_AMOUNT_EFFECT,
-                      "stage_mean_days": dict(zip(STAGES, STAGE_MEAN_DAYS)),
-                      "lost_at_stage_share": dict(zip(STAGES, LOST_AT_STAGE_SHARE)),
-                      "crm_stage_probability": dict(STAGE_PROBABILITY),
-                      "opportunities_per_buyer": OPPORTUNITIES_PER_BUYER},
+        "training": {
+            "program": TRAINING_PROGRAM,
+            "applies_to": "win log-odds of opportunities created on or after the owner's completed_at",
+            "completed_at": {org.rep_ids[i]: _iso(org.completed_day[i]) for i in org.trained_reps},
+        },
+        "win_model": {
+            "form": "logit P(won) = base + rep_skill + training_effect * trained_before_created"
+            " + source_effect + log_amount_effect * log(amount / group median amount)",
+            "base_log_odds": WIN_BASE_LOG_ODDS,
+            "source_effect": dict(WIN_SOURCE_EFFECT),
+            "log_amount_effect": WIN_LOG_AMOUNT_EFFECT,
+            "stage_mean_days": dict(zip(STAGES, STAGE_MEAN_DAYS, strict=True)),
+            "lost_at_stage_share": dict(zip(STAGES, LOST_AT_STAGE_SHARE, strict=True)),
+            "crm_stage_probability": dict(STAGE_PROBABILITY),
+            "opportunities_per_buyer": OPPORTUNITIES_PER_BUYER,
+        },
         "satisfaction_drivers": {
-            "tickets": {**TICKET_SATISFACTION,
-                        "form": "satisfaction = clip(round(intercept + first_response_days * c1 + resolution_days"
-                                " * c2 + priority[p] + agent_effect[agent] + N(0, noise_sd)), 1, 5); days are"
-                                " whole days from opened_at",
-                        "agent_effect": {f"S{i + 1:02d}": float(e) for i, e in enumerate(agent_effect)}},
-            "feedback": {**FEEDBACK_DRIVERS,
-                         "base": {g.name: {"nps": g.nps_base, "csat": g.csat_base} for g in GROUPS},
-                         "tickets_window_days": FEEDBACK_TICKET_WINDOW_DAYS,
-                         "form": "score = clip(round(group base + tickets_90d * coef + noise_sd * z), scale);"
-                                 " tickets_90d = tickets the customer opened in the 90 days up to the response"},
+            "tickets": {
+                **TICKET_SATISFACTION,
+                "form": "satisfaction = clip(round(intercept + first_response_days * c1 + resolution_days"
+                " * c2 + priority[p] + agent_effect[agent] + N(0, noise_sd)), 1, 5); days are"
+                " whole days from opened_at",
+                "agent_effect": {f"S{i + 1:02d}": float(e) for i, e in enumerate(agent_effect)},
+            },
+            "feedback": {
+                **FEEDBACK_DRIVERS,
+                "base": {g.name: {"nps": g.nps_base, "csat": g.csat_base} for g in GROUPS},
+                "tickets_window_days": FEEDBACK_TICKET_WINDOW_DAYS,
+                "form": "score = clip(round(group base + tickets_90d * coef + noise_sd * z), scale);"
+                " tickets_90d = tickets the customer opened in the 90 days up to the response",
+            },
             "first_response_mean_days": dict(FIRST_RESPONSE_MEAN_DAYS),
             "resolution_mean_days": dict(RESOLUTION_MEAN_DAYS),
         },
         "quota_stretch": QUOTA_STRETCH,
-        "products": {pid: {"category": CATEGORIES[c], "list_price": float(p)}
-                     for pid, c, p in zip(products.ids, products.category, products.list_price)},
+        "products": {
+            pid: {"category": CATEGORIES[c], "list_price": float(p)}
+            for pid, c, p in zip(products.ids, products.category, products.list_price, strict=True)
+        },
     }
 
 

@@ -150,7 +150,7 @@ class Kind:
     constants: dict[str, Any]
     derive: dict[str, tuple[str, str]]
     closed_at_from: list[str]
-    keep_rows: dict[str, set[str]]
+    keep_rows: dict[str, tuple[set[str], str]]
     stage_categories: dict[str, str]
     fallbacks: dict[str, str]
     cancelled_amount: str
@@ -364,7 +364,10 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
         if len(parts) != 2 or not all(p in allowed for p in parts):
             raise UserError(f"{where}: derive.{fname}: write it as 'quantity * unit_price' (two columns of the table)")
         derive[fname] = (parts[0], parts[1])
-    keep_rows = {f: {_value_key(v) for v in _as_list(vals, where)} for f, vals in (spec.get("keep_rows") or {}).items()}
+    keep_rows = {}
+    for fname, wanted in (spec.get("keep_rows") or {}).items():
+        wanted = _as_list(wanted, f"{where}: keep_rows.{fname}")
+        keep_rows[fname] = ({_value_key(v) for v in wanted}, f"{fname} not {' / '.join(wanted)}")
     stage_categories = {_value_key(k): str(v) for k, v in (spec.get("stage_categories") or {}).items()}
     bad = sorted(set(stage_categories.values()) - OPPORTUNITY_STATUSES)
     if bad:
@@ -785,10 +788,10 @@ def _finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes:
             frame[fname] = frame[fname].where(frame[fname].notna(), frame[helper]) if fname in frame else frame[helper]
     for fname, value in kind.constants.items():
         frame[fname] = frame[fname].where(frame[fname].notna(), str(value)) if fname in frame else str(value)
-    for fname, keep in kind.keep_rows.items():
+    for fname, (keep, label) in kind.keep_rows.items():
         if fname in frame:
             mask = frame[fname].map(lambda v, wanted=keep: _value_key(v) in wanted)
-            source.dropped[f"not a {'/'.join(sorted(keep))} row ({fname})"] += int((~mask).sum())
+            source.dropped[label] += int((~mask).sum())
             frame = frame[mask].copy()
     if kind.table == "opportunities":
         _opportunity_status(frame, kind, source, notes)

@@ -1,8 +1,11 @@
 """Next-product suggestions from item-to-item co-purchase, with a popularity fallback and a time-based holdout.
 
 The customer x product incidence (1 = bought at least once) is built in DuckDB as distinct pairs and held as a scipy
-sparse matrix; item similarity is cosine (``c_ij / sqrt(n_i n_j)``) or lift (``c_ij N / (n_i n_j)``) of the
-co-purchase counts ``c = X'X``. A customer's score for a product is the sum of its similarities to the products the
+sparse matrix; from the co-purchase counts ``c = X'X`` (n_i = buyers of i, N = customers) the item similarity is
+confidence ``c_ij / n_i`` = P(bought j | bought i) (default), cosine ``c_ij / sqrt(n_i n_j)`` or lift
+``c_ij N / (n_i n_j)``. Cosine and lift discount popular products; on the demo company, where products are chosen
+independently within a category, that loses to the popularity baseline (cosine 54 % vs 59 % hit rate at 3), while
+confidence keeps the popularity of j in the score and matches or beats it. A customer's score for a product is the sum of its similarities to the products the
 customer bought; products already bought are excluded; when fewer than ``n`` products score above 0 the rest are
 filled with the most popular products (distinct buyers) the customer has not bought.
 """
@@ -85,7 +88,7 @@ class CoPurchaseSuggester:
     ----------
     n : int
         Suggestions per customer.
-    similarity : {'cosine', 'lift'}
+    similarity : {'confidence', 'cosine', 'lift'}
     chunk_size : int
         Customers scored at a time (memory: chunk_size x products floats).
 
@@ -98,19 +101,22 @@ class CoPurchaseSuggester:
     products_ : ndarray
     """
 
-    def __init__(self, n: int = 3, similarity: str = "cosine", chunk_size: int = 20_000):
+    def __init__(self, n: int = 3, similarity: str = "confidence", chunk_size: int = 20_000):
         self.n = n
         self.similarity = similarity
         self.chunk_size = chunk_size
 
     def fit(self, incidence: Incidence) -> CoPurchaseSuggester:
-        if self.similarity not in ("cosine", "lift"):
-            raise UserError(f"suggestions: similarity must be 'cosine' or 'lift', got {self.similarity!r}")
+        if self.similarity not in ("confidence", "cosine", "lift"):
+            raise UserError(f"suggestions: similarity must be 'confidence', 'cosine' or 'lift', "
+                            f"got {self.similarity!r}")
         x = incidence.matrix
         co = (x.T @ x).toarray().astype(np.float64)
         buyers = np.asarray(x.sum(axis=0)).ravel().astype(np.float64)
         safe = np.where(buyers > 0, buyers, np.inf)
-        if self.similarity == "cosine":
+        if self.similarity == "confidence":
+            sim = co / safe[:, None]
+        elif self.similarity == "cosine":
             sim = co / np.sqrt(np.outer(safe, safe))
         else:
             sim = co * x.shape[0] / np.outer(safe, safe)
@@ -202,7 +208,7 @@ class SuggestionEvaluation:
     facts: dict = field(default_factory=dict)
 
 
-def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similarity: str = "cosine") -> \
+def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similarity: str = "confidence") -> \
         SuggestionEvaluation:
     """Fit on purchases before the cut-off (``train``), score hits on products first bought after it (``test``).
 

@@ -1,0 +1,103 @@
+"""Validation: fatal problems are one-line errors; every other excluded row is counted by reason (hand-counted)."""
+
+import pandas as pd
+import pytest
+
+from salesperf.data.dataset import open_dataset
+from salesperf.errors import UserError
+
+# order lines, hand-labelled with what validation must do with each (period 2026-10, run date 2026-11-27)
+LINES = [
+    ("1", "C1", "2026-09-03", "100", "used"),
+    ("1", "C1", "2026-09-03", "50", "used (second line of order 1)"),
+    ("2", "C2", "2026-10-05", "-20", "used, flagged as a return"),
+    ("2", "C2", "2026-10-05", "-20", "duplicate row"),
+    ("3", "", "2026-10-06", "10", "missing customer_id"),
+    ("4", "C3", "2026-10-07", "0", "zero amount"),
+    ("5", "C4", "2026-11-02", "10", "after the period end"),
+    ("6", "C9", "2027-01-02", "10", "dated in the future"),
+    ("7", "C1", "2026-10-08", "30", "used"),
+    ("8", "C7", "2026-10-09", "40", "used, flagged: unknown customer"),
+]
+
+
+def _write(folder, lines=LINES, customers=True):
+    pd.DataFrame([line[:4] for line in lines], columns=["order_id", "customer_id", "order_date", "amount"]).to_csv(
+        folder / "orders.csv", index=False)
+    if customers:
+        pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "name": ["A", "B", "C", "D"]}).to_csv(
+            folder / "customers.csv", index=False)
+
+
+def test_every_excluded_row_is_counted_by_reason(tmp_path):
+    _write(tmp_path)
+    q = open_dataset(tmp_path, "2026-10", today="2026-11-27").quality.get("orders")
+    assert q.rows_read == 10
+    assert q.excluded == {"duplicate row": 1, "missing customer_id": 1, "zero amount": 1,
+                          "after the period end": 1, "dated in the future": 1}
+    assert q.rows_used == 5 and q.rows_read == q.rows_used + sum(q.excluded.values())
+    assert q.flagged == {"negative amount (kept as a return)": 1, "customer not in the customers table": 1}
+
+
+def test_clean_table_holds_exactly_the_used_rows(tmp_path):
+    _write(tmp_path)
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 100 + 50 - 20 + 30 + 40
+
+
+def test_missing_required_column_is_fatal_and_names_file_and_column(tmp_path):
+    pd.DataFrame({"customer_id": ["C1"], "amount": [1.0]}).to_csv(tmp_path / "orders.csv", index=False)
+    with pytest.raises(UserError) as err:
+        open_dataset(tmp_path, "2026-10")
+    assert "orders.csv" in err.value.message and "'order_date'" in err.value.message
+
+
+def test_mostly_unparseable_amounts_are_fatal_with_examples(tmp_path):
+    lines = [(str(i), "C1", "2026-10-01", "1.234,50 €" if i % 2 else "12", "") for i in range(20)]
+    _write(tmp_path, lines, customers=False)
+    with pytest.raises(UserError) as err:
+        open_dataset(tmp_path, "2026-10")
+    assert "'amount'" in err.value.message and "10 of 20" in err.value.message and "'1.234,50 €'" in err.value.message
+
+
+def test_a_rare_bad_date_is_excluded_not_fatal(tmp_path):
+    lines = [(str(i), "C1", "2026-10-01", "5", "") for i in range(199)] + [("x", "C1", "2026-13-45", "5", "")]
+    _write(tmp_path, lines, customers=False)
+    q = open_dataset(tmp_path, "2026-10", today="2026-11-27").quality.get("orders")
+    assert q.excluded == {"missing or unparseable order_date": 1} and q.rows_used == 199
+
+
+def test_no_orders_is_fatal(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount\n")
+    with pytest.raises(UserError, match="no rows"):
+        open_dataset(tmp_path, "2026-10")
+
+
+def test_amount_from_quantity_and_unit_price(tmp_path):
+    pd.DataFrame({"customer_id": ["C1", "C2"], "order_date": ["2026-10-01"] * 2, "quantity": [3, 2],
+                  "unit_price": [2.5, 10]}).to_csv(tmp_path / "orders.csv", index=False)
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 27.5
+
+
+def test_point_in_time_deal_closed_later_is_open(tmp_path):
+    _write(tmp_path, customers=False)
+    pd.DataFrame({
+        "opportunity_id": ["O1", "O2", "O3"], "rep_id": ["R1"] * 3, "created_at": ["2026-08-01", "2026-09-01", "2026-11-05"],
+        "closed_at": ["2026-09-20", "2026-11-10", None], "stage": ["Closed Won", "Closed Lost", "Proposal"],
+        "status": ["won", "lost", "open"],
+    }).to_csv(tmp_path / "opportunities.csv", index=False)
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    got = ds.sql("SELECT opportunity_id, status, closed_at FROM opportunities ORDER BY 1")
+    assert got["status"].tolist() == ["won", "open"]          # O2 closed after October: open then; O3 not yet created
+    assert pd.isna(got["closed_at"].iloc[1])
+
+
+def test_entity_restriction_keeps_one_region(tmp_path):
+    _write(tmp_path, customers=False)
+    pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "region": ["East", "West", "East", "West"]}).to_csv(
+        tmp_path / "customers.csv", index=False)
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27", entity="region:East")
+    assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 100 + 50 + 30
+    with pytest.raises(UserError, match="not understood"):
+        open_dataset(tmp_path, "2026-10", entity="country:France")
