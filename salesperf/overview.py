@@ -124,3 +124,42 @@ def by_dimension(con: duckdb.DuckDBPyConnection, dimension: str, period: Period,
     frame["change"] = frame["revenue"] / frame["previous"].where(frame["previous"] != 0) - 1
     frame = frame.sort_values(["revenue", "key"], ascending=[False, True], ignore_index=True)
     return frame.head(top) if top else frame
+
+
+def months_of(period: Period) -> list[str]:
+    """The ``YYYY-MM`` labels of the months a period overlaps (a week may overlap two)."""
+    months = pd.period_range(period.start, period.end, freq="M")
+    return [str(m) for m in months]
+
+
+def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = None) -> pd.DataFrame:
+    """Revenue against quota for the period (targets per month, or stated for the period's own label).
+
+    Weeks are not pro-rated: quotas are read for months and quarters (a week returns an empty frame).
+
+    Parameters
+    ----------
+    by : {None, 'team', 'region'}
+        Break down by the reps' team or region (needs the reps table).
+
+    Returns
+    -------
+    DataFrame
+        group (``all`` without ``by``), quota, revenue (orders of the target reps), attainment (revenue / quota).
+    """
+    if period.grain == "week":
+        return pd.DataFrame(columns=["group", "quota", "revenue", "attainment"])
+    labels = months_of(period) + [period.label]
+    placeholders = ", ".join("?" for _ in labels)
+    group = f"coalesce(r.{by}, '–')" if by else "'all'"
+    join = "LEFT JOIN reps r USING (rep_id)" if by else ""
+    frame = con.execute(
+        f"WITH q AS (SELECT {group} AS grp, rep_id, sum(quota) AS quota FROM targets t {join} "
+        f"WHERE CAST(t.period AS VARCHAR) IN ({placeholders}) GROUP BY 1, 2), "
+        "s AS (SELECT rep_id, sum(amount) AS revenue FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
+        "SELECT grp AS \"group\", sum(quota) AS quota, coalesce(sum(s.revenue), 0) AS revenue "
+        "FROM q LEFT JOIN s USING (rep_id) GROUP BY 1 ORDER BY 1",
+        [*labels, period.start, period.end],
+    ).df()
+    frame["attainment"] = frame["revenue"] / frame["quota"].where(frame["quota"] > 0)
+    return frame

@@ -6,7 +6,7 @@ quantity, so reports can be checked against what was put in. See docs/demo-compa
 recover it.
 
 The purchase process of each behavioural group is exactly BG/NBD in continuous time (unit: weeks) and the
-value of each purchase occasion is Gamma-Gamma (times the month's seasonality factor). Everything is drawn with
+value of each purchase occasion is Gamma-Gamma (times the month's seasonality factor). All draws are
 numpy array operations (no per-customer Python loop) so a million customers take well under two minutes.
 """
 

@@ -482,7 +482,7 @@ def read_cells(path: Path, mapping_encoding: str = "auto", delimiter: str = "aut
 
 
 def _is_blank(row: list) -> bool:
-    return all(parsing.clean_text(c) is None and (c is None or str(c).strip() == "") for c in row)
+    return not any(c is not None and str(c).strip() for c in row)
 
 
 def locate_header(rows: list[list], alias_keys: set[str], header_row: int | None = None) -> int:
@@ -518,7 +518,7 @@ def _body_rows(rows: list[list], mapping: Mapping, dropped: Counter) -> list[lis
                 break
             dropped["blank row"] += 1
             continue
-        first = next((str(c).strip() for c in row if parsing.clean_text(c) is not None), "")
+        first = next((text for c in row if c is not None and (text := str(c).strip())), "")
         if any(p.search(first) for p in mapping.footer_patterns):
             dropped["report footer or subtotal row"] += 1
             continue
@@ -588,19 +588,23 @@ def _parse_numbers(values: list, decimal: str | None, multiplier: float, file: s
 
 
 def _parse_ids(values: list, mapping: Mapping, file: str, res: Resolved, fname: str) -> list:
-    out = []
-    for value in values:
+    def clean_id(value: object) -> str | None:
         text = parsing.clean_text(value)
-        if text is not None:
-            if _EXCEL_SCIENTIFIC.match(text):
-                raise _bad_column(file, res.header, fname, "ids (Excel turned them into scientific notation)",
-                                  [v for v in values if v and _EXCEL_SCIENTIFIC.match(str(v).strip())],
-                                  hint="re-export the file; do not open and re-save the CSV in Excel")
-            for prefix in mapping.strip_id_prefixes:
-                text = text.removeprefix(prefix)
-            if mapping.id_style == "salesforce" and _SALESFORCE_ID18.match(text):
-                text = text[:15]
-        out.append(text)
+        if text is None:
+            return None
+        if _EXCEL_SCIENTIFIC.match(text):
+            return ValueError
+        for prefix in mapping.strip_id_prefixes:
+            text = text.removeprefix(prefix)
+        if mapping.id_style == "salesforce" and _SALESFORCE_ID18.match(text):
+            text = text[:15]
+        return text
+
+    out = _memo_map(clean_id, values)
+    bad = [v for v, o in zip(values, out) if o is ValueError]
+    if bad:
+        raise _bad_column(file, res.header, fname, "ids (Excel turned them into scientific notation)", bad,
+                          hint="re-export the file; do not open and re-save the CSV in Excel")
     return out
 
 
@@ -635,18 +639,35 @@ def _parse_field(values: list, fname: str, kind: Kind, mapping: Mapping, res: Re
             notes.append(f"{file}: column '{res.header}': {note}")
         return [d.isoformat() if d else None for d in dates]
     if ftype == "BOOLEAN":
-        out, bad = [], []
-        for value in values:
-            try:
-                out.append(parsing.parse_bool(value))
-            except ValueError:
-                bad.append(value)
+        out = _memo_map(lambda v: _or_error(parsing.parse_bool, v), values)
+        bad = [v for v, o in zip(values, out) if o is ValueError]
         if bad:
             raise _bad_column(file, res.header, fname, "true/false flags", bad)
         return out
     if fname in ID_FIELDS:
         return _parse_ids(values, mapping, file, res, fname)
-    return [parsing.clean_text(v) for v in values]
+    return _memo_map(parsing.clean_text, values)
+
+
+def _memo_map(function, values: list) -> list:
+    """``[function(v) for v in values]``, computed once per distinct value (exports repeat names and stages a lot)."""
+    cache: dict = {}
+    out = []
+    for value in values:
+        try:
+            out.append(cache[value])
+        except KeyError:
+            out.append(cache.setdefault(value, function(value)))
+        except TypeError:  # unhashable
+            out.append(function(value))
+    return out
+
+
+def _or_error(function, value):
+    try:
+        return function(value)
+    except ValueError:
+        return ValueError
 
 
 def _bad_dates(values: list, formats: list[str]) -> list:

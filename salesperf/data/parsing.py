@@ -216,16 +216,16 @@ def parse_probability_column(values: Sequence[object], decimal: str | None = Non
     Salesforce ``Probability (%)`` column holds ``0 .. 100``), and fractions otherwise (HubSpot ``Deal probability``
     holds ``0.2``, ``1``). Values outside 0..100 % raise ``ValueError``.
     """
-    parsed: list[tuple[float | None, bool]] = []
-    for value in values:
+    def read(value: object) -> tuple[float | None, bool]:
         text = clean_text(value) if not isinstance(value, (int, float)) else value
         if text is None:
-            parsed.append((None, False))
-            continue
+            return None, False
         if isinstance(text, str) and text.endswith("%"):
-            parsed.append((parse_number(text[:-1], decimal), True))
-        else:
-            parsed.append((parse_number(text, decimal), False))
+            return parse_number(text[:-1], decimal), True
+        return parse_number(text, decimal), False
+
+    cache: dict[object, tuple[float | None, bool]] = {}
+    parsed = [cache[v] if v in cache else cache.setdefault(v, read(v)) for v in values]
     bare_is_percent = any(v is not None and not pct and v > 1 for v, pct in parsed)
     out: list[float | None] = []
     for value, pct in parsed:
@@ -301,13 +301,20 @@ def _two_digit_year(year: int) -> int:
     return year + (2000 if year < 70 else 1900) if year < 100 else year
 
 
+def _distinct(values: Iterable[object]) -> Iterable[object]:
+    try:
+        return dict.fromkeys(values)
+    except TypeError:
+        return values
+
+
 def day_month_order(values: Iterable[object]) -> bool | None:
     """``True`` (day first) / ``False`` (month first) when a ``d/m/y``-shaped value settles it, else ``None``.
 
     Raises ``ValueError`` when the column holds both ``13/01/2024`` and ``01/13/2024``.
     """
     day_first = month_first = False
-    for value in values:
+    for value in _distinct(values):
         text = clean_text(value) if isinstance(value, str) else None
         match = _DMY_OR_MDY.match(text) if text else None
         if not match or match.group(2) == ".":
@@ -403,7 +410,7 @@ def parse_date_column(
         day_first = locale_day_first(locale)
         if day_first is None:
             ambiguous = any(isinstance(v, str) and (m := _DMY_OR_MDY.match(v.strip())) and m.group(2) != "."
-                            for v in values)
+                            for v in _distinct(values))
             day_first = False
             if ambiguous:
                 note = "read d/d/yyyy dates as month/day/year; pass a locale (e.g. en_GB) for day/month/year"

@@ -133,6 +133,11 @@ class Report:
             "float": lambda v: fmt.number(v, 2),
         }[how]
 
+    def links(self, items: list[tuple[str, str]]) -> None:
+        """A list of links (title, relative address) to other pages of the period folder."""
+        rows = "".join(f"<li><a href='{html.escape(href)}'>{html.escape(title)}</a></li>" for title, href in items)
+        display(HTML(f"<ul class='sp-links'>{rows}</ul>"))
+
     def figure(self, fig) -> None:
         """Show a matplotlib figure (embedded as PNG) and release it."""
         import matplotlib.pyplot as plt

@@ -1,0 +1,89 @@
+"""Executive summary: headline KPIs against target, the top finding of each analysis, links to the reports.
+
+Each analysis contributes its findings through a function returning sentences; the summary only gathers them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from salesperf import overview
+from salesperf.data.dataset import Dataset
+from salesperf.report import fmt, narrative
+from salesperf.report.config import load_report_set
+from salesperf.report.i18n import term
+
+METHODS = {
+    "en": "Attainment = revenue of the reps with a quota in the period / their summed quota (monthly quotas; a quarter "
+          "sums its months; weeks are not pro-rated). Findings are computed by the detailed reports' own functions on "
+          "the same validated data, cut at the period end.",
+    "zh": "目标完成率 = 报告期内有目标的销售代表的销售额 / 其目标之和（按月目标；季度为各月之和；周报不折算）。各项发现由详细报告的同一套函数，"
+          "基于截至报告期末的同一份已校验数据计算。",
+}
+
+
+def headline_tiles(kpis: dict, target: pd.DataFrame | None, lang: str, currency: str) -> list[dict]:
+    """The overview tiles, with an attainment tile first when targets exist."""
+    tiles = narrative.comparison_tiles(kpis["current"], kpis["previous"], kpis["year_ago"], lang, currency)
+    if target is not None and not target.empty and not math.isnan(target["attainment"].iloc[0]):
+        row = target.iloc[0]
+        tiles.insert(0, {
+            "label": term("attainment", lang),
+            "value": fmt.percent(row["attainment"]),
+            "delta": f"{term('target', lang)} {fmt.money(row['quota'], lang, currency)}",
+            "tone": "good" if row["attainment"] >= 1 else "bad",
+        })
+    return tiles
+
+
+def attainment_sentence(target: pd.DataFrame | None, lang: str, currency: str) -> str:
+    """"Reps with a quota sold ¥469.9 k against ¥465.5 k, 100.9% of target (+¥4.4 k)."."""
+    if target is None or target.empty or math.isnan(target["attainment"].iloc[0]):
+        return ""
+    row = target.iloc[0]
+    gap = fmt.signed_money(row["revenue"] - row["quota"], lang, currency)
+    if lang == "zh":
+        return (f"有目标的销售代表完成销售额 {fmt.money(row['revenue'], lang)}，目标 {fmt.money(row['quota'], lang)}，"
+                f"完成率 {fmt.percent(row['attainment'])}（{gap}）。")
+    return (f"Reps with a quota sold {fmt.money(row['revenue'], lang, currency)} against "
+            f"{fmt.money(row['quota'], lang, currency)}, {fmt.percent(row['attainment'])} of target ({gap}).")
+
+
+def attainment_spread_sentence(groups: pd.DataFrame, lang: str) -> str:
+    """Name the groups furthest above and below target."""
+    groups = groups.dropna(subset=["attainment"])
+    if len(groups) < 2:
+        return ""
+    best, worst = groups.loc[groups["attainment"].idxmax()], groups.loc[groups["attainment"].idxmin()]
+    below = int((groups["attainment"] < 1).sum())
+    if lang == "zh":
+        return (f"{best['group']} 完成率最高（{fmt.percent(best['attainment'])}），{worst['group']} 最低"
+                f"（{fmt.percent(worst['attainment'])}）；{len(groups)} 个团队中 {below} 个未达标。")
+    return (f"{best['group']} leads at {fmt.percent(best['attainment'])} of target and {worst['group']} trails at "
+            f"{fmt.percent(worst['attainment'])}; {below} of {len(groups)} teams are below target.")
+
+
+def findings(ds: Dataset, lang: str, currency: str) -> list[str]:
+    """The top finding of each analysis, as sentences (an analysis whose data is missing says nothing)."""
+    period = ds.period
+    sentences = []
+    if ds.has("customers", "region"):
+        regions = overview.by_dimension(ds.con, "region", period, top=None)
+        sentences.append(narrative.driver_sentence(regions, term("region", lang), lang, currency))
+    products = overview.by_dimension(ds.con, "product", period, top=None, has_products=ds.has("products"))
+    sentences.append(narrative.concentration_sentence(products, term("product", lang), lang))
+    for contribute in _CONTRIBUTORS:
+        sentences.extend(contribute(ds, lang, currency))
+    return [s for s in sentences if s]
+
+
+#: Analyses that add findings: callables (ds, lang, currency) -> list of sentences. Each analysis module registers one.
+_CONTRIBUTORS: list = []
+
+
+def report_links(grain: str, lang: str) -> list[tuple[str, str]]:
+    """(title, file) of the other reports of the set that run for this period grain."""
+    specs = load_report_set()
+    return [(term(rid, lang), f"{rid}.html") for rid, spec in specs.items() if rid != "summary" and spec.runs_for(grain)]
