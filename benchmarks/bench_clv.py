@@ -64,7 +64,9 @@ def make_data(n_customers: int, seed: int, day_resolution: bool = True) -> Path:
         t_cal = rng.integers(1, 729, n_customers) / 7.0
     else:
         t_cal = rng.uniform(1 / 7, 104, n_customers)
-    data = simulate_betageo(n_customers, **TRUE_BG, T=t_cal, seed=seed + 1, resolution=1 / 7 if day_resolution else None)
+    data = simulate_betageo(
+        n_customers, **TRUE_BG, T=t_cal, seed=seed + 1, resolution=1 / 7 if day_resolution else None
+    )
     x = data["frequency"].to_numpy()
     nu = rng.gamma(TRUE_GG["q"], 1 / TRUE_GG["gamma"], n_customers)
     repeat = x > 0
@@ -73,7 +75,9 @@ def make_data(n_customers: int, seed: int, day_resolution: bool = True) -> Path:
     if day_resolution:
         monetary[repeat] = np.maximum(np.round(monetary[repeat], 2), 0.01)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    np.savez(path, frequency=x, recency=data["recency"].to_numpy(), T=data["T"].to_numpy(), monetary_value=monetary)
+    np.savez(
+        path, frequency=x, recency=data["recency"].to_numpy(), T=data["T"].to_numpy(), monetary_value=monetary
+    )
     return path
 
 
@@ -94,12 +98,14 @@ def worker_salesperf(data: dict) -> dict:
     purchases = bg.expected_purchases(HORIZON_WEEKS, f, r, t)
     stages["bg_score"] = time.perf_counter() - start - stages["bg_fit"]
     gg = clv.GammaGamma().fit(f, m)
-    value = gg.customer_lifetime_value(bg, f, r, t, m, horizon=CLV_MONTHS, discount_rate=CLV_MONTHLY_DISCOUNT,
-                                       step=CLV_STEP_WEEKS)
+    value = gg.customer_lifetime_value(
+        bg, f, r, t, m, horizon=CLV_MONTHS, discount_rate=CLV_MONTHLY_DISCOUNT, step=CLV_STEP_WEEKS
+    )
     wall = time.perf_counter() - start
     stages["gg_fit_clv"] = wall - stages["bg_fit"] - stages["bg_score"]
-    return _outputs(wall, stages, bg.params_, gg.params_, alive, purchases, value,
-                    extra={"distinct_rows": bg.n_unique_})
+    return _outputs(
+        wall, stages, bg.params_, gg.params_, alive, purchases, value, extra={"distinct_rows": bg.n_unique_}
+    )
 
 
 def worker_lifetimes(data: dict) -> dict:
@@ -117,7 +123,9 @@ def worker_lifetimes(data: dict) -> dict:
     stages["bg_score"] = time.perf_counter() - start - stages["bg_fit"]
     repeat = f > 0
     gg = GammaGammaFitter(penalizer_coef=0.0).fit(f[repeat], m[repeat])
-    value = gg.customer_lifetime_value(bg, f, r, t, m, time=CLV_MONTHS, discount_rate=CLV_MONTHLY_DISCOUNT, freq="W")
+    value = gg.customer_lifetime_value(
+        bg, f, r, t, m, time=CLV_MONTHS, discount_rate=CLV_MONTHLY_DISCOUNT, freq="W"
+    )
     wall = time.perf_counter() - start
     stages["gg_fit_clv"] = wall - stages["bg_fit"] - stages["bg_score"]
     return _outputs(wall, stages, dict(bg.params_), dict(gg.params_), alive, purchases, value)
@@ -130,8 +138,14 @@ def worker_pymc(data: dict) -> dict:
 
     start = time.perf_counter()
     n = len(data["frequency"])
-    frame = pd.DataFrame({"customer_id": np.arange(n), "frequency": data["frequency"], "recency": data["recency"],
-                          "T": data["T"]})
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "frequency": data["frequency"],
+            "recency": data["recency"],
+            "T": data["T"],
+        }
+    )
     stages = {}
     bg = BetaGeoModel(data=frame)
     bg.fit(method="map")
@@ -142,8 +156,13 @@ def worker_pymc(data: dict) -> dict:
     spend = frame.assign(monetary_value=data["monetary_value"])
     gg = GammaGammaModel(data=spend[spend["frequency"] > 0])
     gg.fit(method="map")
-    value = gg.expected_customer_lifetime_value(transaction_model=bg, data=spend, future_t=CLV_MONTHS,
-                                                discount_rate=CLV_MONTHLY_DISCOUNT, time_unit="W").values.reshape(-1)
+    value = gg.expected_customer_lifetime_value(
+        transaction_model=bg,
+        data=spend,
+        future_t=CLV_MONTHS,
+        discount_rate=CLV_MONTHLY_DISCOUNT,
+        time_unit="W",
+    ).values.reshape(-1)
     wall = time.perf_counter() - start
     stages["gg_fit_clv"] = wall - stages["bg_fit"] - stages["bg_score"]
     posterior = bg.idata.posterior
@@ -160,7 +179,9 @@ def _outputs(wall, stages, bg_params, gg_params, alive, purchases, value, extra=
         "wall_s": wall,
         "stages_s": stages,
         "bg_params": {k: float(v) for k, v in bg_params.items()},
-        "gg_params": {("gamma" if k == "v" else k): float(v) for k, v in gg_params.items()},  # peers call it v
+        "gg_params": {
+            ("gamma" if k == "v" else k): float(v) for k, v in gg_params.items()
+        },  # peers call it v
         "mean_p_alive": float(np.mean(np.asarray(alive, float))),
         "total_expected_purchases_12w": float(np.sum(np.asarray(purchases, float))),
         "mean_clv": float(np.mean(np.asarray(value, float))),
@@ -213,7 +234,9 @@ def ensure_peer_venv(peer: str) -> tuple[Path | None, str]:
     print(f"setting up {venv} from {requirements.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
     try:
         if not python.exists():
-            subprocess.run([_system_python(), "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
+            subprocess.run(
+                [_system_python(), "-m", "venv", str(venv)], check=True, capture_output=True, text=True
+            )
         uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
         if Path(uv).exists():
             command = [uv, "pip", "install", "--python", str(python), "-r", str(requirements)]
@@ -243,13 +266,18 @@ def run_tool(python: str, tool: str, data_path: Path, timeout: float) -> dict:
     try:
         completed = subprocess.run(
             [python, str(Path(__file__).resolve()), "--worker", tool, "--data", str(data_path)],
-            capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=str(ROOT),
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     for line in completed.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     tail = [line for line in (completed.stderr or completed.stdout).strip().splitlines() if line.strip()][-3:]
     return {"error": f"exit {completed.returncode}: " + " / ".join(tail)[:300]}
 
@@ -261,8 +289,10 @@ def run_tool(python: str, tool: str, data_path: Path, timeout: float) -> dict:
 
 def format_table(n_customers: int, rows: list[tuple[str, dict]]) -> str:
     lines = [
-        "| customers | tool | wall s | peak MB | fit BG/NBD s | P(alive)+E[purchases] s | GG fit+CLV s "
-        "| r / alpha / a / b | p / q / gamma | mean CLV | note |",
+        (
+            "| customers | tool | wall s | peak MB | fit BG/NBD s | P(alive)+E[purchases] s | GG fit+CLV s "
+            "| r / alpha / a / b | p / q / gamma | mean CLV | note |"
+        ),
         "|---:|---|---:|---:|---:|---:|---:|---|---|---:|---|",
     ]
     for tool, result in rows:
@@ -288,9 +318,11 @@ def speedups(rows: list[tuple[str, dict]]) -> list[str]:
     for tool, result in rows:
         if tool.startswith("salesperf") or "error" in result:
             continue
-        out.append(f"- salesperf vs {tool}: {result['wall_s'] / ours['wall_s']:.1f}x faster, "
-                   f"{result['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x less peak memory; "
-                   f"mean CLV differs by {100 * (result['mean_clv'] / ours['mean_clv'] - 1):+.2f} %")
+        out.append(
+            f"- salesperf vs {tool}: {result['wall_s'] / ours['wall_s']:.1f}x faster, "
+            f"{result['peak_rss_mb'] / ours['peak_rss_mb']:.1f}x less peak memory; "
+            f"mean CLV differs by {100 * (result['mean_clv'] / ours['mean_clv'] - 1):+.2f} %"
+        )
     return out
 
 
@@ -298,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--peers", default="lifetimes,pymc", help="comma-separated subset of: lifetimes, pymc; or ''")
+    parser.add_argument(
+        "--peers", default="lifetimes,pymc", help="comma-separated subset of: lifetimes, pymc; or ''"
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per tool run")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "clv.md")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -309,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     n = args.customers
+    load_before = os.getloadavg()[0]
     data_path = make_data(n, args.seed)
     rows: list[tuple[str, dict]] = []
     print(f"running salesperf on {n:,} customers ...", file=sys.stderr, flush=True)
@@ -316,10 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     if "error" not in ours:
         ours["note"] = f"{ours['distinct_rows']:,} distinct (frequency, recency, T) rows"
     rows.append(("salesperf", ours))
-    continuous = run_tool(sys.executable, "salesperf", make_data(n, args.seed, day_resolution=False), args.timeout)
+    continuous = run_tool(
+        sys.executable, "salesperf", make_data(n, args.seed, day_resolution=False), args.timeout
+    )
     if "error" not in continuous:
-        continuous["note"] = ("other data: continuous times, every row distinct (no collapsing benefit); "
-                              "not comparable with the peers' rows")
+        continuous["note"] = (
+            "other data: continuous times, every row distinct (no collapsing benefit); "
+            "not comparable with the peers' rows"
+        )
     rows.append(("salesperf (all rows distinct)", continuous))
     for peer in [p for p in args.peers.split(",") if p]:
         python, note = ensure_peer_venv(peer)
@@ -334,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"# CLV benchmark: BG/NBD + Gamma-Gamma, {n:,} simulated customers\n\n"
         f"Generated by `benchmarks/bench_clv.py --customers {n}` (seed {args.seed}) on {platform.node() or 'this machine'}"
-        f" ({os.cpu_count()} cores, Python {platform.python_version()}).\n\n"
+        f" ({os.cpu_count()} cores, Python {platform.python_version()}); 1-minute load average "
+        f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the runs (other jobs on the machine slow every "
+        "tool alike; compare rows of one run, not runs).\n\n"
         f"Truth: BG/NBD r={TRUE_BG['r']}, alpha={TRUE_BG['alpha']}, a={TRUE_BG['a']}, b={TRUE_BG['b']} (weeks); "
         f"Gamma-Gamma p={TRUE_GG['p']}, q={TRUE_GG['q']}, gamma={TRUE_GG['gamma']}. "
         "Wall = BG/NBD fit + P(alive) + expected purchases in 12 weeks + Gamma-Gamma fit + 12-month CLV (1 %/month), "

@@ -51,7 +51,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from salesperf.data.importer import run_import
 
     summary = run_import(args.sources, args.out, preset=args.preset, mapping=args.mapping, locale=args.locale)
-    print(summary.describe() if hasattr(summary, "describe") else summary)
+    print(summary.format())
     return 0
 
 

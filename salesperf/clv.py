@@ -39,20 +39,24 @@ from salesperf.errors import UserError, examples
 
 __all__ = [
     "BetaGeo",
+    "ConvergenceWarning",
     "GammaGamma",
     "NotFittedError",
-    "ConvergenceWarning",
-    "summary_from_orders",
-    "summary_sql",
+    "betageo_log_likelihood",
     "calibration_holdout",
     "simulate_betageo",
-    "betageo_log_likelihood",
+    "summary_from_orders",
+    "summary_sql",
 ]
 
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
-LOG_PARAM_BOUND = 15.0  # parameters are searched in [exp(-15), exp(15)]; reaching the edge means a degenerate fit
+LOG_PARAM_BOUND = (
+    15.0  # parameters are searched in [exp(-15), exp(15)]; reaching the edge means a degenerate fit
+)
 GRADIENT_TOLERANCE = 1e-6  # on the per-customer mean log-likelihood, per log-parameter
-CURVATURE_TOLERANCE = 1e-8  # smallest Hessian eigenvalue (mean log-likelihood, log-parameters) of an identified fit
+CURVATURE_TOLERANCE = (
+    1e-8  # smallest Hessian eigenvalue (mean log-likelihood, log-parameters) of an identified fit
+)
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -69,7 +73,9 @@ class ConvergenceWarning(UserWarning):
 
 
 def _as_float_array(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float).reshape(-1) if np.ndim(values) else np.asarray([values], dtype=float)
+    array = (
+        np.asarray(values, dtype=float).reshape(-1) if np.ndim(values) else np.asarray([values], dtype=float)
+    )
     bad = ~np.isfinite(array)
     if bad.any():
         raise UserError(
@@ -84,7 +90,9 @@ def _check_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarra
     t_x = _as_float_array(recency, "recency")
     t_cal = _as_float_array(T, "T")
     if not (len(x) == len(t_x) == len(t_cal)):
-        raise UserError(f"frequency, recency and T have different lengths: {len(x)}, {len(t_x)}, {len(t_cal)}")
+        raise UserError(
+            f"frequency, recency and T have different lengths: {len(x)}, {len(t_x)}, {len(t_cal)}"
+        )
     checks = [
         ((x < 0) | (x != np.round(x)), "frequency must be a whole number >= 0", x),
         (t_x < 0, "recency must be >= 0", t_x),
@@ -159,7 +167,10 @@ class _FitResult:
 
 
 def _maximise(
-    objective: Callable[[np.ndarray], tuple[float, np.ndarray]], starts: list[np.ndarray], model: str, names: list[str]
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    starts: list[np.ndarray],
+    model: str,
+    names: list[str],
 ) -> _FitResult:
     """Minimise ``objective`` (negative mean log-likelihood and its gradient in log-parameters).
 
@@ -178,7 +189,9 @@ def _maximise(
         return value, gradient
 
     def lbfgs(start: np.ndarray):
-        return optimize.minimize(safe, start, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs_options)
+        return optimize.minimize(
+            safe, start, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs_options
+        )
 
     best, iterations = None, 0
     for start in starts:
@@ -186,7 +199,10 @@ def _maximise(
         iterations += int(result.nit)
         if _gradient_norm(safe, result.x) > GRADIENT_TOLERANCE:
             simplex = optimize.minimize(
-                lambda phi: safe(phi)[0], result.x, method="Nelder-Mead", bounds=bounds,
+                lambda phi: safe(phi)[0],
+                result.x,
+                method="Nelder-Mead",
+                bounds=bounds,
                 options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-14, "adaptive": True},
             )
             polished = lbfgs(simplex.x)
@@ -199,7 +215,9 @@ def _maximise(
 
     gradient_norm = _gradient_norm(safe, best.x)
     curvature = _smallest_curvature(safe, best.x)
-    converged = gradient_norm <= GRADIENT_TOLERANCE and not _at_bound(best.x) and curvature > CURVATURE_TOLERANCE
+    converged = (
+        gradient_norm <= GRADIENT_TOLERANCE and not _at_bound(best.x) and curvature > CURVATURE_TOLERANCE
+    )
     if not converged:
         values = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, np.exp(best.x), strict=True))
         at_bound = [n for n, p in zip(names, best.x, strict=True) if abs(p) >= LOG_PARAM_BOUND - 1e-6]
@@ -208,8 +226,11 @@ def _maximise(
             f"gradient norm {gradient_norm:.3g} (criterion {GRADIENT_TOLERANCE:g}, per customer and log-parameter); "
             f"{iterations} iterations; parameters {values}"
             + (f"; at the search bound: {', '.join(at_bound)}" if at_bound else "")
-            + (f"; flat likelihood (smallest Hessian eigenvalue {curvature:.3g}): the data do not identify the model"
-               if curvature <= CURVATURE_TOLERANCE else ""),
+            + (
+                f"; flat likelihood (smallest Hessian eigenvalue {curvature:.3g}): the data do not identify the model"
+                if curvature <= CURVATURE_TOLERANCE
+                else ""
+            ),
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -304,8 +325,13 @@ def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = Tr
     rx = r + x
     log_alpha_t = t_col.map(np.log(alpha + t_col.uniques))
     log_alpha_tx = tx_col.map(np.log(alpha + tx_col.uniques))
-    a1_a2 = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-             + special.betaln(a, b + ux) - special.betaln(a, b))
+    a1_a2 = (
+        special.gammaln(r + ux)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + special.betaln(a, b + ux)
+        - special.betaln(a, b)
+    )
     b_x1 = np.where(ux > 0, b + ux - 1, 1.0)
     log_a4_const = np.where(ux > 0, np.log(a) - np.log(b_x1), -np.inf)
     a3 = -rx * log_alpha_t
@@ -317,11 +343,18 @@ def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = Tr
     w4 = np.exp(a4 - mix)  # share of the "dropped out after the last purchase" branch; 0 when x = 0
     w3 = np.exp(a3 - mix)
     psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux)
-    d_r = (x_col.map(special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
-           - w3 * log_alpha_t - w4 * log_alpha_tx)
-    d_alpha = r / alpha - rx * (w3 * t_col.map(1 / (alpha + t_col.uniques)) + w4 * tx_col.map(1 / (alpha + tx_col.uniques)))
+    d_r = (
+        x_col.map(special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
+        - w3 * log_alpha_t
+        - w4 * log_alpha_tx
+    )
+    d_alpha = r / alpha - rx * (
+        w3 * t_col.map(1 / (alpha + t_col.uniques)) + w4 * tx_col.map(1 / (alpha + tx_col.uniques))
+    )
     d_a = x_col.map(psi_ab - psi_abx) + w4 / a
-    d_b = x_col.map(psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx) - w4 * x_col.map(1 / b_x1)
+    d_b = x_col.map(psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx) - w4 * x_col.map(
+        1 / b_x1
+    )
     return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
 
@@ -366,7 +399,7 @@ class BetaGeo(_Fitted):
         """
         x, t_x, t_cal = _check_rfm(frequency, recency, T)
         collapsed = _collapse(x, t_x, t_cal, weights=_check_weights(weights, len(x)))
-        ux, utx, uT = collapsed.columns
+        ux, _, uT = collapsed.columns
         w = collapsed.weights
         total = w.sum()
         columns = [_Factor.of(column) for column in collapsed.columns]
@@ -419,8 +452,9 @@ class BetaGeo(_Fitted):
         -------
         array or Series, shape (n_customers,)
         """
-        return self._score(lambda x, t_x, t_cal: special.expit(-self._log_dropout_odds(x, t_x, t_cal)),
-                           frequency, recency, T)
+        return self._score(
+            lambda x, t_x, t_cal: special.expit(-self._log_dropout_odds(x, t_x, t_cal)), frequency, recency, T
+        )
 
     def _expected_if_alive(self, t: float, x: np.ndarray, t_cal: np.ndarray) -> np.ndarray:
         """E[Y(t) | alive at T] (eq. 10 without its P(alive) factor); depends on (x, T) only."""
@@ -451,15 +485,18 @@ class BetaGeo(_Fitted):
         -------
         array or Series, shape (n_customers,)
         """
-        return self._score(lambda x, t_x, t_cal: self._conditional_expected(float(t), x, t_x, t_cal),
-                           frequency, recency, T)
+        return self._score(
+            lambda x, t_x, t_cal: self._conditional_expected(float(t), x, t_x, t_cal), frequency, recency, T
+        )
 
     def expected_purchases_new(self, t) -> np.ndarray | float:
         """Expected purchases in ``t`` time units by a customer newly acquired at time 0 (eq. 9), E[X(t)]."""
         r, alpha, a, b = self._theta()
         t = np.asarray(t, dtype=float)
-        value = (a + b - 1) / (a - 1) * (
-            1 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
+        value = (
+            (a + b - 1)
+            / (a - 1)
+            * (1 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b, a + b - 1, t / (alpha + t)))
         )
         return float(value) if value.ndim == 0 else value
 
@@ -487,8 +524,13 @@ def _gammagamma_terms(theta: np.ndarray, frequency, monetary_value, gradient: bo
     px = p * x
     log_m = np.log(m)
     log_gm = np.log(gamma + m * x)
-    per_x = special.gammaln(p * ux + q) - special.gammaln(p * ux) - special.gammaln(q) + q * np.log(gamma) \
+    per_x = (
+        special.gammaln(p * ux + q)
+        - special.gammaln(p * ux)
+        - special.gammaln(q)
+        + q * np.log(gamma)
         + p * ux * np.log(ux)
+    )
     ll = x_col.map(per_x) + (px - 1) * log_m - (px + q) * log_gm
     if not gradient:
         return ll, None
@@ -541,7 +583,9 @@ class GammaGamma(_Fitted):
         w = _check_weights(weights, len(x))
         keep = (x > 0) & (m > 0) & (w > 0)
         if keep.sum() == 0:
-            raise UserError("Gamma-Gamma needs repeat buyers (frequency > 0 with monetary_value > 0); there are none")
+            raise UserError(
+                "Gamma-Gamma needs repeat buyers (frequency > 0 with monetary_value > 0); there are none"
+            )
         collapsed = _collapse(x[keep], m[keep], weights=w[keep])
         ux, um = collapsed.columns
         uw = collapsed.weights
@@ -569,7 +613,9 @@ class GammaGamma(_Fitted):
         if len(x) != len(m):
             raise UserError(f"frequency and monetary_value have different lengths: {len(x)}, {len(m)}")
         if ((x < 0) | (x != np.round(x))).any():
-            raise UserError(f"frequency must be a whole number >= 0, examples: {examples(x[(x < 0) | (x != np.round(x))])}")
+            raise UserError(
+                f"frequency must be a whole number >= 0, examples: {examples(x[(x < 0) | (x != np.round(x))])}"
+            )
         return x, m
 
     def _expected_spend(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -590,8 +636,15 @@ class GammaGamma(_Fitted):
         return _like_input(self._expected_spend(x, m), frequency)
 
     def customer_lifetime_value(
-        self, betageo: BetaGeo, frequency, recency, T, monetary_value, horizon: int = 12,
-        discount_rate: float = 0.01, step: float = 1.0,
+        self,
+        betageo: BetaGeo,
+        frequency,
+        recency,
+        T,
+        monetary_value,
+        horizon: int = 12,
+        discount_rate: float = 0.01,
+        step: float = 1.0,
     ) -> np.ndarray | pd.Series:
         """Discounted expected value of each customer's purchases over the next ``horizon`` steps.
 
@@ -618,7 +671,9 @@ class GammaGamma(_Fitted):
         spend = self.expected_average_spend(frequency, monetary_value)
         discounted_purchases = betageo._score(
             lambda x, t_x, t_cal: _discounted_purchases(betageo, x, t_x, t_cal, horizon, discount_rate, step),
-            frequency, recency, T,
+            frequency,
+            recency,
+            T,
         )
         return _like_input(np.asarray(spend) * np.asarray(discounted_purchases), frequency)
 
@@ -629,7 +684,9 @@ def _discounted_purchases(betageo: BetaGeo, x, t_x, t_cal, horizon: int, discoun
     The sum depends on (x, T) only, so it runs on those distinct pairs.
     """
     if horizon < 1 or step <= 0 or discount_rate <= -1:
-        raise UserError(f"CLV needs horizon >= 1, step > 0 and discount_rate > -1; got {horizon}, {step}, {discount_rate}")
+        raise UserError(
+            f"CLV needs horizon >= 1, step > 0 and discount_rate > -1; got {horizon}, {step}, {discount_rate}"
+        )
     pairs = _collapse(x, t_cal)
     px, pt = pairs.columns
     total = np.zeros(len(px))
@@ -662,8 +719,13 @@ def _as_date(value, name: str) -> dt.date:
 
 
 def summary_from_orders(
-    orders: pd.DataFrame, as_of, time_unit="W", calibration_end=None, customer_col: str = "customer_id",
-    date_col: str = "order_date", amount_col: str = "amount",
+    orders: pd.DataFrame,
+    as_of,
+    time_unit="W",
+    calibration_end=None,
+    customer_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
 ) -> pd.DataFrame:
     """Per-customer frequency / recency / T / monetary_value from order lines (the standard BTYD set-up).
 
@@ -691,7 +753,9 @@ def summary_from_orders(
     """
     missing = [c for c in (customer_col, date_col, amount_col) if c not in orders.columns]
     if missing:
-        raise UserError(f"orders: column(s) {', '.join(map(repr, missing))} missing; columns are {list(orders.columns)}")
+        raise UserError(
+            f"orders: column(s) {', '.join(map(repr, missing))} missing; columns are {list(orders.columns)}"
+        )
     unit = _unit_days(time_unit)
     end = pd.Timestamp(_as_date(as_of, "as_of"))
     cut = pd.Timestamp(_as_date(calibration_end, "calibration_end")) if calibration_end is not None else end
@@ -701,10 +765,17 @@ def summary_from_orders(
     if not pd.api.types.is_datetime64_any_dtype(days):
         days = pd.to_datetime(days, errors="coerce", format="ISO8601")
     if days.isna().any():
-        raise UserError(f"orders: column {date_col!r} has values that are not dates, "
-                        f"examples: {examples(orders[date_col][days.isna()])}")
-    lines = pd.DataFrame({"customer": orders[customer_col].to_numpy(), "day": days.dt.normalize().to_numpy(),
-                          "amount": pd.to_numeric(orders[amount_col], errors="coerce").to_numpy()})
+        raise UserError(
+            f"orders: column {date_col!r} has values that are not dates, "
+            f"examples: {examples(orders[date_col][days.isna()])}"
+        )
+    lines = pd.DataFrame(
+        {
+            "customer": orders[customer_col].to_numpy(),
+            "day": days.dt.normalize().to_numpy(),
+            "amount": pd.to_numeric(orders[amount_col], errors="coerce").to_numpy(),
+        }
+    )
     lines = lines[(lines["amount"] >= 0) & (lines["day"] <= end)]
     occasions = lines.groupby(["customer", "day"], sort=True)["amount"].sum().reset_index()
     first_day = occasions.groupby("customer")["day"].transform("min")
@@ -714,13 +785,17 @@ def summary_from_orders(
     grouped = calibration.groupby("customer")
     first, last, count = grouped["day"].min(), grouped["day"].max(), grouped["day"].size()
     repeat_value = calibration[calibration["day"] > calibration["first"]].groupby("customer")["amount"].sum()
-    summary = pd.DataFrame({
-        "frequency": (count - 1).astype(float),
-        "recency": (last - first).dt.days / unit,
-        "T": (cut - first).dt.days / unit,
-    })
-    summary["monetary_value"] = (repeat_value.reindex(summary.index, fill_value=0.0)
-                                 / summary["frequency"].where(summary["frequency"] > 0)).fillna(0.0)
+    summary = pd.DataFrame(
+        {
+            "frequency": (count - 1).astype(float),
+            "recency": (last - first).dt.days / unit,
+            "T": (cut - first).dt.days / unit,
+        }
+    )
+    summary["monetary_value"] = (
+        repeat_value.reindex(summary.index, fill_value=0.0)
+        / summary["frequency"].where(summary["frequency"] > 0)
+    ).fillna(0.0)
     if calibration_end is not None:
         holdout = occasions[occasions["day"] > cut].groupby("customer")["amount"].agg(["size", "mean"])
         summary["frequency_holdout"] = holdout["size"].reindex(summary.index, fill_value=0).astype(float)
@@ -795,8 +870,13 @@ def summary_sql(con, as_of, time_unit_days: float = 7.0, calibration_end=None) -
 
 
 def calibration_holdout(
-    betageo: BetaGeo, summary: pd.DataFrame, max_frequency: int = 7, frequency_col: str = "frequency",
-    recency_col: str = "recency", T_col: str = "T", holdout_col: str = "frequency_holdout",
+    betageo: BetaGeo,
+    summary: pd.DataFrame,
+    max_frequency: int = 7,
+    frequency_col: str = "frequency",
+    recency_col: str = "recency",
+    T_col: str = "T",
+    holdout_col: str = "frequency_holdout",
     duration_col: str = "duration_holdout",
 ) -> pd.DataFrame:
     """Predicted vs actual holdout repeat purchases by calibration frequency (FHL 2005, figure 4 and table 2).
@@ -815,22 +895,37 @@ def calibration_holdout(
     DataFrame, one row per frequency group (index ``'0'``, ``'1'``, ..., ``'7+'``) plus a ``'total'`` row
         ``customers, actual, predicted`` (sums over the group), ``actual_mean, predicted_mean`` (per customer).
     """
-    missing = [c for c in (frequency_col, recency_col, T_col, holdout_col, duration_col) if c not in summary.columns]
+    missing = [
+        c for c in (frequency_col, recency_col, T_col, holdout_col, duration_col) if c not in summary.columns
+    ]
     if missing:
-        raise UserError(f"summary: column(s) {', '.join(map(repr, missing))} missing",
-                        hint="build it with summary_from_orders(..., calibration_end=...)")
+        raise UserError(
+            f"summary: column(s) {', '.join(map(repr, missing))} missing",
+            hint="build it with summary_from_orders(..., calibration_end=...)",
+        )
     durations = summary[duration_col].unique()
     if len(durations) != 1:
-        raise UserError(f"summary: {duration_col!r} must be one value for everyone, examples: {examples(durations)}")
-    predicted = np.asarray(betageo.expected_purchases(float(durations[0]), summary[frequency_col],
-                                                      summary[recency_col], summary[T_col]))
+        raise UserError(
+            f"summary: {duration_col!r} must be one value for everyone, examples: {examples(durations)}"
+        )
+    predicted = np.asarray(
+        betageo.expected_purchases(
+            float(durations[0]), summary[frequency_col], summary[recency_col], summary[T_col]
+        )
+    )
     frequency = summary[frequency_col].to_numpy()
     groups = np.minimum(frequency, max_frequency).astype(int)
     labels = [str(g) if g < max_frequency else f"{max_frequency}+" for g in groups]
-    frame = pd.DataFrame({"group": labels, "actual": summary[holdout_col].to_numpy(float), "predicted": predicted})
+    frame = pd.DataFrame(
+        {"group": labels, "actual": summary[holdout_col].to_numpy(float), "predicted": predicted}
+    )
     order = [str(g) for g in range(max_frequency)] + [f"{max_frequency}+"]
-    table = frame.groupby("group").agg(customers=("actual", "size"), actual=("actual", "sum"),
-                                       predicted=("predicted", "sum")).reindex(order).fillna(0)
+    table = (
+        frame.groupby("group")
+        .agg(customers=("actual", "size"), actual=("actual", "sum"), predicted=("predicted", "sum"))
+        .reindex(order)
+        .fillna(0)
+    )
     table.loc["total"] = table.sum()
     table["customers"] = table["customers"].astype(int)
     table["actual_mean"] = table["actual"] / table["customers"].where(table["customers"] > 0)
@@ -845,7 +940,14 @@ def calibration_holdout(
 
 
 def simulate_betageo(
-    n_customers: int, r: float, alpha: float, a: float, b: float, T, seed: int = 0, resolution: float | None = None,
+    n_customers: int,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    T,
+    seed: int = 0,
+    resolution: float | None = None,
 ) -> pd.DataFrame:
     """Draw (frequency, recency, T) from the BG/NBD process, vectorised.
 

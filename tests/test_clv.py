@@ -22,15 +22,27 @@ HOLDOUT_END = "1998-06-30"  # end of week 78
 
 @pytest.fixture(scope="module")
 def cdnow_orders() -> pd.DataFrame:
-    raw = pd.read_csv(CDNOW_SAMPLE, sep=r"\s+", header=None, dtype={"sample_id": str, "date": str},
-                      names=["master_id", "sample_id", "date", "number_of_cds", "dollar_value"])
-    return pd.DataFrame({"customer_id": raw["sample_id"], "order_date": pd.to_datetime(raw["date"], format="%Y%m%d"),
-                         "amount": raw["dollar_value"]})
+    raw = pd.read_csv(
+        CDNOW_SAMPLE,
+        sep=r"\s+",
+        header=None,
+        dtype={"sample_id": str, "date": str},
+        names=["master_id", "sample_id", "date", "number_of_cds", "dollar_value"],
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["sample_id"],
+            "order_date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["dollar_value"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def cdnow(cdnow_orders) -> pd.DataFrame:
-    return clv.summary_from_orders(cdnow_orders, as_of=HOLDOUT_END, calibration_end=CALIBRATION_END, time_unit="W")
+    return clv.summary_from_orders(
+        cdnow_orders, as_of=HOLDOUT_END, calibration_end=CALIBRATION_END, time_unit="W"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +122,9 @@ def test_cdnow_holdout_by_calibration_frequency(cdnow, cdnow_betageo):
     assert 0.85 < table.loc["total", "predicted"] / table.loc["total", "actual"] < 0.90
     groups = table.drop(index="total")
     assert np.all(np.diff(groups["predicted_mean"]) > 0)
-    assert np.all(np.abs(groups["predicted_mean"] - groups["actual_mean"]) < 0.4 + 0.1 * groups["actual_mean"])
+    assert np.all(
+        np.abs(groups["predicted_mean"] - groups["actual_mean"]) < 0.4 + 0.1 * groups["actual_mean"]
+    )
 
 
 def test_summary_sql_agrees_with_pandas_on_cdnow(cdnow_orders, cdnow):
@@ -119,40 +133,61 @@ def test_summary_sql_agrees_with_pandas_on_cdnow(cdnow_orders, cdnow):
     from_sql = clv.summary_sql(con, as_of=HOLDOUT_END, time_unit_days=7, calibration_end=CALIBRATION_END)
     pd.testing.assert_frame_equal(from_sql, cdnow, check_dtype=False, rtol=1e-12)
     whole = clv.summary_sql(con, as_of=HOLDOUT_END)
-    pd.testing.assert_frame_equal(whole, clv.summary_from_orders(cdnow_orders, as_of=HOLDOUT_END),
-                                  check_dtype=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        whole, clv.summary_from_orders(cdnow_orders, as_of=HOLDOUT_END), check_dtype=False, rtol=1e-12
+    )
 
 
 # --- summaries by hand ------------------------------------------------------------------------------------------------
 
-HAND_ORDERS = pd.DataFrame({
-    "customer_id": ["A", "A", "A", "A", "A", "B", "B", "C", "D"],
-    "order_date": ["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-15", "2024-01-29",
-                   "2024-01-10", "2024-01-20", "2024-01-22", "2024-01-25"],
-    # A: two lines on day 1 (one occasion worth 30), a repeat worth 40, a return-only day (-5, ignored),
-    # a repeat on the as-of date (worth 60). B: a zero-value first line then one repeat. D: first bought after as_of.
-    "amount": [10.0, 20.0, 40.0, -5.0, 60.0, 0.0, 12.0, 7.0, 9.0],
-})
+HAND_ORDERS = pd.DataFrame(
+    {
+        "customer_id": ["A", "A", "A", "A", "A", "B", "B", "C", "D"],
+        "order_date": [
+            "2024-01-01",
+            "2024-01-01",
+            "2024-01-08",
+            "2024-01-15",
+            "2024-01-29",
+            "2024-01-10",
+            "2024-01-20",
+            "2024-01-22",
+            "2024-01-25",
+        ],
+        # A: two lines on day 1 (one occasion worth 30), a repeat worth 40, a return-only day (-5, ignored),
+        # a repeat on the as-of date (worth 60). B: a zero-value first line then one repeat. D: first bought after as_of.
+        "amount": [10.0, 20.0, 40.0, -5.0, 60.0, 0.0, 12.0, 7.0, 9.0],
+    }
+)
 
 
 def test_summary_from_orders_by_hand():
     summary = clv.summary_from_orders(HAND_ORDERS, as_of="2024-01-22", time_unit="D")
     expected = pd.DataFrame(
-        {"frequency": [1.0, 1.0, 0.0], "recency": [7.0, 10.0, 0.0], "T": [21.0, 12.0, 0.0],
-         "monetary_value": [40.0, 12.0, 0.0]},
+        {
+            "frequency": [1.0, 1.0, 0.0],
+            "recency": [7.0, 10.0, 0.0],
+            "T": [21.0, 12.0, 0.0],
+            "monetary_value": [40.0, 12.0, 0.0],
+        },
         index=pd.Index(["A", "B", "C"], name="customer_id"),
     )
     # A's 2024-01-29 occasion is after as_of; D first bought after it.
     pd.testing.assert_frame_equal(summary, expected)
-    weekly = clv.summary_from_orders(HAND_ORDERS, as_of="2024-01-29", time_unit="W", calibration_end="2024-01-22")
+    weekly = clv.summary_from_orders(
+        HAND_ORDERS, as_of="2024-01-29", time_unit="W", calibration_end="2024-01-22"
+    )
     assert weekly.loc["A", "T"] == pytest.approx(3.0) and weekly.loc["A", "frequency_holdout"] == 1
     assert weekly.loc["A", "monetary_value_holdout"] == 60.0 and weekly.loc["A", "duration_holdout"] == 1.0
     assert "D" not in weekly.index  # not acquired in the calibration period
     con = duckdb.connect()
     con.register("orders", HAND_ORDERS.assign(order_date=pd.to_datetime(HAND_ORDERS["order_date"])))
-    pd.testing.assert_frame_equal(clv.summary_sql(con, "2024-01-22", time_unit_days=1), expected, check_dtype=False)
-    pd.testing.assert_frame_equal(clv.summary_sql(con, "2024-01-29", calibration_end="2024-01-22"), weekly,
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        clv.summary_sql(con, "2024-01-22", time_unit_days=1), expected, check_dtype=False
+    )
+    pd.testing.assert_frame_equal(
+        clv.summary_sql(con, "2024-01-29", calibration_end="2024-01-22"), weekly, check_dtype=False
+    )
 
 
 def test_summary_reports_bad_input_as_user_error():
@@ -185,7 +220,9 @@ def test_fitted_log_likelihood_is_the_sum_at_the_optimum(cdnow, cdnow_betageo):
     for name in cdnow_betageo.params_:  # any 0.5 % move lowers the likelihood
         for factor in (0.995, 1.005):
             moved = dict(cdnow_betageo.params_, **{name: cdnow_betageo.params_[name] * factor})
-            moved_ll = clv.betageo_log_likelihood(moved, cdnow["frequency"], cdnow["recency"], cdnow["T"]).sum()
+            moved_ll = clv.betageo_log_likelihood(
+                moved, cdnow["frequency"], cdnow["recency"], cdnow["T"]
+            ).sum()
             assert moved_ll < cdnow_betageo.log_likelihood_
 
 
@@ -225,17 +262,20 @@ def test_expected_purchases_by_hand():
 def test_customer_lifetime_value_is_spend_times_discounted_purchases(cdnow, cdnow_betageo, cdnow_gammagamma):
     f, r, t, m = cdnow["frequency"], cdnow["recency"], cdnow["T"], cdnow["monetary_value"]
     spend = cdnow_gammagamma.expected_average_spend(f, m)
-    one_step = cdnow_gammagamma.customer_lifetime_value(cdnow_betageo, f, r, t, m, horizon=1, discount_rate=0.0,
-                                                        step=4.0)
+    one_step = cdnow_gammagamma.customer_lifetime_value(
+        cdnow_betageo, f, r, t, m, horizon=1, discount_rate=0.0, step=4.0
+    )
     np.testing.assert_allclose(one_step, spend * cdnow_betageo.expected_purchases(4.0, f, r, t), rtol=1e-12)
     # Two steps at 10 %: spend * (E[Y(4)] / 1.1 + (E[Y(8)] - E[Y(4)]) / 1.21).
     e4, e8 = cdnow_betageo.expected_purchases(4.0, f, r, t), cdnow_betageo.expected_purchases(8.0, f, r, t)
-    two_steps = cdnow_gammagamma.customer_lifetime_value(cdnow_betageo, f, r, t, m, horizon=2, discount_rate=0.1,
-                                                         step=4.0)
+    two_steps = cdnow_gammagamma.customer_lifetime_value(
+        cdnow_betageo, f, r, t, m, horizon=2, discount_rate=0.1, step=4.0
+    )
     np.testing.assert_allclose(two_steps, spend * (e4 / 1.1 + (e8 - e4) / 1.21), rtol=1e-12)
     assert isinstance(two_steps, pd.Series) and two_steps.index.equals(cdnow.index)
-    undiscounted = cdnow_gammagamma.customer_lifetime_value(cdnow_betageo, f, r, t, m, horizon=2, discount_rate=0.0,
-                                                            step=4.0)
+    undiscounted = cdnow_gammagamma.customer_lifetime_value(
+        cdnow_betageo, f, r, t, m, horizon=2, discount_rate=0.0, step=4.0
+    )
     assert np.all(undiscounted > two_steps)
 
 
@@ -290,12 +330,18 @@ def test_weights_equal_expanded_rows(cdnow):
 def test_scoring_distinct_rows_matches_row_by_row_formula(cdnow, cdnow_betageo):
     f, r, t = cdnow["frequency"].to_numpy(), cdnow["recency"].to_numpy(), cdnow["T"].to_numpy()
     p = cdnow_betageo.params_
-    odds = np.where(f > 0, p["a"] / np.maximum(p["b"] + f - 1, 1e-12)
-                    * ((p["alpha"] + t) / (p["alpha"] + r)) ** (p["r"] + f), 0.0)
+    odds = np.where(
+        f > 0,
+        p["a"] / np.maximum(p["b"] + f - 1, 1e-12) * ((p["alpha"] + t) / (p["alpha"] + r)) ** (p["r"] + f),
+        0.0,
+    )
     np.testing.assert_allclose(cdnow_betageo.probability_alive(f, r, t), 1 / (1 + odds), rtol=1e-10)
     shuffled = np.random.default_rng(3).permutation(len(f))
-    np.testing.assert_allclose(cdnow_betageo.expected_purchases(12, f[shuffled], r[shuffled], t[shuffled]),
-                               cdnow_betageo.expected_purchases(12, f, r, t)[shuffled], rtol=1e-12)
+    np.testing.assert_allclose(
+        cdnow_betageo.expected_purchases(12, f[shuffled], r[shuffled], t[shuffled]),
+        cdnow_betageo.expected_purchases(12, f, r, t)[shuffled],
+        rtol=1e-12,
+    )
 
 
 def test_recovers_simulated_parameters_within_sampling_error():
@@ -313,7 +359,9 @@ def test_recovers_simulated_parameters_within_sampling_error():
         return clv._betageo_terms(at, x, t_x, t_obs)[1].sum(axis=1)
 
     steps = theta * 1e-5
-    hessian = np.array([(gradient(theta + e) - gradient(theta - e)) / (2 * h) for e, h in zip(np.diag(steps), steps)])
+    hessian = np.array(
+        [(gradient(theta + e) - gradient(theta - e)) / (2 * h) for e, h in zip(np.diag(steps), steps)]
+    )
     standard_errors = np.sqrt(np.diag(np.linalg.inv(-hessian)))
     z_scores = (theta - np.array(list(truth.values()))) / standard_errors
     assert np.all(np.abs(z_scores) < 4), dict(zip(truth, z_scores))

@@ -51,7 +51,7 @@ def test_parse_number(text, decimal, expected):
         assert result == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize(("text", "decimal"), [("abc", None), ("12..5", None), ("1,2,3", "."), ("12,5", "."),
+@pytest.mark.parametrize(("text", "decimal"), [("abc", None), ("12..5", None), ("1,2,3", "."), ("12,5", "."), ("$1,234.00", ","),
                                                 ("1.2.3,4,5", None), ("5 apples", None)])
 def test_parse_number_rejects(text, decimal):
     with pytest.raises(ValueError):

@@ -101,3 +101,27 @@ def test_entity_restriction_keeps_one_region(tmp_path):
     assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 100 + 50 + 30
     with pytest.raises(UserError, match="not understood"):
         open_dataset(tmp_path, "2026-10", entity="country:France")
+
+
+def test_cancelled_lines_are_excluded_and_returns_by_status_are_negative(tmp_path):
+    pd.DataFrame({
+        "customer_id": ["C1", "C1", "C2", "C2"], "order_date": ["2026-10-01"] * 4, "amount": [100, 40, 30, -10],
+        "status": ["completed", "Cancelled", "returned", "returned"],
+    }).to_csv(tmp_path / "orders.csv", index=False)
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    assert ds.quality.get("orders").excluded == {"cancelled (status)": 1}
+    assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 100 - 30 - 10
+
+
+def test_imported_fxiaoke_export_flows_through_validation(tmp_path):
+    # the GBK-encoded Fxiaoke fixtures (tests/fixtures/crm) → canonical tables → validation, end to end
+    from pathlib import Path
+
+    from salesperf.data.importer import run_import
+
+    fixtures = Path(__file__).parent / "fixtures" / "crm" / "fxiaoke"
+    run_import(sorted(fixtures.glob("*.csv")), tmp_path, preset="fxiaoke")
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    orders = ds.quality.get("orders")
+    assert orders.rows_read == 4 and orders.excluded.get("cancelled (status)") == 1
+    assert ds.has("opportunities") and ds.has("customers")

@@ -270,7 +270,10 @@ def _load_mapping_cached(source: str) -> Mapping:
     weighted = frozenset(parsing.normalize_header(h) for h in _as_list(doc.get("weighted_amount_headers"), origin))
     kinds = {name: _kind(name, spec, doc, origin, weighted) for name, spec in kinds_doc.items()}
     try:
-        footers = tuple(re.compile(p, re.IGNORECASE) for p in _as_list(doc.get("footer_patterns"), f"{origin}: footer_patterns"))
+        patterns = _as_list(doc.get("footer_patterns"), f"{origin}: footer_patterns")
+        footers = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+        if footers:
+            footers = (re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE),)
     except re.error as exc:
         raise UserError(f"{origin}: footer_patterns: not a valid regular expression ({exc})") from None
     _check_zone(doc.get("timezone"), origin)
@@ -383,6 +386,10 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
         fallbacks={**(doc.get("fallbacks") or {}), **(spec.get("fallbacks") or {})},
         cancelled_amount=cancelled_amount,
     )
+
+
+def _value_key_or_none(value: object) -> str | None:
+    return None if value is None else _value_key(value)
 
 
 def _value_key(value: object) -> str:
@@ -686,7 +693,7 @@ def _apply_values(frame: pd.DataFrame, kind: Kind, file: str, resolved: dict[str
     for fname, vmap in kind.values.items():
         if fname not in frame or fname == "order_status":
             continue
-        keys = frame[fname].map(lambda v: _value_key(v) if v is not None else None)
+        keys = pd.Series(_memo_map(_value_key_or_none, list(frame[fname])), index=frame.index, dtype=object)
         table_map = vmap["map"]
         mapped = keys.map(lambda k, m=table_map: m.get(k, _MISSING) if k is not None else None)
         unknown = frame[fname][mapped.map(lambda v: v is _MISSING)]

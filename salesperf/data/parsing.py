@@ -145,6 +145,7 @@ def decimal_separator(locale: str | None) -> str | None:
 _CURRENCY_CHARS = "$€£¥￥₩₹₽₺฿₫₴₪¢"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$")
 _CURRENCY_WORDS = re.compile(r"(人民币|元|圆|rmb|us\$|hk\$|nt\$|a\$|c\$|r\$|kr|zł|fr\.?|chf)", re.IGNORECASE)
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?\Z")
 _NUMBER_SHAPE = re.compile(r"^\d[\d.,']*$|^[.,]\d+$")
 
 
@@ -161,6 +162,8 @@ def parse_number(value: object, decimal: str | None = None) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return None if isinstance(value, float) and math.isnan(value) else float(value)
+    if decimal != "," and isinstance(value, str) and _PLAIN_NUMBER.match(value):
+        return float(value)
     text = clean_text(value)
     if text is None:
         return None
@@ -200,7 +203,7 @@ def _digits_to_float(text: str, decimal: str | None, original: str) -> float:
         else:
             decimal = "." if not re.fullmatch(r"\d{1,3}(\.\d{3}){2,}", text) else ","
     thousands = "," if decimal == "." else "."
-    if text.count(decimal) > 1:
+    if text.count(decimal) > 1 or thousands in text.partition(decimal)[2]:
         raise ValueError(f"not a number: {original!r}")
     if thousands in text.split(decimal)[0] and not re.fullmatch(rf"\d{{1,3}}(\{thousands}\d{{3}})+", text.split(decimal)[0]):
         raise ValueError(f"not a number: {original!r}")

@@ -62,11 +62,28 @@ class QualityReport:
         return next((t for t in self.tables if t.table == table), None)
 
 
+#: Order-line statuses that mean "not a sale" (excluded, counted) and "money given back" (amount made negative).
+CANCELLED = ("cancelled", "canceled", "void", "voided", "已取消", "作废")
+RETURNED = ("returned", "return", "refunded", "refund", "退货", "已退货", "退款")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(_literal(v) for v in values) + ")"
+
+
 def _typed_expression(table: Table, name: str, present: list[str]) -> str:
     col = table.column(name)
-    if name == "amount" and table.name == "orders" and {"quantity", "unit_price"} <= set(present):
+    if name == "amount" and table.name == "orders":
         product = "TRY_CAST(quantity AS DOUBLE) * TRY_CAST(unit_price AS DOUBLE)"
-        return f"COALESCE(TRY_CAST(amount AS DOUBLE), {product})" if "amount" in present else product
+        if "amount" in present and {"quantity", "unit_price"} <= set(present):
+            amount = f"COALESCE(TRY_CAST(amount AS DOUBLE), {product})"
+        elif "amount" in present:
+            amount = "TRY_CAST(amount AS DOUBLE)"
+        else:
+            amount = product
+        if "status" in present:  # a return stated by its status counts against revenue whatever its sign
+            return f"CASE WHEN lower(TRIM(CAST(status AS VARCHAR))) IN {_in(RETURNED)} THEN -abs({amount}) ELSE {amount} END"
+        return amount
     if name not in present:
         return f"CAST(NULL AS {col.type})"
     if col.type == "VARCHAR":
@@ -115,6 +132,7 @@ def _reason_cases(table: Table, today: date, as_of: date, has_customers: bool, s
             excluded.append((f"{what} {col.name}", f"{_quote(col.name)} IS NULL"))
     flags = []
     if table.name == "orders":
+        excluded.append(("cancelled (status)", f"lower(status) IN {_in(CANCELLED)}"))
         excluded.append(("zero amount", "amount = 0"))
         flags.append(("negative amount (kept as a return)", "amount < 0"))
         if has_customers:

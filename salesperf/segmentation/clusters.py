@@ -176,8 +176,9 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
     """Profile of each cluster versus the population and a plain-words description computed from it.
 
     A behaviour word is used when the cluster mean of the log1p feature lies more than ``threshold_sd`` population
-    standard deviations from the population mean. A category is named when its share of the cluster's spend is at
-    least ``mix_share`` and ``mix_lift`` times its population share; a channel likewise ("mostly direct").
+    standard deviations from the population mean. A category is named when its mean share (customers weighted
+    equally) in the cluster is at least ``mix_share`` and ``mix_lift`` times the population's mean share; a channel
+    is named ("mostly direct") when its mean share is at least 0.5 and 1.1 times the population's.
 
     Parameters
     ----------
@@ -212,12 +213,9 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
         cols = share_columns(frame, prefix)
         if not cols:
             continue
-        weight = frame["gross_revenue"] if "gross_revenue" in frame else pd.Series(1.0, frame.index)
-        spend = frame[list(cols)].mul(weight, axis=0)
-        cluster_mix = spend.groupby(frame["cluster"]).sum()
-        cluster_mix = cluster_mix.div(cluster_mix.sum(axis=1).replace(0, np.nan), axis=0).rename(columns=cols)
-        population_mix = spend.sum().rename(index=cols)
-        population_mix = population_mix / population_mix.sum()
+        shares = frame[list(cols)].fillna(0.0)
+        cluster_mix = shares.groupby(frame["cluster"]).mean().rename(columns=cols)
+        population_mix = shares.mean().rename(index=cols)
         out[f"top_{name}"] = cluster_mix.idxmax(axis=1)
         out[f"top_{name}_share"] = cluster_mix.max(axis=1)
         out[f"top_{name}_lift"] = [cluster_mix.loc[c, out.loc[c, f"top_{name}"]] /
@@ -232,7 +230,7 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
 
 def _sentence(row, behaviour, interaction_col, threshold_sd, mix_lift, mix_share) -> str:
     words = []
-    for col in behaviour:
+    for col in [c for c in _WORDS if c in behaviour] + [c for c in behaviour if c not in _WORDS]:
         high, low = _WORDS.get(col, ("often contacted", "rarely contacted"))
         zval = row[f"z_{col}"]
         if zval >= threshold_sd:
@@ -253,10 +251,10 @@ def _sentence(row, behaviour, interaction_col, threshold_sd, mix_lift, mix_share
             text += f", mostly {row['top_channel']}"
         else:
             text += ", mixed channels"
-    numbers = [f"median {row['median_frequency']:g} purchase days", f"{row['median_monetary']:,.0f} spend",
-               f"last bought {row['median_recency']:g} days ago"]
+    numbers = [f"median {row['median_frequency']:.0f} purchase days", f"{row['median_monetary']:,.0f} spend",
+               f"last bought {row['median_recency']:.0f} days ago"]
     if "top_category" in row:
-        numbers.append(f"{row['top_category_share']:.0%} of spend on {row['top_category']}")
+        numbers.append(f"{row['top_category_share']:.0%} of spend on {row['top_category']} (customer average)")
     if "top_channel" in row:
         numbers.append(f"{row['top_channel_share']:.0%} via {row['top_channel']}")
     return f"{text[0].upper()}{text[1:]} ({'; '.join(numbers)})"

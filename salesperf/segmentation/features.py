@@ -102,12 +102,12 @@ def customer_features_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: 
     sql = f"""
         WITH p AS (
             SELECT customer_id,
-                   {a} - MAX(CASE WHEN {in_window_buy} THEN order_date END) AS recency,
+                   {a} - CAST(MAX(CASE WHEN {in_window_buy} THEN order_date END) AS DATE) AS recency,
                    COUNT(DISTINCT CASE WHEN {in_window_buy} THEN order_date END) AS frequency,
                    SUM(CASE WHEN {window} THEN amount ELSE 0 END) AS monetary,
                    COUNT(DISTINCT CASE WHEN {in_window_buy} THEN {order_key} END) AS n_orders,
                    SUM(CASE WHEN {in_window_buy} THEN amount ELSE 0 END) AS gross_revenue,
-                   {a} - MIN(CASE WHEN {buy} THEN order_date END) AS tenure_days
+                   {a} - CAST(MIN(CASE WHEN {buy} THEN order_date END) AS DATE) AS tenure_days
                    {''.join(', ' + s for s in sums)}
             FROM orders
             WHERE order_date <= {a} AND {counted}

@@ -48,7 +48,7 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
     purchase = purchase_predicate(columns)
     sql = f"""
         SELECT customer_id,
-               DATE '{as_of.isoformat()}' - MAX(CASE WHEN {purchase} THEN order_date END) AS recency,
+               DATE '{as_of.isoformat()}' - CAST(MAX(CASE WHEN {purchase} THEN order_date END) AS DATE) AS recency,
                COUNT(DISTINCT CASE WHEN {purchase} THEN order_date END) AS frequency,
                SUM(amount) AS monetary,
                MIN(CASE WHEN {purchase} THEN order_date END) AS first_purchase,
