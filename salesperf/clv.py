@@ -132,11 +132,15 @@ class _Collapsed:
 def _collapse(*arrays: np.ndarray, weights: np.ndarray | None = None) -> _Collapsed:
     """Collapse aligned arrays to their distinct rows (hash-based, O(n)); ``weights`` are summed per distinct row."""
     key, keys = pd.factorize(arrays[0])
-    n_keys = len(keys)
+    key, n_keys = key.astype(np.int64), len(keys)
     for array in arrays[1:]:
         codes, uniques = pd.factorize(array)
-        key, keys = pd.factorize(key.astype(np.int64) * len(uniques) + codes)
-        n_keys = len(keys)
+        if n_keys * len(uniques) >= 2**62:  # renumber the combined key before it could overflow
+            key, keys = pd.factorize(key)
+            n_keys = len(keys)
+        key, n_keys = key * len(uniques) + codes, n_keys * len(uniques)
+    key, keys = pd.factorize(key)
+    n_keys = len(keys)
     representative = np.empty(n_keys, dtype=np.int64)
     representative[key] = np.arange(len(key))  # any row of each distinct key: they are all identical
     row_weights = np.ones(len(key)) if weights is None else weights
@@ -242,8 +246,9 @@ def _gradient_norm(objective, phi: np.ndarray) -> float:
 
 
 def _smallest_curvature(objective, phi: np.ndarray, step: float = 1e-4) -> float:
-    """Smallest eigenvalue of the Hessian of ``objective`` (central differences of its gradient) at ``phi``."""
-    columns = [(objective(phi + e)[1] - objective(phi - e)[1]) / (2 * step) for e in np.eye(len(phi)) * step]
+    """Smallest eigenvalue of the Hessian of ``objective`` (forward differences of its gradient) at ``phi``."""
+    at_phi = objective(phi)[1]
+    columns = [(objective(phi + e)[1] - at_phi) / step for e in np.eye(len(phi)) * step]
     hessian = np.array(columns)
     return float(np.linalg.eigvalsh((hessian + hessian.T) / 2)[0])
 
@@ -313,9 +318,11 @@ def _logaddexp(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return larger + np.log1p(np.exp(-np.abs(first - second)))
 
 
-def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = True):
-    """Per-row log-likelihood and, with ``gradient``, its derivatives in (r, alpha, a, b), shape (4, n).
+def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = True, weights=None):
+    """BG/NBD log-likelihood and its derivatives in (r, alpha, a, b).
 
+    Without ``weights``: per-row log-likelihood, shape (n,), and gradient rows, shape (4, n). With ``weights``: their
+    weighted sums, a float and shape (4,) (what the optimiser needs, without building per-row gradient arrays).
     Terms that depend only on x, only on t_x or only on T are computed once per distinct value (special functions
     on a few hundred values instead of every row).
     """
@@ -337,24 +344,42 @@ def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = Tr
     a3 = -rx * log_alpha_t
     a4 = x_col.map(log_a4_const) - rx * log_alpha_tx
     mix = _logaddexp(a3, a4)
+    if gradient:
+        w4 = np.exp(a4 - mix)  # share of the "dropped out after the last purchase" branch; 0 when x = 0
+        w3 = np.exp(a3 - mix)
+        psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux)
+        x_terms = np.stack(  # the parts of d_r, d_a, d_b that depend on x only
+            [
+                special.digamma(r + ux) - special.digamma(r) + np.log(alpha),
+                psi_ab - psi_abx,
+                psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx,
+            ]
+        )
+        inv_alpha_t = t_col.map(1 / (alpha + t_col.uniques))
+        inv_alpha_tx = tx_col.map(1 / (alpha + tx_col.uniques))
+        inv_b_x1 = x_col.map(1 / b_x1)
+    if weights is not None:
+        per_x_weight = np.bincount(x_col.codes, weights=weights, minlength=len(ux))
+        total_ll = float(per_x_weight @ a1_a2 + weights @ mix)
+        if not gradient:
+            return total_ll, None
+        ww3, ww4 = weights * w3, weights * w4
+        x_sums = x_terms @ per_x_weight
+        return total_ll, np.array(
+            [
+                x_sums[0] - ww3 @ log_alpha_t - ww4 @ log_alpha_tx,
+                r / alpha * weights.sum() - (ww3 * rx) @ inv_alpha_t - (ww4 * rx) @ inv_alpha_tx,
+                x_sums[1] + ww4.sum() / a,
+                x_sums[2] - ww4 @ inv_b_x1,
+            ]
+        )
     ll = x_col.map(a1_a2) + mix
     if not gradient:
         return ll, None
-    w4 = np.exp(a4 - mix)  # share of the "dropped out after the last purchase" branch; 0 when x = 0
-    w3 = np.exp(a3 - mix)
-    psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux)
-    d_r = (
-        x_col.map(special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
-        - w3 * log_alpha_t
-        - w4 * log_alpha_tx
-    )
-    d_alpha = r / alpha - rx * (
-        w3 * t_col.map(1 / (alpha + t_col.uniques)) + w4 * tx_col.map(1 / (alpha + tx_col.uniques))
-    )
-    d_a = x_col.map(psi_ab - psi_abx) + w4 / a
-    d_b = x_col.map(psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx) - w4 * x_col.map(
-        1 / b_x1
-    )
+    d_r = x_col.map(x_terms[0]) - w3 * log_alpha_t - w4 * log_alpha_tx
+    d_alpha = r / alpha - rx * (w3 * inv_alpha_t + w4 * inv_alpha_tx)
+    d_a = x_col.map(x_terms[1]) + w4 / a
+    d_b = x_col.map(x_terms[2]) - w4 * inv_b_x1
     return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
 
@@ -406,8 +431,8 @@ class BetaGeo(_Fitted):
 
         def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
             theta = np.exp(phi)
-            ll, grad = _betageo_terms(theta, *columns)
-            return -float(w @ ll) / total, -(grad @ w) * theta / total
+            ll, grad = _betageo_terms(theta, *columns, weights=w)
+            return -ll / total, -grad * theta / total
 
         result = _maximise(objective, self._starts(ux, uT, w), "BG/NBD", list(self._param_names))
         self.params_ = dict(zip(self._param_names, map(float, np.exp(result.log_params)), strict=True))

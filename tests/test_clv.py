@@ -214,6 +214,30 @@ def test_betageo_log_likelihood_by_hand():
     assert fixed_betageo().log_likelihood([0, 1], [0, 1], [4, 4]).sum() == pytest.approx(math.log(7 / 216))
 
 
+def test_analytic_gradients_match_finite_differences(cdnow):
+    # The optimiser relies on the analytic gradients: compare them with central differences of the log-likelihood.
+    x, t_x, t_cal, m = (cdnow[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
+    weights = np.random.default_rng(5).integers(1, 4, len(x)).astype(float)
+    theta = np.array([0.3, 5.0, 0.7, 2.0])
+    total, gradient = clv._betageo_terms(theta, x, t_x, t_cal, weights=weights)
+    ll_rows, gradient_rows = clv._betageo_terms(theta, x, t_x, t_cal)
+    assert total == pytest.approx(weights @ ll_rows, rel=1e-12)
+    np.testing.assert_allclose(gradient, gradient_rows @ weights, rtol=1e-10)
+    for i, h in enumerate(theta * 1e-6):
+        step = np.eye(4)[i] * h
+        up = clv._betageo_terms(theta + step, x, t_x, t_cal, gradient=False, weights=weights)[0]
+        down = clv._betageo_terms(theta - step, x, t_x, t_cal, gradient=False, weights=weights)[0]
+        assert gradient[i] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-4)
+    repeat = x > 0
+    spend_theta = np.array([5.0, 3.0, 12.0])
+    _, spend_gradient = clv._gammagamma_terms(spend_theta, x[repeat], m[repeat])
+    for i, h in enumerate(spend_theta * 1e-6):
+        step = np.eye(3)[i] * h
+        up = clv._gammagamma_terms(spend_theta + step, x[repeat], m[repeat], gradient=False)[0].sum()
+        down = clv._gammagamma_terms(spend_theta - step, x[repeat], m[repeat], gradient=False)[0].sum()
+        assert spend_gradient[i].sum() == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-4)
+
+
 def test_fitted_log_likelihood_is_the_sum_at_the_optimum(cdnow, cdnow_betageo):
     per_customer = cdnow_betageo.log_likelihood(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     assert per_customer.sum() == pytest.approx(cdnow_betageo.log_likelihood_, abs=1e-6)

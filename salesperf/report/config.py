@@ -84,11 +84,13 @@ def load_report_set(path: str | Path | None = None, notebooks: str | Path | None
 def _coerce(value, kind: type, where: str):
     if value is None:
         raise UserError(f"{where}: a default value is required")
-    if kind is bool and isinstance(value, str):
-        if value.lower() in ("true", "yes", "1"):
+    if kind is bool:  # bool("no") is True: only the spellings below are booleans
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1"):
             return True
-        if value.lower() in ("false", "no", "0"):
+        if text in ("false", "no", "0"):
             return False
+        raise UserError(f"{where}: {value!r} is not a valid bool", hint="use true or false")
     try:
         if kind in (int, float) and isinstance(value, bool):
             raise ValueError

@@ -173,6 +173,26 @@ def git_commit() -> str:
         return ""
 
 
+def check_reports(specs: dict[str, ReportSpec], overrides: dict[str, dict[str, str]]) -> None:
+    """Check every notebook and every parameter of the run, and that overrides name reports of the run.
+
+    Cheap (no data is read, no kernel is started), so a run checks this first and a typo fails in a second, not
+    after the data of a large company has been validated.
+
+    Raises
+    ------
+    UserError
+        Missing notebook, a notebook lacking a declared parameter, an unknown or mistyped parameter.
+    """
+    for report in overrides:
+        if report not in specs:
+            raise UserError(f"parameters given for report '{report}', which is not in this run",
+                            hint=f"reports of this run: {', '.join(specs) or 'none'}")
+    for spec in specs.values():
+        check_notebook(spec)
+        report_parameters(spec, overrides.get(spec.id, {}))
+
+
 def plan(specs: dict[str, ReportSpec], period: Period, snapshot: Path, *, lang: str, today: date, currency: str,
          overrides: dict[str, dict[str, str]], each: str = "", each_values: list[str] | None = None) -> list[Task]:
     """The tasks of a run: one per report (or one per report and entity with ``each``), parameters checked."""
@@ -222,8 +242,22 @@ def _swap_into_place(staging: Path, final: Path) -> None:
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         final.rename(old)
-    staging.rename(final)
+    try:
+        staging.rename(final)
+    except BaseException:  # put the previous folder back rather than leave the period without one
+        if old.exists() and not final.exists():
+            old.rename(final)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path, period: str) -> None:
+    """Delete staging and swap folders of earlier runs of ``period`` that were killed before cleaning up.
+
+    Called with the period lock held, so no live run owns them.
+    """
+    for leftover in [*out.glob(f".{period}.tmp-*"), *out.glob(f".{period}.old-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], out: str | Path, *, lang: str = "en",
@@ -268,9 +302,10 @@ def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], o
     out = Path(out).resolve()
     today = today or date.today()
     started, t0 = datetime.now(), time.perf_counter()
+    check_reports(specs, overrides or {})
     with PeriodLock(out, period.label):
+        _remove_leftovers(out, period.label)
         staging = out / f".{period.label}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
             progress(f"validating {catalog.origin} for {period.label}")

@@ -7,6 +7,8 @@ also call the section functions one by one with the same arguments.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -57,7 +59,7 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
                           holdout_days: int = 90, rules: SegmentRules | None = None,
                           k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, n_bootstrap: int = 10,
                           random_state: int = 0, clv: pd.Series | None = None,
-                          p_alive: pd.Series | None = None) -> SegmentationAnalysis:
+                          p_alive: pd.Series | None = None, timings: dict | None = None) -> SegmentationAnalysis:
     """Run RFM, status, value tiers, clusters, profiles, migration, suggestions and the export table.
 
     Parameters
@@ -74,6 +76,8 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         Suggestions are evaluated by fitting on purchases up to as_of - holdout_days.
     clv, p_alive : Series, optional
         Per customer_id, from the CLV analysis; used by grading and status when given.
+    timings : dict, optional
+        Filled with wall seconds per section (for benchmarks).
 
     Returns
     -------
@@ -85,51 +89,78 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         raise UserError(f"previous_as_of ({previous}) must be before as_of ({as_of})")
     before_previous = previous - (as_of - previous)
 
-    rfm_now = segment_rfm(rfm_sql(con, as_of, lookback_days), rules)
-    rfm_prev = segment_rfm(rfm_sql(con, previous, lookback_days), rules)
-    status_now = customer_status(status_inputs_sql(con, as_of, previous), as_of, previous, rules, p_alive)
-    status_prev = customer_status(status_inputs_sql(con, previous, before_previous), previous, before_previous, rules)
+    clock = _Clock(timings)
+    with clock("rfm"):
+        rfm_now = segment_rfm(rfm_sql(con, as_of, lookback_days), rules)
+        rfm_prev = segment_rfm(rfm_sql(con, previous, lookback_days), rules)
+    with clock("status"):
+        status_now = customer_status(status_inputs_sql(con, as_of, previous), as_of, previous, rules, p_alive)
+        status_prev = customer_status(status_inputs_sql(con, previous, before_previous), previous, before_previous,
+                                      rules)
 
-    abc = abc_tiers(rfm_now.customers, rules)
-    windows = window_revenue_sql(con, {"current": as_of, "before": as_of - dt.timedelta(days=growth_window_days),
-                                       "at_previous": previous}, growth_window_days)
-    graded = rfm_now.customers[["customer_id", "monetary"]].merge(abc.customers[["customer_id", "abc_tier"]])
-    grades = grade_customers(graded, windows["before"], clv, rules, current_revenue=windows["current"])
+    with clock("value tiers"):
+        abc = abc_tiers(rfm_now.customers, rules)
+        windows = window_revenue_sql(con, {"current": as_of, "at_previous": previous,
+                                           "before": as_of - dt.timedelta(days=growth_window_days)},
+                                     growth_window_days)
+        graded = rfm_now.customers[["customer_id", "monetary"]].merge(abc.customers[["customer_id", "abc_tier"]])
+        grades = grade_customers(graded, windows["before"], clv, rules, current_revenue=windows["current"])
 
-    features = customer_features_sql(con, as_of, lookback_days)
-    interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
-    clusters = None
-    if len(features) > k_range[1]:
-        clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
-    labelled = features.merge(rfm_now.customers[["customer_id", "segment"]], on="customer_id", how="left")
-    segment_profiles = group_profiles(labelled, "segment", order=list(rules.segment_labels()))
-    cluster_profiles = None
-    if clusters is not None:
-        labelled = labelled.merge(clusters.labels, on="customer_id", how="left")
-        cluster_profiles = group_profiles(labelled, "cluster")
+    with clock("features"):
+        features = customer_features_sql(con, as_of, lookback_days)
+    with clock("clusters"):
+        interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
+        clusters = None
+        if len(features) > k_range[1]:
+            clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
+    with clock("profiles"):
+        labelled = features.merge(rfm_now.customers[["customer_id", "segment"]], on="customer_id", how="left")
+        segment_profiles = group_profiles(labelled, "segment", order=list(rules.segment_labels()))
+        cluster_profiles = None
+        if clusters is not None:
+            labelled = labelled.merge(clusters.labels, on="customer_id", how="left")
+            cluster_profiles = group_profiles(labelled, "cluster")
 
-    at_stake = windows["at_previous"]
-    seg_migration = migration(rfm_prev.customers.set_index("customer_id")["segment"],
-                              rfm_now.customers.set_index("customer_id")["segment"], at_stake,
-                              order=list(rules.segment_labels()), labels=rules.segment_labels())
-    status_migration = migration(status_prev.customers.set_index("customer_id")["status"],
-                                 status_now.customers.set_index("customer_id")["status"], at_stake,
-                                 order=list(STATUSES), labels=rules.status.labels)
+    with clock("migration"):
+        at_stake = windows["at_previous"]
+        seg_migration = migration(rfm_prev.customers.set_index("customer_id")["segment"],
+                                  rfm_now.customers.set_index("customer_id")["segment"], at_stake,
+                                  order=list(rules.segment_labels()), labels=rules.segment_labels())
+        status_migration = migration(status_prev.customers.set_index("customer_id")["status"],
+                                     status_now.customers.set_index("customer_id")["status"], at_stake,
+                                     order=list(STATUSES), labels=rules.status.labels)
 
     suggestions, evaluation = None, None
-    if "product_id" in (relation_columns(con, "orders") or []):
-        everything = incidence_sql(con, as_of)
-        if everything.matrix.shape[1] > 1:
-            suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
-            cutoff = as_of - dt.timedelta(days=holdout_days)
-            try:
-                evaluation = evaluate_suggestions(incidence_sql(con, cutoff), incidence_sql(con, as_of, since=cutoff))
-            except UserError:
-                evaluation = None
+    with clock("suggestions"):
+        if "product_id" in (relation_columns(con, "orders") or []):
+            everything = incidence_sql(con, as_of)
+            if everything.matrix.shape[1] > 1:
+                suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
+                cutoff = as_of - dt.timedelta(days=holdout_days)
+                try:
+                    evaluation = evaluate_suggestions(incidence_sql(con, cutoff),
+                                                      incidence_sql(con, as_of, since=cutoff))
+                except UserError:
+                    evaluation = None
 
-    owners = features[["customer_id", "owner_rep_id"]] if "owner_rep_id" in features else None
-    table = customer_table(rfm_now.customers, status_now.customers, abc.customers, grades.customers,
-                           clusters.labels if clusters is not None else None, suggestions, owners)
+    with clock("export table"):
+        owners = features[["customer_id", "owner_rep_id"]] if "owner_rep_id" in features else None
+        table = customer_table(rfm_now.customers, status_now.customers, abc.customers, grades.customers,
+                               clusters.labels if clusters is not None else None, suggestions, owners)
     return SegmentationAnalysis(as_of, previous, rfm_now, rfm_prev, status_now, status_prev, abc, grades, features,
                                 clusters, segment_profiles, cluster_profiles, seg_migration, status_migration,
                                 suggestions, evaluation, table, rfm_now.summary)
+
+
+class _Clock:
+    """Context manager factory recording wall seconds per section into a dict (no-op without one)."""
+
+    def __init__(self, timings: dict | None):
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        yield
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start

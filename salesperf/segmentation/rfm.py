@@ -57,8 +57,9 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
         WHERE {window_predicate(as_of, lookback_days)} AND {counted_predicate(columns)}
         GROUP BY customer_id
         HAVING COUNT(CASE WHEN {purchase} THEN 1 END) > 0
+        ORDER BY customer_id
     """
-    return _normalise(con.execute(sql).df())
+    return _normalise(con.execute(sql).df(), ordered=True)
 
 
 def rfm_from_orders(orders: pd.DataFrame, as_of, lookback_days: int | None = None, *,
@@ -94,15 +95,16 @@ def rfm_from_orders(orders: pd.DataFrame, as_of, lookback_days: int | None = Non
     return _normalise(per.reset_index())
 
 
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+def _normalise(frame: pd.DataFrame, ordered: bool = False) -> pd.DataFrame:
     frame = frame[RFM_COLUMNS].copy()
-    frame["customer_id"] = frame["customer_id"].astype(str)
+    if not pd.api.types.is_string_dtype(frame["customer_id"]):
+        frame["customer_id"] = frame["customer_id"].astype(str)
     frame["recency"] = frame["recency"].astype("int64")
     frame["frequency"] = frame["frequency"].astype("int64")
     frame["monetary"] = frame["monetary"].astype("float64")
     for col in ("first_purchase", "last_purchase"):
         frame[col] = pd.to_datetime(frame[col])
-    return frame.sort_values("customer_id", ignore_index=True)
+    return frame.reset_index(drop=True) if ordered else frame.sort_values("customer_id", ignore_index=True)
 
 
 def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True) -> pd.Series:
@@ -213,9 +215,11 @@ def assign_cn8(rfm: pd.DataFrame, rules: SegmentRules, thresholds: dict[str, flo
     r = np.where(rfm["recency"] < thresholds["recency"], "high", "low")
     f = np.where(rfm["frequency"] > thresholds["frequency"], "high", "low")
     m = np.where(rfm["monetary"] > thresholds["monetary"], "high", "low")
-    lookup = {(c.r, c.f, c.m): c.key for c in rules.cn8_classes}
-    keys = [lookup[combo] for combo in zip(r, f, m)]
-    return pd.Series(keys, index=rfm.index, name="segment_cn8", dtype=object)
+    lookup = np.empty(8, dtype=object)
+    for c in rules.cn8_classes:
+        lookup[4 * (c.r == "high") + 2 * (c.f == "high") + (c.m == "high")] = c.key
+    code = 4 * (r == "high") + 2 * (f == "high") + (m == "high")
+    return pd.Series(lookup[code], index=rfm.index, name="segment_cn8", dtype=object)
 
 
 def segment_summary(customers: pd.DataFrame, segment_col: str = "segment", labels: dict | None = None, *,
