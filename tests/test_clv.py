@@ -113,6 +113,8 @@ def test_cdnow_holdout_by_calibration_frequency(cdnow, cdnow_betageo):
     # FHL 2005 (Marketing Science), figure 4: conditional expectations of weeks 40-78 purchases by calibration
     # frequency. Observed here: 1,882 actual repeat occasions vs 1,653.4 predicted (-12.1 %); the model tracks the
     # groups (means rise with frequency) but under-predicts groups 1 and 2 the most, as in the published figure.
+    # Cross-check: lifetimes 0.11.3 (BetaGeoFitter on daily recency/T divided by 7, same calibration split) gives the
+    # same parameters and 1,653.4 predicted vs 1,882 actual on this file (run by hand on 2026-11-27).
     table = clv.calibration_holdout(cdnow_betageo, cdnow)
     assert list(table.index) == ["0", "1", "2", "3", "4", "5", "6", "7+", "total"]
     assert table.loc["total", "customers"] == 2357
