@@ -2,8 +2,9 @@
 
 Definitions (shared by the DuckDB and the pandas implementations, which tests hold to agree):
 
-* a *purchase line* is an order line with ``amount > 0`` whose status is not ``returned``; ``cancelled`` lines are
-  ignored everywhere; returns (negative or ``returned`` lines) count in net revenue only;
+* a *purchase line* is an order line with ``amount > 0`` whose status is not a return word (``returned``, ...:
+  ``salesperf.data.validate.RETURNED``); cancelled lines (``validate.CANCELLED``) are ignored everywhere; returns
+  (negative or return-status lines) count in net revenue only;
 * a *purchase occasion* is a distinct (customer_id, order_date) day with at least one purchase line;
 * a customer's *cohort* is the month (or quarter) of their first purchase occasion; *age* k is the number of whole
   periods since it (age 0 = the acquisition period);
@@ -20,7 +21,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from importlib import import_module
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,8 @@ import yaml
 from scipy.stats import norm
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from salesperf import clv
+from salesperf.data.validate import CANCELLED, RETURNED
 from salesperf.errors import UserError, examples
 
 GRAINS = {"month": 1, "quarter": 3}
@@ -108,23 +110,30 @@ def _orders_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return cols
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
 def _line_filters(cols: list[str]) -> tuple[str, str]:
-    """SQL for (keep line, is purchase line) over the canonical orders columns present."""
+    """SQL for (keep line, is purchase line) over the canonical orders columns present.
+
+    Status words are those of salesperf.data.validate, matched exactly: validated orders have cancelled lines removed
+    and returns made negative already, so this only matters for raw frames, and an exact IN list costs far less than
+    lower() on every line.
+    """
     if "status" not in cols:
         return "TRUE", "amount > 0"
-    keep = "(status IS NULL OR lower(status) <> 'cancelled')"
-    purchase = "amount > 0 AND (status IS NULL OR lower(status) <> 'returned')"
+    keep = f"(status IS NULL OR status NOT IN {_sql_list(CANCELLED)})"
+    purchase = f"amount > 0 AND (status IS NULL OR status NOT IN {_sql_list(RETURNED)})"
     return keep, purchase
 
 
 def _pandas_line_flags(orders: pd.DataFrame, amount_col: str, status_col: str) -> tuple[pd.Series, pd.Series]:
-    status = (
-        orders[status_col].astype("string").str.lower()
-        if status_col in orders
-        else pd.Series(pd.NA, index=orders.index, dtype="string")
-    )
-    keep = (status != "cancelled").fillna(True).astype(bool)
-    purchase = (orders[amount_col] > 0) & (status != "returned").fillna(True).astype(bool)
+    if status_col not in orders:
+        return pd.Series(True, index=orders.index), orders[amount_col] > 0
+    status = orders[status_col]
+    keep = ~status.isin(CANCELLED)
+    purchase = (orders[amount_col] > 0) & ~status.isin(RETURNED)
     return keep, purchase
 
 
@@ -170,7 +179,8 @@ def cohort_activity_sql(
         Cohort and age period.
     by : str, optional
         Compare cohorts by a dimension: an orders column (``channel``, ``category``, ``product_id``, ...) taken from
-        the largest purchase line of the customer's first purchase day, or a customers column (``region``, ...).
+        the largest purchase line of the customer's first purchase day (ties: the smallest value), or a customers
+        column (``region``, ...).
         ``customers.channel`` / ``orders.channel`` disambiguates. Missing values become ``'(none)'``.
 
     Returns
@@ -192,18 +202,17 @@ def cohort_activity_sql(
         dim_join = "LEFT JOIN dims d ON d.customer_id = c.customer_id"
         if source == "orders":
             dimension_cte = f""",
-            first_day AS (
-                SELECT customer_id, min(order_date) AS first_date FROM lines WHERE is_purchase GROUP BY customer_id
+            first_lines AS (
+                SELECT l.customer_id, l.amount, l.{column} AS dim
+                FROM lines l JOIN cohorts c ON l.customer_id = c.customer_id AND l.order_date = c.first_date
+                WHERE l.is_purchase
             ),
             dims AS (
-                SELECT customer_id, dim FROM (
-                    SELECT l.customer_id, l.{column} AS dim,
-                           row_number() OVER (PARTITION BY l.customer_id
-                                              ORDER BY l.amount DESC, l.{column} NULLS LAST) AS rn
-                    FROM lines l JOIN first_day f
-                      ON l.customer_id = f.customer_id AND l.order_date = f.first_date
-                    WHERE l.is_purchase
-                ) ranked WHERE rn = 1
+                SELECT fl.customer_id, min(fl.dim) AS dim
+                FROM first_lines fl
+                JOIN (SELECT customer_id, max(amount) AS top FROM first_lines GROUP BY customer_id) t
+                  ON t.customer_id = fl.customer_id AND fl.amount = t.top
+                GROUP BY fl.customer_id
             )"""
         else:
             dimension_cte = f""",
@@ -224,13 +233,15 @@ def cohort_activity_sql(
         customer_period AS (
             SELECT customer_id, CAST(date_trunc('{grain}', order_date) AS DATE) AS period,
                    max(CASE WHEN is_purchase THEN 1 ELSE 0 END) AS purchased,
+                   min(CASE WHEN is_purchase THEN order_date END) AS first_purchase_date,
                    sum(amount) AS revenue_net,
                    sum(CASE WHEN is_purchase THEN amount ELSE 0 END) AS revenue_gross
             FROM lines
             GROUP BY customer_id, CAST(date_trunc('{grain}', order_date) AS DATE)
         ),
         cohorts AS (
-            SELECT customer_id, min(period) AS cohort FROM customer_period WHERE purchased = 1 GROUP BY customer_id
+            SELECT customer_id, min(period) AS cohort, min(first_purchase_date) AS first_date
+            FROM customer_period WHERE purchased = 1 GROUP BY customer_id
         ){dimension_cte}
         SELECT {dim_select}c.cohort, CAST(({age}) / {months} AS INTEGER) AS age,
                sum(cp.purchased) AS customers, sum(cp.revenue_net) AS revenue_net,
@@ -252,7 +263,9 @@ def _complete_cohort_grid(long: pd.DataFrame, as_of: date, grain: str, dims: lis
     months = GRAINS[grain]
     columns = [*dims, *ACTIVITY_COLUMNS]
     if long.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        types = {"age": "int64", "customers": "int64", "revenue_net": float, "revenue_gross": float,
+                 "cohort_size": "int64", "is_complete": bool}
+        return pd.DataFrame({c: pd.Series(dtype=types.get(c, object)) for c in columns})
     long["cohort"] = pd.to_datetime(long["cohort"])
     last_start = pd.Timestamp(_period_start(as_of, months))
     cohort_keys = long[[*dims, "cohort"]].drop_duplicates()
@@ -1292,13 +1305,6 @@ def second_purchase_due(
 # ---------------------------------------------------------------------------------------------------------- BG/NBD
 
 
-def _clv_module():
-    try:
-        return import_module("salesperf.clv")
-    except ImportError as error:
-        raise UserError("customer-lifetime-value models are not available (salesperf.clv is missing)") from error
-
-
 def customer_value_sql(
     con: duckdb.DuckDBPyConnection, as_of, horizon_months: int = 12, monthly_discount_rate: float = 0.01
 ) -> pd.Series:
@@ -1321,7 +1327,6 @@ def customer_value_sql(
     Series
         CLV per customer, index ``customer_id`` (customers first seen on ``as_of`` are left out: no information).
     """
-    clv = _clv_module()
     summary = clv.summary_sql(con, _as_date(as_of), time_unit_days=7.0)
     summary = summary[summary["T"] > 0]
     purchases = clv.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
@@ -1382,7 +1387,6 @@ def calibration_holdout(
     -------
     HoldoutCheck
     """
-    clv = _clv_module()
     cut, end = _as_date(calibration_end, "calibration_end"), _as_date(as_of)
     if cut >= end:
         raise UserError(f"calibration_end {cut} must be before as_of {end}", hint="leave a holdout period")

@@ -17,11 +17,16 @@ test file that needs rendered reports asks for the same ones:
 ``salesperf_cli``
     Runs the ``salesperf`` command in a subprocess and returns a :class:`CliResult`.
 
+Helpers for reading pages (``kpi_tiles``, ``texts_of_class``, ``page_text``) and for writing expected figures
+independently of salesperf (``money_en``, ``money_zh``, ``signed_pct``, ``month_kpis``) are importable with
+``from conftest import ...``.
+
 Runs are read-only for the tests: a test that changes a reports folder copies it first (``copy_reports``).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -32,6 +37,7 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +67,7 @@ HOSTILE_PRODUCT_NAMES = ("<script>alert(1)</script>", "<img src=x onerror=alert(
 ENV_DB_PASSWORD = "Env-Pa55word-7f3a91"
 #: Secret written literally into the hostile company's catalog URL.
 LITERAL_DB_PASSWORD = "Literal-Pa55word-c0ffee"
+MINUS = "\u2212"  # the reports' minus sign
 
 
 @dataclass
@@ -85,7 +92,8 @@ def run_salesperf(*args, env: dict | None = None, timeout: float = 600) -> CliRe
     """Run ``python -m salesperf.cli ARGS`` (the ``salesperf`` command) and capture everything."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "salesperf.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "salesperf.cli", *map(str, args)], check=False, capture_output=True, text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     return CliResult(args, done.returncode, done.stdout, done.stderr, round(time.perf_counter() - started, 2))
@@ -155,6 +163,88 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
         if re.search(r"(_date|_at|^at)$", col):
             frame[col] = pd.to_datetime(frame[col])
     return frame
+
+
+# ------------------------------------------------------------------------------------- reading rendered pages
+class _ClassTexts(HTMLParser):
+    """Text of every element carrying a given CSS class, in document order."""
+
+    VOID = frozenset({"img", "br", "meta", "link", "input", "hr", "source", "col", "area", "base", "wbr"})
+
+    def __init__(self, cls: str):
+        super().__init__(convert_charrefs=True)
+        self.cls, self.open, self.found = cls, [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        match = self.cls in (dict(attrs).get("class") or "").split()
+        self.open.append(len(self.found) if match else None)
+        if match:
+            self.found.append("")
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.open:
+            self.open.pop()
+
+    def handle_data(self, data):
+        for index in self.open:
+            if index is not None:
+                self.found[index] += data
+
+
+def texts_of_class(page: str, cls: str) -> list[str]:
+    parser = _ClassTexts(cls)
+    parser.feed(page)
+    return [" ".join(t.split()) for t in parser.found]
+
+
+def kpi_tiles(page: str) -> list[tuple[str, str]]:
+    """(label, value) of every KPI tile of a page."""
+    labels, values = texts_of_class(page, "sp-kpi-label"), texts_of_class(page, "sp-kpi-value")
+    assert len(labels) == len(values)
+    return list(zip(labels, values))
+
+
+def page_text(page: str) -> str:
+    """The visible text of a page body (tags dropped, entities decoded, whitespace collapsed)."""
+    body = page[page.find("<body"):]
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.DOTALL)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def money_en(x: float, compact: bool = True) -> str:
+    """Written out here from the formatting rules of the reports (¥, k / M, U+2212 minus), not imported."""
+    sign, a = (MINUS if x < 0 else ""), abs(x)
+    if compact and a >= 1e6:
+        return f"{sign}¥{a / 1e6:,.2f} M"
+    if compact and a >= 1e4:
+        return f"{sign}¥{a / 1e3:,.1f} k"
+    return f"{sign}¥{a:,.0f}"
+
+
+def money_zh(x: float) -> str:
+    sign, a = (MINUS if x < 0 else ""), abs(x)
+    if a >= 1e8:
+        return f"{sign}{a / 1e8:,.2f} 亿元"
+    if a >= 1e4:
+        return f"{sign}{a / 1e4:,.1f} 万元"
+    return f"{sign}{a:,.0f} 元"
+
+
+def signed_pct(change: float) -> str:
+    text = f"{abs(100 * change):.1f}%"
+    return ("+" if change > 0 else MINUS if change < 0 else "") + text
+
+
+def month_kpis(orders: pd.DataFrame, month: str) -> dict:
+    """Revenue (net of returns), orders and buying customers of one month, with pandas."""
+    rows = orders[orders["order_date"].dt.strftime("%Y-%m") == month]
+    positive = rows[rows["amount"] > 0]
+    revenue = float(rows["amount"].sum())
+    n_orders = int(positive["order_id"].nunique())
+    return {"revenue": revenue, "orders": n_orders, "customers": int(positive["customer_id"].nunique()),
+            "aov": revenue / n_orders}
 
 
 # ------------------------------------------------------------------------------------------------------- fixtures

@@ -15,11 +15,34 @@ from sklearn.metrics import adjusted_rand_score
 
 from salesperf.errors import UserError
 from salesperf.segmentation import (
-    EXPORT_COLUMNS, BehaviourClusters, CoPurchaseSuggester, abc_tiers, assign_cn8, assign_segments,
-    cluster_customers, customer_features_sql, customer_status, customer_table, evaluate_suggestions,
-    grade_customers, group_profiles, incidence_from_pairs, incidence_sql, load_rules, migration, rank_scores,
-    rfm_from_orders, rfm_scores, rfm_sql, rules_from_dict, score_distribution, segment_rfm, segment_summary,
-    segmentation_analysis, status_inputs_from_orders, status_inputs_sql,
+    EXPORT_COLUMNS,
+    BehaviourClusters,
+    CoPurchaseSuggester,
+    abc_tiers,
+    assign_cn8,
+    assign_segments,
+    cluster_customers,
+    customer_features_sql,
+    customer_status,
+    customer_table,
+    evaluate_suggestions,
+    grade_customers,
+    group_profiles,
+    incidence_from_pairs,
+    incidence_sql,
+    load_rules,
+    migration,
+    rank_scores,
+    rfm_from_orders,
+    rfm_scores,
+    rfm_sql,
+    rules_from_dict,
+    score_distribution,
+    segment_rfm,
+    segment_summary,
+    segmentation_analysis,
+    status_inputs_from_orders,
+    status_inputs_sql,
 )
 
 RULES = load_rules()
@@ -422,6 +445,23 @@ def test_suggestions_beat_popularity_on_planted_bundles():
     result = evaluate_suggestions(train, test)
     assert result.customers_evaluated == 200
     assert result.hit_rate == 1.0 and result.popularity_hit_rate < 0.5
+
+
+def test_customer_table_hand_built():
+    rfm = pd.DataFrame({"customer_id": ["b", "a"], "recency": [5, 50], "frequency": [3, 1], "monetary": [90.0, 10.0],
+                        "r_score": [5, 1], "f_score": [5, 1], "m_score": [5, 1], "segment": ["champions", "lost"],
+                        "segment_cn8": ["important_value", "general_winback"]})
+    status = pd.DataFrame({"customer_id": ["a", "b", "p"], "status": ["churned", "active", "potential"]})
+    table = customer_table(rfm, status, abc=pd.DataFrame({"customer_id": ["a", "b"], "abc_tier": ["C", "A"]}),
+                           clusters=pd.DataFrame({"customer_id": ["a", "b"], "cluster": [1, 0]}),
+                           owners=pd.DataFrame({"customer_id": ["a", "p"], "owner_rep_id": ["R1", "R2"]}))
+    assert list(table.columns) == EXPORT_COLUMNS
+    assert table["customer_id"].tolist() == ["a", "b", "p"]  # the never-bought CRM customer is kept
+    assert table["status"].tolist() == ["churned", "active", "potential"]
+    assert table["segment"].tolist()[:2] == ["lost", "champions"] and pd.isna(table.loc[2, "segment"])
+    assert table["cluster"].tolist()[:2] == [1, 0] and pd.isna(table.loc[2, "cluster"])
+    assert table["owner_rep_id"].tolist()[0] == "R1" and pd.isna(table.loc[1, "owner_rep_id"])
+    assert table["grade"].isna().all() and table["suggestion_1"].isna().all()  # inputs not given
 
 
 # ----------------------------------------------------------------------------------------------------------------

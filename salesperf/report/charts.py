@@ -42,3 +42,62 @@ def ranked_bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str,
     ax.grid(axis="y", visible=False)
     ax.xaxis.set_major_formatter(FuncFormatter(_compact))
     return fig
+
+
+def heatmap(matrix: pd.DataFrame, title: str, xlabel: str = "", ylabel: str = "", percent: bool = True,
+            max_rows: int = 24):
+    """A cohort triangle as a heatmap (rows: cohorts, columns: ages); cells annotated when the grid is small."""
+    shown = matrix.tail(max_rows)
+    fig, ax = plt.subplots(figsize=(8.0, 0.28 * len(shown) + 1.4))
+    image = ax.imshow(shown.to_numpy(dtype=float), aspect="auto", cmap="Blues", vmin=0,
+                      vmax=1 if percent else None)
+    ax.set_yticks(range(len(shown)), [str(i) for i in shown.index], fontsize=8)
+    step = max(1, len(shown.columns) // 16)
+    ax.set_xticks(range(0, len(shown.columns), step), [str(c) for c in shown.columns[::step]], fontsize=8)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(False)
+    if shown.size <= 200:
+        for (i, j), v in pd.DataFrame(shown.to_numpy(dtype=float)).stack().items():
+            ax.text(j, i, f"{v:.0%}" if percent else _compact(v), ha="center", va="center", fontsize=7,
+                    color="white" if (v > 0.5 if percent else False) else "#1d2733")
+    fig.colorbar(image, ax=ax, fraction=0.03, format=FuncFormatter(lambda v, _p: f"{v:.0%}") if percent else None)
+    return fig
+
+
+def curves(frame: pd.DataFrame, x: str, y: str, group: str | None, title: str, xlabel: str = "",
+           percent: bool = False, band: tuple[str, str] | None = None, step: bool = False):
+    """One line per group (optionally a confidence band and step drawing, as for survival curves)."""
+    fig, ax = plt.subplots()
+    groups = frame.groupby(group, sort=True) if group else [("", frame)]
+    for name, part in groups:
+        part = part.sort_values(x)
+        draw = ax.step if step else ax.plot
+        kwargs = {"where": "post"} if step else {}
+        (line,) = draw(part[x], part[y], label=str(name) if group else None, **kwargs)
+        if band:
+            ax.fill_between(part[x], part[band[0]], part[band[1]], alpha=0.15, color=line.get_color(),
+                            step="post" if step else None)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if percent:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(_compact))
+    if group:
+        ax.legend(fontsize=8)
+    return fig
+
+
+def paired_bars(frame: pd.DataFrame, label_col: str, first: str, second: str, title: str,
+                names: tuple[str, str]):
+    """Two bars per label (e.g. actual vs predicted per frequency group)."""
+    fig, ax = plt.subplots()
+    x = range(len(frame))
+    ax.bar([i - 0.2 for i in x], frame[first], width=0.4, label=names[0], color=MUTED)
+    ax.bar([i + 0.2 for i in x], frame[second], width=0.4, label=names[1], color=ACCENT)
+    ax.set_xticks(list(x), [str(v) for v in frame[label_col]])
+    ax.set_title(title)
+    ax.legend()
+    return fig

@@ -38,6 +38,13 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def slug(text: str) -> str:
     """File-name-safe form of an entity value: ``'East / Coast'`` → ``'east-coast'``."""
     return re.sub(r"[^\w]+", "-", str(text), flags=re.UNICODE).strip("-").lower() or "x"
@@ -113,14 +120,26 @@ class Report:
             (self.output_dir / f"{self.name}.kpis.json").write_text(json.dumps(self.kpi_values, ensure_ascii=False))
 
     def table(self, frame: pd.DataFrame, formats: Mapping[str, str | Callable] | None = None, max_rows: int = 30) -> None:
-        """Show a table: columns formatted (``money``, ``int``, ``pct``, ``float`` or a callable), headers translated."""
+        """Show a table: columns formatted (``money``, ``int``, ``pct``, ``float`` or a callable), headers translated.
+
+        Numeric and formatted columns are right-aligned, text left-aligned; every cell is escaped.
+        """
         formats = formats or {}
-        shown = frame.head(max_rows).copy()
-        for col, how in formats.items():
-            if col in shown:
-                shown[col] = shown[col].map(self._formatter(how))
-        shown.columns = [self.t(str(c)) for c in shown.columns]
-        display(HTML(shown.to_html(index=False, escape=True, classes="sp-table", border=0, na_rep="–")))
+        shown = frame.head(max_rows)
+        right = {c for c in shown.columns if c in formats or pd.api.types.is_numeric_dtype(shown[c])}
+        head = "".join(f"<th class='{'sp-num' if c in right else 'sp-text'}'>{html.escape(self.t(str(c)))}</th>"
+                       for c in shown.columns)
+        body = []
+        for _, row in shown.iterrows():
+            cells = []
+            for c in shown.columns:
+                value = row[c]
+                text = "–" if _missing(value) else (self._formatter(formats[c])(value) if c in formats else str(value))
+                cells.append(f"<td class='{'sp-num' if c in right else 'sp-text'}'>{html.escape(text)}</td>")
+            body.append(f"<tr>{''.join(cells)}</tr>")
+        more = len(frame) - len(shown)
+        note = f"<p class='sp-meta'>{html.escape(self.t('more_rows', n=f'{more:,}'))}</p>" if more > 0 else ""
+        display(HTML(f"<table class='sp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"))
 
     def _formatter(self, how: str | Callable) -> Callable:
         if callable(how):

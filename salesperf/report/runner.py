@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Self
 
 from salesperf import __version__
 from salesperf.data.catalog import Catalog
@@ -91,7 +92,7 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
         )
     except PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {_first_line(exc.evalue)}"
-    except Exception as exc:  # dead kernel, timeout, unreadable notebook: reported, not raised
+    except Exception as exc:  # noqa: BLE001 - dead kernel, timeout, unreadable notebook: reported, not raised
         kind = type(exc).__name__
         message = "the kernel died" if "DeadKernel" in kind else ("timed out" if "Timeout" in kind else _first_line(exc))
         status, error = "failed", f"{kind}: {message}"
@@ -104,7 +105,7 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
             page = render_html(nbformat.read(executed, as_version=4), task.title, lang)
             (staging_dir / f"{task.instance}.html").write_text(page, encoding="utf-8")
             outcome.html = f"{task.instance}.html"
-        except Exception as exc:  # rendering problems are the report's failure, not the run's
+        except Exception as exc:  # noqa: BLE001 - rendering problems are the report's failure, not the run's
             outcome.status, outcome.error = "failed", f"render: {_first_line(exc)}"
     outcome.exports, outcome.kpis = _collect(work, staging_dir, task)
     outcome.ended = datetime.now().isoformat(timespec="seconds")
@@ -133,7 +134,7 @@ class PeriodLock:
     def __init__(self, out: Path, period: str):
         self.path = out / f".{period}.lock"
 
-    def __enter__(self) -> PeriodLock:
+    def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             try:
@@ -168,7 +169,7 @@ def git_commit() -> str:
     try:
         root = Path(__file__).resolve().parents[2]
         return subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=5).stdout.strip()
+                              text=True, timeout=5, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -218,7 +219,12 @@ def _run_tasks(tasks: list[Task], staging: Path, *, workers: int, scheduler: str
     if scheduler:
         from distributed import Client, as_completed
 
-        with Client(scheduler, timeout="20s") as client:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, ValueError) as exc:  # unreachable, or not an address: the user's to fix, not a bug
+            raise UserError(f"cannot use the Dask scheduler {scheduler!r}: {_first_line(exc)}",
+                            hint="give its address as tcp://HOST:PORT and check that it is running") from None
+        with client:
             futures = [client.submit(execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}", pure=False)
                        for t in tasks]
             for future in as_completed(futures):
@@ -252,12 +258,20 @@ def _swap_into_place(staging: Path, final: Path) -> None:
 
 
 def _remove_leftovers(out: Path, period: str) -> None:
-    """Delete staging and swap folders of earlier runs of ``period`` that were killed before cleaning up.
+    """Clean up after earlier runs of ``period`` that were killed before they could.
 
-    Called with the period lock held, so no live run owns them.
+    Half-built staging folders are deleted. A swap folder (``.<period>.old-<pid>``) is the previous period folder:
+    when a run died between moving it aside and moving its own folder in, it is the only copy and is put back.
+    Called with the period lock held, so no live run owns any of them.
     """
-    for leftover in [*out.glob(f".{period}.tmp-*"), *out.glob(f".{period}.old-*")]:
-        shutil.rmtree(leftover, ignore_errors=True)
+    for staging in out.glob(f".{period}.tmp-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+    final = out / period
+    for old in sorted(out.glob(f".{period}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True):
+        if not final.exists() and (old / "manifest.json").is_file():
+            old.rename(final)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], out: str | Path, *, lang: str = "en",

@@ -25,7 +25,10 @@ from salesperf.segmentation.rfm import RfmSegmentation, rfm_sql, segment_rfm
 from salesperf.segmentation.rules import STATUSES, SegmentRules, load_rules
 from salesperf.segmentation.status import CustomerStatus, customer_status, status_inputs_sql
 from salesperf.segmentation.suggest import (
-    CoPurchaseSuggester, SuggestionEvaluation, evaluate_suggestions, incidence_sql,
+    CoPurchaseSuggester,
+    SuggestionEvaluation,
+    evaluate_suggestions,
+    incidence_sql,
 )
 from salesperf.segmentation.value import AbcTiers, Grades, abc_tiers, grade_customers, window_revenue_sql
 

@@ -319,9 +319,9 @@ def cluster_customers(features: pd.DataFrame, k_range: tuple[int, int] = (2, 8),
     profiles = describe_clusters(features, labels, interaction_col)
     best = model.silhouette_.set_index("k")["silhouette"]
     sentences = [
-        f"Silhouette picked {model.k_} clusters (silhouette {best[model.k_]:.2f}; tried k = "
+        (f"Silhouette picked {model.k_} clusters (silhouette {best[model.k_]:.2f}; tried k = "
         f"{model.k_range[0]}..{model.k_range[1]}); refits on bootstrap samples agree with an adjusted Rand index of "
-        f"{model.stability_:.2f} on average (1 = identical).",
+        f"{model.stability_:.2f} on average (1 = identical)."),
     ]
     for row in profiles.itertuples():
         sentences.append(f"Cluster {row.cluster} ({row.share:.0%} of customers, {row.revenue_share:.0%} of revenue): "

@@ -30,16 +30,20 @@ def customer_table(rfm_customers: pd.DataFrame, status: pd.DataFrame | None = No
     DataFrame
         Columns :data:`EXPORT_COLUMNS` (missing inputs give empty columns), sorted by customer_id.
     """
-    table = rfm_customers.copy()
+    base = rfm_customers.set_index("customer_id")
+    ids = base.index if status is None else base.index.union(pd.Index(status["customer_id"]), sort=False)
+    ids = ids.sort_values()
+    parts = [base[[c for c in EXPORT_COLUMNS[1:] if c in base]].reindex(ids)]
     pieces = [(status, ["status"]), (abc, ["abc_tier"]), (grades, ["grade"]), (clusters, ["cluster"]),
               (suggestions, ["suggestion_1", "suggestion_2", "suggestion_3"]), (owners, ["owner_rep_id"])]
     for frame, cols in pieces:
         if frame is None:
             continue
-        keep = ["customer_id"] + [c for c in cols if c in frame]
-        how = "outer" if frame is status else "left"
-        table = table.drop(columns=[c for c in cols if c in table]).merge(frame[keep], on="customer_id", how=how)
-    table = table.reindex(columns=EXPORT_COLUMNS)
+        indexed = frame.set_index("customer_id")
+        parts.append(indexed[[c for c in cols if c in indexed]].reindex(ids))  # one key lookup per input frame
+    table = pd.concat(parts, axis=1).reindex(columns=EXPORT_COLUMNS[1:])
+    table.index.name = "customer_id"
+    table = table.reset_index()
     if table["cluster"].notna().all() and len(table):
         table["cluster"] = table["cluster"].astype("int64")
     else:
@@ -47,4 +51,4 @@ def customer_table(rfm_customers: pd.DataFrame, status: pd.DataFrame | None = No
     for col in ("frequency", "r_score", "f_score", "m_score", "recency"):
         if table[col].isna().any():
             table[col] = table[col].astype("Int64")
-    return table.sort_values("customer_id", ignore_index=True)
+    return table

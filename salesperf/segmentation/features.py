@@ -6,7 +6,12 @@ import duckdb
 import pandas as pd
 
 from salesperf.segmentation._sql import (
-    as_date, counted_predicate, purchase_predicate, quote_literal, relation_columns, require_columns,
+    as_date,
+    counted_predicate,
+    purchase_predicate,
+    quote_literal,
+    relation_columns,
+    require_columns,
     window_predicate,
 )
 

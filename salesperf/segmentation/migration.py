@@ -64,15 +64,16 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
     seen = set(both["from_state"]) | set(both["to_state"])
     states = list(order or []) + sorted(seen - set(order or []) - {NONE})
     axis = states + [NONE]
-    counts = pd.crosstab(both["from_state"], both["to_state"]).reindex(index=axis, columns=axis, fill_value=0)
-    money = both.pivot_table(index="from_state", columns="to_state", values="revenue", aggfunc="sum", fill_value=0.0)
-    money = money.reindex(index=axis, columns=axis, fill_value=0.0)
+    cells = both.groupby(["from_state", "to_state"], sort=False).agg(
+        customers=("revenue", "size"), revenue_at_stake=("revenue", "sum")).reset_index()
+    counts = cells.pivot(index="from_state", columns="to_state", values="customers")
+    counts = counts.reindex(index=axis, columns=axis).fillna(0).astype("int64")
+    money = cells.pivot(index="from_state", columns="to_state", values="revenue_at_stake")
+    money = money.reindex(index=axis, columns=axis).fillna(0.0)
     counts.index.name, counts.columns.name = "from_state", "to_state"
     money.index.name, money.columns.name = "from_state", "to_state"
 
-    cells = both.groupby(["from_state", "to_state"]).agg(customers=("revenue", "size"),
-                                                        revenue_at_stake=("revenue", "sum")).reset_index()
-    from_size = both.groupby("from_state").size()
+    from_size = cells.groupby("from_state")["customers"].sum()
     cells["share_of_from"] = cells["customers"] / cells["from_state"].map(from_size)
     moved = cells[cells["from_state"] != cells["to_state"]]
     flows = moved.sort_values(["customers", "revenue_at_stake", "from_state", "to_state"],

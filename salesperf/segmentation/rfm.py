@@ -18,7 +18,11 @@ import numpy as np
 import pandas as pd
 
 from salesperf.segmentation._sql import (
-    as_date, counted_predicate, purchase_predicate, require_columns, window_predicate,
+    as_date,
+    counted_predicate,
+    purchase_predicate,
+    require_columns,
+    window_predicate,
 )
 from salesperf.segmentation.rules import SegmentRules, load_rules
 
@@ -46,17 +50,18 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
     as_of = as_date(as_of)
     columns = require_columns(con, "orders", ["customer_id", "order_date", "amount"])
     purchase = purchase_predicate(columns)
+    # The purchase flag is computed once per line in the inner query; the aggregates only test a boolean.
     sql = f"""
         SELECT customer_id,
-               DATE '{as_of.isoformat()}' - CAST(MAX(CASE WHEN {purchase} THEN order_date END) AS DATE) AS recency,
-               COUNT(DISTINCT CASE WHEN {purchase} THEN order_date END) AS frequency,
+               DATE '{as_of.isoformat()}' - CAST(MAX(CASE WHEN buy THEN order_date END) AS DATE) AS recency,
+               COUNT(DISTINCT CASE WHEN buy THEN order_date END) AS frequency,
                SUM(amount) AS monetary,
-               MIN(CASE WHEN {purchase} THEN order_date END) AS first_purchase,
-               MAX(CASE WHEN {purchase} THEN order_date END) AS last_purchase
-        FROM orders
-        WHERE {window_predicate(as_of, lookback_days)} AND {counted_predicate(columns)}
+               MIN(CASE WHEN buy THEN order_date END) AS first_purchase,
+               MAX(CASE WHEN buy THEN order_date END) AS last_purchase
+        FROM (SELECT customer_id, order_date, amount, {purchase} AS buy FROM orders
+              WHERE {window_predicate(as_of, lookback_days)} AND {counted_predicate(columns)}) AS lines
         GROUP BY customer_id
-        HAVING COUNT(CASE WHEN {purchase} THEN 1 END) > 0
+        HAVING COUNT(CASE WHEN buy THEN 1 END) > 0
         ORDER BY customer_id
     """
     return _normalise(con.execute(sql).df(), ordered=True)
@@ -186,7 +191,7 @@ def assign_segments(scored: pd.DataFrame, rules: SegmentRules) -> pd.Series:
     fm = scored["fm_score"].to_numpy()
     segment = np.full(len(scored), None, dtype=object)
     for rule in rules.rfm_segments:
-        hit = (segment == None) & (r >= rule.r[0]) & (r <= rule.r[1]) & (fm >= rule.fm[0]) & (fm <= rule.fm[1])  # noqa: E711
+        hit = (segment == None) & (r >= rule.r[0]) & (r <= rule.r[1]) & (fm >= rule.fm[0]) & (fm <= rule.fm[1])
         segment[hit] = rule.key
     return pd.Series(segment, index=scored.index, name="segment")
 
@@ -344,13 +349,13 @@ def _rfm_narrative(scored, summary, summary_cn8, thresholds, split) -> tuple[dic
         "top_revenue_cn8": top_cn8["segment_cn8"], "top_revenue_cn8_revenue_share": float(top_cn8["revenue_share"]),
     }
     sentences = [
-        f"{top_rev['label_en']} are {top_rev['share']:.1%} of the {n:,} customers and bring "
+        (f"{top_rev['label_en']} are {top_rev['share']:.1%} of the {n:,} customers and bring "
         f"{top_rev['revenue_share']:.1%} of revenue (median {top_rev['median_frequency']:g} purchase days, "
-        f"last purchase a median {top_rev['median_recency']:g} days ago).",
+        f"last purchase a median {top_rev['median_recency']:g} days ago)."),
         f"The largest segment is {biggest['label_en']} with {biggest['share']:.1%} of customers.",
-        f"In the eight-class model (split at the {split}: {thresholds['recency']:.0f} days, "
+        (f"In the eight-class model (split at the {split}: {thresholds['recency']:.0f} days, "
         f"{thresholds['frequency']:.2f} purchase days, {thresholds['monetary']:,.0f} revenue), "
-        f"{top_cn8['label_zh']} ({top_cn8['label_en']}) hold {top_cn8['revenue_share']:.1%} of revenue.",
+        f"{top_cn8['label_zh']} ({top_cn8['label_en']}) hold {top_cn8['revenue_share']:.1%} of revenue."),
     ]
     if one_time.any():
         sentences.append(

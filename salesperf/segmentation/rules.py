@@ -304,7 +304,7 @@ def _grading(check: _Checker, data: dict, grades: dict[str, Label]) -> tuple[Gra
             check.fail(name, f"expected a mapping, got {item!r}")
         unknown = set(item) - {"grade", *GRADING_CONDITIONS}
         if unknown:
-            check.fail(f"{name}.{sorted(unknown)[0]}", f"unknown condition; allowed: {', '.join(GRADING_CONDITIONS)}")
+            check.fail(f"{name}.{min(unknown)}", f"unknown condition; allowed: {', '.join(GRADING_CONDITIONS)}")
         grade = check.choice(item, "grade", f"{name}.grade", tuple(grades))
         tiers = item.get("abc_tier")
         if tiers is not None and (not isinstance(tiers, list) or not set(tiers) <= set(ABC_TIERS) or not tiers):

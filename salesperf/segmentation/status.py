@@ -10,7 +10,11 @@ import numpy as np
 import pandas as pd
 
 from salesperf.segmentation._sql import (
-    as_date, counted_predicate, purchase_predicate, relation_columns, require_columns,
+    as_date,
+    counted_predicate,
+    purchase_predicate,
+    relation_columns,
+    require_columns,
 )
 from salesperf.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
 

@@ -242,5 +242,5 @@ def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similari
     sentence = (f"On a time-based holdout, {rate:.1%} of {len(rows):,} customers bought at least one of their "
                 f"{n} co-purchase suggestions, against {base:.1%} for the {n} most popular products they did not "
                 f"have yet ({rate / base:.2f}× the baseline)." if base > 0 else "")
-    return SuggestionEvaluation(rate, base, int(len(rows)), n, sentence,
-                                {"hit_rate": rate, "popularity_hit_rate": base, "customers_evaluated": int(len(rows))})
+    return SuggestionEvaluation(rate, base, len(rows), n, sentence,
+                                {"hit_rate": rate, "popularity_hit_rate": base, "customers_evaluated": len(rows)})
