@@ -74,13 +74,17 @@ def findings(ds: Dataset, lang: str, currency: str) -> list[str]:
         sentences.append(narrative.driver_sentence(regions, term("region", lang), lang, currency))
     products = overview.by_dimension(ds.con, "product", period, top=None, has_products=ds.has("products"))
     sentences.append(narrative.concentration_sentence(products, term("product", lang), lang))
-    for contribute in _CONTRIBUTORS:
-        sentences.extend(contribute(ds, lang, currency))
+    sentences.append(_lifecycle_finding(ds, lang))
     return [s for s in sentences if s]
 
 
-#: Analyses that add findings: callables (ds, lang, currency) -> list of sentences. Each analysis module registers one.
-_CONTRIBUTORS: list = []
+def _lifecycle_finding(ds: Dataset, lang: str) -> str:
+    """How many customers moved towards churn, and back, since the previous period."""
+    from salesperf import lifecycle
+    from salesperf.report.lifecycle_text import stage_sentences
+
+    snapshot = lifecycle.lifecycle_snapshot(ds.con, ds.period.end, ds.period.previous.end)
+    return stage_sentences(snapshot.headline, ds.period.previous.label_in(lang), lang)[1]
 
 
 def report_links(grain: str, lang: str) -> list[tuple[str, str]]:
