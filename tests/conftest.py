@@ -8,16 +8,21 @@ test file that needs rendered reports asks for the same ones:
 ``demo_run``
     ``salesperf run --period 2026-10`` of the whole monthly report set on it, in English, on two local workers.
 ``demo_run_zh``
-    The same in Chinese (built only when a test asks for it).
+    The same in Chinese.
 ``demo_rerun``
-    A copy of ``demo_run``'s reports folder in which the same period was run again, on one worker.
+    A copy of ``demo_run``'s reports folder in which the same reports were run again, on one worker.
 ``hostile_company`` / ``hostile_run``
     The demo company with script and spreadsheet-formula payloads as the names of its largest customers and products,
-    and two tables read from SQLite through URLs carrying a password, run like ``demo_run``.
+    and two tables read from SQLite through URLs carrying a password; its overview report for October 2026.
+``demo_orders``
+    The demo's orders as a pandas frame (dates as Timestamps), for computing expected figures independently.
+
+``demo_run``, ``demo_run_zh`` and ``hostile_run`` start in the background, two at a time, when the first of them is
+needed (only those that collected tests use).
 ``salesperf_cli``
     Runs the ``salesperf`` command in a subprocess and returns a :class:`CliResult`.
 
-Helpers for reading pages (``kpi_tiles``, ``texts_of_class``, ``page_text``) and for writing expected figures
+Helpers for reading pages (``kpi_tiles``, ``table_rows``, ``texts_of_class``, ``page_text``) and for writing expected figures
 independently of salesperf (``money_en``, ``money_zh``, ``signed_pct``, ``month_kpis``) are importable with
 ``from conftest import ...``.
 
@@ -35,8 +40,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -199,6 +205,34 @@ def texts_of_class(page: str, cls: str) -> list[str]:
     return [" ".join(t.split()) for t in parser.found]
 
 
+class _TableRows(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(" ".join(self.cell.split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def table_rows(page: str) -> list[list[str]]:
+    """The cell texts of every table row of a page."""
+    parser = _TableRows()
+    parser.feed(page)
+    return parser.rows
+
+
 def kpi_tiles(page: str) -> list[tuple[str, str]]:
     """(label, value) of every KPI tile of a page."""
     labels, values = texts_of_class(page, "sp-kpi-label"), texts_of_class(page, "sp-kpi-value")
@@ -264,24 +298,66 @@ def demo_orders(demo_company) -> pd.DataFrame:
     return read_table(demo_company, "orders")
 
 
-@pytest.fixture(scope="session")
-def demo_run(demo_company, tmp_path_factory) -> ReportRun:
-    return salesperf_run(demo_company, tmp_path_factory.mktemp("reports_en") / "reports", "--workers", 2)
+class _BackgroundRuns:
+    """The session's expensive runs, started in the background two at a time as soon as the first one is needed.
+
+    A run spends much of its time waiting (imports, kernel start-up, one report left on one of two workers): running
+    two side by side keeps both cores busy. Only the runs that some collected test needs are started early.
+    """
+
+    def __init__(self, request, factory):
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salesperf-run")
+        self.futures: dict[str, Future] = {}
+        # name -> maker of the job; makers run in the main thread (fixtures, folders), jobs in the pool
+        self.makers = {
+            "demo_run": lambda: partial(salesperf_run, request.getfixturevalue("demo_company"),
+                                        factory.mktemp("reports_en") / "reports", "--workers", 2),
+            "demo_run_zh": lambda: partial(salesperf_run, request.getfixturevalue("demo_company"),
+                                           factory.mktemp("reports_zh") / "reports", "--workers", 2, lang="zh"),
+            "hostile_run": lambda: partial(salesperf_run, request.getfixturevalue("hostile_company"),
+                                           factory.mktemp("reports_hostile") / "reports", "--workers", 2,
+                                           "--reports", "overview", env={"SALESPERF_TEST_DB_PASSWORD": ENV_DB_PASSWORD}),
+        }
+
+    def start(self, name: str) -> None:
+        if name not in self.futures:
+            self.futures[name] = self.pool.submit(self.makers[name]())
+
+    def result(self, name: str) -> ReportRun:
+        self.start(name)
+        return self.futures[name].result()
 
 
 @pytest.fixture(scope="session")
-def demo_run_zh(demo_company, tmp_path_factory) -> ReportRun:
-    return salesperf_run(demo_company, tmp_path_factory.mktemp("reports_zh") / "reports", "--workers", 2, lang="zh")
+def _background_runs(request, tmp_path_factory):
+    runs = _BackgroundRuns(request, tmp_path_factory)
+    wanted = {name for item in request.session.items for name in item.fixturenames}
+    for name in runs.makers:  # demo_run first: the rerun starts from it
+        if name in wanted:
+            runs.start(name)
+    yield runs
+    runs.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def demo_run(_background_runs) -> ReportRun:
+    return _background_runs.result("demo_run")
+
+
+@pytest.fixture(scope="session")
+def demo_run_zh(_background_runs) -> ReportRun:
+    return _background_runs.result("demo_run_zh")
 
 
 @pytest.fixture(scope="session")
 def demo_rerun(demo_run, tmp_path_factory) -> ReportRun:
-    """``demo_run``'s folder, copied, with a stray file planted in the period folder, then the period run again on one
-    worker. The stray file lets tests check that the period folder is replaced, not merged."""
+    """``demo_run``'s folder, copied, with a stray file planted in the period folder, then the same reports run again
+    for the same period on one worker. The stray file lets tests check that the folder is replaced, not merged."""
     copy = copy_reports(demo_run, tmp_path_factory.mktemp("rerun") / "reports")
     (copy.folder / "stray-from-an-old-run.txt").write_text("should disappear")
     time.sleep(1.1)  # manifests carry times in whole seconds: make the rerun's start visibly later
-    return salesperf_run(demo_run.data, copy.root, "--workers", 1)
+    same_reports = ",".join(r["report"] for r in demo_run.manifest["reports"])
+    return salesperf_run(demo_run.data, copy.root, "--workers", 1, "--reports", same_reports)
 
 
 @pytest.fixture(scope="session")
@@ -330,6 +406,7 @@ def hostile_company(demo_company, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hostile_run(hostile_company, tmp_path_factory) -> ReportRun:
-    return salesperf_run(hostile_company, tmp_path_factory.mktemp("reports_hostile") / "reports", "--workers", 2,
-                         env={"SALESPERF_TEST_DB_PASSWORD": ENV_DB_PASSWORD})
+def hostile_run(_background_runs) -> ReportRun:
+    """``hostile_company``'s overview for October 2026 (names reach every part of a page through the same calls, so
+    one report shows them in titles, sentences, tables and charts; the CSV exports hold them too)."""
+    return _background_runs.result("hostile_run")
