@@ -73,6 +73,8 @@ def test_credentials_come_from_the_environment_and_are_masked(tmp_path, monkeypa
     catalog = load_catalog(tmp_path / "catalog.yml")
     assert "hunter2" not in catalog.sources["customers"].location
     assert mask_url("postgresql://ann:hunter2@db/x") == "postgresql://ann:***@db/x"
+    assert mask_url("sqlite:///crm.db?password=hunter2&mode=ro") == "sqlite:///crm.db?password=***&mode=ro"
+    assert mask_url("mssql+pyodbc://dsn?PWD=hunter2") == "mssql+pyodbc://dsn?PWD=***"
 
 
 @pytest.mark.parametrize("yaml_text, message", [

@@ -442,8 +442,6 @@ def test_a_password_from_the_environment_never_reaches_an_artefact(hostile_run):
     assert ENV_DB_PASSWORD not in hostile_run.cli.stdout + hostile_run.cli.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="salesperf.data.catalog.mask_url masks only user:password@ URLs; a password "
-                                       "given as a URL query argument (?password=...) is written to the manifest")
 def test_a_password_written_in_the_catalog_never_reaches_an_artefact(hostile_run):
     leaks = [name for name, text in _artefacts(hostile_run).items() if LITERAL_DB_PASSWORD in text]
     assert leaks == []

@@ -80,9 +80,17 @@ class Catalog:
         return table in self.sources
 
 
+_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|token|secret|api_key|apikey|access_token)=)[^&]*", re.I)
+
+
 def mask_url(url: str) -> str:
-    """Hide the password (and environment placeholders) of a database URL: ``postgresql://ann:***@host/db``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """Hide the secrets of a database URL, in the authority or the query string.
+
+    ``postgresql://ann:hunter2@host/db`` → ``postgresql://ann:***@host/db``;
+    ``sqlite:///crm.db?password=x&mode=ro`` → ``sqlite:///crm.db?password=***&mode=ro``.
+    """
+    url = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return _SECRET_QUERY.sub(r"\1***", url)
 
 
 def _expand_env(text: str, where: str) -> str:

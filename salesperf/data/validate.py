@@ -146,9 +146,10 @@ def _reason_cases(table: Table, today: date, as_of: date, has_customers: bool, s
     if dated:
         excluded.append(("dated in the future", f"{dated} > DATE {_literal(today.isoformat())}"))
     all_cols = ", ".join(_quote(c) for c in table.names)
-    excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {all_cols}) > 1"))
+    # the first occurrence in the source (``_row``) is kept, so the same file always gives the same clean table
+    excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1"))
     if table.key and table.name != "orders":
-        excluded.append((f"duplicate {table.key}", f"row_number() OVER (PARTITION BY {_quote(table.key)}) > 1"))
+        excluded.append((f"duplicate {table.key}", f"row_number() OVER (PARTITION BY {_quote(table.key)} ORDER BY _row) > 1"))
     if dated:
         excluded.append((AFTER_PERIOD, f"{dated} > DATE {_literal(as_of.isoformat())}"))
     return excluded, flags
@@ -216,7 +217,9 @@ def validate_table(
     _require_columns(table, present, where, [c for c in found_all if c != "_empty"])
     _check_parseable(con, table, present, where)
     typed = ", ".join(f"{_typed_expression(table, c, present)} AS {_quote(c)}" for c in table.names)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS SELECT {typed} FROM raw_{table_name}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS SELECT {typed}, row_number() OVER () AS _row FROM raw_{table_name}"
+    )
 
     has_customers = table_name == "orders" and _exists(con, "customers")
     excluded, flags = _reason_cases(table, today, as_of, has_customers, stages)

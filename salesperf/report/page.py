@@ -170,7 +170,8 @@ class Report:
             return
         target = self.output_dir / "data" / f"{self.name}__{table}.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
-        safe_for_spreadsheet(frame).to_csv(target, index=False, encoding="utf-8-sig")
+        # 6 decimals: enough for money and shares, and the same figures always give the same bytes
+        safe_for_spreadsheet(frame.round(6)).to_csv(target, index=False, encoding="utf-8-sig")
 
     # -- standard sections -----------------------------------------------------------------------------------------
     def data_quality(self) -> None:

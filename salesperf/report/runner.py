@@ -88,6 +88,7 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
         papermill.execute_notebook(
             task.notebook, str(executed), parameters=params, cwd=str(Path(task.notebook).parent),
             kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=timeout,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on the user's terminal
         )
     except PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {_first_line(exc.evalue)}"
