@@ -125,3 +125,12 @@ def test_imported_fxiaoke_export_flows_through_validation(tmp_path):
     orders = ds.quality.get("orders")
     assert orders.rows_read == 4 and orders.excluded.get("cancelled (status)") == 1
     assert ds.has("opportunities") and ds.has("customers")
+
+
+def test_the_first_of_duplicate_keys_is_kept_every_time(tmp_path):
+    _write(tmp_path, customers=False)
+    rows = [("C1", "Alpha"), ("C2", "Beta"), ("C3", "Gamma"), ("C3", "Gamma Two"), ("C4", "Delta")] * 1
+    pd.DataFrame(rows * 1, columns=["customer_id", "name"]).to_csv(tmp_path / "customers.csv", index=False)
+    kept = {open_dataset(tmp_path, "2026-10", today="2026-11-27").sql(
+        "SELECT name FROM customers WHERE customer_id = 'C3'")["name"].iloc[0] for _ in range(8)}
+    assert kept == {"Gamma"}

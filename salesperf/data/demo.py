@@ -52,6 +52,20 @@ CATEGORY_PRICE = {
     "Support Plans": 90.0,
 }
 
+# Planted co-purchase: the first time a customer buys a trigger product, one line of the customer's next order
+# becomes its complement with probability BUNDLE_FOLLOW_PROBABILITY (the order's value is unchanged: only the
+# product on the line changes). Products are "<category> <Basic|Standard|Pro|Plus|Max|Ultra>"; every product is in
+# at most one pair, and complements are not among the most popular products.
+PRODUCT_BUNDLES = (
+    (("Hardware", "Standard"), ("Consumables", "Pro")),  # printer -> its toner
+    (("Hardware", "Pro"), ("Support Plans", "Plus")),  # device -> extended warranty
+    (("Software", "Basic"), ("Services", "Standard")),  # licence -> onboarding
+    (("Software", "Pro"), ("Support Plans", "Max")),  # licence -> premium support
+    (("Consumables", "Standard"), ("Consumables", "Ultra")),  # refill -> bulk pack
+    (("Services", "Basic"), ("Software", "Plus")),  # consulting -> add-on module
+)
+BUNDLE_FOLLOW_PROBABILITY = 0.7
+
 CHANNELS = ("online", "direct", "partner")
 INDUSTRIES = (
     "Manufacturing",
@@ -114,8 +128,8 @@ GROUPS: tuple[Group, ...] = (
         0.05,
         {"r": 2.0, "alpha": 8.0, "a": 0.4, "b": 8.0},
         {"p": 5.0, "q": 4.0, "gamma": 3000.0},
-        {"online": 0.05, "direct": 0.70, "partner": 0.25},
-        {"Hardware": 0.20, "Software": 0.35, "Services": 0.25, "Consumables": 0.05, "Support Plans": 0.15},
+        {"online": 0.02, "direct": 0.90, "partner": 0.08},
+        {"Hardware": 0.05, "Software": 0.35, "Services": 0.40, "Consumables": 0.02, "Support Plans": 0.18},
         {"small": 0.0, "medium": 0.10, "large": 0.40, "enterprise": 0.50},
         4.0,
         8.0,
@@ -130,8 +144,8 @@ GROUPS: tuple[Group, ...] = (
         0.20,
         {"r": 1.2, "alpha": 8.0, "a": 0.6, "b": 6.0},
         {"p": 4.0, "q": 5.0, "gamma": 1200.0},
-        {"online": 0.30, "direct": 0.35, "partner": 0.35},
-        {"Hardware": 0.25, "Software": 0.20, "Services": 0.10, "Consumables": 0.35, "Support Plans": 0.10},
+        {"online": 0.10, "direct": 0.05, "partner": 0.85},
+        {"Hardware": 0.10, "Software": 0.05, "Services": 0.03, "Consumables": 0.72, "Support Plans": 0.10},
         {"small": 0.15, "medium": 0.45, "large": 0.35, "enterprise": 0.05},
         1.5,
         3.0,
@@ -146,8 +160,8 @@ GROUPS: tuple[Group, ...] = (
         0.35,
         {"r": 0.6, "alpha": 14.0, "a": 0.8, "b": 2.5},
         {"p": 3.0, "q": 6.0, "gamma": 700.0},
-        {"online": 0.50, "direct": 0.20, "partner": 0.30},
-        {"Hardware": 0.40, "Software": 0.15, "Services": 0.10, "Consumables": 0.30, "Support Plans": 0.05},
+        {"online": 0.80, "direct": 0.05, "partner": 0.15},
+        {"Hardware": 0.10, "Software": 0.55, "Services": 0.05, "Consumables": 0.10, "Support Plans": 0.20},
         {"small": 0.45, "medium": 0.40, "large": 0.13, "enterprise": 0.02},
         1.0,
         1.0,
@@ -162,8 +176,8 @@ GROUPS: tuple[Group, ...] = (
         0.40,
         {"r": 0.25, "alpha": 40.0, "a": 1.5, "b": 1.5},
         {"p": 2.5, "q": 4.0, "gamma": 300.0},
-        {"online": 0.75, "direct": 0.10, "partner": 0.15},
-        {"Hardware": 0.50, "Software": 0.20, "Services": 0.05, "Consumables": 0.20, "Support Plans": 0.05},
+        {"online": 0.90, "direct": 0.02, "partner": 0.08},
+        {"Hardware": 0.75, "Software": 0.05, "Services": 0.02, "Consumables": 0.15, "Support Plans": 0.03},
         {"small": 0.70, "medium": 0.25, "large": 0.05, "enterprise": 0.0},
         0.5,
         0.3,
@@ -298,7 +312,9 @@ def build(
     say: Callable[[str], None] = lambda _t: None,
 ) -> tuple[dict[str, pa.Table], dict]:
     """Simulate the company in memory: ``({table name: pyarrow.Table}, truth dict)``; see :func:`generate`."""
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
+    # One stream per part of the company. spawn(n) children do not depend on n, so adding a stream at the end
+    # leaves every earlier draw unchanged.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
     calendar = _Calendar(start_date, end_date)
     say("reps and products")
     org = _simulate_org(streams[0], calendar)
@@ -308,7 +324,7 @@ def build(
     say("purchase occasions")
     occasions = _simulate_occasions(streams[3], calendar, people)
     say("order lines")
-    lines = _order_lines(streams[4], calendar, people, occasions, org, products)
+    lines = _order_lines(streams[4], calendar, people, occasions, org, products, streams[10])
     say("opportunities")
     deals = _simulate_opportunities(streams[5], calendar, people, org)
     say("activities")
@@ -591,8 +607,20 @@ class _Products:
     popularity: np.ndarray  # within-category choice probability
 
 
+PRODUCT_LEVELS = ("Basic", "Standard", "Pro", "Plus", "Max", "Ultra")
+
+
+def _product_index(category: str, level: str) -> int:
+    return CATEGORIES.index(category) * PRODUCTS_PER_CATEGORY + PRODUCT_LEVELS.index(level)
+
+
+def _bundle_pairs() -> np.ndarray:
+    """(trigger, complement) product indices of PRODUCT_BUNDLES, one row per pair."""
+    return np.array([[_product_index(*t), _product_index(*c)] for t, c in PRODUCT_BUNDLES], dtype=np.int64)
+
+
 def _products(rng: np.random.Generator) -> _Products:
-    adjectives = ("Basic", "Standard", "Pro", "Plus", "Max", "Ultra")
+    adjectives = PRODUCT_LEVELS
     ids, names, category, price, popularity = [], [], [], [], []
     zipf = 1.0 / np.arange(1, PRODUCTS_PER_CATEGORY + 1)
     zipf = zipf / zipf.sum()
@@ -757,7 +785,13 @@ class _Lines:
 
 
 def _order_lines(
-    rng, cal: _Calendar, people: _People, occ: _Occasions, org: _Org, products: _Products
+    rng,
+    cal: _Calendar,
+    people: _People,
+    occ: _Occasions,
+    org: _Org,
+    products: _Products,
+    bundle_rng: np.random.Generator,
 ) -> _Lines:
     n_occ = len(occ.day)
     group = people.group[occ.customer]
@@ -774,6 +808,7 @@ def _order_lines(
         )
     within = _choose(rng, products.popularity[:PRODUCTS_PER_CATEGORY], len(order))
     product = category * PRODUCTS_PER_CATEGORY + within
+    product = _plant_bundles(bundle_rng, occ.customer, order, product, len(products.ids))
     # Split the occasion value: Dirichlet(1, ..., 1) shares.
     weight = rng.exponential(1.0, len(order))
     share = weight / np.bincount(order, weights=weight, minlength=n_occ)[order]
@@ -823,6 +858,53 @@ def _order_lines(
     ):
         setattr(lines, name, getattr(lines, name)[sort])
     return lines
+
+
+def _plant_bundles(
+    rng: np.random.Generator,
+    occasion_customer: np.ndarray,
+    order: np.ndarray,
+    product: np.ndarray,
+    n_products: int,
+) -> np.ndarray:
+    """Products of the lines after planting PRODUCT_BUNDLES (see there); ``order`` (the occasion of each line)
+    is non-decreasing and occasions are in time order, so the first line with a product is its first purchase."""
+    pairs = _bundle_pairs()
+    bundle_of = np.full(n_products, -1)
+    bundle_of[pairs[:, 0]] = np.arange(len(pairs))
+    in_pair = np.zeros(n_products, dtype=bool)
+    in_pair[pairs.ravel()] = True
+    # First occasion of each (customer, trigger).
+    trigger_lines = np.flatnonzero(bundle_of[product] >= 0)
+    key = occasion_customer[order[trigger_lines]] * len(pairs) + bundle_of[product[trigger_lines]]
+    first_key, first_line = np.unique(key, return_index=True)
+    first_occasion = order[trigger_lines[first_line]]
+    complement = pairs[first_key % len(pairs), 1]
+    # The same customer's next occasion.
+    n_occ = len(occasion_customer)
+    by_customer = np.lexsort((np.arange(n_occ), occasion_customer))
+    following = np.full(n_occ, -1)
+    same = occasion_customer[by_customer[1:]] == occasion_customer[by_customer[:-1]]
+    following[by_customer[:-1][same]] = by_customer[1:][same]
+    target = following[first_occasion]
+    follows = (rng.random(len(target)) < BUNDLE_FOLLOW_PROBABILITY) & (target >= 0)
+    target, complement = target[follows], complement[follows]
+    # Nothing to do where the next order already holds the complement.
+    held = np.isin(target * n_products + complement, order * n_products + product)
+    target, complement = target[~held], complement[~held]
+    # The r-th complement planted in an occasion replaces its r-th line whose product is in no pair.
+    events = np.lexsort((complement, target))
+    target, complement = target[events], complement[events]
+    event_rank = np.arange(len(target)) - np.searchsorted(target, target, side="left")
+    free = np.flatnonzero(~in_pair[product])
+    free_rank = np.arange(len(free)) - np.searchsorted(order[free], order[free], side="left")
+    slot_key = order[free] * MAX_LINES + free_rank
+    wanted = target * MAX_LINES + event_rank
+    where = np.minimum(np.searchsorted(slot_key, wanted), len(slot_key) - 1)
+    found = slot_key[where] == wanted
+    product = product.copy()
+    product[free[where[found]]] = complement[found]
+    return product
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -1447,6 +1529,21 @@ def _truth(
             "resolution_mean_days": dict(RESOLUTION_MEAN_DAYS),
         },
         "quota_stretch": QUOTA_STRETCH,
+        "product_bundles": {
+            "pairs": [
+                {
+                    "trigger": products.ids[t],
+                    "trigger_name": products.names[t],
+                    "complement": products.ids[c],
+                    "complement_name": products.names[c],
+                }
+                for t, c in _bundle_pairs()
+            ],
+            "follow_probability": BUNDLE_FOLLOW_PROBABILITY,
+            "form": "the first time a customer buys `trigger`, one line of the customer's next order (a line"
+            " whose product is in no pair) becomes `complement` with probability follow_probability, unless"
+            " that order already holds it; the order's value, lines and dates are unchanged",
+        },
         "products": {
             pid: {"category": CATEGORIES[c], "list_price": float(p)}
             for pid, c, p in zip(products.ids, products.category, products.list_price, strict=True)

@@ -1,7 +1,10 @@
 """The whole segmentation analysis for one period in one call (what the notebook and the benchmark run).
 
 Each field of :class:`SegmentationAnalysis` is the result object of one notebook section, so a thin notebook can
-also call the section functions one by one with the same arguments.
+also call the section functions one by one with the same arguments. The analysis itself reads the order lines once
+for every per-customer aggregate (:func:`~salesperf.segmentation.base.customer_base_sql`, both dates in one query)
+and once for the product pairs of the suggestions; every section then works on those aggregated frames, which share
+one customer order.
 """
 
 from __future__ import annotations
@@ -12,25 +15,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from salesperf.errors import UserError
-from salesperf.segmentation._sql import as_date, relation_columns
+from salesperf.segmentation._sql import relation_columns
+from salesperf.segmentation.base import customer_base_sql
 from salesperf.segmentation.clusters import ClusterResult, cluster_customers
 from salesperf.segmentation.export import customer_table
-from salesperf.segmentation.features import customer_features_sql
 from salesperf.segmentation.migration import Migration, migration
 from salesperf.segmentation.profiles import group_profiles
-from salesperf.segmentation.rfm import RfmSegmentation, rfm_sql, segment_rfm
+from salesperf.segmentation.rfm import RfmSegmentation, segment_rfm
 from salesperf.segmentation.rules import STATUSES, SegmentRules, load_rules
-from salesperf.segmentation.status import CustomerStatus, customer_status, status_inputs_sql
+from salesperf.segmentation.status import CustomerStatus, customer_status
 from salesperf.segmentation.suggest import (
     CoPurchaseSuggester,
     SuggestionEvaluation,
     evaluate_suggestions,
-    incidence_sql,
+    purchase_pairs_sql,
 )
-from salesperf.segmentation.value import AbcTiers, Grades, abc_tiers, grade_customers, window_revenue_sql
+from salesperf.segmentation.value import AbcTiers, Grades, abc_tiers, grade_customers
 
 
 @dataclass
@@ -87,62 +91,70 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     SegmentationAnalysis
     """
     rules = rules or load_rules()
-    as_of, previous = as_date(as_of), as_date(previous_as_of, "previous_as_of")
-    if previous >= as_of:
-        raise UserError(f"previous_as_of ({previous}) must be before as_of ({as_of})")
-    before_previous = previous - (as_of - previous)
-
     clock = _Clock(timings)
+    with clock("customer aggregates"):
+        base = customer_base_sql(con, as_of, previous_as_of, lookback_days=lookback_days,
+                                 growth_window_days=growth_window_days)
+    as_of, previous = base.as_of, base.previous_as_of
+    now_rows, previous_rows = base.mask("rfm"), base.mask("previous_rfm")
+
     with clock("rfm"):
-        rfm_now = segment_rfm(rfm_sql(con, as_of, lookback_days), rules)
-        rfm_prev = segment_rfm(rfm_sql(con, previous, lookback_days), rules)
+        rfm_now = segment_rfm(base.rfm("current"), rules)
+        rfm_prev = segment_rfm(base.rfm("previous"), rules)
     with clock("status"):
-        status_now = customer_status(status_inputs_sql(con, as_of, previous), as_of, previous, rules, p_alive)
-        status_prev = customer_status(status_inputs_sql(con, previous, before_previous), previous, before_previous,
-                                      rules)
+        status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive)
+        status_prev = customer_status(base.status_inputs("previous"), previous, base.before_previous, rules)
 
     with clock("value tiers"):
         abc = abc_tiers(rfm_now.customers, rules)
-        windows = window_revenue_sql(con, {"current": as_of, "at_previous": previous,
-                                           "before": as_of - dt.timedelta(days=growth_window_days)},
-                                     growth_window_days)
-        graded = rfm_now.customers[["customer_id", "monetary"]].merge(abc.customers[["customer_id", "abc_tier"]])
-        grades = grade_customers(graded, windows["before"], clv, rules, current_revenue=windows["current"])
+        windows = base.window_revenue()
+        now_ids = pd.Index(rfm_now.customers["customer_id"].to_numpy(), name="customer_id")
+        graded = pd.DataFrame({"customer_id": now_ids, "monetary": rfm_now.customers["monetary"].to_numpy(),
+                               "abc_tier": abc.customers["abc_tier"].to_numpy()})
+        before = pd.Series(windows["before"].to_numpy()[now_rows], index=now_ids)
+        current = pd.Series(windows["current"].to_numpy()[now_rows], index=now_ids)
+        grades = grade_customers(graded, before, clv, rules, current_revenue=current)
 
     with clock("features"):
-        features = customer_features_sql(con, as_of, lookback_days)
+        features = base.features()  # same customers, same order as rfm_now.customers
     with clock("clusters"):
         interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
         clusters = None
         if len(features) > k_range[1]:
             clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
     with clock("profiles"):
-        labelled = features.merge(rfm_now.customers[["customer_id", "segment"]], on="customer_id", how="left")
+        labelled = features.assign(segment=rfm_now.customers["segment"].to_numpy())
         segment_profiles = group_profiles(labelled, "segment", order=list(rules.segment_labels()))
         cluster_profiles = None
         if clusters is not None:
-            labelled = labelled.merge(clusters.labels, on="customer_id", how="left")
+            labelled["cluster"] = clusters.labels["cluster"].to_numpy()
             cluster_profiles = group_profiles(labelled, "cluster")
 
     with clock("migration"):
+        def on_base(values: np.ndarray, rows: np.ndarray) -> pd.Series:
+            full = np.full(len(base.index), None, dtype=object)
+            full[rows] = values
+            return pd.Series(full, index=base.index)
+
         at_stake = windows["at_previous"]
-        seg_migration = migration(rfm_prev.customers.set_index("customer_id")["segment"],
-                                  rfm_now.customers.set_index("customer_id")["segment"], at_stake,
+        seg_migration = migration(on_base(rfm_prev.customers["segment"].to_numpy(), previous_rows),
+                                  on_base(rfm_now.customers["segment"].to_numpy(), now_rows), at_stake,
                                   order=list(rules.segment_labels()), labels=rules.segment_labels())
-        status_migration = migration(status_prev.customers.set_index("customer_id")["status"],
-                                     status_now.customers.set_index("customer_id")["status"], at_stake,
-                                     order=list(STATUSES), labels=rules.status.labels)
+        status_migration = migration(
+            on_base(status_prev.customers["status"].to_numpy(), base.mask("previous_status")),
+            on_base(status_now.customers["status"].to_numpy(), base.mask("status")), at_stake,
+            order=list(STATUSES), labels=rules.status.labels)
 
     suggestions, evaluation = None, None
     with clock("suggestions"):
         if "product_id" in (relation_columns(con, "orders") or []):
-            everything = incidence_sql(con, as_of)
+            pairs = purchase_pairs_sql(con, as_of)
+            everything = pairs.incidence()
             if everything.matrix.shape[1] > 1:
                 suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
                 cutoff = as_of - dt.timedelta(days=holdout_days)
                 try:
-                    evaluation = evaluate_suggestions(incidence_sql(con, cutoff),
-                                                      incidence_sql(con, as_of, since=cutoff))
+                    evaluation = evaluate_suggestions(pairs.incidence(until=cutoff), pairs.incidence(since=cutoff))
                 except UserError:
                     evaluation = None
 

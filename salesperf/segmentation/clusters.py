@@ -203,8 +203,7 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
         median_monetary, median_tenure_days, top_category, top_category_share, top_channel, top_channel_share,
         z_<feature> for the behaviour features, description.
     """
-    frame = features.copy()
-    frame["cluster"] = np.asarray(labels)
+    frame = features.assign(cluster=np.asarray(labels))
     behaviour = [c for c in VALUE_FEATURES if c in frame] + ([interaction_col] if interaction_col else [])
     logged = np.log1p(frame[behaviour].clip(lower=0).astype("float64"))
     z = (logged - logged.mean()) / logged.std(ddof=0).replace(0, np.nan)

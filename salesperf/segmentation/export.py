@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 EXPORT_COLUMNS = [
@@ -30,20 +31,31 @@ def customer_table(rfm_customers: pd.DataFrame, status: pd.DataFrame | None = No
     DataFrame
         Columns :data:`EXPORT_COLUMNS` (missing inputs give empty columns), sorted by customer_id.
     """
-    base = rfm_customers.set_index("customer_id")
-    ids = base.index if status is None else base.index.union(pd.Index(status["customer_id"]), sort=False)
-    ids = ids.sort_values()
-    parts = [base[[c for c in EXPORT_COLUMNS[1:] if c in base]].reindex(ids)]
-    pieces = [(status, ["status"]), (abc, ["abc_tier"]), (grades, ["grade"]), (clusters, ["cluster"]),
-              (suggestions, ["suggestion_1", "suggestion_2", "suggestion_3"]), (owners, ["owner_rep_id"])]
+    rfm_ids = rfm_customers["customer_id"].to_numpy()
+    ids, rfm_rows = pd.Index(rfm_ids), None
+    if status is not None:  # usually every RFM customer is in the status table: no union needed
+        ids = pd.Index(status["customer_id"].to_numpy())
+        rfm_rows = ids.get_indexer(rfm_ids)
+        if (rfm_rows < 0).any():
+            ids, rfm_rows = ids.union(pd.Index(rfm_ids), sort=False), None
+    if not ids.is_monotonic_increasing:
+        ids, rfm_rows = ids.sort_values(), None
+    ids = pd.Index(ids.to_numpy(), name="customer_id")
+    positions = _Positions(ids)
+    if rfm_rows is not None:
+        positions.remember(rfm_ids, rfm_rows)
+    columns = {"customer_id": ids.to_numpy()}
+    pieces = [(rfm_customers, EXPORT_COLUMNS[1:]), (status, ["status"]), (abc, ["abc_tier"]), (grades, ["grade"]),
+              (clusters, ["cluster"]), (suggestions, ["suggestion_1", "suggestion_2", "suggestion_3"]),
+              (owners, ["owner_rep_id"])]
     for frame, cols in pieces:
         if frame is None:
             continue
-        indexed = frame.set_index("customer_id")
-        parts.append(indexed[[c for c in cols if c in indexed]].reindex(ids))  # one key lookup per input frame
-    table = pd.concat(parts, axis=1).reindex(columns=EXPORT_COLUMNS[1:])
-    table.index.name = "customer_id"
-    table = table.reset_index()
+        take = positions.of(frame["customer_id"].to_numpy())
+        for col in cols:
+            if col in frame and col not in columns:
+                columns[col] = pd.api.extensions.take(frame[col].to_numpy(), take, allow_fill=True)
+    table = pd.DataFrame(columns, copy=False).reindex(columns=EXPORT_COLUMNS, copy=False)
     if table["cluster"].notna().all() and len(table):
         table["cluster"] = table["cluster"].astype("int64")
     else:
@@ -52,3 +64,26 @@ def customer_table(rfm_customers: pd.DataFrame, status: pd.DataFrame | None = No
         if table[col].isna().any():
             table[col] = table[col].astype("Int64")
     return table
+
+
+class _Positions:
+    """For each table row, the row of an input frame holding that customer (-1: none); frames with the same ids
+    in the same order (RFM, tiers, grades, clusters come from one per-customer frame) are looked up once."""
+
+    def __init__(self, ids: pd.Index):
+        self.ids = ids
+        self.seen: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def of(self, frame_ids: np.ndarray) -> np.ndarray:
+        for known, take in self.seen:
+            if known is frame_ids or (len(known) == len(frame_ids) and bool(np.all(known == frame_ids))):
+                return take
+        return self.remember(frame_ids, self.ids.get_indexer(frame_ids))
+
+    def remember(self, frame_ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Store the table rows of ``frame_ids`` (-1 = not in the table); returns the frame row of each table row."""
+        take = np.full(len(self.ids), -1, dtype=np.int64)
+        found = rows >= 0
+        take[rows[found]] = np.flatnonzero(found)
+        self.seen.append((frame_ids, take))
+        return take

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 NONE = "(none)"
@@ -41,8 +42,9 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
     Parameters
     ----------
     previous, current : Series
-        State per customer, indexed by customer_id, at the previous period end and now. Customers present in only
-        one of them move from/to '(none)'.
+        State per customer, indexed by customer_id, at the previous period end and now. Customers present (not
+        missing) in only one of them move from/to '(none)'; customers missing in both are left out. Series sharing
+        one index object are used as they are (no re-alignment).
     previous_revenue : Series, optional
         Previous-window revenue per customer_id (revenue at stake of the movers); missing = 0.
     order : list of str, optional
@@ -57,35 +59,42 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
     Migration
     """
     both = pd.DataFrame({"from_state": previous, "to_state": current})
-    both = both.fillna(NONE)
-    revenue = (previous_revenue.reindex(both.index).fillna(0.0).astype("float64")
-               if previous_revenue is not None else pd.Series(0.0, index=both.index))
-    both["revenue"] = revenue
-    seen = set(both["from_state"]) | set(both["to_state"])
+    revenue = (previous_revenue.reindex(both.index).fillna(0.0).to_numpy(dtype="float64")
+               if previous_revenue is not None else np.zeros(len(both)))
+    present = both.notna().any(axis=1).to_numpy()  # customers absent at both dates are not part of it
+    from_state = both["from_state"].to_numpy(dtype=object)[present]
+    to_state = both["to_state"].to_numpy(dtype=object)[present]
+    revenue = revenue[present]
+    from_state[pd.isna(from_state)] = NONE
+    to_state[pd.isna(to_state)] = NONE
+    seen = set(pd.unique(from_state)) | set(pd.unique(to_state))
     states = list(order or []) + sorted(seen - set(order or []) - {NONE})
     axis = states + [NONE]
-    cells = both.groupby(["from_state", "to_state"], sort=False).agg(
-        customers=("revenue", "size"), revenue_at_stake=("revenue", "sum")).reset_index()
-    counts = cells.pivot(index="from_state", columns="to_state", values="customers")
-    counts = counts.reindex(index=axis, columns=axis).fillna(0).astype("int64")
-    money = cells.pivot(index="from_state", columns="to_state", values="revenue_at_stake")
-    money = money.reindex(index=axis, columns=axis).fillna(0.0)
+    k = len(axis)
+    from_code = pd.Categorical(from_state, categories=axis).codes.astype(np.int64)
+    to_code = pd.Categorical(to_state, categories=axis).codes.astype(np.int64)
+    cell = from_code * k + to_code
+    counts = pd.DataFrame(np.bincount(cell, minlength=k * k).reshape(k, k), index=axis, columns=axis)
+    money = pd.DataFrame(np.bincount(cell, weights=revenue, minlength=k * k).reshape(k, k), index=axis, columns=axis)
     counts.index.name, counts.columns.name = "from_state", "to_state"
     money.index.name, money.columns.name = "from_state", "to_state"
 
-    from_size = cells.groupby("from_state")["customers"].sum()
-    cells["share_of_from"] = cells["customers"] / cells["from_state"].map(from_size)
+    cells = counts.stack().rename("customers").reset_index()
+    cells["revenue_at_stake"] = money.stack().to_numpy()
+    cells = cells[cells["customers"] > 0]
+    cells["share_of_from"] = cells["customers"] / cells["from_state"].map(counts.sum(axis=1))
     moved = cells[cells["from_state"] != cells["to_state"]]
     flows = moved.sort_values(["customers", "revenue_at_stake", "from_state", "to_state"],
                               ascending=[False, False, True, True], ignore_index=True)
     flows = flows[["from_state", "to_state", "customers", "share_of_from", "revenue_at_stake"]]
-    present = both[(both["from_state"] != NONE) & (both["to_state"] != NONE)]
-    stayed = float((present["from_state"] == present["to_state"]).mean()) if len(present) else float("nan")
+    both_dates = (from_code != k - 1) & (to_code != k - 1)
+    stayed = float((from_code[both_dates] == to_code[both_dates]).mean()) if both_dates.any() else float("nan")
+    present = both_dates  # for the sentence below
 
     def name(state):
         return labels[state].label_en if labels and state in labels else state
 
-    sentences = [f"{stayed:.0%} of customers present at both dates kept their state."] if len(present) else []
+    sentences = [f"{stayed:.0%} of customers present at both dates kept their state."] if present.any() else []
     for row in flows.head(top).itertuples():
         sentences.append(f"{row.customers:,} customers moved from {name(row.from_state)} to {name(row.to_state)} "
                          f"({row.share_of_from:.0%} of {name(row.from_state)}), with {row.revenue_at_stake:,.0f} "

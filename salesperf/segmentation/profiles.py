@@ -23,7 +23,12 @@ def _mix(frame: pd.DataFrame, group_col: str, prefix: str, weight: pd.Series) ->
 
 
 def _counts(frame: pd.DataFrame, group_col: str, col: str) -> pd.DataFrame:
-    table = pd.crosstab(frame[group_col], frame[col].fillna("(unknown)"))
+    """Share of each level of ``col`` within each group (rows: groups, columns: levels)."""
+    groups, group_levels = pd.factorize(frame[group_col], sort=True)
+    values, levels = pd.factorize(frame[col].fillna("(unknown)"), sort=True)
+    keep = groups >= 0
+    cells = np.bincount(groups[keep] * len(levels) + values[keep], minlength=len(group_levels) * len(levels))
+    table = pd.DataFrame(cells.reshape(len(group_levels), len(levels)), index=group_levels, columns=levels)
     return table.div(table.sum(axis=1), axis=0)
 
 

@@ -17,20 +17,16 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.segmentation._sql import (
-    as_date,
-    counted_predicate,
-    purchase_predicate,
-    require_columns,
-    window_predicate,
-)
+from salesperf.segmentation._sql import as_date
+from salesperf.segmentation.base import RFM_COLUMNS, AggregateQuery, rfm_frame
 from salesperf.segmentation.rules import SegmentRules, load_rules
-
-RFM_COLUMNS = ["customer_id", "recency", "frequency", "monetary", "first_purchase", "last_purchase"]
 
 
 def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = None) -> pd.DataFrame:
     """Per-customer RFM computed in DuckDB over the relation ``orders``.
+
+    The lines are grouped into purchase days first, so frequency is a plain count of days (no COUNT DISTINCT);
+    the SQL is the RFM part of :class:`~salesperf.segmentation.base.AggregateQuery`, the query every section uses.
 
     Parameters
     ----------
@@ -44,27 +40,13 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
     Returns
     -------
     DataFrame
-        One row per customer with a purchase in the window: customer_id, recency (int days), frequency (int),
-        monetary (float), first_purchase, last_purchase (datetime64) — purchase days within the window.
+        One row per customer with a purchase in the window, sorted by customer_id: customer_id, recency (int days),
+        frequency (int), monetary (float), first_purchase, last_purchase (datetime64[ns]) — purchase days within
+        the window.
     """
     as_of = as_date(as_of)
-    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount"])
-    purchase = purchase_predicate(columns)
-    # The purchase flag is computed once per line in the inner query; the aggregates only test a boolean.
-    sql = f"""
-        SELECT customer_id,
-               DATE '{as_of.isoformat()}' - CAST(MAX(CASE WHEN buy THEN order_date END) AS DATE) AS recency,
-               COUNT(DISTINCT CASE WHEN buy THEN order_date END) AS frequency,
-               SUM(amount) AS monetary,
-               MIN(CASE WHEN buy THEN order_date END) AS first_purchase,
-               MAX(CASE WHEN buy THEN order_date END) AS last_purchase
-        FROM (SELECT customer_id, order_date, amount, {purchase} AS buy FROM orders
-              WHERE {window_predicate(as_of, lookback_days)} AND {counted_predicate(columns)}) AS lines
-        GROUP BY customer_id
-        HAVING COUNT(CASE WHEN buy THEN 1 END) > 0
-        ORDER BY customer_id
-    """
-    return _normalise(con.execute(sql).df(), ordered=True)
+    query = AggregateQuery(con, as_of).add_rfm("", as_of, lookback_days)
+    return _normalise(rfm_frame(query.run("frequency > 0"), as_of), ordered=True)
 
 
 def rfm_from_orders(orders: pd.DataFrame, as_of, lookback_days: int | None = None, *,
@@ -108,8 +90,10 @@ def _normalise(frame: pd.DataFrame, ordered: bool = False) -> pd.DataFrame:
     frame["frequency"] = frame["frequency"].astype("int64")
     frame["monetary"] = frame["monetary"].astype("float64")
     for col in ("first_purchase", "last_purchase"):
-        frame[col] = pd.to_datetime(frame[col])
-    return frame.reset_index(drop=True) if ordered else frame.sort_values("customer_id", ignore_index=True)
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    if ordered or frame["customer_id"].is_monotonic_increasing:
+        return frame.reset_index(drop=True)
+    return frame.sort_values("customer_id", ignore_index=True)
 
 
 def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True) -> pd.Series:
@@ -189,11 +173,23 @@ def assign_segments(scored: pd.DataFrame, rules: SegmentRules) -> pd.Series:
     """
     r = scored["r_score"].to_numpy()
     fm = scored["fm_score"].to_numpy()
+    table = _segment_table(rules)  # segment of every (R score, 2 x FM score) pair
+    half_steps = np.rint(2 * fm).astype("int64")
+    inside = (r >= 1) & (r < table.shape[0]) & (half_steps >= 0) & (half_steps < table.shape[1])
     segment = np.full(len(scored), None, dtype=object)
-    for rule in rules.rfm_segments:
-        hit = (segment == None) & (r >= rule.r[0]) & (r <= rule.r[1]) & (fm >= rule.fm[0]) & (fm <= rule.fm[1])
-        segment[hit] = rule.key
+    segment[inside] = table[r[inside].astype("int64"), half_steps[inside]]
     return pd.Series(segment, index=scored.index, name="segment")
+
+
+def _segment_table(rules: SegmentRules) -> np.ndarray:
+    """Lookup table [R score, 2 x FM score] -> segment key (first matching rule; None when no rule matches)."""
+    table = np.full((rules.bins + 1, 2 * rules.bins + 1), None, dtype=object)
+    for r in range(1, rules.bins + 1):
+        for twice_fm in range(2, 2 * rules.bins + 1):
+            fm = twice_fm / 2
+            table[r, twice_fm] = next((rule.key for rule in rules.rfm_segments
+                                       if rule.r[0] <= r <= rule.r[1] and rule.fm[0] <= fm <= rule.fm[1]), None)
+    return table
 
 
 def cn8_thresholds(rfm: pd.DataFrame, split: str = "mean") -> dict[str, float]:

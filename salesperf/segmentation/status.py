@@ -9,26 +9,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.segmentation._sql import (
-    as_date,
-    counted_predicate,
-    purchase_predicate,
-    relation_columns,
-    require_columns,
-)
+from salesperf.segmentation._sql import as_date
+from salesperf.segmentation.base import STATUS_INPUT_COLUMNS, AggregateQuery, status_frame
 from salesperf.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
-
-STATUS_INPUT_COLUMNS = [
-    "customer_id", "frequency", "first_purchase", "last_purchase", "frequency_before", "last_before",
-    "first_in_period", "revenue_period",
-]
 
 
 def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start) -> pd.DataFrame:
     """Per-customer purchase-day facts needed by :func:`customer_status`, computed in DuckDB.
 
     Uses ``orders`` and, when present, ``customers`` (created_at <= as_of) and ``opportunities`` (customer_id,
-    created_at <= as_of) to list the customers known to the CRM without a purchase.
+    created_at <= as_of) to list the customers known to the CRM without a purchase. The SQL is the status part of
+    :class:`~salesperf.segmentation.base.AggregateQuery`.
 
     Parameters
     ----------
@@ -40,54 +31,14 @@ def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start) -> pd
     Returns
     -------
     DataFrame
-        One row per customer: customer_id, frequency (purchase days up to as_of; 0 for never-bought), first_purchase,
-        last_purchase, frequency_before / last_before (purchase days up to period_start), first_in_period (first
-        purchase day in the period, NaT if none), revenue_period (net amount in the period).
+        One row per customer, sorted by customer_id: customer_id, frequency (purchase days up to as_of; 0 for
+        never-bought), first_purchase, last_purchase, frequency_before / last_before (purchase days up to
+        period_start), first_in_period (first purchase day in the period, NaT if none), revenue_period (net amount
+        in the period; 0 for never-bought).
     """
     as_of, start = as_date(as_of), as_date(period_start, "period_start")
-    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount"])
-    buy = purchase_predicate(columns)
-    a, s = f"DATE '{as_of.isoformat()}'", f"DATE '{start.isoformat()}'"
-    bought = f"""
-        SELECT customer_id,
-               COUNT(DISTINCT CASE WHEN {buy} THEN order_date END) AS frequency,
-               MIN(CASE WHEN {buy} THEN order_date END) AS first_purchase,
-               MAX(CASE WHEN {buy} THEN order_date END) AS last_purchase,
-               COUNT(DISTINCT CASE WHEN {buy} AND order_date <= {s} THEN order_date END) AS frequency_before,
-               MAX(CASE WHEN {buy} AND order_date <= {s} THEN order_date END) AS last_before,
-               MIN(CASE WHEN {buy} AND order_date > {s} THEN order_date END) AS first_in_period,
-               SUM(CASE WHEN order_date > {s} THEN amount ELSE 0 END) AS revenue_period
-        FROM orders
-        WHERE order_date <= {a} AND {counted_predicate(columns)}
-        GROUP BY customer_id
-        HAVING COUNT(CASE WHEN {buy} THEN 1 END) > 0
-    """
-    known = _known_customers_sql(con, a)
-    if known:
-        sql = f"""
-            WITH bought AS ({bought}), known AS ({known})
-            SELECT * FROM bought
-            UNION ALL
-            SELECT k.customer_id, 0, NULL, NULL, 0, NULL, NULL, 0.0
-            FROM known k LEFT JOIN bought b ON k.customer_id = b.customer_id
-            WHERE b.customer_id IS NULL
-        """
-    else:
-        sql = bought
-    return _normalise(con.execute(sql).df())
-
-
-def _known_customers_sql(con, as_of_literal: str) -> str | None:
-    parts = []
-    customers = relation_columns(con, "customers")
-    if customers and "customer_id" in customers:
-        when = f" AND created_at <= {as_of_literal}" if "created_at" in customers else ""
-        parts.append(f"SELECT customer_id FROM customers WHERE customer_id IS NOT NULL{when}")
-    opportunities = relation_columns(con, "opportunities")
-    if opportunities and "customer_id" in opportunities:
-        when = f" AND created_at <= {as_of_literal}" if "created_at" in opportunities else ""
-        parts.append(f"SELECT customer_id FROM opportunities WHERE customer_id IS NOT NULL{when}")
-    return " UNION ".join(parts) if parts else None
+    query = AggregateQuery(con, as_of).add_status("status_", as_of, start)
+    return _normalise(status_frame(query.run("status_frequency > 0 OR status_known = 1")))
 
 
 def status_inputs_from_orders(orders: pd.DataFrame, as_of, period_start, known_customers=None, *,
@@ -136,8 +87,10 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("frequency", "frequency_before"):
         frame[col] = frame[col].fillna(0).astype("int64")
     for col in ("first_purchase", "last_purchase", "last_before", "first_in_period"):
-        frame[col] = pd.to_datetime(frame[col])
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
     frame["revenue_period"] = frame["revenue_period"].fillna(0.0).astype("float64")
+    if frame["customer_id"].is_monotonic_increasing:
+        return frame.reset_index(drop=True)
     return frame.sort_values("customer_id", ignore_index=True)
 
 
@@ -224,8 +177,8 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
 
     never = inputs["frequency"].to_numpy() == 0
     status[never] = "potential"
-    out = pd.DataFrame({
-        "customer_id": inputs["customer_id"],
+    out = pd.DataFrame(copy=False, data={
+        "customer_id": inputs["customer_id"].to_numpy(),
         "status": status,
         "days_since_last": np.where(never, np.nan, days),
         "interval_days": np.where(never, np.nan, interval),
@@ -233,7 +186,7 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
         "at_risk_after_days": np.where(never, np.nan, at_risk_after),
         "churned_after_days": np.where(never, np.nan, churned_after),
         "p_alive": p.to_numpy(),
-        "revenue_period": inputs["revenue_period"],
+        "revenue_period": inputs["revenue_period"].to_numpy(),
     })
     summary = _summary(out, sr)
     rule, rule_zh = status_rule_sentences(sr, population, start, as_of, p_alive is not None)

@@ -12,6 +12,7 @@ filled with the most popular products (distinct buyers) the customer has not bou
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
@@ -36,12 +37,18 @@ class Incidence:
     def align(self, customers: np.ndarray, products: np.ndarray) -> Incidence:
         """The same incidence re-indexed on given customer and product ids (unknown ids dropped, missing = empty)."""
         coo = self.matrix.tocoo()
-        rows = pd.Index(customers).get_indexer(self.customers)[coo.row]
-        cols = pd.Index(products).get_indexer(self.products)[coo.col]
+        rows = coo.row if _same_ids(customers, self.customers) else \
+            pd.Index(customers).get_indexer(self.customers)[coo.row]
+        cols = coo.col if _same_ids(products, self.products) else \
+            pd.Index(products).get_indexer(self.products)[coo.col]
         keep = (rows >= 0) & (cols >= 0)
         matrix = sparse.csr_matrix((np.ones(keep.sum(), dtype=np.float32), (rows[keep], cols[keep])),
                                    shape=(len(customers), len(products)))
         return Incidence(np.asarray(customers), np.asarray(products), matrix)
+
+
+def _same_ids(a: np.ndarray, b: np.ndarray) -> bool:
+    return a is b or (len(a) == len(b) and bool(np.all(np.asarray(a) == np.asarray(b))))
 
 
 def _incidence(customer_codes: np.ndarray, product_codes: np.ndarray, customers, products) -> Incidence:
@@ -51,26 +58,73 @@ def _incidence(customer_codes: np.ndarray, product_codes: np.ndarray, customers,
     return Incidence(np.asarray(customers), np.asarray(products), matrix)
 
 
+@dataclass
+class PurchasePairs:
+    """Every (customer, product) bought up to a date with its first and last purchase day (days since 1970-01-01).
+
+    One query serves every incidence the suggestions need: all purchases, purchases up to a cut-off and purchases
+    after it share the customer axis, so they line up without re-indexing.
+    """
+
+    customers: np.ndarray
+    products: np.ndarray
+    customer_code: np.ndarray
+    product_code: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+
+    def incidence(self, until=None, since=None) -> Incidence:
+        """Incidence of purchases dated in (since, until] (open ends = everything), on all customers and on the
+        products bought in that range."""
+        keep = np.ones(len(self.customer_code), dtype=bool)
+        if until is not None:
+            keep &= self.first_day <= _epoch_day(until, "until")
+        if since is not None:
+            keep &= self.last_day > _epoch_day(since, "since")
+        used = np.flatnonzero(np.bincount(self.product_code[keep], minlength=len(self.products)) > 0)
+        recode = np.full(len(self.products), -1)
+        recode[used] = np.arange(len(used))
+        return _incidence(self.customer_code[keep], recode[self.product_code[keep]], self.customers,
+                          self.products[used])
+
+
+def _epoch_day(value, name: str) -> int:
+    return (as_date(value, name) - dt.date(1970, 1, 1)).days
+
+
+def purchase_pairs_sql(con: duckdb.DuckDBPyConnection, as_of) -> PurchasePairs:
+    """Distinct (customer, product) purchase pairs up to ``as_of`` with first and last purchase day, from DuckDB.
+
+    Only the aggregated pairs leave the engine (as Arrow, dictionary-encoded to integer codes).
+    """
+    as_of = as_date(as_of)
+    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount", "product_id"])
+    relation = con.sql(f"""
+        SELECT customer_id, product_id,
+               MIN(CAST(order_date AS DATE)) - DATE '1970-01-01' AS first_day,
+               MAX(CAST(order_date AS DATE)) - DATE '1970-01-01' AS last_day
+        FROM orders
+        WHERE order_date <= DATE '{as_of.isoformat()}' AND {purchase_predicate(columns)} AND product_id IS NOT NULL
+        GROUP BY customer_id, product_id
+    """)
+    table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+    cust = pc.dictionary_encode(table.column("customer_id").cast("string")).combine_chunks()
+    prod = pc.dictionary_encode(table.column("product_id").cast("string")).combine_chunks()
+    return PurchasePairs(cust.dictionary.to_numpy(zero_copy_only=False), prod.dictionary.to_numpy(zero_copy_only=False),
+                         cust.indices.to_numpy(), prod.indices.to_numpy(),
+                         table.column("first_day").to_numpy(), table.column("last_day").to_numpy())
+
+
 def incidence_sql(con: duckdb.DuckDBPyConnection, as_of, since=None) -> Incidence:
     """Customer x product incidence of purchases dated in (since, as_of], from ``orders`` in DuckDB.
 
-    Only distinct (customer_id, product_id) pairs leave the engine (as Arrow, dictionary-encoded to integer codes).
+    Rows are every customer who bought a product by ``as_of`` (empty rows for those with nothing in the range).
 
     Returns
     -------
     Incidence
     """
-    as_of = as_date(as_of)
-    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount", "product_id"])
-    where = f"order_date <= DATE '{as_of.isoformat()}' AND {purchase_predicate(columns)} AND product_id IS NOT NULL"
-    if since is not None:
-        where += f" AND order_date > DATE '{as_date(since, 'since').isoformat()}'"
-    relation = con.sql(f"SELECT DISTINCT customer_id, product_id FROM orders WHERE {where}")
-    table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
-    cust = pc.dictionary_encode(table.column("customer_id").cast("string")).combine_chunks()
-    prod = pc.dictionary_encode(table.column("product_id").cast("string")).combine_chunks()
-    return _incidence(cust.indices.to_numpy(), prod.indices.to_numpy(),
-                      cust.dictionary.to_numpy(zero_copy_only=False), prod.dictionary.to_numpy(zero_copy_only=False))
+    return purchase_pairs_sql(con, as_of).incidence(since=since)
 
 
 def incidence_from_pairs(pairs: pd.DataFrame, customer_col: str = "customer_id",
@@ -119,7 +173,8 @@ class CoPurchaseSuggester:
         elif self.similarity == "cosine":
             sim = co / np.sqrt(np.outer(safe, safe))
         else:
-            sim = co * x.shape[0] / np.outer(safe, safe)
+            customers = np.count_nonzero(np.diff(x.indptr))  # empty rows (no purchase in the range) do not count
+            sim = co * customers / np.outer(safe, safe)
         np.fill_diagonal(sim, 0.0)
         self.similarity_ = sim.astype(np.float32)
         self.popularity_ = buyers
@@ -225,7 +280,8 @@ def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similari
     later = test.align(train.customers, train.products).matrix
     new = (later - later.multiply(train.matrix)).tocsr()
     new.eliminate_zeros()
-    rows = np.flatnonzero(np.diff(new.indptr) > 0)
+    bought_before = np.diff(train.matrix.tocsr().indptr) > 0
+    rows = np.flatnonzero((np.diff(new.indptr) > 0) & bought_before)
     if len(rows) == 0:
         raise UserError("suggestions: no customer bought a new product after the cut-off",
                         hint="choose an earlier cut-off")

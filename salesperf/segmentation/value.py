@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.segmentation._sql import as_date, counted_predicate, require_columns
+from salesperf.segmentation._sql import as_date
+from salesperf.segmentation.base import AggregateQuery, window_revenue_frame
 from salesperf.segmentation.rules import ABC_TIERS, GradingRule, SegmentRules, load_rules
 
 
@@ -210,7 +210,8 @@ def grading_rule_sentence(rule: GradingRule, rules: SegmentRules, clv_given: boo
 
 
 def window_revenue_sql(con: duckdb.DuckDBPyConnection, ends: dict, days: int) -> pd.DataFrame:
-    """Net revenue per customer in windows of ``days`` days ending on each date of ``ends``, in one scan.
+    """Net revenue per customer in windows of ``days`` days ending on each date of ``ends``, in one scan (the window
+    part of :class:`~salesperf.segmentation.base.AggregateQuery`).
 
     Parameters
     ----------
@@ -222,21 +223,6 @@ def window_revenue_sql(con: duckdb.DuckDBPyConnection, ends: dict, days: int) ->
     DataFrame
         Index customer_id, one float column per key of ``ends`` (0 when nothing was bought in that window).
     """
-    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount"])
     dates = {name: as_date(end, name) for name, end in ends.items()}
-    parts, lows, highs = [], [], []
-    for name, end in dates.items():
-        start = end - dt.timedelta(days=int(days))
-        low, high = f"DATE '{start.isoformat()}'", f"DATE '{end.isoformat()}'"
-        parts.append(f'SUM(CASE WHEN order_date > {low} AND order_date <= {high} THEN amount ELSE 0 END) AS "{name}"')
-        lows.append(start)
-        highs.append(end)
-    sql = f"""
-        SELECT customer_id, {', '.join(parts)} FROM orders
-        WHERE order_date > DATE '{min(lows).isoformat()}' AND order_date <= DATE '{max(highs).isoformat()}'
-          AND {counted_predicate(columns)}
-        GROUP BY customer_id
-    """
-    frame = con.execute(sql).df()
-    frame["customer_id"] = frame["customer_id"].astype(str)
-    return frame.set_index("customer_id").astype("float64")
+    query = AggregateQuery(con, max(dates.values())).add_windows(dates, int(days))
+    return window_revenue_frame(query.run("1 = 1"))
