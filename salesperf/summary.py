@@ -75,7 +75,22 @@ def findings(ds: Dataset, lang: str, currency: str) -> list[str]:
     products = overview.by_dimension(ds.con, "product", period, top=None, has_products=ds.has("products"))
     sentences.append(narrative.concentration_sentence(products, term("product", lang), lang))
     sentences.append(_lifecycle_finding(ds, lang))
+    sentences.append(_segmentation_finding(ds, lang, currency))
     return [s for s in sentences if s]
+
+
+def _segmentation_finding(ds: Dataset, lang: str, currency: str) -> str:
+    """The largest move between RFM segments since the previous period, with the revenue at stake."""
+    from salesperf.segmentation import load_rules, migration, rfm_sql, segment_rfm, window_revenue_sql
+
+    rules = load_rules()
+    now = segment_rfm(rfm_sql(ds.con, ds.period.end), rules).customers.set_index("customer_id")["segment"]
+    before = segment_rfm(rfm_sql(ds.con, ds.period.previous.end), rules).customers.set_index("customer_id")["segment"]
+    at_stake = window_revenue_sql(ds.con, {"at_previous": ds.period.previous.end}, 365)["at_previous"]
+    moves = migration(before, now, at_stake, order=list(rules.segment_labels()), labels=rules.segment_labels(),
+                      lang=lang, currency=currency)
+    movers = [s for s in moves.sentences if "→" in s or "moved" in s or "转为" in s]
+    return movers[0] if movers else ""
 
 
 def _lifecycle_finding(ds: Dataset, lang: str) -> str:

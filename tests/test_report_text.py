@@ -43,3 +43,10 @@ def test_spreadsheet_formulas_are_neutralised_and_numbers_kept():
     safe = safe_for_spreadsheet(frame)
     assert safe["name"].tolist() == ["'=HYPERLINK(\"x\")", "'+1+1", "'@SUM(A1)", "'-2", "Acme"]
     assert safe["amount"].tolist() == [1.0, -2.0, 3.0, 4.0, 5.0]
+
+
+def test_driver_sentence_when_one_value_more_than_explains_the_change():
+    frame = pd.DataFrame({"name": ["North", "South"], "revenue": [220.0, 50.0], "previous": [100.0, 100.0]})
+    # total +70; North +120 = 171 % of it, South −50
+    assert narrative.driver_sentence(frame, "Region") == (
+        "North changed by +¥120, more than the total change of +¥70: the other regions together moved the other way.")

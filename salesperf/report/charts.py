@@ -16,7 +16,7 @@ def _compact(value: float, _pos=None) -> str:
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
             return f"{value / size:.1f}{suffix}"
-    return f"{value:,.0f}"
+    return f"{value:,.0f}" if abs(value) >= 10 or float(value).is_integer() else f"{value:.2f}"
 
 
 def monthly_bars(frame: pd.DataFrame, value_col: str, title: str, highlight: pd.Timestamp | None = None,
@@ -53,7 +53,9 @@ def heatmap(matrix: pd.DataFrame, title: str, xlabel: str = "", ylabel: str = ""
                       vmax=1 if percent else None)
     ax.set_yticks(range(len(shown)), [str(i) for i in shown.index], fontsize=8)
     step = max(1, len(shown.columns) // 16)
-    ax.set_xticks(range(0, len(shown.columns), step), [str(c) for c in shown.columns[::step]], fontsize=8)
+    ax.set_xticks(range(0, len(shown.columns), step), [str(c) for c in shown.columns[::step]], fontsize=8,
+                  rotation=45 if any(len(str(c)) > 3 for c in shown.columns) else 0, ha="right" if
+                  any(len(str(c)) > 3 for c in shown.columns) else "center")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

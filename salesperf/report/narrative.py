@@ -83,6 +83,11 @@ def driver_sentence(frame: pd.DataFrame, what: str, lang: str = "en", currency: 
     share = delta[top] / total
     name = str(frame.loc[top, name_col])
     amount = fmt.signed_money(delta[top], lang, currency)
+    if share > 1:  # the others moved the other way: "more than explains" reads better than "172 % of"
+        whole = fmt.signed_money(total, lang, currency)
+        if lang == "zh":
+            return f"{what}中 {name} 变化 {amount}，超过总变化 {whole}，其余{what}合计方向相反。"
+        return f"{name} changed by {amount}, more than the total change of {whole}: the other {what.lower()}s together moved the other way."
     if lang == "zh":
         kind = "增长" if total > 0 else "下降"
         return f"{what}中 {name} 贡献了{kind}的 {fmt.percent(share)}（{amount}）。"
