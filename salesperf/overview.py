@@ -14,7 +14,8 @@ import pandas as pd
 
 from salesperf.periods import Period
 
-#: An order is an order_id; lines without one count as one order per customer and day.
+#: An order is an order_id; lines without one count as one order per customer and day. Money sums are rounded to
+#: cents in SQL: a parallel sum may differ in its last bit from run to run, and reports must not.
 ORDER_KEY = "coalesce(order_id, customer_id || '@' || CAST(order_date AS VARCHAR))"
 
 
@@ -35,7 +36,7 @@ class Kpis:
 def period_kpis(con: duckdb.DuckDBPyConnection, start: date, end: date) -> Kpis:
     """Revenue (net of returns), distinct orders and distinct buying customers between two dates (inclusive)."""
     revenue, orders, customers = con.execute(
-        f"SELECT coalesce(sum(amount), 0), count(DISTINCT {ORDER_KEY}) FILTER (WHERE amount > 0), "
+        f"SELECT round(coalesce(sum(amount), 0), 2), count(DISTINCT {ORDER_KEY}) FILTER (WHERE amount > 0), "
         "count(DISTINCT customer_id) FILTER (WHERE amount > 0) FROM orders WHERE order_date BETWEEN ? AND ?",
         [start, end],
     ).fetchone()
@@ -62,7 +63,7 @@ def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.D
     """
     first = pd.Timestamp(end).to_period("M").start_time - pd.DateOffset(months=months - 1)
     frame = con.execute(
-        f"SELECT date_trunc('month', order_date) AS month, sum(amount) AS revenue, "
+        f"SELECT date_trunc('month', order_date) AS month, round(sum(amount), 2) AS revenue, "
         f"count(DISTINCT {ORDER_KEY}) FILTER (WHERE amount > 0) AS orders, "
         "count(DISTINCT customer_id) FILTER (WHERE amount > 0) AS customers "
         "FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
@@ -113,8 +114,8 @@ def by_dimension(con: duckdb.DuckDBPyConnection, dimension: str, period: Period,
     prev = period.previous
     frame = con.execute(
         f"SELECT {key} AS key, any_value({name}) AS name, "
-        "sum(amount) FILTER (WHERE order_date BETWEEN ? AND ?) AS revenue, "
-        "sum(amount) FILTER (WHERE order_date BETWEEN ? AND ?) AS previous "
+        "round(sum(amount) FILTER (WHERE order_date BETWEEN ? AND ?), 2) AS revenue, "
+        "round(sum(amount) FILTER (WHERE order_date BETWEEN ? AND ?), 2) AS previous "
         f"FROM orders o {join} WHERE order_date BETWEEN ? AND ? AND {key} IS NOT NULL GROUP BY 1",
         [period.start, period.end, prev.start, prev.end, prev.start, period.end],
     ).df()

@@ -126,6 +126,7 @@ def test_truth_has_every_planted_quantity(truth, small):
         "satisfaction_drivers",
         "seasonality",
         "trend",
+        "product_bundles",
     ):
         assert key in truth, key
     assert truth["seed"] == SMALL_SEED and truth["end"] == END and truth["customers"] == 3000
@@ -319,6 +320,57 @@ def test_groups_differ_in_channel_and_category_mix(small, truth):
     hardware = orders.groupby("group")["category"].apply(lambda c: (c == "Hardware").mean())
     for group, spec in truth["groups"].items():
         assert abs(hardware[group] - spec["category_mix"]["Hardware"]) < 0.08, group
+
+
+def test_groups_have_distinct_dominant_channels_and_categories(truth):
+    # The mixes are planted strong enough to tell the groups apart (see test_segmentation's cluster recovery):
+    # the dominant channel or the dominant category differs between every two groups.
+    groups = truth["groups"]
+    dominant = {
+        g: (max(spec["channel_mix"], key=spec["channel_mix"].get), max(spec["category_mix"], key=spec["category_mix"].get))
+        for g, spec in groups.items()
+    }
+    assert len(set(dominant.values())) == len(groups)
+    assert all(max(spec["channel_mix"].values()) >= 0.8 for spec in groups.values())
+
+
+def _later_purchase_share(completed: pd.DataFrame, after: pd.Series, product: str) -> tuple[float, int]:
+    """Share of customers in ``after`` (customer -> day) with a later order that bought ``product`` after that day."""
+    lines = completed.merge(after.rename("after"), left_on="customer_id", right_index=True)
+    later = lines[lines["order_date"] > lines["after"]]
+    pool = later["customer_id"].unique()
+    bought = later.loc[later["product_id"] == product, "customer_id"].nunique()
+    return bought / max(len(pool), 1), len(pool)
+
+
+def test_planted_bundles_are_bought_together(small, truth):
+    completed = _read(small, "orders").query("status == 'completed'")
+    first_day = completed.groupby("customer_id")["order_date"].min()
+    bundles = truth["product_bundles"]
+    for pair in bundles["pairs"]:
+        trigger = completed[completed["product_id"] == pair["trigger"]].groupby("customer_id")["order_date"].min()
+        planted, n = _later_purchase_share(completed, trigger, pair["complement"])
+        others = first_day.drop(trigger.index)
+        baseline, _ = _later_purchase_share(completed, others, pair["complement"])
+        # Planted: the next order holds the complement with probability 0.7 when it has a line outside the pairs
+        # (measured 0.61-0.76 per pair on 20,000 customers; here n >= 100 customers, binomial sd <= 0.05). Repeat
+        # buyers who never bought the trigger buy the complement later in 5-23 % of cases.
+        assert n >= 100, pair
+        assert planted >= 0.5, (pair, planted)
+        assert planted - baseline >= 0.3, (pair, planted, baseline)
+
+
+def test_bundles_change_only_the_products_on_lines(small, tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "BUNDLE_FOLLOW_PROBABILITY", 0.0)
+    plain = _read(demo.generate(tmp_path, customers=3000, seed=SMALL_SEED, end=END), "orders")
+    planted = _read(small, "orders")
+    keys = ["order_id", "customer_id", "order_date", "status"]
+    pd.testing.assert_frame_equal(plain[keys], planted[keys])
+    assert (plain["product_id"] != planted["product_id"]).mean() > 0.01
+    # Order values: quantities follow the new product's list price, so amounts move by rounding cents only (the
+    # quantity returned on a later return line is a share of the line's quantity, so returns are left out here).
+    sold = [frame.query("status == 'completed'").groupby("order_id")["amount"].sum() for frame in (plain, planted)]
+    assert np.allclose(sold[1], sold[0], rtol=0.005, atol=0.5)
 
 
 def test_seasonality_is_visible_in_monthly_revenue(small, truth):

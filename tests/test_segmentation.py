@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import duckdb
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
 from salesperf.errors import UserError
+from salesperf.report import fmt
 from salesperf.segmentation import (
     EXPORT_COLUMNS,
     BehaviourClusters,
@@ -22,6 +24,7 @@ from salesperf.segmentation import (
     assign_cn8,
     assign_segments,
     cluster_customers,
+    customer_base_sql,
     customer_features_sql,
     customer_status,
     customer_table,
@@ -32,6 +35,7 @@ from salesperf.segmentation import (
     incidence_sql,
     load_rules,
     migration,
+    prediction_strength,
     rank_scores,
     rfm_from_orders,
     rfm_scores,
@@ -43,6 +47,7 @@ from salesperf.segmentation import (
     segmentation_analysis,
     status_inputs_from_orders,
     status_inputs_sql,
+    window_revenue_sql,
 )
 
 RULES = load_rules()
@@ -291,6 +296,23 @@ def test_abc_ties_share_a_tier_and_negative_revenue_is_c():
     assert abc_tiers(frame, a_share=0.5, b_share=0.8).customers["abc_tier"].tolist() == ["A", "A", "C", "C"]
 
 
+def test_abc_sentence_hand_computed_in_both_languages():
+    frame = pd.DataFrame({"customer_id": list("uvwxyz"), "monetary": [50.0, 30, 10, 5, 3, 2]})
+    # tier A = u, v: 2 of 6 customers, 80 of 100 revenue; A starts at 30, B at 5
+    assert abc_tiers(frame).sentence == (
+        "33.3% of customers (2) make 80.0% of revenue (tier A: first 80% of revenue, from ¥30 per customer up); "
+        "tier B (up to 95%) starts at ¥5.")
+    assert abc_tiers(frame, lang="zh").sentence == (
+        "33.3% 的客户（2 位）贡献了 80.0% 的销售额（A 类客户：累计贡献前 80% 的销售额，单客销售额 30 元起）；"
+        "B 类客户（累计至 95%）单客销售额 5 元起。")
+    # Amounts of 10,000 and more read in 万 / 亿 in Chinese (glossary), compactly in English.
+    big = frame.assign(monetary=frame["monetary"] * 10_000)
+    assert "单客销售额 30.0 万元起" in abc_tiers(big, lang="zh").sentence
+    assert "from €300.0 k per customer up" in abc_tiers(big, currency="€").sentence
+    with pytest.raises(UserError, match="language 'fr'"):
+        abc_tiers(frame, lang="fr")
+
+
 def test_grade_customers_hand_computed():
     frame = pd.DataFrame({"customer_id": ["X", "Y", "Z", "W", "V"], "monetary": [100.0, 30.0, 40.0, 5.0, 1.0],
                           "abc_tier": ["A", "B", "C", "C", "C"]})
@@ -322,6 +344,23 @@ def test_migration_hand_computed():
                                                                        ["(none)", "s1"]]
     assert result.flows["share_of_from"].tolist() == [0.5, 0.5, 1.0]
     assert result.stayed_share == pytest.approx(2 / 3)
+
+
+def test_migration_sentences_hand_computed_in_both_languages():
+    previous = pd.Series({"a": "s1", "b": "s1", "c": "s2", "d": "s2"})
+    current = pd.Series({"a": "s1", "b": "s2", "c": "s2", "e": "s1"})
+    revenue = pd.Series({"a": 10.0, "b": 20.0, "c": 30.0, "d": 40.0})
+    # a, c stay (2 of the 3 present at both dates); b s1 -> s2 (20); d leaves s2 (40); e is new in s1
+    assert migration(previous, current, revenue, order=["s1", "s2"]).sentences == [
+        "67% of customers present at both dates kept their state.",
+        "1 customers left s2 without a new state (50% of s2), with ¥40 of previous-window revenue.",
+        "1 customers moved from s1 to s2 (50% of s1), with ¥20 of previous-window revenue.",
+        "1 customers entered as s1 (100% of the 1 newcomers)."]
+    assert migration(previous, current, revenue, order=["s1", "s2"], lang="zh").sentences == [
+        "两个时点都在的客户中，67% 保持原状态。",
+        "1 位s2退出（占s2的 50%），涉及上一窗口销售额 40 元。",
+        "1 位客户从s1转为s2（占s1的 50%），涉及上一窗口销售额 20 元。",
+        "1 位新出现的客户归入s1（占新出现客户 1 位的 100%）。"]
 
 
 def _feature_orders():
@@ -374,10 +413,10 @@ def _blobs(n_per=150, seed=0):
     specs = [  # frequency, monetary, recency, Hardware share, direct share
         (1, 100, 400, 0.9, 0.1), (12, 20000, 10, 0.1, 0.9), (4, 1500, 60, 0.5, 0.5)]
     rows = []
-    for g, (fr, mo, re, hw, di) in enumerate(specs):
+    for g, (fr, mo, rec, hw, di) in enumerate(specs):
         for _ in range(n_per):
             rows.append({"frequency": max(1, round(fr * rng.lognormal(0, 0.1))), "monetary": mo * rng.lognormal(0, 0.1),
-                         "recency": re * rng.lognormal(0, 0.1), "tenure_days": 500 * rng.lognormal(0, 0.1),
+                         "recency": rec * rng.lognormal(0, 0.1), "tenure_days": 500 * rng.lognormal(0, 0.1),
                          "category_share__Hardware": hw, "category_share__Software": 1 - hw,
                          "channel_share__direct": di, "channel_share__online": 1 - di, "truth": g})
     frame = pd.DataFrame(rows)
@@ -398,6 +437,18 @@ def test_clusters_find_separated_groups_deterministically_and_describe_them():
     assert big.startswith("Frequent, high-spending, recently active buyers of Software, mostly direct")
     small = result.profiles.loc[result.profiles["median_monetary"].idxmin(), "description"]
     assert small.startswith("One-time, low-spending, lapsed buyers of Hardware, mostly online")
+
+
+def test_prediction_strength_is_one_for_separated_groups_and_low_for_noise():
+    model = BehaviourClusters(k_range=(2, 6), sample_size=300, n_bootstrap=0, random_state=7).fit(_blobs())
+    strength = model.silhouette_.set_index("k")["prediction_strength"]
+    # Three separated blobs: every split reproduces the 3 clusters exactly; 4 or more split a blob arbitrarily.
+    assert strength[3] == 1.0 and strength[[4, 5, 6]].max() < 0.8 and model.k_ == 3
+    # Uniform noise has no reproducible clusters beyond a 2-way cut.
+    noise = np.random.default_rng(0).uniform(size=(400, 3))
+    assert max(prediction_strength(noise, k) for k in (3, 4, 5)) < 0.6
+    with pytest.raises(UserError, match="k_selection"):
+        BehaviourClusters(k_selection="elbow").fit(_blobs(10))
 
 
 def test_clusters_predict_before_fit_and_bad_k_range():
@@ -485,6 +536,65 @@ def demo_analysis(demo):
     return segmentation_analysis(con, "2026-10-31", "2026-09-30")
 
 
+@pytest.fixture(scope="module")
+def demo_analysis_zh(demo):
+    con, _ = demo
+    return segmentation_analysis(con, "2026-10-31", "2026-09-30", lang="zh")
+
+
+def test_customer_base_matches_the_pure_side_at_both_dates(demo):
+    # One query computes RFM, status, windows and features at both dates; check each against the pandas twins
+    # (written independently) and the single-part queries, with a 365-day look-back so that windows matter.
+    con, _ = demo
+    lines = con.execute("SELECT customer_id, order_date, amount, status FROM orders").df()
+    base = customer_base_sql(con, "2026-10-31", "2026-09-30", lookback_days=365)
+    assert base.before_previous.isoformat() == "2026-08-30"  # the previous period is as long as this one (31 days)
+    pd.testing.assert_frame_equal(base.rfm("current"), rfm_from_orders(lines, "2026-10-31", 365))
+    pd.testing.assert_frame_equal(base.rfm("previous"), rfm_from_orders(lines, "2026-09-30", 365))
+    known = con.execute("""SELECT customer_id FROM customers WHERE created_at <= DATE '2026-09-30' UNION
+                           SELECT customer_id FROM opportunities WHERE created_at <= DATE '2026-09-30'""").df()
+    pd.testing.assert_frame_equal(base.status_inputs("previous"),
+                                  status_inputs_from_orders(lines, "2026-09-30", "2026-08-30", known["customer_id"]))
+    pd.testing.assert_frame_equal(base.status_inputs("current"), status_inputs_sql(con, "2026-10-31", "2026-09-30"))
+    pd.testing.assert_frame_equal(base.features(), customer_features_sql(con, "2026-10-31", 365))
+    windows = window_revenue_sql(con, {"current": "2026-10-31", "at_previous": "2026-09-30",
+                                       "before": "2025-10-31"}, 365)
+    pd.testing.assert_frame_equal(base.window_revenue().loc[windows.index], windows)
+
+
+def _sentences(analysis) -> dict[str, list[str]]:
+    return {
+        "rfm": analysis.rfm.sentences, "status": analysis.status.sentences, "abc": [analysis.abc.sentence],
+        "grading rules": analysis.grades.rules_text, "grades": analysis.grades.sentences,
+        "clusters": analysis.clusters.sentences + list(analysis.clusters.profiles["description"]),
+        "segment migration": analysis.segment_migration.sentences,
+        "status migration": analysis.status_migration.sentences,
+        "suggestions": [analysis.suggestion_evaluation.sentence],
+    }
+
+
+def test_every_sentence_exists_in_english_and_chinese_with_the_same_numbers(demo_analysis, demo_analysis_zh):
+    chinese = re.compile("[\u4e00-\u9fff]")
+    english, zh = _sentences(demo_analysis), _sentences(demo_analysis_zh)
+    for section, sentences in english.items():
+        assert sentences and len(sentences) == len(zh[section]), section
+        for en_text, zh_text in zip(sentences, zh[section], strict=True):
+            assert en_text and chinese.search(zh_text), (section, zh_text)
+            assert not re.search(r"\b(customers|revenue|buyers|of the)\b", zh_text), (section, zh_text)
+            # Computed from the same numbers: the same percentages in both languages.
+            percentages = re.compile(r"\d+(?:\.\d+)?%")
+            assert set(percentages.findall(en_text)) == set(percentages.findall(zh_text)), (en_text, zh_text)
+            # Money in Chinese narrative: 万元 / 亿元 from 10,000 up, never ¥ or k / M.
+            assert "¥" not in zh_text and not re.search(r"\d{2,},\d{3}(\.\d+)? 元|\d [kM]\b", zh_text), zh_text
+    cutoff = demo_analysis.abc.cutoffs["A"]
+    assert fmt.money(cutoff, "zh") in demo_analysis_zh.abc.sentence and "万元" in demo_analysis_zh.abc.sentence
+    assert fmt.money(cutoff, "en") in demo_analysis.abc.sentence
+    # Glossary terms.
+    assert any(c.label_zh in " ".join(zh["rfm"]) for c in RULES.cn8_classes)
+    assert all(term in " ".join(zh["status"]) for term in ("活跃客户", "流失预警客户", "流失客户", "回流客户", "潜在客户"))
+    assert "重要客户" in " ".join(zh["grades"])
+
+
 def test_demo_rfm_sql_agrees_with_pure_side(demo):
     con, _ = demo
     lines = con.execute("SELECT customer_id, order_date, amount, status FROM orders").df()
@@ -509,16 +619,20 @@ def test_demo_analysis_assigns_everyone(demo, demo_analysis):
 def test_demo_clusters_recover_planted_groups(demo, demo_analysis):
     _, truth = demo
     labels = demo_analysis.clusters.labels
-    ari = adjusted_rand_score(labels["customer_id"].map(truth["customer_segment"]), labels["cluster"])
-    # Observed ARI 0.31 (seed 0, 2,000 customers; 0.28 on 10,000 customers, seed 1). Tolerance: ARI >= 0.20.
-    # Why not near 1: the four planted groups overlap by construction - a 'one_off' and an 'occasional' customer
-    # who both bought once for a few hundred are the same data, and BG/NBD + Gamma-Gamma draws spread each group
-    # widely. A supervised random forest trained ON THE TRUE LABELS with the same features reaches only ARI 0.43
-    # (5-fold CV, 75 % accuracy) on this data, so 0.20 asks for about half of what is recoverable at all, while a
-    # random or one-dimensional split stays near 0 (cluster numbers shuffled: see below).
-    assert ari >= 0.20
+    planted = labels["customer_id"].map(truth["customer_segment"])
+    ari = adjusted_rand_score(planted, labels["cluster"])
+    # The planted groups differ in channel and category mix as well as in rhythm and spend. Measured on the demo
+    # company (KMeans on standardised features, k by prediction strength): ARI 0.71 here (seed 0, 2,000 customers,
+    # k = 3), 0.68-0.75 over seeds 0-7 at this size except seed 3 (k = 2, 0.38: this fixture's seed is fixed), and
+    # 0.73 at 10,000 customers (k = 4, seeds 0-2). The supervised ceiling - a
+    # random forest trained ON THE TRUE LABELS with the same features, 5-fold CV - is ARI 0.78 here (0.75-0.79 over
+    # the seeds, 92 % accuracy): one-time buyers of the two small-spending groups stay alike. Tolerance: 0.62, i.e.
+    # 80 % of that ceiling. It fails for the 2-cluster split (ARI 0.37-0.40), for the 6-8 clusters silhouette picks
+    # (0.46-0.61), and for the earlier block weighting that counted each mix as 1.5 features (0.35).
+    assert ari >= 0.62
+    assert demo_analysis.clusters.k in (3, 4)
     shuffled = np.random.default_rng(0).permutation(labels["cluster"].to_numpy())
-    assert adjusted_rand_score(labels["customer_id"].map(truth["customer_segment"]), shuffled) < 0.02
+    assert adjusted_rand_score(planted, shuffled) < 0.02
 
 
 @pytest.fixture(scope="module")
@@ -530,21 +644,24 @@ def demo_10k(tmp_path_factory):
     return con
 
 
-def test_demo_suggestions_versus_popularity(demo_analysis, demo_10k):
+def test_demo_suggestions_beat_popularity_on_planted_bundles(demo, demo_analysis, demo_10k):
+    _, truth = demo
+    assert len(truth["product_bundles"]["pairs"]) >= 4
     assert demo_analysis.suggestion_evaluation.customers_evaluated > 100  # the analysis runs the holdout
-    # The demo draws each line's product independently given the customer's group (group category mix x Zipf
-    # popularity within a category): there is almost no co-purchase signal to find. Even knowing each customer's TRUE
-    # group lifts the hit rate at 3 only ~3 points above popularity. On 10,000 customers with a one-year holdout
-    # (~1,750 customers evaluated; seeds 0-2, two cut-offs) confidence co-purchase was within -0.34..+0.17 points of
-    # the baseline, while cosine (which discounts popular products) was 6-7 points below. So we require co-purchase
-    # to be no worse than popularity by more than 1 point, and cosine to be clearly worse (the test can fail).
+    # The demo plants co-purchase: after a customer's first purchase of a trigger product, the next order holds its
+    # complement with probability 0.7 (truth["product_bundles"]). On 10,000 customers with a one-year holdout
+    # (~1,700 customers evaluated), hit rate at 3 of confidence co-purchase was 9.0-12.8 points above the n most
+    # popular products over seeds 0-5 (e.g. 63.7 % vs 54.7 % for seed 0). Before the bundles were planted it was
+    # -0.3..+0.2 points. The standard error of this paired difference is below 1.7 points, so requiring +5 points
+    # (about half the planted lift, three standard errors) fails without the planted effect and not by chance.
     cutoff = "2025-10-31"
     train, test = incidence_sql(demo_10k, cutoff), incidence_sql(demo_10k, "2026-10-31", since=cutoff)
+    assert list(train.products) == sorted(train.products)  # fixed columns: tie-breaks are the same on every run
     result = evaluate_suggestions(train, test)
     assert result.customers_evaluated > 1500
-    assert result.hit_rate >= result.popularity_hit_rate - 0.01
-    cosine = evaluate_suggestions(train, test, similarity="cosine")
-    assert cosine.hit_rate < result.popularity_hit_rate - 0.03
+    assert result.hit_rate >= result.popularity_hit_rate + 0.05
+    # 'lift' divides by both popularities and buries the planted complements under rare products: 26 % here.
+    assert evaluate_suggestions(train, test, similarity="lift").hit_rate < result.popularity_hit_rate - 0.1
 
 
 def test_demo_status_and_migration(demo, demo_analysis):

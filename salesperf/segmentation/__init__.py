@@ -3,19 +3,24 @@ clusters, migration, profiles, next-product suggestions and the customer export 
 
 Engine-side functions (``*_sql``) take a DuckDB connection holding the canonical ``orders`` (and optional
 ``customers``, ``opportunities``, ``activities``, ``feedback``) relations and return aggregated frames; everything
-else is pure. Rules live in ``salesperf/conf/segments.yml`` (:func:`load_rules`).
+else is pure. :func:`customer_base_sql` computes every per-customer aggregate of a period (both dates) in one query;
+the single-section ``*_sql`` functions run parts of the same query. Rules live in ``salesperf/conf/segments.yml``
+(:func:`load_rules`). Every function that writes sentences takes ``lang`` ('en' or 'zh').
 """
 
 from salesperf.segmentation.analysis import SegmentationAnalysis, segmentation_analysis
+from salesperf.segmentation.base import AggregateQuery, CustomerBase, customer_base_sql
 from salesperf.segmentation.clusters import (
     BehaviourClusters,
     ClusterResult,
     cluster_customers,
+    cluster_sentences,
     describe_clusters,
+    prediction_strength,
 )
 from salesperf.segmentation.export import EXPORT_COLUMNS, customer_table
 from salesperf.segmentation.features import customer_features_sql
-from salesperf.segmentation.migration import Migration, migration
+from salesperf.segmentation.migration import Migration, migration, migration_sentences
 from salesperf.segmentation.profiles import group_profiles
 from salesperf.segmentation.rfm import (
     RfmSegmentation,
@@ -25,6 +30,7 @@ from salesperf.segmentation.rfm import (
     rank_scores,
     rfm_from_orders,
     rfm_scores,
+    rfm_sentences,
     rfm_sql,
     score_distribution,
     segment_rfm,
@@ -36,20 +42,26 @@ from salesperf.segmentation.status import (
     customer_status,
     status_inputs_from_orders,
     status_inputs_sql,
+    status_sentences,
 )
 from salesperf.segmentation.suggest import (
     CoPurchaseSuggester,
     Incidence,
+    PurchasePairs,
     SuggestionEvaluation,
     evaluate_suggestions,
     incidence_from_pairs,
     incidence_sql,
+    purchase_pairs_sql,
+    suggestion_sentence,
 )
 from salesperf.segmentation.value import (
     AbcTiers,
     Grades,
+    abc_sentence,
     abc_tiers,
     grade_customers,
+    grades_sentences,
     revenue_growth,
     window_revenue_sql,
 )
@@ -57,37 +69,48 @@ from salesperf.segmentation.value import (
 __all__ = [
     "EXPORT_COLUMNS",
     "AbcTiers",
+    "AggregateQuery",
     "BehaviourClusters",
     "ClusterResult",
     "CoPurchaseSuggester",
+    "CustomerBase",
     "CustomerStatus",
     "Grades",
     "Incidence",
     "Migration",
+    "PurchasePairs",
     "RfmSegmentation",
     "SegmentRules",
     "SegmentationAnalysis",
     "SuggestionEvaluation",
+    "abc_sentence",
     "abc_tiers",
     "assign_cn8",
     "assign_segments",
     "cluster_customers",
+    "cluster_sentences",
     "cn8_thresholds",
+    "customer_base_sql",
     "customer_features_sql",
     "customer_status",
     "customer_table",
     "describe_clusters",
     "evaluate_suggestions",
     "grade_customers",
+    "grades_sentences",
     "group_profiles",
     "incidence_from_pairs",
     "incidence_sql",
     "load_rules",
     "migration",
+    "migration_sentences",
+    "prediction_strength",
+    "purchase_pairs_sql",
     "rank_scores",
     "revenue_growth",
     "rfm_from_orders",
     "rfm_scores",
+    "rfm_sentences",
     "rfm_sql",
     "rules_from_dict",
     "score_distribution",
@@ -96,5 +119,7 @@ __all__ = [
     "segmentation_analysis",
     "status_inputs_from_orders",
     "status_inputs_sql",
+    "status_sentences",
+    "suggestion_sentence",
     "window_revenue_sql",
 ]

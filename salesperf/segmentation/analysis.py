@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from salesperf.errors import UserError
+from salesperf.report.i18n import check_lang
 from salesperf.segmentation._sql import relation_columns
 from salesperf.segmentation.base import customer_base_sql
 from salesperf.segmentation.clusters import ClusterResult, cluster_customers
@@ -66,7 +67,8 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
                           holdout_days: int = 90, rules: SegmentRules | None = None,
                           k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, n_bootstrap: int = 10,
                           random_state: int = 0, clv: pd.Series | None = None,
-                          p_alive: pd.Series | None = None, timings: dict | None = None) -> SegmentationAnalysis:
+                          p_alive: pd.Series | None = None, timings: dict | None = None, lang: str = "en",
+                          currency: str = "¥", cpu_timings: dict | None = None) -> SegmentationAnalysis:
     """Run RFM, status, value tiers, clusters, profiles, migration, suggestions and the export table.
 
     Parameters
@@ -83,15 +85,21 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         Suggestions are evaluated by fitting on purchases up to as_of - holdout_days.
     clv, p_alive : Series, optional
         Per customer_id, from the CLV analysis; used by grading and status when given.
-    timings : dict, optional
-        Filled with wall seconds per section (for benchmarks).
+    timings, cpu_timings : dict, optional
+        Filled with wall seconds / process CPU seconds per section (for benchmarks).
+    lang : {'en', 'zh'}
+        Language of every generated sentence (segments, status, tiers, grades, clusters, migration, suggestions).
+    currency : str
+        Currency symbol for money in English sentences (Chinese sentences use 万元 / 亿元).
 
     Returns
     -------
     SegmentationAnalysis
     """
+    check_lang(lang)
     rules = rules or load_rules()
-    clock = _Clock(timings)
+    text = {"lang": lang, "currency": currency}
+    clock = _Clock(timings, cpu_timings)
     with clock("customer aggregates"):
         base = customer_base_sql(con, as_of, previous_as_of, lookback_days=lookback_days,
                                  growth_window_days=growth_window_days)
@@ -99,21 +107,22 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     now_rows, previous_rows = base.mask("rfm"), base.mask("previous_rfm")
 
     with clock("rfm"):
-        rfm_now = segment_rfm(base.rfm("current"), rules)
-        rfm_prev = segment_rfm(base.rfm("previous"), rules)
+        rfm_now = segment_rfm(base.rfm("current"), rules, **text)
+        rfm_prev = segment_rfm(base.rfm("previous"), rules, **text)
     with clock("status"):
-        status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive)
-        status_prev = customer_status(base.status_inputs("previous"), previous, base.before_previous, rules)
+        status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive, **text)
+        status_prev = customer_status(base.status_inputs("previous"), previous, base.before_previous, rules,
+                                      **text)
 
     with clock("value tiers"):
-        abc = abc_tiers(rfm_now.customers, rules)
+        abc = abc_tiers(rfm_now.customers, rules, **text)
         windows = base.window_revenue()
         now_ids = pd.Index(rfm_now.customers["customer_id"].to_numpy(), name="customer_id")
         graded = pd.DataFrame({"customer_id": now_ids, "monetary": rfm_now.customers["monetary"].to_numpy(),
                                "abc_tier": abc.customers["abc_tier"].to_numpy()})
         before = pd.Series(windows["before"].to_numpy()[now_rows], index=now_ids)
         current = pd.Series(windows["current"].to_numpy()[now_rows], index=now_ids)
-        grades = grade_customers(graded, before, clv, rules, current_revenue=current)
+        grades = grade_customers(graded, before, clv, rules, current_revenue=current, lang=lang)
 
     with clock("features"):
         features = base.features()  # same customers, same order as rfm_now.customers
@@ -121,9 +130,11 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
         clusters = None
         if len(features) > k_range[1]:
-            clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
+            clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state,
+                                         **text)
     with clock("profiles"):
-        labelled = features.assign(segment=rfm_now.customers["segment"].to_numpy())
+        labelled = features.copy(deep=False)  # shares the feature columns: no copy of the big frame
+        labelled["segment"] = rfm_now.customers["segment"].to_numpy()
         segment_profiles = group_profiles(labelled, "segment", order=list(rules.segment_labels()))
         cluster_profiles = None
         if clusters is not None:
@@ -139,11 +150,11 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         at_stake = windows["at_previous"]
         seg_migration = migration(on_base(rfm_prev.customers["segment"].to_numpy(), previous_rows),
                                   on_base(rfm_now.customers["segment"].to_numpy(), now_rows), at_stake,
-                                  order=list(rules.segment_labels()), labels=rules.segment_labels())
+                                  order=list(rules.segment_labels()), labels=rules.segment_labels(), **text)
         status_migration = migration(
             on_base(status_prev.customers["status"].to_numpy(), base.mask("previous_status")),
             on_base(status_now.customers["status"].to_numpy(), base.mask("status")), at_stake,
-            order=list(STATUSES), labels=rules.status.labels)
+            order=list(STATUSES), labels=rules.status.labels, **text)
 
     suggestions, evaluation = None, None
     with clock("suggestions"):
@@ -154,7 +165,8 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
                 suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
                 cutoff = as_of - dt.timedelta(days=holdout_days)
                 try:
-                    evaluation = evaluate_suggestions(pairs.incidence(until=cutoff), pairs.incidence(since=cutoff))
+                    evaluation = evaluate_suggestions(pairs.incidence(until=cutoff), pairs.incidence(since=cutoff),
+                                                      lang=lang)
                 except UserError:
                     evaluation = None
 
@@ -168,14 +180,18 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
 
 
 class _Clock:
-    """Context manager factory recording wall seconds per section into a dict (no-op without one)."""
+    """Context manager factory adding wall seconds per section to ``timings`` and process CPU seconds (all threads,
+    DuckDB's included) to ``cpu_timings``; no-op without them."""
 
-    def __init__(self, timings: dict | None):
+    def __init__(self, timings: dict | None, cpu_timings: dict | None = None):
         self.timings = timings
+        self.cpu_timings = cpu_timings
 
     @contextmanager
     def __call__(self, name: str):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         yield
         if self.timings is not None:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+        if self.cpu_timings is not None:
+            self.cpu_timings[name] = self.cpu_timings.get(name, 0.0) + time.process_time() - cpu

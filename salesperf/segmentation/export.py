@@ -54,16 +54,21 @@ def customer_table(rfm_customers: pd.DataFrame, status: pd.DataFrame | None = No
         take = positions.of(frame["customer_id"].to_numpy())
         for col in cols:
             if col in frame and col not in columns:
-                columns[col] = pd.api.extensions.take(frame[col].to_numpy(), take, allow_fill=True)
+                columns[col] = _take(frame[col].to_numpy(), take)
     table = pd.DataFrame(columns, copy=False).reindex(columns=EXPORT_COLUMNS, copy=False)
-    if table["cluster"].notna().all() and len(table):
-        table["cluster"] = table["cluster"].astype("int64")
-    else:
-        table["cluster"] = table["cluster"].astype("Int64")
-    for col in ("frequency", "r_score", "f_score", "m_score", "recency"):
-        if table[col].isna().any():
-            table[col] = table[col].astype("Int64")
+    table["cluster"] = table["cluster"].astype("int64" if table["cluster"].notna().all() and len(table) else "Int64")
     return table
+
+
+def _take(values: np.ndarray, take: np.ndarray):
+    """``values[take]`` with -1 = missing: integers become nullable Int64 when something is missing, else NaN / None."""
+    missing = take < 0
+    if not missing.any():
+        return values[take]
+    if values.dtype.kind in "iu":
+        picked = values[np.where(missing, 0, take)].astype("int64") if len(values) else np.zeros(len(take), "int64")
+        return pd.arrays.IntegerArray(picked, missing)
+    return pd.api.extensions.take(values, take, allow_fill=True)
 
 
 class _Positions:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesperf.report import fmt
+from salesperf.report.i18n import check_lang
+
 NONE = "(none)"
 
 
@@ -26,6 +29,7 @@ class Migration:
     stayed_share : float
         Share of customers present at both dates whose state did not change.
     sentences : list of str
+        In the language asked for (:func:`migration_sentences` gives the other).
     """
 
     counts: pd.DataFrame
@@ -36,7 +40,8 @@ class Migration:
 
 
 def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Series | None = None,
-              order: list[str] | None = None, labels: dict | None = None, top: int = 5) -> Migration:
+              order: list[str] | None = None, labels: dict | None = None, top: int = 5, *, lang: str = "en",
+              currency: str = "¥") -> Migration:
     """Transition matrix of a state (segment, status, tier...) between two dates.
 
     Parameters
@@ -53,11 +58,16 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
         {state: Label} for the sentences.
     top : int
         Number of biggest flows described in ``sentences``.
+    lang : {'en', 'zh'}
+        Language of ``sentences``.
+    currency : str
+        Currency symbol for money in English sentences.
 
     Returns
     -------
     Migration
     """
+    check_lang(lang)
     both = pd.DataFrame({"from_state": previous, "to_state": current})
     revenue = (previous_revenue.reindex(both.index).fillna(0.0).to_numpy(dtype="float64")
                if previous_revenue is not None else np.zeros(len(both)))
@@ -89,14 +99,41 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
     flows = flows[["from_state", "to_state", "customers", "share_of_from", "revenue_at_stake"]]
     both_dates = (from_code != k - 1) & (to_code != k - 1)
     stayed = float((from_code[both_dates] == to_code[both_dates]).mean()) if both_dates.any() else float("nan")
-    present = both_dates  # for the sentence below
+    result = Migration(counts, money, flows, stayed)
+    result.sentences = migration_sentences(result, labels, top, lang, currency)
+    return result
+
+
+def migration_sentences(result: Migration, labels: dict | None = None, top: int = 5, lang: str = "en",
+                        currency: str = "¥") -> list[str]:
+    """The share that kept its state and the ``top`` biggest flows, in ``lang`` (state names from ``labels``)."""
+    check_lang(lang)
 
     def name(state):
-        return labels[state].label_en if labels and state in labels else state
+        if labels and state in labels:
+            return labels[state].label_zh if lang == "zh" else labels[state].label_en
+        return state
 
-    sentences = [f"{stayed:.0%} of customers present at both dates kept their state."] if present.any() else []
-    for row in flows.head(top).itertuples():
-        sentences.append(f"{row.customers:,} customers moved from {name(row.from_state)} to {name(row.to_state)} "
-                         f"({row.share_of_from:.0%} of {name(row.from_state)}), with {row.revenue_at_stake:,.0f} "
-                         f"of previous-window revenue.")
-    return Migration(counts, money, flows, stayed, sentences)
+    entered = result.counts.loc[NONE].sum()  # customers absent at the previous date
+    sentences = []
+    if not np.isnan(result.stayed_share):
+        sentences.append(f"两个时点都在的客户中，{result.stayed_share:.0%} 保持原状态。" if lang == "zh" else
+                         f"{result.stayed_share:.0%} of customers present at both dates kept their state.")
+    for row in result.flows.head(top).itertuples():
+        source, target, count = name(row.from_state), name(row.to_state), row.customers
+        share, at_stake = f"{row.share_of_from:.0%}", fmt.money(row.revenue_at_stake, lang, currency)
+        if row.from_state == NONE:
+            sentences.append(f"{count:,} 位新出现的客户归入{target}（占新出现客户 {entered:,} 位的 {share}）。" if lang == "zh"
+                             else f"{count:,} customers entered as {target} ({share} of the {entered:,} newcomers).")
+        elif row.to_state == NONE:
+            sentences.append(f"{count:,} 位{source}退出（占{source}的 {share}），涉及上一窗口销售额 {at_stake}。"
+                             if lang == "zh" else
+                             f"{count:,} customers left {source} without a new state ({share} of {source}), with "
+                             f"{at_stake} of previous-window revenue.")
+        elif lang == "zh":
+            sentences.append(f"{count:,} 位客户从{source}转为{target}（占{source}的 {share}），涉及上一窗口销售额 "
+                             f"{at_stake}。")
+        else:
+            sentences.append(f"{count:,} customers moved from {source} to {target} ({share} of {source}), with "
+                             f"{at_stake} of previous-window revenue.")
+    return sentences

@@ -17,6 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from salesperf.report import fmt
+from salesperf.report.i18n import check_lang
 from salesperf.segmentation._sql import as_date
 from salesperf.segmentation.base import RFM_COLUMNS, AggregateQuery, rfm_frame
 from salesperf.segmentation.rules import SegmentRules, load_rules
@@ -284,7 +286,7 @@ class RfmSegmentation:
     facts : dict
         Numbers for the narrative (customers, revenue, one_time_share, one_time_f_score, top segments).
     sentences : list of str
-        Generated English sentences built from these numbers.
+        Sentences built from these numbers, in the language asked for (:func:`rfm_sentences` gives the other).
     """
 
     customers: pd.DataFrame
@@ -297,7 +299,8 @@ class RfmSegmentation:
     sentences: list[str] = field(default_factory=list)
 
 
-def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split: str | None = None) -> RfmSegmentation:
+def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split: str | None = None, *,
+                lang: str = "en", currency: str = "¥") -> RfmSegmentation:
     """Scores, named segments, the eight classes and their summaries, in one call (one notebook section).
 
     Parameters
@@ -308,11 +311,16 @@ def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split:
         Default: the packaged ``segments.yml``.
     cn8_split : {'mean', 'median'}, optional
         Overrides ``rules.cn8_split``.
+    lang : {'en', 'zh'}
+        Language of ``sentences``.
+    currency : str
+        Currency symbol for money in English sentences (Chinese uses 万元 / 亿元).
 
     Returns
     -------
     RfmSegmentation
     """
+    check_lang(lang)
     rules = rules or load_rules()
     split = cn8_split or rules.cn8_split
     scored = rfm_scores(rfm, rules.bins)
@@ -322,39 +330,69 @@ def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split:
     summary = segment_summary(scored, "segment", rules.segment_labels())
     summary_cn8 = segment_summary(scored, "segment_cn8", rules.cn8_labels())
     result = RfmSegmentation(scored, summary, summary_cn8, score_distribution(scored, rules.bins), split, thresholds)
-    result.facts, result.sentences = _rfm_narrative(scored, summary, summary_cn8, thresholds, split)
+    result.facts = _rfm_facts(scored, summary, summary_cn8)
+    result.sentences = rfm_sentences(result, lang, currency)
     return result
 
 
-def _rfm_narrative(scored, summary, summary_cn8, thresholds, split) -> tuple[dict, list[str]]:
+def _rfm_facts(scored: pd.DataFrame, summary: pd.DataFrame, summary_cn8: pd.DataFrame) -> dict:
     n = len(scored)
     if n == 0:
-        return {"customers": 0}, ["No customer bought in the window."]
-    one_time = scored["frequency"] == 1
+        return {"customers": 0}
+    one_time = scored["frequency"].to_numpy() == 1
     top_rev = summary.sort_values("revenue_share", ascending=False).iloc[0]
     biggest = summary.sort_values("customers", ascending=False).iloc[0]
     top_cn8 = summary_cn8.sort_values("revenue_share", ascending=False).iloc[0]
-    facts = {
+    return {
         "customers": n,
         "revenue": float(scored["monetary"].sum()),
         "one_time_share": float(one_time.mean()),
-        "one_time_f_score": int(scored.loc[one_time, "f_score"].iloc[0]) if one_time.any() else None,
+        "one_time_f_score": int(scored["f_score"].to_numpy()[one_time][0]) if one_time.any() else None,
         "top_revenue_segment": top_rev["segment"], "top_revenue_segment_share": float(top_rev["share"]),
         "top_revenue_segment_revenue_share": float(top_rev["revenue_share"]),
         "largest_segment": biggest["segment"], "largest_segment_share": float(biggest["share"]),
         "top_revenue_cn8": top_cn8["segment_cn8"], "top_revenue_cn8_revenue_share": float(top_cn8["revenue_share"]),
     }
+
+
+def rfm_sentences(result: RfmSegmentation, lang: str = "en", currency: str = "¥") -> list[str]:
+    """The RFM findings as sentences in ``lang`` ('en' or 'zh'), computed from ``result``'s numbers."""
+    check_lang(lang)
+    facts, summary, summary_cn8 = result.facts, result.summary, result.summary_cn8
+    n = facts.get("customers", 0)
+    if n == 0:
+        return ["窗口内没有客户购买。" if lang == "zh" else "No customer bought in the window."]
+    top_rev = summary.set_index("segment").loc[facts["top_revenue_segment"]]
+    biggest = summary.set_index("segment").loc[facts["largest_segment"]]
+    top_cn8 = summary_cn8.set_index("segment_cn8").loc[facts["top_revenue_cn8"]]
+    th = result.cn8_thresholds
+    split_money = fmt.money(th["monetary"], lang, currency)
+    one_time = facts["one_time_share"]
+    if lang == "zh":
+        split = "均值" if result.cn8_split == "mean" else "中位数"
+        sentences = [
+            (f"{top_rev['label_zh']}占 {n:,} 位客户的 {fmt.percent(top_rev['share'])}，贡献 "
+             f"{fmt.percent(top_rev['revenue_share'])} 的销售额（购买日数中位数 {top_rev['median_frequency']:g}，"
+             f"距上次购买中位数 {top_rev['median_recency']:g} 天）。"),
+            f"人数最多的分群是{biggest['label_zh']}，占客户数的 {fmt.percent(biggest['share'])}。",
+            (f"按 RFM 八类模型（以{split}划分：距上次购买 {th['recency']:.0f} 天、购买日数 {th['frequency']:.2f}、"
+             f"销售额 {split_money}），{top_cn8['label_zh']}贡献 {fmt.percent(top_cn8['revenue_share'])} 的销售额。"),
+        ]
+        if one_time > 0:
+            sentences.append(f"{fmt.percent(one_time)} 的客户只在一天有过购买，F 分同为 {facts['one_time_f_score']}"
+                             f"（并列客户得分相同），因此 F 分各档人数并不均等。")
+        return sentences
     sentences = [
-        (f"{top_rev['label_en']} are {top_rev['share']:.1%} of the {n:,} customers and bring "
-        f"{top_rev['revenue_share']:.1%} of revenue (median {top_rev['median_frequency']:g} purchase days, "
-        f"last purchase a median {top_rev['median_recency']:g} days ago)."),
-        f"The largest segment is {biggest['label_en']} with {biggest['share']:.1%} of customers.",
-        (f"In the eight-class model (split at the {split}: {thresholds['recency']:.0f} days, "
-        f"{thresholds['frequency']:.2f} purchase days, {thresholds['monetary']:,.0f} revenue), "
-        f"{top_cn8['label_zh']} ({top_cn8['label_en']}) hold {top_cn8['revenue_share']:.1%} of revenue."),
+        (f"{top_rev['label_en']} are {fmt.percent(top_rev['share'])} of the {n:,} customers and bring "
+         f"{fmt.percent(top_rev['revenue_share'])} of revenue (median {top_rev['median_frequency']:g} purchase days, "
+         f"last purchase a median {top_rev['median_recency']:g} days ago)."),
+        f"The largest segment is {biggest['label_en']} with {fmt.percent(biggest['share'])} of customers.",
+        (f"In the eight-class model (split at the {result.cn8_split}: {th['recency']:.0f} days, "
+         f"{th['frequency']:.2f} purchase days, {split_money} revenue), "
+         f"{top_cn8['label_zh']} ({top_cn8['label_en']}) hold {fmt.percent(top_cn8['revenue_share'])} of revenue."),
     ]
-    if one_time.any():
+    if one_time > 0:
         sentences.append(
-            f"{one_time.mean():.1%} of customers bought on a single day; they share F score "
+            f"{fmt.percent(one_time)} of customers bought on a single day; they share F score "
             f"{facts['one_time_f_score']} (tied customers share a score), so F scores are not equal fifths.")
-    return facts, sentences
+    return sentences

@@ -9,6 +9,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from salesperf.report import fmt
+from salesperf.report.i18n import check_lang
 from salesperf.segmentation._sql import as_date
 from salesperf.segmentation.base import STATUS_INPUT_COLUMNS, AggregateQuery, status_frame
 from salesperf.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
@@ -111,6 +113,8 @@ class CustomerStatus:
         The rule as an English sentence; ``rule_zh`` the same in Chinese.
     facts : dict
         Counts and shares per status for the narrative.
+    sentences : list of str
+        The rule and the status mix in the language asked for (:func:`status_sentences` gives the other).
     """
 
     customers: pd.DataFrame
@@ -119,11 +123,25 @@ class CustomerStatus:
     rule: str
     rule_zh: str
     facts: dict = field(default_factory=dict)
+    sentences: list[str] = field(default_factory=list)
+
+
+_STATUS_NAMES = np.array(["active", "at_risk", "churned"], dtype=object)
+_SOURCES = np.array(["own", "population", ""], dtype=object)
+
+
+def _days_between(later: pd.Series, earlier) -> np.ndarray:
+    """Whole days from ``earlier`` (a Series or a Timestamp) to ``later``; NaN where a date is missing."""
+    late = later.to_numpy(dtype="datetime64[ns]")
+    early = earlier.to_numpy(dtype="datetime64[ns]") if isinstance(earlier, pd.Series) else \
+        np.datetime64(earlier, "ns")
+    delta = (late - early).astype("timedelta64[D]")
+    return np.where(np.isnat(delta), np.nan, delta.astype("int64").astype("float64"))
 
 
 def _intervals(frequency, first, last, rules: StatusRules) -> tuple[np.ndarray, np.ndarray, float]:
     """Own mean interval (NaN for one-time buyers), the interval used, and the population interval."""
-    span = (last - first).dt.days.to_numpy(dtype="float64")
+    span = _days_between(last, first)
     freq = frequency.to_numpy(dtype="float64")
     own = np.where(freq >= 2, span / np.maximum(freq - 1, 1), np.nan)
     repeat = own[~np.isnan(own)]
@@ -137,7 +155,7 @@ def _intervals(frequency, first, last, rules: StatusRules) -> tuple[np.ndarray, 
 
 
 def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRules | None = None,
-                    p_alive: pd.Series | None = None) -> CustomerStatus:
+                    p_alive: pd.Series | None = None, *, lang: str = "en", currency: str = "¥") -> CustomerStatus:
     """Status per customer from its own purchase rhythm (rule in ``segments.yml`` → status).
 
     Parameters
@@ -149,29 +167,34 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
     p_alive : Series, optional
         P(alive) per customer_id (e.g. from a BG/NBD model); where given it replaces the interval rule for
         active / at risk / churned.
+    lang : {'en', 'zh'}
+        Language of ``sentences``.
+    currency : str
+        Currency symbol for money in English sentences.
 
     Returns
     -------
     CustomerStatus
     """
+    check_lang(lang)
     rules = rules or load_rules()
     sr = rules.status
     as_of, start = pd.Timestamp(as_date(as_of)), pd.Timestamp(as_date(period_start, "period_start"))
     own, interval, population = _intervals(inputs["frequency"], inputs["first_purchase"], inputs["last_purchase"], sr)
-    days = (as_of - inputs["last_purchase"]).dt.days.to_numpy(dtype="float64")
+    days = _days_between(inputs["last_purchase"], as_of) * -1.0
     at_risk_after, churned_after = sr.at_risk_multiple * interval, sr.churned_multiple * interval
-    status = np.select([days > churned_after, days > at_risk_after], ["churned", "at_risk"], "active").astype(object)
+    status = _STATUS_NAMES[np.select([days > churned_after, days > at_risk_after], [2, 1], 0)]
 
     p = pd.Series(np.nan, index=inputs.index)
     if p_alive is not None:
         p = inputs["customer_id"].map(p_alive.astype("float64")).astype("float64")
         has_p = p.notna().to_numpy()
-        by_p = np.select([p < sr.p_alive_churned_below, p < sr.p_alive_at_risk_below], ["churned", "at_risk"], "active")
+        by_p = _STATUS_NAMES[np.select([p < sr.p_alive_churned_below, p < sr.p_alive_at_risk_below], [2, 1], 0)]
         status[has_p] = by_p[has_p]
 
     # Reactivated: bought in the period after a gap longer than churned_multiple x the interval known before it.
     _, interval_before, _ = _intervals(inputs["frequency_before"], inputs["first_purchase"], inputs["last_before"], sr)
-    gap = (inputs["first_in_period"] - inputs["last_before"]).dt.days.to_numpy(dtype="float64")
+    gap = _days_between(inputs["first_in_period"], inputs["last_before"])
     came_back = (inputs["frequency_before"].to_numpy() > 0) & (gap > sr.churned_multiple * interval_before)
     status[came_back & (status != "churned")] = "reactivated"
 
@@ -182,7 +205,7 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
         "status": status,
         "days_since_last": np.where(never, np.nan, days),
         "interval_days": np.where(never, np.nan, interval),
-        "interval_source": np.where(never, "", np.where(np.isnan(own), "population", "own")),
+        "interval_source": _SOURCES[np.where(never, 2, np.isnan(own).astype("int64"))],
         "at_risk_after_days": np.where(never, np.nan, at_risk_after),
         "churned_after_days": np.where(never, np.nan, churned_after),
         "p_alive": p.to_numpy(),
@@ -193,7 +216,30 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
     facts = {f"{r.status}_customers": int(r.customers) for r in summary.itertuples()}
     facts |= {f"{r.status}_share": float(r.share) for r in summary.itertuples()}
     facts["population_interval_days"] = population
-    return CustomerStatus(out, summary, population, rule, rule_zh, facts)
+    facts["revenue_period"] = float(out["revenue_period"].sum())
+    result = CustomerStatus(out, summary, population, rule, rule_zh, facts)
+    result.sentences = status_sentences(result, lang, currency)
+    return result
+
+
+def status_sentences(result: CustomerStatus, lang: str = "en", currency: str = "¥") -> list[str]:
+    """The rule and the status mix as sentences in ``lang``, computed from ``result``'s numbers."""
+    check_lang(lang)
+    summary = result.summary.set_index("status")
+    n = int(summary["customers"].sum())
+    label = "label_zh" if lang == "zh" else "label_en"
+    parts = [(summary.loc[s, label], fmt.percent(summary.loc[s, "share"])) for s in STATUSES]
+    back = summary.loc["reactivated", "revenue_period"]
+    total = result.facts.get("revenue_period", float(summary["revenue_period"].sum()))
+    back_share = fmt.percent(back / total) if total > 0 else "–"
+    if lang == "zh":
+        mix = "，".join(f"{name} {share}" for name, share in parts)
+        return [result.rule_zh, f"{n:,} 位客户中：{mix}。",
+                f"回流客户本期贡献销售额 {fmt.money(back, lang, currency)}，占本期销售额的 {back_share}。"]
+    mix = ", ".join(f"{share} {name.lower()}" for name, share in parts)
+    return [result.rule, f"Of {n:,} customers: {mix}.",
+            (f"Reactivated customers brought {fmt.money(back, lang, currency)} of revenue in the period "
+             f"({back_share} of it).")]
 
 
 def _summary(out: pd.DataFrame, sr: StatusRules) -> pd.DataFrame:

@@ -1,13 +1,17 @@
 """Next-product suggestions from item-to-item co-purchase, with a popularity fallback and a time-based holdout.
 
-The customer x product incidence (1 = bought at least once) is built in DuckDB as distinct pairs and held as a scipy
-sparse matrix; from the co-purchase counts ``c = X'X`` (n_i = buyers of i, N = customers) the item similarity is
-confidence ``c_ij / n_i`` = P(bought j | bought i) (default), cosine ``c_ij / sqrt(n_i n_j)`` or lift
-``c_ij N / (n_i n_j)``. Cosine and lift discount popular products; on the demo company, where products are chosen
-independently within a category, that loses to the popularity baseline (cosine 54 % vs 59 % hit rate at 3), while
-confidence keeps the popularity of j in the score and matches or beats it. A customer's score for a product is the sum of its similarities to the products the
-customer bought; products already bought are excluded; when fewer than ``n`` products score above 0 the rest are
-filled with the most popular products (distinct buyers) the customer has not bought.
+The customer x product incidence (1 = bought at least once) is built in DuckDB from distinct (customer, product)
+pairs (one query with each pair's first and last purchase day serves every incidence the analysis needs) and held as
+a scipy sparse matrix; from the co-purchase counts ``c = X'X`` (n_i = buyers of i, N = customers) the item similarity
+is confidence ``c_ij / n_i`` = P(bought j | bought i) (default), cosine ``c_ij / sqrt(n_i n_j)`` or lift
+``c_ij N / (n_i n_j)``. Cosine and lift discount popular products. Without product affinities (the demo company
+before product bundles were planted) cosine lost to the popularity baseline (54 % vs 59 % hit rate at 3) while
+confidence, which keeps the popularity of j in the score, matched it; with the planted bundles (10,000 customers,
+one-year holdout) confidence reaches 64-67 % against 53-56 % for popularity, cosine 65-68 % and lift 26-30 %.
+Confidence stays the default: it wins when there are affinities and does not lose when there are none. A customer's
+score for a product is the sum of its similarities to the products the customer bought; products already bought are
+excluded; when fewer than ``n`` products score above 0 the rest are filled with the most popular products (distinct
+buyers) the customer has not bought.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
 from salesperf.errors import UserError
+from salesperf.report.i18n import check_lang
 from salesperf.segmentation._sql import as_date, purchase_predicate, require_columns
 
 
@@ -101,8 +106,8 @@ def purchase_pairs_sql(con: duckdb.DuckDBPyConnection, as_of) -> PurchasePairs:
     columns = require_columns(con, "orders", ["customer_id", "order_date", "amount", "product_id"])
     relation = con.sql(f"""
         SELECT customer_id, product_id,
-               MIN(CAST(order_date AS DATE)) - DATE '1970-01-01' AS first_day,
-               MAX(CAST(order_date AS DATE)) - DATE '1970-01-01' AS last_day
+               CAST(MIN(order_date) AS DATE) - DATE '1970-01-01' AS first_day,
+               CAST(MAX(order_date) AS DATE) - DATE '1970-01-01' AS last_day
         FROM orders
         WHERE order_date <= DATE '{as_of.isoformat()}' AND {purchase_predicate(columns)} AND product_id IS NOT NULL
         GROUP BY customer_id, product_id
@@ -110,8 +115,14 @@ def purchase_pairs_sql(con: duckdb.DuckDBPyConnection, as_of) -> PurchasePairs:
     table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
     cust = pc.dictionary_encode(table.column("customer_id").cast("string")).combine_chunks()
     prod = pc.dictionary_encode(table.column("product_id").cast("string")).combine_chunks()
-    return PurchasePairs(cust.dictionary.to_numpy(zero_copy_only=False), prod.dictionary.to_numpy(zero_copy_only=False),
-                         cust.indices.to_numpy(), prod.indices.to_numpy(),
+    # The engine returns groups in no fixed order: sort the (few) products so that columns, and so tie-breaks
+    # between equal scores, are the same on every run.
+    products = prod.dictionary.to_numpy(zero_copy_only=False)
+    order = np.argsort(products, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return PurchasePairs(cust.dictionary.to_numpy(zero_copy_only=False), products[order],
+                         cust.indices.to_numpy(), rank[prod.indices.to_numpy()],
                          table.column("first_day").to_numpy(), table.column("last_day").to_numpy())
 
 
@@ -193,17 +204,19 @@ class CoPurchaseSuggester:
         self._check()
         n_products = len(self.products_)
         n = min(self.n, n_products)
-        # tiny popularity tie-break so that equal co-purchase scores fall back to popularity
-        pop_bonus = (self.popularity_ / (self.popularity_.max() + 1.0) * 1e-6).astype(np.float32)
+        # tiny popularity tie-break so that equal co-purchase scores fall back to popularity (in float64, where 1e-6
+        # of a score is not lost to rounding); exact ties keep the products' (sorted) column order
+        pop_bonus = self.popularity_ / (self.popularity_.max() + 1.0) * 1e-6
+        similarity = self.similarity_.astype(np.float64)
         out = np.full((matrix.shape[0], n), -1, dtype=np.int64)
         for start in range(0, matrix.shape[0], self.chunk_size):
             block = matrix[start:start + self.chunk_size]
             owned = block.toarray() > 0
             if method == "popularity":
-                scores = np.broadcast_to(self.popularity_.astype(np.float32), owned.shape).copy()
+                scores = np.broadcast_to(self.popularity_, owned.shape).copy()
                 scores[owned] = -np.inf
             else:
-                scores = np.asarray(block @ self.similarity_, dtype=np.float32)
+                scores = np.asarray(block @ similarity, dtype=np.float64)
                 scores[scores <= 0] = 0.0
                 positive = scores > 0
                 # fallback: products with no co-purchase score rank by popularity below every scored product
@@ -253,6 +266,7 @@ class SuggestionEvaluation:
         Customers who bought before the cut-off and bought a product new to them (known before it) after it.
     n : int
     sentence : str
+        In the language asked for (:func:`suggestion_sentence` gives the other).
     """
 
     hit_rate: float
@@ -263,19 +277,22 @@ class SuggestionEvaluation:
     facts: dict = field(default_factory=dict)
 
 
-def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similarity: str = "confidence") -> \
-        SuggestionEvaluation:
+def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similarity: str = "confidence", *,
+                         lang: str = "en") -> SuggestionEvaluation:
     """Fit on purchases before the cut-off (``train``), score hits on products first bought after it (``test``).
 
     Parameters
     ----------
     train, test : Incidence
         From :func:`incidence_sql` with ``as_of=cutoff`` and with ``since=cutoff`` (or from pairs).
+    lang : {'en', 'zh'}
+        Language of ``sentence``.
 
     Returns
     -------
     SuggestionEvaluation
     """
+    check_lang(lang)
     model = CoPurchaseSuggester(n=n, similarity=similarity).fit(train)
     later = test.align(train.customers, train.products).matrix
     new = (later - later.multiply(train.matrix)).tocsr()
@@ -295,8 +312,21 @@ def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similari
 
     rate = hits(model.top_codes(subset))
     base = hits(model.top_codes(subset, method="popularity"))
-    sentence = (f"On a time-based holdout, {rate:.1%} of {len(rows):,} customers bought at least one of their "
-                f"{n} co-purchase suggestions, against {base:.1%} for the {n} most popular products they did not "
-                f"have yet ({rate / base:.2f}× the baseline)." if base > 0 else "")
-    return SuggestionEvaluation(rate, base, len(rows), n, sentence,
-                                {"hit_rate": rate, "popularity_hit_rate": base, "customers_evaluated": len(rows)})
+    result = SuggestionEvaluation(rate, base, len(rows), n, "",
+                                  {"hit_rate": rate, "popularity_hit_rate": base, "customers_evaluated": len(rows)})
+    result.sentence = suggestion_sentence(result, lang)
+    return result
+
+
+def suggestion_sentence(result: SuggestionEvaluation, lang: str = "en") -> str:
+    """The holdout hit rates of co-purchase suggestions and of the popularity baseline, in ``lang``."""
+    check_lang(lang)
+    rate, base, n, evaluated = result.hit_rate, result.popularity_hit_rate, result.n, result.customers_evaluated
+    if base <= 0:
+        return ""
+    if lang == "zh":
+        return (f"按时间留出法检验：{evaluated:,} 位客户中有 {rate:.1%} 在截止日后购买了推荐的 {n} 个搭配产品中的至少一个，"
+                f"而推荐其尚未购买的 {n} 个最热门产品的命中率为 {base:.1%}（为基准的 {rate / base:.2f} 倍）。")
+    return (f"On a time-based holdout, {rate:.1%} of {evaluated:,} customers bought at least one of their "
+            f"{n} co-purchase suggestions, against {base:.1%} for the {n} most popular products they did not "
+            f"have yet ({rate / base:.2f}× the baseline).")
