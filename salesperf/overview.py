@@ -157,7 +157,7 @@ def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = 
     frame = con.execute(
         f"WITH q AS (SELECT {group} AS grp, rep_id, sum(quota) AS quota FROM targets t {join} "
         f"WHERE CAST(t.period AS VARCHAR) IN ({placeholders}) GROUP BY 1, 2), "
-        "s AS (SELECT rep_id, sum(amount) AS revenue FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
+        "s AS (SELECT rep_id, round(sum(amount), 2) AS revenue FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
         "SELECT grp AS \"group\", sum(quota) AS quota, coalesce(sum(s.revenue), 0) AS revenue "
         "FROM q LEFT JOIN s USING (rep_id) GROUP BY 1 ORDER BY 1",
         [*labels, period.start, period.end],
