@@ -29,6 +29,8 @@ from salesperf.report.config import ReportSpec, check_notebook, report_parameter
 from salesperf.report.i18n import term
 
 SNAPSHOT = ".snapshot.duckdb"
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_TIMEOUT = 30  # seconds; a kernel that has not answered by then lost its ports and is started again
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,20 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
     started, t0 = datetime.now(), time.perf_counter()
     status, error = "ok", ""
     try:
-        papermill.execute_notebook(
-            task.notebook, str(executed), parameters=params, cwd=str(Path(task.notebook).parent),
-            kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=timeout,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on the user's terminal
-        )
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    task.notebook, str(executed), parameters=params, cwd=str(Path(task.notebook).parent),
+                    kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=timeout,
+                    start_timeout=KERNEL_START_TIMEOUT,
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on the user's terminal
+                )
+                break
+            except RuntimeError as exc:
+                # jupyter_client picks free ports before the kernel binds them: kernels starting at the same time
+                # in other processes can take a port first and the kernel never answers. Start it again.
+                if "didn't respond" not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
+                    raise
     except PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {_first_line(exc.evalue)}"
     except Exception as exc:  # noqa: BLE001 - dead kernel, timeout, unreadable notebook: reported, not raised
