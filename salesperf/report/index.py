@@ -19,7 +19,8 @@ h1 { color: #1f4e79; margin-bottom: 4px; } h2 { color: #1f4e79; border-bottom: 2
 .sp-report { border: 1px solid #dfe3e8; border-radius: 8px; padding: 12px 16px; margin: 12px 0; }
 .sp-report.sp-failed { border-color: #b03a2e; background: #fdf2f1; }
 .sp-error { color: #b03a2e; font-family: monospace; white-space: pre-wrap; }
-a { color: #2e86c1; } .sp-links a { margin-right: 14px; }
+a { color: #2e86c1; }
+.sp-links { display: flex; flex-wrap: wrap; gap: 4px 16px; } .sp-links a { white-space: nowrap; }
 """
 
 
@@ -47,7 +48,7 @@ def _report_block(report: dict, lang: str) -> str:
     ok = report["status"] == "ok"
     links = []
     if report["html"]:
-        links.append(f"<a href='{html.escape(report['html'])}'>{html.escape(term('reports', lang))}</a>")
+        links.append(f"<a href='{html.escape(report['html'])}'>{html.escape(term('open_report', lang))}</a>")
     if report["notebook"]:
         links.append(f"<a href='{html.escape(report['notebook'])}'>{html.escape(term('executed_notebook', lang))}</a>")
     links += [f"<a href='{html.escape(p)}'>{html.escape(Path(p).name)}</a>" for p in report["exports"]]
