@@ -7,6 +7,7 @@ turn (``--only NAME`` to run one, ``--collect`` to only rebuild BENCHMARKS.md fr
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -20,10 +21,10 @@ ORDER = ["demo", "segmentation", "cohorts", "clv", "runner"]
 def collect() -> Path:
     parts = [
         "# Benchmarks\n",
-        f"Written by `make bench` (benchmarks/run_all.py) on {date.today()}; {platform.machine()}, "
-        f"{len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}. Each section comes from "
+        (f"Written by `make bench` (benchmarks/run_all.py) on {date.today()}; {platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}. Each section comes from "
         "`benchmarks/results/<name>.md`, produced by `benchmarks/bench_<name>.py`, which states its sizes, wall time, "
-        "peak memory and peers. Wall times on a shared 2-core machine vary with its load; compare rows of one run.\n",
+        "peak memory and peers. Wall times on a shared 2-core machine vary with its load; compare rows of one run.\n"),
     ]
     for name in ORDER + sorted(p.stem for p in (HERE / "results").glob("*.md") if p.stem not in ORDER):
         result = HERE / "results" / f"{name}.md"
@@ -47,7 +48,7 @@ def main() -> int:
             if not script.is_file():
                 continue
             print(f"== {script.name}", flush=True)
-            if subprocess.run([sys.executable, str(script)], cwd=HERE.parent).returncode != 0:
+            if subprocess.run([sys.executable, str(script)], cwd=HERE.parent, check=False).returncode != 0:
                 failed.append(name)
     print(collect())
     if failed:

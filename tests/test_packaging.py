@@ -46,11 +46,11 @@ def test_notebooks_are_thin_stripped_and_parameterised(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     source = ["".join(c["source"]) for c in code]
     assert not any(c.get("outputs") or c.get("execution_count") for c in code), "outputs must be stripped"
-    assert not any(re.search(r"^\s*(def|class) ", s, re.M) for s in source), "logic belongs in salesperf/"
+    assert not any(re.search(r"^\s*(def|class) ", s, re.MULTILINE) for s in source), "logic belongs in salesperf/"
     assert not any(re.search(r"pd\.read_|open\(", s) for s in source), "no file reading in notebooks"
     tagged = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
-    declared = {m[1] for m in re.finditer(r"^(\w+)\s*:\s*\w+\s*=", "".join(tagged[0]["source"]), re.M)}
+    declared = {m[1] for m in re.finditer(r"^(\w+)\s*:\s*\w+\s*=", "".join(tagged[0]["source"]), re.MULTILINE)}
     assert set(COMMON_PARAMETERS) <= declared
 
 
@@ -69,7 +69,7 @@ def test_data_model_doc_covers_every_canonical_column():
 
 def test_lock_file_pins_every_direct_dependency():
     lock = (ROOT / "requirements.lock").read_text()
-    pinned = {m[1].lower() for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", lock, re.M)}
+    pinned = {m[1].lower() for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", lock, re.MULTILINE)}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
         assert _name(req).replace("_", "-") in pinned

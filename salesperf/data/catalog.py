@@ -80,7 +80,7 @@ class Catalog:
         return table in self.sources
 
 
-_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|token|secret|api_key|apikey|access_token)=)[^&]*", re.I)
+_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|token|secret|api_key|apikey|access_token)=)[^&]*", re.IGNORECASE)
 
 
 def mask_url(url: str) -> str:

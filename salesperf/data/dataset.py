@@ -141,7 +141,7 @@ def _expose(con: duckdb.DuckDBPyConnection, tables: list[str], entity: str = "")
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM snap.{table}{where}")
 
 
-def entities(ds: "Dataset", kind: str) -> list[str]:
+def entities(ds: Dataset, kind: str) -> list[str]:
     """The values of a fan-out dimension present in the data: regions, teams or rep ids, sorted."""
     query = {
         "region": "SELECT DISTINCT region FROM customers WHERE region IS NOT NULL",
@@ -177,7 +177,7 @@ def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: da
 
 def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     con = duckdb.connect()
-    con.execute(f"ATTACH '{str(path)}' AS snap (READ_ONLY)")
+    con.execute(f"ATTACH '{path!s}' AS snap (READ_ONLY)")
     meta = json.loads(con.execute(f"SELECT meta FROM snap.{_META}").fetchone()[0])
     quality = QualityReport([TableQuality(**t) for t in meta["quality"]])
     _expose(con, [t.table for t in quality.tables], entity)

@@ -90,7 +90,7 @@ def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
         found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     except UserError:
         raise
-    except Exception as exc:  # any reader failure becomes one line naming the source
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one line naming the source
         message = _first_line(exc)
         if src.kind == "sql":
             message = message.replace(src.options["url"], mask_url(src.options["url"]))

@@ -228,8 +228,8 @@ def validate_table(
     source = f"typed_{table_name}"
     if has_customers:
         source = (
-            f"(SELECT o.*, (o.customer_id IS NOT NULL AND k.customer_id IS NULL) AS _unknown_customer "
-            f"FROM typed_orders o LEFT JOIN (SELECT DISTINCT customer_id FROM customers) k USING (customer_id))"
+            "(SELECT o.*, (o.customer_id IS NOT NULL AND k.customer_id IS NULL) AS _unknown_customer "
+            "FROM typed_orders o LEFT JOIN (SELECT DISTINCT customer_id FROM customers) k USING (customer_id))"
         )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE checked_{table_name} AS "

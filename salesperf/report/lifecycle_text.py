@@ -79,17 +79,17 @@ def stage_sentences(h: dict, versus: str, lang: str) -> list[str]:
     """Where customers stand and how they moved since the previous period."""
     if lang == "zh":
         return [
-            f"{_n(h['customers'])} 名客户中：活跃 {_n(h['active'])}，新客户 {_n(h['new'])}，回流 {_n(h['reactivated'])}，"
-            f"流失预警 {_n(h['at_risk'])}，已流失 {_n(h['churned'])}。",
-            f"与{versus}相比，{_n(h['active_to_at_risk'])} 名活跃客户转为流失预警，{_n(h['at_risk_to_churned'])} 名预警客户流失，"
-            f"{_n(h['reactivated_from_churned'])} 名流失客户回流。",
+            (f"{_n(h['customers'])} 名客户中：活跃 {_n(h['active'])}，新客户 {_n(h['new'])}，回流 {_n(h['reactivated'])}，"
+            f"流失预警 {_n(h['at_risk'])}，已流失 {_n(h['churned'])}。"),
+            (f"与{versus}相比，{_n(h['active_to_at_risk'])} 名活跃客户转为流失预警，{_n(h['at_risk_to_churned'])} 名预警客户流失，"
+            f"{_n(h['reactivated_from_churned'])} 名流失客户回流。"),
         ]
     return [
-        f"Of {_n(h['customers'])} customers, {_n(h['active'])} are active, {_n(h['new'])} new, "
-        f"{_n(h['reactivated'])} reactivated, {_n(h['at_risk'])} at risk and {_n(h['churned'])} churned.",
-        f"Since {versus}, {_n(h['active_to_at_risk'])} active customers slipped to at risk, "
+        (f"Of {_n(h['customers'])} customers, {_n(h['active'])} are active, {_n(h['new'])} new, "
+        f"{_n(h['reactivated'])} reactivated, {_n(h['at_risk'])} at risk and {_n(h['churned'])} churned."),
+        (f"Since {versus}, {_n(h['active_to_at_risk'])} active customers slipped to at risk, "
         f"{_n(h['at_risk_to_churned'])} at-risk customers churned and {_n(h['reactivated_from_churned'])} churned "
-        "customers came back.",
+        "customers came back."),
     ]
 
 

@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
