@@ -192,5 +192,3 @@ TABLES: dict[str, Table] = {
         ),
     ]
 }
-
-REQUIRED_TABLES = ("orders",)

@@ -71,6 +71,7 @@ class Report:
         return term(key, self.lang, **values)
 
     def money(self, x: float, compact: bool = True) -> str:
+        """An amount in the report's language and currency (``¥1.23 M`` / ``123.5 万元``), for analysts' own cells."""
         return fmt.money(x, self.lang, self.currency, compact)
 
     # -- page elements -------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
 PALETTE = ["#1f4e79", "#2e86c1", "#f39c12", "#27ae60", "#c0392b", "#8e44ad", "#7f8c8d", "#16a085"]
-ACCENT, MUTED, GOOD, BAD = PALETTE[1], "#b0b7bf", "#27ae60", "#c0392b"
+ACCENT, MUTED = PALETTE[1], "#b0b7bf"
 
 
 def cjk_font_path() -> Path | None:
