@@ -15,6 +15,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
 from salesperf.errors import UserError
+from salesperf.lifecycle import assign_stages, lifecycle_snapshot
+from salesperf.lifecycle import customer_summary as lifecycle_customer_summary
+from salesperf.lifecycle import load_rules as load_lifecycle_rules
 from salesperf.report import fmt
 from salesperf.segmentation import (
     EXPORT_COLUMNS,
@@ -92,7 +95,8 @@ def test_default_rules_have_eleven_segments_and_eight_classes_with_both_labels()
     (lambda d: d["rfm_segments"][2].pop("label_zh"), "custom.yml: rfm_segments[2].label_zh"),
     (lambda d: d["cn8"]["classes"][0].update(r="low"), "custom.yml: cn8.classes"),
     (lambda d: d["cn8"].update(split="mode"), "custom.yml: cn8.split"),
-    (lambda d: d["status"].update(churned_multiple=1.0), "custom.yml: status.churned_multiple"),
+    (lambda d: d["status"].update(p_alive_churned_below=0.9), "custom.yml: status.p_alive_churned_below"),
+    (lambda d: d["status"].update(churned_multiple=3.0), "custom.yml: status.churned_multiple: no longer used"),
     (lambda d: d["status"]["labels"].pop("reactivated"), "custom.yml: status.labels"),
     (lambda d: d["abc"].update(a_share=0.99), "custom.yml: abc.b_share"),
     (lambda d: d["grading"]["rules"][-1].update(abc_tier=["C"]), "custom.yml: grading.rules[4]"),
@@ -230,40 +234,87 @@ def test_segment_summary_hand_computed():
 # Status
 # ----------------------------------------------------------------------------------------------------------------
 
+def _buys(customer, *days):
+    return [(customer, day, 10, "completed") for day in days]
+
+
+# Status is lifecycle's stage (lifecycle.yml defaults: new < 90 days since the first purchase; a rhythm from 3 purchase
+# days with at risk / churned after 3x / 6x the median gap, clipped to 30..730 days; flat 120 / 365 days otherwise;
+# reactivated = a purchase in the last 90 days (after 2026-01-01 for as_of 2026-03-31) after a gap longer than the
+# churn threshold of the rhythm before that window), with new counted as active.
 STATUS_ORDERS = _orders([
-    ("A", "2026-03-01", 10, "completed"), ("A", "2026-03-11", 10, "completed"), ("A", "2026-03-21", 10, "completed"),
-    ("B", "2026-01-01", 10, "completed"), ("B", "2026-01-11", 10, "completed"),
-    ("C", "2026-02-25", 10, "completed"), ("C", "2026-03-07", 10, "completed"),
-    ("D", "2026-01-01", 10, "completed"), ("D", "2026-01-06", 10, "completed"), ("D", "2026-03-20", 10, "completed"),
-    ("E", "2026-03-30", 10, "completed"),
-    ("F", "2026-01-01", 10, "completed"),
+    *_buys("A", "2025-12-01", "2025-12-21", "2026-01-10", "2026-01-30", "2026-02-19", "2026-03-11"),
+    *_buys("B", "2025-10-20", "2025-11-09", "2025-11-29", "2025-12-19"),
+    *_buys("C", "2025-06-01", "2025-06-21", "2025-07-11", "2025-07-31"),
+    *_buys("D", "2025-09-01", "2025-09-11", "2025-09-21", "2026-03-20"),
+    *_buys("E", "2026-03-30"),
+    *_buys("F", "2025-11-01"),
+    *_buys("G", "2025-05-01", "2025-05-11", "2025-05-21", "2026-01-15"),
+    *_buys("H", "2025-01-15"),
 ])
-STATUS_RULES = rules_from_dict({**_raw_rules(), "status": {**_raw_rules()["status"], "min_interval_days": 0}})
 
 
-def test_customer_status_hand_computed():
+def test_customer_status_is_the_lifecycle_stage_hand_computed():
     inputs = status_inputs_from_orders(STATUS_ORDERS, "2026-03-31", "2026-02-28", known_customers=["A", "P"])
-    result = customer_status(inputs, "2026-03-31", "2026-02-28", STATUS_RULES)
+    result = customer_status(inputs, "2026-03-31", "2026-02-28")
     got = result.customers.set_index("customer_id")
-    # k1 = 2, k2 = 3. A: interval 10, 10 days since -> active. B: interval 10, 79 days -> churned.
-    # C: interval 10, 24 days (> 20, <= 30) -> at risk. D: before the period interval 5, gap Jan 6 -> Mar 20 = 73 > 15
-    # -> reactivated. E, F: one-time buyers judged on the median of A, B, C, D intervals (10, 10, 10, 39) = 10:
-    # E 1 day -> active, F 89 days -> churned. P: known to the CRM, never bought -> potential.
-    assert got["status"].to_dict() == {"A": "active", "B": "churned", "C": "at_risk", "D": "reactivated",
-                                       "E": "active", "F": "churned", "P": "potential"}
-    assert result.population_interval_days == 10
-    assert got.loc["C", ["at_risk_after_days", "churned_after_days"]].tolist() == [20, 30]
-    assert got.loc["D", "interval_days"] == 39 and got.loc["E", "interval_source"] == "population"
-    assert "2 × its own mean interval" in result.rule and "10 days" in result.rule
-    assert result.summary.set_index("status").loc["churned", "customers"] == 2
+    # A: gaps 20 -> thresholds 60 / 120; last purchase 20 days ago -> active (first purchase 120 days ago: not new).
+    # B: gaps 20 -> 60 / 120; 102 days since Dec 19 -> at risk (the old 2x / 3x mean-interval rule said churned).
+    # C: gaps 20; 243 days since Jul 31 > 120 -> churned.
+    # D: rhythm before the window: gaps 10, 10 -> churn threshold 6 x 10 = 60 days; comeback Sep 21 -> Mar 20 = 180 days
+    #    > 60 -> reactivated (overall median gap of 10, 10, 180 = 10 -> thresholds clipped to 30 / 60).
+    # E: first purchase 1 day ago -> lifecycle 'new', counted as active.
+    # F: one purchase 150 days ago: no rhythm -> flat 120 / 365 -> at risk.
+    # G: gaps 10, 10 then May 21 -> Jan 15 = 239 days > 60, within the last 90 days -> reactivated, although the comeback
+    #    was before this period (Feb 28, Mar 31] and 75 days since it exceed its own churn threshold of 60.
+    # H: one purchase 440 days ago > 365 -> churned. P: known to the CRM, never bought -> potential.
+    assert got["status"].to_dict() == {"A": "active", "B": "at_risk", "C": "churned", "D": "reactivated",
+                                       "E": "active", "F": "at_risk", "G": "reactivated", "H": "churned",
+                                       "P": "potential"}
+    assert got.loc["E", "lifecycle_stage"] == "new" and got.loc["P", "lifecycle_stage"] == ""
+    assert got.loc["B", ["days_since_last", "interval_days", "at_risk_after_days", "churned_after_days"]].tolist() \
+        == [102, 20, 60, 120]
+    assert got.loc["D", ["interval_days", "at_risk_after_days", "churned_after_days"]].tolist() == [10, 30, 60]
+    assert got.loc["F", ["at_risk_after_days", "churned_after_days"]].tolist() == [120, 365]
+    assert np.isnan(got.loc["F", "interval_days"]) and got.loc["F", "interval_source"] == "flat"
+    assert got.loc["A", "interval_source"] == "own" and got.loc["P", "interval_source"] == ""
+    assert np.isnan(got.loc["P", "days_since_last"])
+    assert result.population_interval_days == 20  # median of the rhythm gaps 20, 20, 20, 10, 10
+    summary = result.summary.set_index("status")
+    assert summary["customers"].to_dict() == {"potential": 1, "active": 2, "at_risk": 2, "churned": 2,
+                                              "reactivated": 2}
+    # Revenue in the period (Feb 28, Mar 31]: A Mar 11, E Mar 30 (active), D Mar 20 (reactivated), 10 each.
+    assert summary["revenue_period"].to_dict() == {"potential": 0, "active": 20, "at_risk": 0, "churned": 0,
+                                                   "reactivated": 10}
+    assert "3 × its median gap" in result.rule and "6 ×" in result.rule and "after 120 days" in result.rule
+    assert "2026-01-01 (the last 90 days)" in result.rule and "P(alive)" not in result.rule
+    assert "3 倍" in result.rule_zh and "2026-01-01" in result.rule_zh
 
 
-def test_customer_status_p_alive_overrides_the_interval_rule():
+def test_customer_status_agrees_with_assign_stages_under_custom_lifecycle_rules():
+    # One rule: changing lifecycle.yml thresholds changes status the same way. Flat thresholds only (rhythm off),
+    # at risk after 30 days, churned after 100: A (20 days) active, B (102) churned, F (150) churned.
+    custom = load_lifecycle_rules(overrides={"rhythm": {"enabled": False},
+                                             "thresholds": {"at_risk_days": 30, "churn_days": 100}})
+    inputs = status_inputs_from_orders(STATUS_ORDERS, "2026-03-31", "2026-02-28", lifecycle_rules=custom)
+    got = customer_status(inputs, "2026-03-31", "2026-02-28", lifecycle_rules=custom).customers.set_index(
+        "customer_id")
+    stages = assign_stages(lifecycle_customer_summary(STATUS_ORDERS, "2026-03-31", 90), "2026-03-31", custom)
+    expected = stages.set_index("customer_id")["stage"].replace({"new": "active"})
+    assert got["status"].to_dict() == expected.to_dict()
+    assert (got.loc["A", "status"], got.loc["B", "status"], got.loc["F", "status"]) == ("active", "churned", "churned")
+    assert "at risk after 30 days without a purchase and churned after 100" in customer_status(
+        inputs, "2026-03-31", "2026-02-28", lifecycle_rules=custom).rule
+
+
+def test_customer_status_p_alive_overrides_the_stage_rule():
     inputs = status_inputs_from_orders(STATUS_ORDERS, "2026-03-31", "2026-02-28")
-    result = customer_status(inputs, "2026-03-31", "2026-02-28", STATUS_RULES,
-                             p_alive=pd.Series({"A": 0.1, "B": 0.9, "C": 0.3}))
+    result = customer_status(inputs, "2026-03-31", "2026-02-28",
+                             p_alive=pd.Series({"A": 0.1, "B": 0.9, "C": 0.3, "D": 0.4, "G": 0.1}))
     got = result.customers.set_index("customer_id")["status"]
-    assert (got["A"], got["B"], got["C"]) == ("churned", "active", "at_risk")  # thresholds 0.2 and 0.5
+    # thresholds 0.2 and 0.5; D stays reactivated (0.4 is only 'at risk'), G is churned by P(alive).
+    assert got[["A", "B", "C", "D", "G"]].tolist() == ["churned", "active", "at_risk", "reactivated", "churned"]
+    assert got["F"] == "at_risk"  # no P(alive): the stage rule
     assert "P(alive)" in result.rule
 
 
@@ -662,6 +713,17 @@ def test_demo_suggestions_beat_popularity_on_planted_bundles(demo, demo_analysis
     assert result.hit_rate >= result.popularity_hit_rate + 0.05
     # 'lift' divides by both popularities and buries the planted complements under rare products: 26 % here.
     assert evaluate_suggestions(train, test, similarity="lift").hit_rate < result.popularity_hit_rate - 0.1
+
+
+def test_demo_status_is_the_lifecycle_stage(demo, demo_analysis):
+    # The status of every buyer is lifecycle_snapshot's stage with new counted as active (one rule, one function).
+    con, _ = demo
+    stages = lifecycle_snapshot(con, "2026-10-31").customers.set_index("customer_id")["stage"]
+    status = demo_analysis.status.customers.set_index("customer_id")["status"]
+    buyers = status[status != "potential"]
+    assert set(buyers.index) == set(stages.index)
+    assert (buyers == stages.reindex(buyers.index).replace({"new": "active"})).all()
+    assert {"active", "at_risk", "churned", "reactivated"} <= set(buyers)
 
 
 def test_demo_status_and_migration(demo, demo_analysis):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from salesperf.errors import UserError
+from salesperf.lifecycle import LifecycleRules
 from salesperf.report.i18n import check_lang
 from salesperf.segmentation._sql import relation_columns
 from salesperf.segmentation.base import customer_base_sql
@@ -68,7 +69,8 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
                           k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, n_bootstrap: int = 10,
                           random_state: int = 0, clv: pd.Series | None = None,
                           p_alive: pd.Series | None = None, timings: dict | None = None, lang: str = "en",
-                          currency: str = "¥", cpu_timings: dict | None = None) -> SegmentationAnalysis:
+                          currency: str = "¥", cpu_timings: dict | None = None,
+                          lifecycle_rules: LifecycleRules | None = None) -> SegmentationAnalysis:
     """Run RFM, status, value tiers, clusters, profiles, migration, suggestions and the export table.
 
     Parameters
@@ -91,6 +93,8 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         Language of every generated sentence (segments, status, tiers, grades, clusters, migration, suggestions).
     currency : str
         Currency symbol for money in English sentences (Chinese sentences use 万元 / 亿元).
+    lifecycle_rules : LifecycleRules, optional
+        The status rule (lifecycle stages, :func:`salesperf.lifecycle.load_rules`; defaults to lifecycle.yml).
 
     Returns
     -------
@@ -102,7 +106,7 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     clock = _Clock(timings, cpu_timings)
     with clock("customer aggregates"):
         base = customer_base_sql(con, as_of, previous_as_of, lookback_days=lookback_days,
-                                 growth_window_days=growth_window_days)
+                                 growth_window_days=growth_window_days, lifecycle_rules=lifecycle_rules)
     as_of, previous = base.as_of, base.previous_as_of
     now_rows, previous_rows = base.mask("rfm"), base.mask("previous_rfm")
 
@@ -110,9 +114,10 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         rfm_now = segment_rfm(base.rfm("current"), rules, **text)
         rfm_prev = segment_rfm(base.rfm("previous"), rules, **text)
     with clock("status"):
-        status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive, **text)
+        status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive,
+                                     lifecycle_rules=lifecycle_rules, **text)
         status_prev = customer_status(base.status_inputs("previous"), previous, base.before_previous, rules,
-                                      **text)
+                                      lifecycle_rules=lifecycle_rules, **text)
 
     with clock("value tiers"):
         abc = abc_tiers(rfm_now.customers, rules, **text)

@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from salesperf import lifecycle
 from salesperf.errors import UserError
 from salesperf.segmentation._sql import (
     as_date,
@@ -37,10 +38,14 @@ CATEGORY_PREFIX = "category_share__"
 CHANNEL_PREFIX = "channel_share__"
 OTHER = "Other"
 RFM_COLUMNS = ["customer_id", "recency", "frequency", "monetary", "first_purchase", "last_purchase"]
-STATUS_INPUT_COLUMNS = [
+STATUS_FACT_COLUMNS = [
     "customer_id", "frequency", "first_purchase", "last_purchase", "frequency_before", "last_before",
     "first_in_period", "revenue_period",
 ]
+# The purchase rhythm the lifecycle stage rule reads (salesperf.lifecycle.customer_summary_sql columns).
+HISTORY_COLUMNS = ["occasions_before_recent", "typical_gap_days", "typical_gap_before_recent_days",
+                   "recent_max_gap_days"]
+STATUS_INPUT_COLUMNS = STATUS_FACT_COLUMNS + HISTORY_COLUMNS
 
 
 def _literal(day: dt.date) -> str:
@@ -362,10 +367,13 @@ def rfm_frame(aggregates: pd.DataFrame, as_of, prefix: str = "") -> pd.DataFrame
     })
 
 
-def status_frame(aggregates: pd.DataFrame, prefix: str = "status_") -> pd.DataFrame:
+def status_frame(aggregates: pd.DataFrame, prefix: str = "status_", history: pd.DataFrame | None = None) -> \
+        pd.DataFrame:
     """The :data:`STATUS_INPUT_COLUMNS` of the customers who bought by the date or are known to the CRM by then.
 
     Customers who never bought get frequency 0, empty dates and revenue_period 0 (returns alone are not purchases).
+    ``history`` is the lifecycle customer summary at the same date (:func:`salesperf.lifecycle.customer_summary_sql`)
+    giving the :data:`HISTORY_COLUMNS`; without it they are left empty.
     """
     frequency = _count(aggregates, f"{prefix}frequency")
     known = _count(aggregates, f"{prefix}known") > 0 if f"{prefix}known" in aggregates else False
@@ -379,7 +387,21 @@ def status_frame(aggregates: pd.DataFrame, prefix: str = "status_") -> pd.DataFr
     for name in ("last_before", "first_in_period"):
         out[name] = _dates(aggregates, f"{prefix}{name}", rows)
     out["revenue_period"] = np.where(never, 0.0, revenue)
-    return pd.DataFrame({c: out[c] for c in STATUS_INPUT_COLUMNS}, copy=False)
+    return with_history(pd.DataFrame({c: out[c] for c in STATUS_FACT_COLUMNS}, copy=False), history)
+
+
+def with_history(facts: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """``facts`` (one row per customer_id) plus the :data:`HISTORY_COLUMNS` of the lifecycle summary ``history``;
+    customers absent from it (never bought) get 0 occasions_before_recent and NaN gaps."""
+    out = facts.copy()
+    if history is None:
+        picked = pd.DataFrame(np.nan, index=range(len(out)), columns=HISTORY_COLUMNS)
+    else:
+        picked = history.set_index("customer_id")[HISTORY_COLUMNS].reindex(out["customer_id"].astype(str).to_numpy())
+    for column in HISTORY_COLUMNS:
+        out[column] = picked[column].to_numpy(dtype="float64")
+    out["occasions_before_recent"] = np.nan_to_num(out["occasions_before_recent"].to_numpy()).astype("int64")
+    return out
 
 
 def features_frame(aggregates: pd.DataFrame, as_of, prefix: str = "") -> pd.DataFrame:
@@ -432,6 +454,9 @@ class CustomerBase:
         This period is (previous_as_of, as_of]; the previous one (before_previous, previous_as_of].
     lookback_days : int or None
     growth_window_days : int
+    history, previous_history : DataFrame
+        Lifecycle customer summaries at ``as_of`` and ``previous_as_of``
+        (:func:`salesperf.lifecycle.customer_summary_sql`): the purchase rhythm the status rule reads.
     """
 
     frame: pd.DataFrame
@@ -440,6 +465,8 @@ class CustomerBase:
     before_previous: dt.date
     lookback_days: int | None
     growth_window_days: int
+    history: pd.DataFrame | None = field(default=None, repr=False)
+    previous_history: pd.DataFrame | None = field(default=None, repr=False)
     _index: pd.Index | None = field(default=None, repr=False)
 
     @property
@@ -468,7 +495,9 @@ class CustomerBase:
 
     def status_inputs(self, which: str = "current") -> pd.DataFrame:
         """Status inputs for (previous_as_of, as_of] ('current') or (before_previous, previous_as_of] ('previous')."""
-        return status_frame(self.frame, "status_" if _which(which) == "current" else "previous_status_")
+        if _which(which) == "current":
+            return status_frame(self.frame, "status_", self.history)
+        return status_frame(self.frame, "previous_status_", self.previous_history)
 
     def features(self) -> pd.DataFrame:
         """Behavioural features as of ``as_of`` (:func:`features_frame`), same rows and order as ``rfm()``."""
@@ -490,7 +519,7 @@ def _which(which: str) -> str:
 
 def customer_base_sql(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, *, lookback_days: int | None = None,
                       growth_window_days: int = 365, max_categories: int = 8,
-                      max_channels: int = 6) -> CustomerBase:
+                      max_channels: int = 6, lifecycle_rules: lifecycle.LifecycleRules | None = None) -> CustomerBase:
     """Every per-customer aggregate the segmentation sections need, for both dates, in one DuckDB query.
 
     Parameters
@@ -503,6 +532,8 @@ def customer_base_sql(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, *, 
         RFM / feature window; None = all history.
     growth_window_days : int
         Length of the revenue windows used by grading and migration.
+    lifecycle_rules : LifecycleRules, optional
+        Sets the reactivation window of the purchase-rhythm summaries (defaults to lifecycle.yml).
 
     Returns
     -------
@@ -522,4 +553,7 @@ def customer_base_sql(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, *, 
                           growth_window_days)
              .add_features(lookback_days, max_categories, max_channels))
     frame = query.run("status_frequency > 0 OR status_known = 1")
-    return CustomerBase(frame, as_of, previous, before_previous, lookback_days, int(growth_window_days))
+    recent = (lifecycle_rules or lifecycle.load_rules()).reactivation_days
+    return CustomerBase(frame, as_of, previous, before_previous, lookback_days, int(growth_window_days),
+                        lifecycle.customer_summary_sql(con, as_of, recent),
+                        lifecycle.customer_summary_sql(con, previous, recent))

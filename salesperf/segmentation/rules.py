@@ -52,10 +52,9 @@ class Cn8Class:
 
 @dataclass(frozen=True)
 class StatusRules:
-    at_risk_multiple: float
-    churned_multiple: float
-    one_time_interval: str
-    min_interval_days: float
+    """Status labels and the optional P(alive) alternative. The at risk / churned / reactivated rule itself is the
+    lifecycle stage rule (salesperf/conf/lifecycle.yml, :func:`salesperf.lifecycle.assign_stages`)."""
+
     p_alive_at_risk_below: float
     p_alive_churned_below: float
     labels: dict[str, Label]
@@ -267,20 +266,22 @@ def _labels(check: _Checker, section: dict, name: str, expected: tuple[str, ...]
     return labels
 
 
+# Keys of the old per-segmentation status rule; the rule now lives in lifecycle.yml only.
+OBSOLETE_STATUS_KEYS = ("at_risk_multiple", "churned_multiple", "one_time_interval", "min_interval_days")
+
+
 def _status(check: _Checker, data: dict) -> StatusRules:
     s = check.section(data, "status")
+    for key in OBSOLETE_STATUS_KEYS:
+        if key in s:
+            check.fail(f"status.{key}", "no longer used: status follows the lifecycle stage rule",
+                       hint="set the thresholds in a lifecycle rule file (salesperf/conf/lifecycle.yml: thresholds, "
+                            "rhythm) and remove this key")
     rules = StatusRules(
-        at_risk_multiple=check.number(s, "at_risk_multiple", "status.at_risk_multiple", 0.0, 1e6),
-        churned_multiple=check.number(s, "churned_multiple", "status.churned_multiple", 0.0, 1e6),
-        one_time_interval=check.choice(s, "one_time_interval", "status.one_time_interval", ("median", "mean")),
-        min_interval_days=check.number(s, "min_interval_days", "status.min_interval_days", 0.0, 1e6),
         p_alive_at_risk_below=check.number(s, "p_alive_at_risk_below", "status.p_alive_at_risk_below", 0.0, 1.0),
         p_alive_churned_below=check.number(s, "p_alive_churned_below", "status.p_alive_churned_below", 0.0, 1.0),
         labels=_labels(check, s, "status.labels", STATUSES),
     )
-    if rules.churned_multiple < rules.at_risk_multiple:
-        check.fail("status.churned_multiple", f"must be >= at_risk_multiple ({rules.at_risk_multiple:g}), "
-                   f"got {rules.churned_multiple:g}")
     if rules.p_alive_churned_below > rules.p_alive_at_risk_below:
         check.fail("status.p_alive_churned_below", "must be <= p_alive_at_risk_below")
     return rules
