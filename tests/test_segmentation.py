@@ -613,6 +613,26 @@ def test_customer_base_matches_the_pure_side_at_both_dates(demo):
     pd.testing.assert_frame_equal(base.window_revenue().loc[windows.index], windows)
 
 
+@pytest.mark.parametrize("recent_days", [90, 30])
+def test_customer_base_history_is_the_lifecycle_customer_summary_at_both_dates(demo, recent_days):
+    # The rhythm columns come from the purchase days of the one aggregate query; they must equal
+    # salesperf.lifecycle.customer_summary_sql (its own pass over the order lines) at each date.
+    from salesperf.lifecycle import customer_summary_sql
+    from salesperf.segmentation.base import HISTORY_COLUMNS
+    con, _ = demo
+    rules = load_lifecycle_rules(overrides={"thresholds": {"reactivation_days": recent_days}})
+    base = customer_base_sql(con, "2026-10-31", "2026-09-30", lifecycle_rules=rules)
+    for which, day in (("current", "2026-10-31"), ("previous", "2026-09-30")):
+        inputs = base.status_inputs(which)
+        summary = customer_summary_sql(con, day, recent_days)
+        buyers = inputs[inputs["frequency"] > 0].reset_index(drop=True)
+        assert len(buyers) == len(summary) and (inputs["frequency"] == 0).any()
+        pd.testing.assert_frame_equal(buyers[["customer_id"] + HISTORY_COLUMNS],
+                                      summary[["customer_id"] + HISTORY_COLUMNS], check_dtype=False)
+        never = inputs[inputs["frequency"] == 0]
+        assert (never["occasions_before_recent"] == 0).all() and never[HISTORY_COLUMNS[1:]].isna().all().all()
+
+
 def _sentences(analysis) -> dict[str, list[str]]:
     return {
         "rfm": analysis.rfm.sentences, "status": analysis.status.sentences, "abc": [analysis.abc.sentence],

@@ -59,8 +59,8 @@ class _Aggregate:
     ``bought`` keeps purchase days only; ``after`` / ``upto`` bound the day: after < d <= upto (None = open).
     """
 
-    function: str  # COUNT, MIN, MAX or SUM
-    value: str  # a column of the days level ('d', 'amount', 'orders', ...)
+    function: str  # COUNT, MIN, MAX, SUM or MEDIAN (percentile_cont(0.5), NULLs ignored)
+    value: str  # a column of the days level ('d', 'amount', 'orders', 'gap', ...)
     bought: bool
     after: dt.date | None
     upto: dt.date | None
@@ -72,6 +72,9 @@ class _Aggregate:
         if self.upto is not None and self.upto < as_of:  # every day is <= as_of already
             tests.append(f"d <= {_literal(self.upto)}")
         value = "1" if self.function == "COUNT" else self.value
+        if self.function == "MEDIAN":
+            ordered = f"CASE WHEN {' AND '.join(tests)} THEN {value} END" if tests else value
+            return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {ordered})"
         if not tests:
             return f"{self.function}({value})" if self.function != "COUNT" else "COUNT(*)"
         otherwise = " ELSE 0" if self.function == "SUM" else ""
@@ -79,8 +82,11 @@ class _Aggregate:
 
     @property
     def kind(self) -> str:
-        """'count' (integer, 0 when no row), 'day' (a date, sent as days since 1970-01-01) or 'sum' (0 when none)."""
-        return "count" if self.function == "COUNT" else "day" if self.value == "d" else "sum"
+        """'count' (integer, 0 when no row), 'day' (a date, sent as days since 1970-01-01), 'gap' (days between
+        purchase days, NULL when none) or 'sum' (0 when none)."""
+        if self.function == "COUNT":
+            return "count"
+        return "day" if self.value == "d" else "gap" if self.value == "gap" else "sum"
 
 
 class AggregateQuery:
@@ -112,6 +118,7 @@ class AggregateQuery:
         self.known_dates: dict[str, dt.date] = {}
         self.crm_attributes: list[str] = []  # columns of customers carried to the output (region, owner_rep_id)
         self.earliest: dt.date | None = as_of  # lines on or before it are not needed; None = all history
+        self.gaps = False  # days carry 'gap': days since the customer's previous purchase day (purchase days only)
 
     def _add(self, name: str, function: str, value: str, bought: bool, after=None, upto=None) -> None:
         self.aggregates[name] = _Aggregate(function, value, bought, after, upto)
@@ -137,6 +144,22 @@ class AggregateQuery:
         self._add(f"{prefix}first_in_period", "MIN", "d", True, period_start, as_of)
         self._add(f"{prefix}revenue_period", "SUM", "amount", False, period_start, as_of)
         self.known_dates[f"{prefix}known"] = as_of
+        return self
+
+    def add_history(self, prefix: str, as_of: dt.date, recent_days: int) -> AggregateQuery:
+        """The :data:`HISTORY_COLUMNS` at ``as_of`` (the purchase rhythm of
+        :func:`salesperf.lifecycle.customer_summary_sql` with this ``recent_days``), from the same purchase days:
+        {prefix}occasions_before_recent, typical_gap_days, typical_gap_before_recent_days, recent_max_gap_days.
+
+        The gap of a purchase day to the previous one does not depend on the date asked for (every earlier day is
+        before it), so one window function over the days serves every date; each date is then a filtered aggregate.
+        """
+        cut = as_of - dt.timedelta(days=int(recent_days))
+        self.gaps = True
+        self._add(f"{prefix}occasions_before_recent", "COUNT", "d", True, None, cut)
+        self._add(f"{prefix}typical_gap_days", "MEDIAN", "gap", True, None, as_of)
+        self._add(f"{prefix}typical_gap_before_recent_days", "MEDIAN", "gap", True, None, cut)
+        self._add(f"{prefix}recent_max_gap_days", "MAX", "gap", True, cut, as_of)
         return self
 
     def add_windows(self, ends: dict[str, dt.date], days: int) -> AggregateQuery:
@@ -251,6 +274,16 @@ class AggregateQuery:
                 FROM order_days GROUP BY customer_id, d
             )"""
 
+    def _gaps_sql(self) -> str:
+        if not self.gaps:
+            return ""
+        return """
+            gapped_days AS (
+                SELECT *, CASE WHEN bought = 1
+                               THEN d - LAG(d) OVER (PARTITION BY customer_id, bought ORDER BY d) END AS gap
+                FROM days
+            ),"""
+
     def sql(self, keep: str) -> str:
         """The whole query; ``keep`` is a condition on the output columns (e.g. 'frequency > 0')."""
         computed: dict[str, str] = {}  # aggregate SQL -> the first output name holding it
@@ -266,6 +299,8 @@ class AggregateQuery:
             value = f"p.{computed[expr]}"
             if aggregate.kind == "day":
                 value = f"CAST({value} - DATE '1970-01-01' AS INTEGER)"
+            elif aggregate.kind == "gap":
+                value = f"CAST({value} AS DOUBLE)"
             elif crm and self.known_dates:  # customers known without an order line have no aggregates
                 value = f"COALESCE({value}, 0)"
             outer.append(f"{value} AS {name}")
@@ -287,10 +322,10 @@ class AggregateQuery:
                 FROM orders
                 WHERE order_date <= {_literal(self.as_of)}{lower} AND {counted_predicate(self.columns)}
             ),
-            {self._days_sql()},
+            {self._days_sql()},{self._gaps_sql()}
             per_customer AS (
                 SELECT customer_id, {', '.join(inner)}
-                FROM days GROUP BY customer_id
+                FROM {"gapped_days" if self.gaps else "days"} GROUP BY customer_id
             ){f", crm AS ({crm})" if crm else ""}
             SELECT * FROM (
                 SELECT {', '.join(outer)}
@@ -372,8 +407,9 @@ def status_frame(aggregates: pd.DataFrame, prefix: str = "status_", history: pd.
     """The :data:`STATUS_INPUT_COLUMNS` of the customers who bought by the date or are known to the CRM by then.
 
     Customers who never bought get frequency 0, empty dates and revenue_period 0 (returns alone are not purchases).
-    ``history`` is the lifecycle customer summary at the same date (:func:`salesperf.lifecycle.customer_summary_sql`)
-    giving the :data:`HISTORY_COLUMNS`; without it they are left empty.
+    The :data:`HISTORY_COLUMNS` come from the aggregates when they hold an :meth:`AggregateQuery.add_history` part
+    of this ``prefix``, else from ``history``, the lifecycle customer summary at the same date
+    (:func:`salesperf.lifecycle.customer_summary_sql`); without either they are left empty.
     """
     frequency = _count(aggregates, f"{prefix}frequency")
     known = _count(aggregates, f"{prefix}known") > 0 if f"{prefix}known" in aggregates else False
@@ -387,6 +423,11 @@ def status_frame(aggregates: pd.DataFrame, prefix: str = "status_", history: pd.
     for name in ("last_before", "first_in_period"):
         out[name] = _dates(aggregates, f"{prefix}{name}", rows)
     out["revenue_period"] = np.where(never, 0.0, revenue)
+    if history is None and all(f"{prefix}{c}" in aggregates for c in HISTORY_COLUMNS):
+        out["occasions_before_recent"] = _count(aggregates, f"{prefix}occasions_before_recent")[rows]
+        for name in HISTORY_COLUMNS[1:]:
+            out[name] = aggregates[f"{prefix}{name}"].to_numpy(dtype="float64", na_value=np.nan)[rows]
+        return pd.DataFrame({c: out[c] for c in STATUS_INPUT_COLUMNS}, copy=False)
     return with_history(pd.DataFrame({c: out[c] for c in STATUS_FACT_COLUMNS}, copy=False), history)
 
 
@@ -454,9 +495,11 @@ class CustomerBase:
         This period is (previous_as_of, as_of]; the previous one (before_previous, previous_as_of].
     lookback_days : int or None
     growth_window_days : int
-    history, previous_history : DataFrame
+    history, previous_history : DataFrame, optional
         Lifecycle customer summaries at ``as_of`` and ``previous_as_of``
-        (:func:`salesperf.lifecycle.customer_summary_sql`): the purchase rhythm the status rule reads.
+        (:func:`salesperf.lifecycle.customer_summary_sql`) when given; by default None, the purchase rhythm the
+        status rule reads being the 'status_' / 'previous_status_' history columns of ``frame``
+        (:meth:`AggregateQuery.add_history`).
     """
 
     frame: pd.DataFrame
@@ -544,16 +587,16 @@ def customer_base_sql(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, *, 
         raise UserError(f"previous_as_of ({previous}) must be before as_of ({as_of})")
     before_previous = previous - (as_of - previous)
     growth = dt.timedelta(days=int(growth_window_days))
+    recent = (lifecycle_rules or lifecycle.load_rules()).reactivation_days
     query = (AggregateQuery(con, as_of)
              .add_rfm("", as_of, lookback_days)
              .add_rfm("previous_", previous, lookback_days)
              .add_status("status_", as_of, previous)
              .add_status("previous_status_", previous, before_previous)
+             .add_history("status_", as_of, recent)
+             .add_history("previous_status_", previous, recent)
              .add_windows({"current": as_of, "at_previous": previous, "before": as_of - growth},
                           growth_window_days)
              .add_features(lookback_days, max_categories, max_channels))
     frame = query.run("status_frequency > 0 OR status_known = 1")
-    recent = (lifecycle_rules or lifecycle.load_rules()).reactivation_days
-    return CustomerBase(frame, as_of, previous, before_previous, lookback_days, int(growth_window_days),
-                        lifecycle.customer_summary_sql(con, as_of, recent),
-                        lifecycle.customer_summary_sql(con, previous, recent))
+    return CustomerBase(frame, as_of, previous, before_previous, lookback_days, int(growth_window_days))

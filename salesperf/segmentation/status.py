@@ -39,7 +39,8 @@ def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start,
 
     Uses ``orders`` and, when present, ``customers`` (created_at <= as_of) and ``opportunities`` (customer_id,
     created_at <= as_of) to list the customers known to the CRM without a purchase. The SQL is the status part of
-    :class:`~salesperf.segmentation.base.AggregateQuery` plus :func:`salesperf.lifecycle.customer_summary_sql`.
+    :class:`~salesperf.segmentation.base.AggregateQuery` with its history part (the purchase rhythm of
+    :func:`salesperf.lifecycle.customer_summary_sql`, from the same purchase days).
 
     Parameters
     ----------
@@ -61,9 +62,9 @@ def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start,
         typical_gap_days, typical_gap_before_recent_days, recent_max_gap_days (0 / NaN for never-bought).
     """
     as_of, start = as_date(as_of), as_date(period_start, "period_start")
-    query = AggregateQuery(con, as_of).add_status("status_", as_of, start)
-    history = lifecycle.customer_summary_sql(con, as_of, _recent_days(lifecycle_rules))
-    return _normalise(status_frame(query.run("status_frequency > 0 OR status_known = 1"), history=history))
+    query = (AggregateQuery(con, as_of).add_status("status_", as_of, start)
+             .add_history("status_", as_of, _recent_days(lifecycle_rules)))
+    return _normalise(status_frame(query.run("status_frequency > 0 OR status_known = 1")))
 
 
 def status_inputs_from_orders(orders: pd.DataFrame, as_of, period_start, known_customers=None, *,
