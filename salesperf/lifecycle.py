@@ -884,12 +884,14 @@ def _thresholds(occasions: pd.Series, typical_gap: pd.Series, rules: LifecycleRu
 
 
 def _with_stage_labels(frame: pd.DataFrame, rules: LifecycleRules) -> pd.DataFrame:
+    # dictionaries over the few stage values, not a Python call per customer
+    stages = frame["stage"].unique()
     for lang in ("en", "zh"):
-        frame[f"stage_label_{lang}"] = frame["stage"].map(lambda s, lang=lang: rules.stage_label(s, lang))
-    frame["treatment"] = frame["stage"].map(lambda s: rules.stages[s]["treatment"])
+        frame[f"stage_label_{lang}"] = frame["stage"].map({s: rules.stage_label(s, lang) for s in stages})
+    frame["treatment"] = frame["stage"].map({s: rules.stages[s]["treatment"] for s in stages})
+    treatments = frame["treatment"].unique()
     for lang in ("en", "zh"):
-        frame[f"treatment_{lang}"] = frame["treatment"].map(
-            lambda t, lang=lang: rules.treatments[t][f"label_{lang}"])
+        frame[f"treatment_{lang}"] = frame["treatment"].map({t: rules.treatments[t][f"label_{lang}"] for t in treatments})
     return frame
 
 
