@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from salesperf.data.validate import CANCELLED, RETURNED
 from salesperf.errors import UserError
 
 
@@ -41,17 +42,25 @@ def as_date(value, name: str = "as_of") -> dt.date:
     return stamp.date()
 
 
+def _status_list(words: tuple[str, ...]) -> str:
+    return "(" + ", ".join(quote_literal(w) for w in words) + ")"
+
+
 def purchase_predicate(columns: list[str]) -> str:
-    """SQL boolean: the line is a purchase (positive amount, not returned or cancelled)."""
+    """SQL boolean: the line is a purchase (positive amount, not returned or cancelled).
+
+    The status words are validation's (:data:`salesperf.data.validate.CANCELLED` / ``RETURNED``), shared with the
+    lifecycle analysis; on validated data cancelled lines are already gone and returns are negative.
+    """
     if "status" in columns:
-        return "(amount > 0 AND COALESCE(status, 'completed') NOT IN ('returned', 'cancelled'))"
+        return f"(amount > 0 AND COALESCE(status, 'completed') NOT IN {_status_list(RETURNED + CANCELLED)})"
     return "(amount > 0)"
 
 
 def counted_predicate(columns: list[str]) -> str:
     """SQL boolean: the line counts towards revenue (everything except cancelled lines)."""
     if "status" in columns:
-        return "(COALESCE(status, 'completed') <> 'cancelled')"
+        return f"(COALESCE(status, 'completed') NOT IN {_status_list(CANCELLED)})"
     return "TRUE"
 
 
