@@ -53,7 +53,7 @@ def make_data(n_customers: int, seed: int, day_resolution: bool = True) -> Path:
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from salesperf.clv import simulate_betageo
+    from salesperf.analyses.lifecycle.clv import simulate_betageo
 
     kind = "days" if day_resolution else "continuous"
     path = DATA_DIR / f"clv_{n_customers}_{seed}_{kind}.npz"
@@ -87,7 +87,7 @@ def make_data(n_customers: int, seed: int, day_resolution: bool = True) -> Path:
 
 
 def worker_salesperf(data: dict) -> dict:
-    from salesperf import clv
+    from salesperf.analyses.lifecycle import clv
 
     f, r, t, m = data["frequency"], data["recency"], data["T"], data["monetary_value"]
     stages = {}
@@ -216,7 +216,7 @@ def _preimport(tool: str) -> None:
 
     warnings.filterwarnings("ignore")
     if tool == "salesperf":
-        import salesperf.clv  # noqa: F401
+        import salesperf.analyses.lifecycle.clv  # noqa: F401
     elif tool == "lifetimes":
         import lifetimes  # noqa: F401
     else:

@@ -1,4 +1,4 @@
-"""Benchmark: cohort activity tables via salesperf.lifecycle vs the same query hand-written in DuckDB SQL.
+"""Benchmark: cohort activity tables via salesperf.analyses.lifecycle vs the same query hand-written in DuckDB SQL.
 
 Target: ``cohort_activity_sql`` within 1.5x of the hand-written query on 10 M order lines, peak memory <= 4 GB.
 
@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf import lifecycle
+from salesperf.analyses import lifecycle
 
 ROOT = Path(__file__).resolve().parent
 AS_OF = "2026-10-31"
@@ -174,7 +174,7 @@ def write_markdown(rows, lines, buyers, load_seconds, peak, args) -> None:
     worst_cpu = max(r["cpu_ratio"] for r in rows)
     load = os.getloadavg()[0]
     text = [
-        "# Cohort tables: salesperf.lifecycle vs hand-written DuckDB SQL",
+        "# Cohort tables: salesperf.analyses.lifecycle vs hand-written DuckDB SQL",
         "",
         (f"{lines:,} order lines ({buyers:,} buyers, demo company, {args.customers:,} customers, seed 0, as of"
          f" {AS_OF}); DuckDB {duckdb.__version__}, {os.cpu_count()} CPUs, memory_limit {MEMORY_LIMIT}, Python"

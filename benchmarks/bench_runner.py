@@ -38,7 +38,7 @@ import json, sys, time
 from datetime import date
 t0 = time.perf_counter()
 from salesperf.data.catalog import resolve
-from salesperf.periods import parse_period
+from salesperf.core.periods import parse_period
 from salesperf.report.config import load_report_set
 from salesperf.report.runner import run_period
 import papermill  # imported lazily by the run's parameter check: counted here, not in the snapshot
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         "nbconvert": _import_seconds("import nbconvert"),
         "jsonschema (via nbformat)": _import_seconds("import jsonschema"),
         "kernel-side setup (salesperf.report.page, charts, overview)":
-            _import_seconds("from salesperf import overview; from salesperf.report import charts, narrative, page"),
+            _import_seconds("from salesperf.analyses import overview; from salesperf.report import charts, page"),
     }
     load_after = os.getloadavg()[0]
 

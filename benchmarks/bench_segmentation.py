@@ -85,7 +85,7 @@ def worker(db: str) -> None:
 
     import duckdb
 
-    import salesperf.segmentation as seg
+    import salesperf.analyses.segmentation as seg
 
     con = duckdb.connect(db, read_only=True)
     lines, customers = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM orders").fetchone()

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from salesperf import __version__
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 
 def _say(message: str) -> None:
@@ -58,7 +58,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from salesperf.data.catalog import resolve
     from salesperf.data.dataset import open_dataset
-    from salesperf.periods import parse_period
+    from salesperf.core.periods import parse_period
 
     today = _today(args.today)
     catalog = resolve(args.catalog, args.data)
@@ -84,9 +84,9 @@ def _overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from salesperf.data.catalog import resolve
-    from salesperf.periods import parse_period
+    from salesperf.core.periods import parse_period
     from salesperf.report.config import load_report_set
-    from salesperf.report.i18n import check_lang
+    from salesperf.core.vocab import check_lang
     from salesperf.report.runner import run_period
 
     today = _today(args.today)

@@ -8,7 +8,7 @@ import pytest
 
 from salesperf.data.catalog import load_catalog, mask_url, resolve
 from salesperf.data.dataset import open_dataset
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 ORDERS = pd.DataFrame({
     "order_id": ["1", "2", "3"], "customer_id": ["C1", "C2", "C1"],

@@ -1,4 +1,4 @@
-"""Tests for salesperf.clv: published CDNOW estimates, hand-computed likelihoods, properties, weights, errors."""
+"""Tests for salesperf.analyses.lifecycle.clv: published CDNOW estimates, hand-computed likelihoods, properties, weights, errors."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from salesperf import clv
-from salesperf.errors import UserError
+from salesperf.analyses.lifecycle import clv
+from salesperf.core.errors import UserError
 
 CDNOW_SAMPLE = Path(__file__).parent / "fixtures" / "cdnow" / "CDNOW_sample.txt"
 CALIBRATION_END = "1997-09-30"  # 39 weeks after 1997-01-01: the standard CDNOW calibration period

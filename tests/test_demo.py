@@ -20,7 +20,7 @@ from scipy.special import hyp2f1
 
 from salesperf.data import demo
 from salesperf.data.schema import TABLES
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 END = "2026-10-31"
 SMALL_SEED, LARGE_SEED = 7, 11

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from salesperf.data.importer import available_presets, detect_preset, load_mapping, read_cells, run_import
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 CRM = Path(__file__).parent / "fixtures" / "crm"
 

@@ -1,4 +1,4 @@
-"""Tests of salesperf.lifecycle: hand-computed cohorts, stages, flows, Kaplan-Meier, action lists; SQL = pandas;
+"""Tests of salesperf.analyses.lifecycle: hand-computed cohorts, stages, flows, Kaplan-Meier, action lists; SQL = pandas;
 BG/NBD parameters of the demo company's planted groups recovered."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesperf import lifecycle as lc
-from salesperf.errors import UserError
+from salesperf.analyses import lifecycle as lc
+from salesperf.core.errors import UserError
 
 NAN = np.nan
 
@@ -355,7 +355,7 @@ def test_second_purchase_due():
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     demo_module = pytest.importorskip("salesperf.data.demo")
-    pytest.importorskip("salesperf.clv")
+    pytest.importorskip("salesperf.analyses.lifecycle.clv")
     folder = demo_module.generate(tmp_path_factory.mktemp("demo"), customers=20_000, seed=3)
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     con = duckdb.connect()
@@ -374,7 +374,7 @@ def test_bgnbd_recovers_planted_group_parameters(demo):
     relative; the big groups stay within 5 %). Tolerances of 12 % (rate) and 25 % (drop-out) are about 3 sd beyond
     the bias; swapping any two groups' truths breaks both (neighbouring groups differ >= 1.9x in each).
     """
-    clv = pytest.importorskip("salesperf.clv")
+    clv = pytest.importorskip("salesperf.analyses.lifecycle.clv")
     con, truth = demo
     summary = clv.summary_sql(con, truth["end"])
     summary["group"] = summary.index.map(truth["customer_segment"])

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from salesperf.errors import UserError
-from salesperf.periods import parse_period
+from salesperf.core.errors import UserError
+from salesperf.core.periods import parse_period
 
 TODAY = date(2026, 11, 27)  # a Friday
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from salesperf.report import fmt, narrative
+from salesperf.core import fmt, narrative
 from salesperf.report.page import safe_for_spreadsheet
 
 

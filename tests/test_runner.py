@@ -362,7 +362,7 @@ def test_bad_parameters_fail_before_any_kernel_starts(param, message, demo_run, 
 
 
 def test_parameter_values_are_typed(flag_report_set):
-    from salesperf.errors import UserError
+    from salesperf.core.errors import UserError
     from salesperf.report.config import load_report_set, report_parameters
 
     spec = load_report_set(flag_report_set)["flagged"]

@@ -1,4 +1,4 @@
-"""Tests of salesperf.segmentation: hand-computed tiny cases, tie behaviour, rule validation, demo-company recovery."""
+"""Tests of salesperf.analyses.segmentation: hand-computed tiny cases, tie behaviour, rule validation, demo-company recovery."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import yaml
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
-from salesperf.errors import UserError
-from salesperf.lifecycle import assign_stages, lifecycle_snapshot
-from salesperf.lifecycle import customer_summary as lifecycle_customer_summary
-from salesperf.lifecycle import load_rules as load_lifecycle_rules
-from salesperf.report import fmt
-from salesperf.segmentation import (
+from salesperf.core.errors import UserError
+from salesperf.analyses.lifecycle import assign_stages, lifecycle_snapshot
+from salesperf.analyses.lifecycle import customer_summary as lifecycle_customer_summary
+from salesperf.analyses.lifecycle import load_rules as load_lifecycle_rules
+from salesperf.core import fmt
+from salesperf.analyses.segmentation import (
     EXPORT_COLUMNS,
     BehaviourClusters,
     CoPurchaseSuggester,
@@ -616,9 +616,9 @@ def test_customer_base_matches_the_pure_side_at_both_dates(demo):
 @pytest.mark.parametrize("recent_days", [90, 30])
 def test_customer_base_history_is_the_lifecycle_customer_summary_at_both_dates(demo, recent_days):
     # The rhythm columns come from the purchase days of the one aggregate query; they must equal
-    # salesperf.lifecycle.customer_summary_sql (its own pass over the order lines) at each date.
-    from salesperf.lifecycle import customer_summary_sql
-    from salesperf.segmentation.base import HISTORY_COLUMNS
+    # salesperf.analyses.lifecycle.customer_summary_sql (its own pass over the order lines) at each date.
+    from salesperf.analyses.lifecycle import customer_summary_sql
+    from salesperf.analyses.segmentation.base import HISTORY_COLUMNS
     con, _ = demo
     rules = load_lifecycle_rules(overrides={"thresholds": {"reactivation_days": recent_days}})
     base = customer_base_sql(con, "2026-10-31", "2026-09-30", lifecycle_rules=rules)

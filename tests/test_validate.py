@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from salesperf.data.dataset import open_dataset
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 # order lines, hand-labelled with what validation must do with each (period 2026-10, run date 2026-11-27)
 LINES = [

@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from salesperf.data.schema import TABLES
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 FILE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -8,7 +8,7 @@ catalog or a data folder and the same validation runs in the kernel.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,9 +18,10 @@ import pandas as pd
 from salesperf.data.catalog import Catalog, resolve
 from salesperf.data.schema import TABLES
 from salesperf.data.sources import attach
+from salesperf.core.fmt import slug
 from salesperf.data.validate import QualityReport, TableQuality, validate_table
-from salesperf.errors import UserError
-from salesperf.periods import Period, parse_period
+from salesperf.core.errors import UserError
+from salesperf.core.periods import Period, parse_period
 
 _META = "_salesperf_meta"
 # customers first: orders are checked against them
@@ -43,6 +44,10 @@ class Dataset:
         The catalog or folder the data came from.
     entity : str
         ``region:East`` etc. when the tables are restricted to one entity, else empty.
+    store : Path or None
+        Folder where a run keeps the analyses' results for this dataset (None outside a run).
+    results : dict
+        Analysis results already computed or read for this dataset in this process (see salesperf.analyses.registry).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -51,6 +56,8 @@ class Dataset:
     quality: QualityReport
     origin: str
     entity: str = ""
+    store: Path | None = None
+    results: dict = field(default_factory=dict)
 
     @property
     def as_of(self) -> date:
@@ -182,7 +189,8 @@ def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     quality = QualityReport([TableQuality(**t) for t in meta["quality"]])
     _expose(con, [t.table for t in quality.tables], entity)
     period = parse_period(meta["period"])
-    return Dataset(con, period, date.fromisoformat(meta["today"]), quality, meta["origin"], entity)
+    store = path.parent / ".results" / (slug(entity) if entity else "all")
+    return Dataset(con, period, date.fromisoformat(meta["today"]), quality, meta["origin"], entity, store)
 
 
 def open_dataset(data: str | Path, period: str | Period = "last-month", today: str | date | None = None,

@@ -26,7 +26,7 @@ import yaml
 
 from salesperf.data import parsing
 from salesperf.data.schema import TABLES
-from salesperf.errors import UserError, examples
+from salesperf.core.errors import UserError, examples
 
 PRESET_DIR = Path(__file__).with_name("presets")
 COMMON_FILE = PRESET_DIR / "_common.yml"

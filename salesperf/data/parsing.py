@@ -2,7 +2,7 @@
 
 Every parser takes one raw cell (a string from a CSV, or an int/float/datetime from an .xlsx) and returns a Python value or
 ``None`` for a blank cell; it raises ``ValueError`` for a value it cannot read, so the caller can collect examples and raise
-one :class:`~salesperf.errors.UserError` per column. Column-level helpers (``parse_date_column``,
+one :class:`~salesperf.core.errors.UserError` per column. Column-level helpers (``parse_date_column``,
 ``parse_probability_column``) settle what one value alone cannot: day/month order and the probability scale.
 """
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from salesperf.data.catalog import Source, mask_url
 from salesperf.data.schema import TABLES
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 
 def _quote(name: str) -> str:

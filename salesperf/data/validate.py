@@ -16,7 +16,8 @@ import pandas as pd
 
 from salesperf.data.schema import TABLES, Table
 from salesperf.data.sources import _literal, _quote
-from salesperf.errors import UserError, examples
+from salesperf.core.sql import CANCELLED, RETURNED
+from salesperf.core.errors import UserError, examples
 
 #: Share of non-empty values of a required date/number column that may fail to parse before the run stops: above it
 #: the column is in a format we do not read (convert with ``salesperf import``); below it the rows are excluded.
@@ -60,11 +61,6 @@ class QualityReport:
 
     def get(self, table: str) -> TableQuality | None:
         return next((t for t in self.tables if t.table == table), None)
-
-
-#: Order-line statuses that mean "not a sale" (excluded, counted) and "money given back" (amount made negative).
-CANCELLED = ("cancelled", "canceled", "void", "voided", "已取消", "作废")
-RETURNED = ("returned", "return", "refunded", "refund", "退货", "已退货", "退款")
 
 
 def _in(values: tuple[str, ...]) -> str:

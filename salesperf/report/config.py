@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from salesperf.errors import UserError
+from salesperf.core.errors import UserError
 
 #: Parameters every report notebook takes; the runner fills them in.
 COMMON_PARAMETERS = {"data": str, "period": str, "lang": str, "today": str, "output_dir": str, "currency": str, "entity": str}

@@ -8,8 +8,8 @@ import html
 import json
 from pathlib import Path
 
-from salesperf.periods import parse_period
-from salesperf.report.i18n import term
+from salesperf.core.periods import parse_period
+from salesperf.core.vocab import term
 from salesperf.report.render import TEMPLATES, embed_cjk_font
 
 _INDEX_CSS = """

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +17,14 @@ from IPython.display import HTML, display
 
 from salesperf import __version__
 from salesperf.data.dataset import Dataset, open_dataset
-from salesperf.report import fmt
-from salesperf.report.i18n import check_lang, term
+from salesperf.core import fmt
+from salesperf.analyses import registry
+from salesperf.analyses.base import Context, Result
+from salesperf.core.present import TableSpec, Tile, table
+from salesperf.core.vocab import CORE, Vocabulary, check_lang
 from salesperf.report.style import apply_style
 
+_COMMON = ("period", "lang", "currency", "entity")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,11 +47,6 @@ def _missing(value) -> bool:
         return False
 
 
-def slug(text: str) -> str:
-    """File-name-safe form of an entity value: ``'East / Coast'`` → ``'east-coast'``."""
-    return re.sub(r"[^\w]+", "-", str(text), flags=re.UNICODE).strip("-").lower() or "x"
-
-
 @dataclass
 class Report:
     """The context of one report run: its data, language, formatting and where exports go.
@@ -63,12 +60,14 @@ class Report:
     currency: str
     params: dict
     output_dir: Path | None
+    words: Vocabulary = CORE
     kpi_values: list = field(default_factory=list)
+    result: Result | None = None
 
     # -- words and numbers ---------------------------------------------------------------------------------------
     def t(self, key: str, **values) -> str:
-        """The term ``key`` in the report's language."""
-        return term(key, self.lang, **values)
+        """The word ``key`` of this report's vocabulary (its analysis's, then the core's) in the report's language."""
+        return self.words(key, self.lang, **values)
 
     def money(self, x: float, compact: bool = True) -> str:
         """An amount in the report's language and currency (``¥1.23 M`` / ``123.5 万元``), for analysts' own cells."""
@@ -100,58 +99,68 @@ class Report:
         """The one stated line that replaces a section whose optional table is absent."""
         self.say(self.t("missing_table", table=table, what=what))
 
-    def kpis(self, tiles: list[dict]) -> None:
-        """KPI tiles; each dict has ``label``, ``value`` (formatted) and optional ``delta``, ``delta2`` and ``tone``.
+    def analyse(self):
+        """Compute this report's analysis (with the results of the analyses it uses) and keep its Result.
 
-        The tiles are also recorded for the period index (``<report>.kpis.json`` beside the exports).
+        Returns the analysis's rich result, which the notebook's sections show.
         """
+        ctx = Context(self.lang, self.currency, {k: v for k, v in self.params.items() if k not in _COMMON})
+        detail, self.result = registry.run(self.name, self.ds, ctx)
+        return detail
+
+    def headline(self) -> None:
+        """The analysis's headline tiles and its findings, at the top of the report."""
+        self.kpis(self.result.headline)
+        self.say(*self.result.findings)
+
+    def kpis(self, tiles: list[Tile]) -> None:
+        """KPI tiles, also recorded for the period index (``<report>.kpis.json`` beside the exports)."""
         cells = []
         for tile in tiles:
-            deltas = "".join(
-                f"<div class='sp-delta sp-{html.escape(tile.get('tone', 'neutral'))}'>{html.escape(tile[k])}</div>"
-                for k in ("delta", "delta2") if tile.get(k)
-            )
-            cells.append(
-                f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile['label'])}</div>"
-                f"<div class='sp-kpi-value'>{html.escape(tile['value'])}</div>{deltas}</div>"
-            )
+            deltas = "".join(f"<div class='sp-delta sp-{html.escape(tile.tone)}'>{html.escape(text)}</div>"
+                             for text in (tile.delta, tile.delta2) if text)
+            cells.append(f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile.label)}</div>"
+                         f"<div class='sp-kpi-value'>{html.escape(tile.value)}</div>{deltas}</div>")
         display(HTML(f"<div class='sp-kpis'>{''.join(cells)}</div>"))
-        self.kpi_values.extend(tiles)
+        self.kpi_values.extend(t.to_dict() for t in tiles)
         if self.output_dir is not None:
             (self.output_dir / f"{self.name}.kpis.json").write_text(json.dumps(self.kpi_values, ensure_ascii=False))
 
-    def table(self, frame: pd.DataFrame, formats: Mapping[str, str | Callable] | None = None, max_rows: int = 30) -> None:
-        """Show a table: columns formatted (``money``, ``int``, ``pct``, ``float`` or a callable), headers translated.
+    def table(self, frame: pd.DataFrame, spec: TableSpec, max_rows: int | None = None) -> None:
+        """Show the columns of ``spec`` that ``frame`` holds, with the spec's headers and formats.
 
-        Numeric and formatted columns are right-aligned, text left-aligned; every cell is escaped.
+        Formatted columns are right-aligned, text left-aligned; every cell is escaped. Longer frames show
+        ``max_rows`` (default: the spec's) and say how many rows are left out.
         """
-        formats = formats or {}
-        shown = frame.head(max_rows)
-        right = {c for c in shown.columns if c in formats or pd.api.types.is_numeric_dtype(shown[c])}
-        head = "".join(f"<th class='{'sp-num' if c in right else 'sp-text'}'>{html.escape(self.t(str(c)))}</th>"
-                       for c in shown.columns)
+        columns = spec.present(frame.columns)
+        shown = frame.head(spec.max_rows if max_rows is None else max_rows)
+        align = {c.name: "sp-text" if c.fmt == "text" else "sp-num" for c in columns}
+        head = "".join(f"<th class='{align[c.name]}'>{html.escape(c.header)}</th>" for c in columns)
         body = []
-        for _, row in shown.iterrows():
-            cells = []
-            for c in shown.columns:
-                value = row[c]
-                text = "–" if _missing(value) else (self._formatter(formats[c])(value) if c in formats else str(value))
-                cells.append(f"<td class='{'sp-num' if c in right else 'sp-text'}'>{html.escape(text)}</td>")
-            body.append(f"<tr>{''.join(cells)}</tr>")
+        for values in zip(*(shown[c.name].to_numpy() for c in columns), strict=True):
+            cells = "".join(f"<td class='{align[c.name]}'>{html.escape(self._cell(v, c.fmt))}</td>"
+                            for c, v in zip(columns, values, strict=True))
+            body.append(f"<tr>{cells}</tr>")
         more = len(frame) - len(shown)
         note = f"<p class='sp-meta'>{html.escape(self.t('more_rows', n=f'{more:,}'))}</p>" if more > 0 else ""
         display(HTML(f"<table class='sp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"))
 
-    def _formatter(self, how: str | Callable) -> Callable:
-        if callable(how):
-            return how
-        return {
-            "money": lambda v: fmt.money(v, self.lang, self.currency, compact=False),
-            "int": lambda v: fmt.number(v),
-            "pct": fmt.percent,
-            "signed_pct": fmt.signed_percent,
-            "float": lambda v: fmt.number(v, 2),
-        }[how]
+    def _cell(self, value, how: str) -> str:
+        if _missing(value):
+            return "–"
+        if how == "money":
+            return fmt.money(value, self.lang, self.currency, compact=False)
+        if how == "int":
+            return fmt.number(value)
+        if how == "pct":
+            return fmt.percent(value)
+        if how == "signed_pct":
+            return fmt.signed_percent(value)
+        if how == "float":
+            return fmt.number(value, 2)
+        if how == "date":
+            return pd.Timestamp(value).date().isoformat()
+        return str(value)
 
     def links(self, items: list[tuple[str, str]]) -> None:
         """A list of links (title, relative address) to other pages of the period folder."""
@@ -190,7 +199,12 @@ class Report:
                 sentence += f" ({'; '.join(parts)})." if parts else "."
             self.say(sentence)
         quality["kind"] = quality["kind"].map(self.t)
-        self.table(quality.drop(columns=["source"]), {"rows_read": "int", "rows_used": "int", "rows": "int"}, max_rows=200)
+        self.table(quality, self._quality_spec(), max_rows=200)
+
+    def _quality_spec(self) -> TableSpec:
+        return table(("table", self.t("table")), ("rows_read", self.t("rows_read"), "int"),
+                     ("rows_used", self.t("rows_used"), "int"), ("kind", self.t("kind")), ("reason", self.t("reason")),
+                     ("rows", self.t("rows"), "int"), ("examples", self.t("examples")))
 
     def footer(self, methods: str = "") -> None:
         """Methods note, parameters, version and data fingerprint at the end of the report."""
@@ -232,4 +246,5 @@ def start(name: str, data: str, period: str, lang: str = "en", today: str = "", 
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     all_params = {"period": ds.period.label, "lang": lang, "currency": currency} | ({"entity": entity} if entity else {}) | params
-    return Report(name, ds, lang, currency, all_params, out)
+    words = registry.get(name).words if name in registry.analyses() else CORE
+    return Report(name, ds, lang, currency, all_params, out, words)

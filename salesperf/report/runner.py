@@ -23,10 +23,11 @@ from typing import Self
 from salesperf import __version__
 from salesperf.data.catalog import Catalog
 from salesperf.data.dataset import build_snapshot, entities
-from salesperf.errors import UserError
-from salesperf.periods import Period
+from salesperf.core.errors import UserError
+from salesperf.core.fmt import slug
+from salesperf.core.periods import Period
 from salesperf.report.config import ReportSpec, check_notebook, report_parameters
-from salesperf.report.i18n import term
+from salesperf.core.vocab import term
 
 SNAPSHOT = ".snapshot.duckdb"
 KERNEL_START_ATTEMPTS = 3
@@ -208,8 +209,6 @@ def check_reports(specs: dict[str, ReportSpec], overrides: dict[str, dict[str, s
 def plan(specs: dict[str, ReportSpec], period: Period, snapshot: Path, *, lang: str, today: date, currency: str,
          overrides: dict[str, dict[str, str]], each: str = "", each_values: list[str] | None = None) -> list[Task]:
     """The tasks of a run: one per report (or one per report and entity with ``each``), parameters checked."""
-    if each:  # imported only here: page pulls in matplotlib and IPython, which the runner itself does not need
-        from salesperf.report.page import slug
     tasks = []
     for spec in specs.values():
         check_notebook(spec)

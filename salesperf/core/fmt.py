@@ -1,0 +1,98 @@
+"""Number formatting for managers: thousands separators, currency, percentages, signed changes, 万/亿 in Chinese.
+
+Narrative and KPI tiles use compact money (``¥1.23 M`` / ``123.5 万元``); tables keep full figures (``¥1,234,567``).
+Negative numbers use the typographic minus sign (U+2212).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MINUS = "\u2212"
+
+
+def _is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def number(x: float, decimals: int = 0) -> str:
+    """``1234567.8`` → ``1,234,568``; missing → ``–``."""
+    if _is_missing(x):
+        return "–"
+    text = f"{abs(x):,.{decimals}f}"
+    return (MINUS if x < 0 and float(text.replace(",", "")) != 0 else "") + text
+
+
+def money(x: float, lang: str = "en", currency: str = "¥", compact: bool = True) -> str:
+    """Format an amount.
+
+    Examples
+    --------
+    >>> money(1234567, 'en')
+    '¥1.23 M'
+    >>> money(1234567, 'zh')
+    '123.5 万元'
+    >>> money(356_000_000, 'zh')
+    '3.56 亿元'
+    >>> money(-41300, 'en', compact=False)
+    '−¥41,300'
+    """
+    if _is_missing(x):
+        return "–"
+    sign = MINUS if x < 0 else ""
+    a = abs(x)
+    if lang == "zh" and compact:
+        if a >= 1e8:
+            return f"{sign}{a / 1e8:,.2f} 亿元"
+        if a >= 1e4:
+            return f"{sign}{a / 1e4:,.1f} 万元"
+        return f"{sign}{a:,.0f} 元"
+    if compact and a >= 1e9:
+        return f"{sign}{currency}{a / 1e9:,.2f} B"
+    if compact and a >= 1e6:
+        return f"{sign}{currency}{a / 1e6:,.2f} M"
+    if compact and a >= 1e4:
+        return f"{sign}{currency}{a / 1e3:,.1f} k"
+    return f"{sign}{currency}{a:,.0f}"
+
+
+def percent(share: float, decimals: int = 1) -> str:
+    """``0.0823`` → ``8.2%``."""
+    if _is_missing(share):
+        return "–"
+    return number(100 * share, decimals) + "%"
+
+
+def signed_percent(share: float, decimals: int = 1) -> str:
+    """``0.0823`` → ``+8.2%``, ``-0.041`` → ``−4.1%``."""
+    if _is_missing(share):
+        return "–"
+    return ("+" if share > 0 else "") + percent(share, decimals)
+
+
+def signed_money(x: float, lang: str = "en", currency: str = "¥") -> str:
+    """``41300`` → ``+¥41.3 k``; ``-41300`` → ``−¥41.3 k`` (``−4.1 万元`` in Chinese)."""
+    if _is_missing(x):
+        return "–"
+    return ("+" if x > 0 else "") + money(x, lang, currency)
+
+
+def points(delta: float, lang: str = "en", decimals: int = 1) -> str:
+    """A change of a rate in percentage points: ``+1.3 pp`` / ``+1.3 个百分点``."""
+    if _is_missing(delta):
+        return "–"
+    text = ("+" if delta > 0 else "") + number(100 * delta, decimals)
+    return f"{text} 个百分点" if lang == "zh" else f"{text} pp"
+
+
+def relative_change(current: float, previous: float) -> float:
+    """``current / previous − 1``; NaN when the previous value is zero or missing."""
+    if _is_missing(previous) or _is_missing(current) or previous == 0:
+        return float("nan")
+    return current / previous - 1
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of an entity value: ``'East / Coast'`` → ``'east-coast'``."""
+    return re.sub(r"[^\w]+", "-", str(text), flags=re.UNICODE).strip("-").lower() or "x"
