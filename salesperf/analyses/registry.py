@@ -18,28 +18,23 @@ from salesperf.core.errors import UserError
 
 
 @cache
-def analyses() -> dict[str, Analysis]:
-    """Name → analysis, for every analysis package, in name order."""
+def names() -> tuple[str, ...]:
+    """Every analysis package, in name order (found without importing them)."""
     import salesperf.analyses as package
 
-    found = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.ispkg:
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            analysis = getattr(module, "ANALYSIS", None)
-            if isinstance(analysis, Analysis):
-                if analysis.name != info.name:
-                    raise RuntimeError(f"{module.__name__}.ANALYSIS.name is {analysis.name!r}, not {info.name!r}")
-                found[info.name] = analysis
-    return found
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg))
 
 
+@cache
 def get(name: str) -> Analysis:
-    """The analysis called ``name``; UserError listing the known ones otherwise."""
-    known = analyses()
-    if name not in known:
-        raise UserError(f"no analysis called {name!r}", hint=f"analyses: {', '.join(known)}")
-    return known[name]
+    """The analysis called ``name`` (its package is imported now); UserError listing the known ones otherwise."""
+    if name not in names():
+        raise UserError(f"no analysis called {name!r}", hint=f"analyses: {', '.join(names())}")
+    module = importlib.import_module(f"salesperf.analyses.{name}")
+    analysis = getattr(module, "ANALYSIS", None)
+    if not isinstance(analysis, Analysis) or analysis.name != name:
+        raise RuntimeError(f"{module.__name__} must define ANALYSIS, an Analysis named {name!r}")
+    return analysis
 
 
 def store_of(ds, name: str) -> Path | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 #: How a column's values are shown (see ``salesperf.report.page``): ``text`` as is, ``money`` in the report's currency,
-#: ``int`` with thousands separators, ``pct`` / ``signed_pct`` as percentages, ``float`` with two decimals, ``date``.
-FORMATS = ("text", "money", "int", "pct", "signed_pct", "float", "date")
+#: ``int`` with thousands separators, ``pct`` / ``signed_pct`` as percentages, ``float`` with two decimals, ``date``,
+#: ``month`` (``2026-10``).
+FORMATS = ("text", "money", "int", "pct", "signed_pct", "float", "date", "month")
 
 
 @dataclass(frozen=True)

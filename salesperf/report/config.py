@@ -30,6 +30,7 @@ class ReportSpec:
     cadence: tuple[str, ...]
     audience: str
     parameters: dict = field(default_factory=dict)  # name -> (type, default)
+    after: tuple[str, ...] = ()  # reports whose results this one reads ("*": every other report of the run)
 
     def runs_for(self, grain: str) -> bool:
         return _CADENCE_OF_GRAIN[grain] in self.cadence
@@ -77,7 +78,11 @@ def load_report_set(path: str | Path | None = None, notebooks: str | Path | None
         bad = set(cadence) - set(_CADENCE_OF_GRAIN.values())
         if bad:
             raise UserError(f"{where}: report '{rid}': unknown cadence {', '.join(sorted(bad))}", hint="weekly, monthly, quarterly")
-        out[rid] = ReportSpec(rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params)
+        after = entry.get("after") or ()
+        after = ("*",) if after == "all" else tuple(after) if isinstance(after, list) else None
+        if after is None:
+            raise UserError(f"{where}: report '{rid}': 'after' must be a list of report ids or 'all'")
+        out[rid] = ReportSpec(rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after)
     return out
 
 

@@ -66,9 +66,9 @@ def _report_block(report: dict, lang: str) -> str:
 def write_period_index(folder: Path, manifest: dict, lang: str) -> Path:
     """Write ``<period>/index.html`` from the run's manifest."""
     period = parse_period(manifest["period"])
-    # Company-wide figures only: a fan-out copy's tiles (one region's revenue) must not pass for the period's.
-    headline = next((r["kpis"] for r in manifest["reports"]
-                     if r["report"] in ("summary", "overview") and not r["entity"] and r["kpis"]), [])
+    # The first report of the set with tiles (the set lists its headline report first); company-wide figures only:
+    # a fan-out copy's tiles (one region's revenue) must not pass for the period's.
+    headline = next((r["kpis"] for r in manifest["reports"] if not r["entity"] and r["kpis"]), [])
     blocks = "".join(_report_block(r, lang) for r in manifest["reports"])
     body = (
         f"<h1>{html.escape(period.label_in(lang))}</h1>"

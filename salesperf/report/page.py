@@ -160,6 +160,8 @@ class Report:
             return fmt.number(value, 2)
         if how == "date":
             return pd.Timestamp(value).date().isoformat()
+        if how == "month":
+            return pd.Timestamp(value).strftime("%Y-%m")
         return str(value)
 
     def links(self, items: list[tuple[str, str]]) -> None:
@@ -246,5 +248,5 @@ def start(name: str, data: str, period: str, lang: str = "en", today: str = "", 
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     all_params = {"period": ds.period.label, "lang": lang, "currency": currency} | ({"entity": entity} if entity else {}) | params
-    words = registry.get(name).words if name in registry.analyses() else CORE
+    words = registry.get(name).words if name in registry.names() else CORE
     return Report(name, ds, lang, currency, all_params, out, words)

@@ -224,10 +224,40 @@ def plan(specs: dict[str, ReportSpec], period: Period, snapshot: Path, *, lang: 
     return tasks
 
 
-def _run_tasks(tasks: list[Task], staging: Path, *, workers: int, scheduler: str, timeout: int, lang: str,
-               progress: Callable[[str], None]) -> list[Outcome]:
+def waves(tasks: list[Task], specs: dict[str, ReportSpec]) -> list[list[Task]]:
+    """Group tasks so that a report runs after the reports whose results it reads (its analysis's ``uses`` and its
+    spec's ``after``); reports of one wave run in parallel."""
+    from salesperf.analyses import registry
+
+    in_run = {t.report for t in tasks}
+    needs = {}
+    for report in in_run:
+        after = set(specs[report].after) if report in specs else set()
+        if "*" in after:
+            after = in_run - {report}
+        if report in registry.names():
+            after |= set(registry.get(report).uses)
+        needs[report] = after & in_run
+    out, done, remaining = [], set(), list(tasks)
+    while remaining:
+        ready = [t for t in remaining if needs[t.report] <= done]
+        if not ready:
+            raise UserError(f"the report set's 'after' entries form a cycle: {', '.join(sorted(needs))}")
+        out.append(ready)
+        done |= {t.report for t in ready}
+        remaining = [t for t in remaining if t not in ready]
+    return out
+
+
+def _run_tasks(tasks: list[Task], specs: dict[str, ReportSpec], staging: Path, *, workers: int, scheduler: str,
+               timeout: int, lang: str, progress: Callable[[str], None]) -> list[Outcome]:
     args = (str(staging), timeout, lang)
     outcomes = []
+
+    def report(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        progress(f"{outcome.instance}: {outcome.status} ({len(outcomes)}/{len(tasks)})")
+
     if scheduler:
         from distributed import Client, as_completed
 
@@ -237,20 +267,20 @@ def _run_tasks(tasks: list[Task], staging: Path, *, workers: int, scheduler: str
             raise UserError(f"cannot use the Dask scheduler {scheduler!r}: {_first_line(exc)}",
                             hint="give its address as tcp://HOST:PORT and check that it is running") from None
         with client:
-            futures = [client.submit(execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}", pure=False)
-                       for t in tasks]
-            for future in as_completed(futures):
-                outcomes.append(future.result())
-                progress(f"{outcomes[-1].instance}: {outcomes[-1].status} ({len(outcomes)}/{len(tasks)})")
+            for wave in waves(tasks, specs):
+                futures = [client.submit(execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}",
+                                         pure=False) for t in wave]
+                for future in as_completed(futures):
+                    report(future.result())
     elif workers <= 1:
-        for task in tasks:
-            outcomes.append(execute_task(task, *args))
-            progress(f"{task.instance}: {outcomes[-1].status} ({len(outcomes)}/{len(tasks)})")
+        for wave in waves(tasks, specs):
+            for task in wave:
+                report(execute_task(task, *args))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for outcome in pool.map(execute_task, tasks, *[[a] * len(tasks) for a in args]):
-                outcomes.append(outcome)
-                progress(f"{outcome.instance}: {outcome.status} ({len(outcomes)}/{len(tasks)})")
+            for wave in waves(tasks, specs):
+                for outcome in pool.map(execute_task, wave, *[[a] * len(wave) for a in args]):
+                    report(outcome)
     order = {t.instance: i for i, t in enumerate(tasks)}
     return sorted(outcomes, key=lambda o: order[o.instance])
 
@@ -341,7 +371,7 @@ def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], o
             tasks = plan(specs, period, staging / SNAPSHOT, lang=lang, today=today, currency=currency,
                          overrides=overrides or {}, each=each, each_values=each_values)
             progress(f"running {len(tasks)} report(s) on {scheduler or f'{workers} local worker(s)'}")
-            outcomes = _run_tasks(tasks, staging, workers=workers, scheduler=scheduler, timeout=timeout, lang=lang,
+            outcomes = _run_tasks(tasks, specs, staging, workers=workers, scheduler=scheduler, timeout=timeout, lang=lang,
                                   progress=progress)
             manifest = {
                 "period": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
@@ -359,6 +389,7 @@ def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], o
             write_period_index(staging, manifest, lang)
             (staging / SNAPSHOT).unlink(missing_ok=True)
             shutil.rmtree(staging / ".out", ignore_errors=True)
+            shutil.rmtree(staging / ".results", ignore_errors=True)
             _swap_into_place(staging, out / period.label)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
