@@ -79,7 +79,7 @@ def load_report_set(path: str | Path | None = None, notebooks: str | Path | None
         if bad:
             raise UserError(f"{where}: report '{rid}': unknown cadence {', '.join(sorted(bad))}", hint="weekly, monthly, quarterly")
         after = entry.get("after") or ()
-        after = ("*",) if after == "all" else tuple(after) if isinstance(after, list) else None
+        after = ("*",) if after == "all" else tuple(after) if isinstance(after, (list, tuple)) else None
         if after is None:
             raise UserError(f"{where}: report '{rid}': 'after' must be a list of report ids or 'all'")
         out[rid] = ReportSpec(rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after)

@@ -105,4 +105,4 @@ def attainment_table(lang: str) -> TableSpec:
 
 
 def methods(lang: str) -> str:
-    return WORDS("methods", lang)
+    return WORDS("overview_methods", lang)
