@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 RESULTS = HERE / "results" / "segmentation.md"
-AS_OF, PREVIOUS = "2026-10-31", "2026-09-30"
+AS_OF, PREVIOUS, BEFORE_PREVIOUS = "2026-10-31", "2026-09-30", "2026-08-31"  # October, September, August
 REPEAT = 7
 TABLES = ("orders", "customers", "opportunities", "activities", "feedback")
 
@@ -107,7 +107,7 @@ def worker(db: str) -> None:
     hand, ours = min(p[0] for p in pairs), min(p[1] for p in pairs)
     base_ratio = None
     if hasattr(seg, "customer_base_sql"):
-        runs = [(timed(run_hand), timed(lambda: seg.customer_base_sql(con, AS_OF, PREVIOUS))) for _ in range(3)]
+        runs = [(timed(run_hand), timed(lambda: seg.customer_base_sql(con, AS_OF, PREVIOUS, BEFORE_PREVIOUS))) for _ in range(3)]
         base_ratio = min(b for _, b in runs) / min(h for h, _ in runs)
     timings: dict[str, float] = {}
     cpu_timings: dict[str, float] = {}
@@ -115,7 +115,7 @@ def worker(db: str) -> None:
         else {}
     load_before = os.getloadavg()[0]
     start, cpu_start = time.perf_counter(), time.process_time()
-    result = seg.segmentation_analysis(con, AS_OF, PREVIOUS, timings=timings, **extra)
+    result = seg.segmentation_analysis(con, AS_OF, PREVIOUS, BEFORE_PREVIOUS, timings=timings, **extra)
     total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     print(json.dumps({
         "lines": lines, "buyers": customers, "crm_customers": crm, "hand_rfm": hand, "rfm_sql": ours,

@@ -1,125 +1,83 @@
-"""Customer segmentation: RFM segments (English eleven and Chinese eight classes), status, value tiers, behavioural
-clusters, migration, profiles, next-product suggestions and the customer export table.
+"""Customer segmentation: RFM segments (eleven named segments and the Chinese eight classes), status (the lifecycle
+stage, plus potential), ABC value tiers and grades (with lifecycle's CLV), behavioural clusters, migration since the
+previous period, profiles, next-product suggestions and the customer export table.
 
-Engine-side functions (``*_sql``) take a DuckDB connection holding the canonical ``orders`` (and optional
-``customers``, ``opportunities``, ``activities``, ``feedback``) relations and return aggregated frames; everything
-else is pure. :func:`customer_base_sql` computes every per-customer aggregate of a period (both dates) in one query;
-the single-section ``*_sql`` functions run parts of the same query. Rules live in ``salesperf/conf/segments.yml``
-(:func:`load_rules`). Every function that writes sentences takes ``lang`` ('en' or 'zh').
+Parts: ``query`` (the one per-customer DuckDB aggregate) and ``base`` (its frames); the pure computations ``rfm``,
+``status``, ``value``, ``clusters``, ``profiles``, ``migration``, ``suggest``, ``export``; ``analysis`` (the whole run,
+:class:`SegmentationAnalysis`); ``text`` (every word shown, from ``vocab.yml``); ``rules.yml`` (rule tables,
+:func:`load_rules`). :data:`ANALYSIS` is what the report and the registry run.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from salesperf.analyses.base import Analysis, Context, Needs, Result
+from salesperf.analyses.segmentation import text
 from salesperf.analyses.segmentation.analysis import SegmentationAnalysis, segmentation_analysis
-from salesperf.analyses.segmentation.base import AggregateQuery, CustomerBase, customer_base_sql
-from salesperf.analyses.segmentation.clusters import (
-    BehaviourClusters,
-    ClusterResult,
-    cluster_customers,
-    cluster_sentences,
-    describe_clusters,
-    prediction_strength,
-)
-from salesperf.analyses.segmentation.export import EXPORT_COLUMNS, customer_table
-from salesperf.analyses.segmentation.features import customer_features_sql
-from salesperf.analyses.segmentation.migration import Migration, migration, migration_sentences
-from salesperf.analyses.segmentation.profiles import group_profiles
-from salesperf.analyses.segmentation.rfm import (
-    RfmSegmentation,
-    assign_cn8,
-    assign_segments,
-    cn8_thresholds,
-    rank_scores,
-    rfm_from_orders,
-    rfm_scores,
-    rfm_sentences,
-    rfm_sql,
-    score_distribution,
-    segment_rfm,
-    segment_summary,
-)
-from salesperf.analyses.segmentation.rules import SegmentRules, load_rules, rules_from_dict
-from salesperf.analyses.segmentation.status import (
-    CustomerStatus,
-    customer_status,
-    status_inputs_from_orders,
-    status_inputs_sql,
-    status_sentences,
-)
-from salesperf.analyses.segmentation.suggest import (
-    CoPurchaseSuggester,
-    Incidence,
-    PurchasePairs,
-    SuggestionEvaluation,
-    evaluate_suggestions,
-    incidence_from_pairs,
-    incidence_sql,
-    purchase_pairs_sql,
-    suggestion_sentence,
-)
-from salesperf.analyses.segmentation.value import (
-    AbcTiers,
-    Grades,
-    abc_sentence,
-    abc_tiers,
-    grade_customers,
-    grades_sentences,
-    revenue_growth,
-    window_revenue_sql,
-)
+from salesperf.analyses.segmentation.base import customer_base_sql
+from salesperf.analyses.segmentation.clusters import cluster_customers
+from salesperf.analyses.segmentation.migration import migration
+from salesperf.analyses.segmentation.rfm import rfm_sql, segment_rfm
+from salesperf.analyses.segmentation.rules import load_rules
+from salesperf.analyses.segmentation.status import customer_status, status_inputs_sql
+from salesperf.analyses.segmentation.value import abc_tiers, grade_customers, window_revenue_sql
+from salesperf.core.vocab import CORE, Vocabulary
+
+
+def clv_series(upstream: Mapping[str, Result]) -> pd.Series | None:
+    """CLV per customer_id from lifecycle's shared ``customer_value`` frame (customer_id, p_alive,
+    expected_purchases, clv); None when the lifecycle result or the frame is missing (grading then says so)."""
+    found = upstream.get("lifecycle")
+    frame = None if found is None else found.shared.get("customer_value")
+    if frame is None or not {"customer_id", "clv"} <= set(frame.columns):
+        return None
+    return pd.Series(frame["clv"].to_numpy(dtype="float64"), index=frame["customer_id"].astype(str).to_numpy())
+
+
+class Segmentation(Analysis):
+    """The segmentation report's analysis: :func:`segmentation_analysis` on the report period and the previous
+    calendar period, grading with lifecycle's CLV."""
+
+    name = "segmentation"
+    needs = Needs(optional={"customers": "potential customers, regions and owners",
+                            "orders.product_id": "next-product suggestions",
+                            "orders.category": "category mixes", "orders.channel": "channel mixes",
+                            "activities": "contact counts", "feedback": "satisfaction"})
+    uses = ("lifecycle",)
+    parameters = {"lookback_days": 0, "clusters_max": 8}
+    words = Vocabulary(__package__, CORE)
+
+    def compute(self, ds, ctx: Context, upstream: Mapping[str, Result]) -> SegmentationAnalysis:
+        period = ds.period
+        lookback = int(self.param(ctx, "lookback_days")) or None
+        return segmentation_analysis(ds.con, period.end, period.previous.end, period.previous.previous.end,
+                                     lookback_days=lookback, k_range=(2, int(self.param(ctx, "clusters_max"))),
+                                     clv=clv_series(upstream))
+
+    def summarise(self, detail: SegmentationAnalysis, ds, ctx: Context) -> Result:
+        previous = ds.period.previous.label_in(ctx.lang)
+        return Result(self.name, text.tiles(detail, ctx.lang),
+                      text.findings(detail, previous, ctx.lang, ctx.currency))
+
+
+ANALYSIS = Segmentation()
 
 __all__ = [
-    "EXPORT_COLUMNS",
-    "AbcTiers",
-    "AggregateQuery",
-    "BehaviourClusters",
-    "ClusterResult",
-    "CoPurchaseSuggester",
-    "CustomerBase",
-    "CustomerStatus",
-    "Grades",
-    "Incidence",
-    "Migration",
-    "PurchasePairs",
-    "RfmSegmentation",
-    "SegmentRules",
+    "ANALYSIS",
     "SegmentationAnalysis",
-    "SuggestionEvaluation",
-    "abc_sentence",
     "abc_tiers",
-    "assign_cn8",
-    "assign_segments",
     "cluster_customers",
-    "cluster_sentences",
-    "cn8_thresholds",
     "customer_base_sql",
-    "customer_features_sql",
     "customer_status",
-    "customer_table",
-    "describe_clusters",
-    "evaluate_suggestions",
     "grade_customers",
-    "grades_sentences",
-    "group_profiles",
-    "incidence_from_pairs",
-    "incidence_sql",
     "load_rules",
     "migration",
-    "migration_sentences",
-    "prediction_strength",
-    "purchase_pairs_sql",
-    "rank_scores",
-    "revenue_growth",
-    "rfm_from_orders",
-    "rfm_scores",
-    "rfm_sentences",
     "rfm_sql",
-    "rules_from_dict",
-    "score_distribution",
     "segment_rfm",
-    "segment_summary",
     "segmentation_analysis",
-    "status_inputs_from_orders",
     "status_inputs_sql",
-    "status_sentences",
-    "suggestion_sentence",
     "window_revenue_sql",
 ]

@@ -1,7 +1,7 @@
-"""The whole segmentation analysis for one period in one call (what the notebook and the benchmark run).
+"""The whole segmentation analysis for one period in one call (what ``ANALYSIS.compute`` and the benchmark run).
 
-Each field of :class:`SegmentationAnalysis` is the result object of one notebook section, so a thin notebook can
-also call the section functions one by one with the same arguments. The analysis itself reads the order lines once
+Each field of :class:`SegmentationAnalysis` is the result object of one notebook section (numbers and frames only;
+:mod:`salesperf.analyses.segmentation.text` words them). The analysis itself reads the order lines once
 for every per-customer aggregate (:func:`~salesperf.analyses.segmentation.base.customer_base_sql`, both dates in one query)
 and once for the product pairs of the suggestions; every section then works on those aggregated frames, which share
 one customer order.
@@ -12,16 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.core.errors import UserError
 from salesperf.analyses.lifecycle import LifecycleRules
-from salesperf.core.vocab import check_lang
-from salesperf.core.sql import relation_columns
 from salesperf.analyses.segmentation.base import customer_base_sql
 from salesperf.analyses.segmentation.clusters import ClusterResult, cluster_customers
 from salesperf.analyses.segmentation.export import customer_table
@@ -37,14 +34,22 @@ from salesperf.analyses.segmentation.suggest import (
     purchase_pairs_sql,
 )
 from salesperf.analyses.segmentation.value import AbcTiers, Grades, abc_tiers, grade_customers
+from salesperf.core.errors import UserError
+from salesperf.core.sql import relation_columns
 
 
 @dataclass
 class SegmentationAnalysis:
-    """Every section's result for one period (see the module functions for each field's contents)."""
+    """Every section's result for one period (see the module functions for each field's contents).
+
+    ``rules`` are the segmentation rules applied (labels for the text layer); ``product_names`` maps product_id to
+    the products table's name (empty without one).
+    """
 
     as_of: dt.date
     previous_as_of: dt.date
+    before_previous: dt.date
+    rules: SegmentRules
     rfm: RfmSegmentation
     previous_rfm: RfmSegmentation
     status: CustomerStatus
@@ -60,16 +65,21 @@ class SegmentationAnalysis:
     suggestions: pd.DataFrame | None
     suggestion_evaluation: SuggestionEvaluation | None
     customers: pd.DataFrame
-    segment_summary: pd.DataFrame
+    product_names: dict = field(default_factory=dict)
+
+    @property
+    def segment_summary(self) -> pd.DataFrame:
+        """The RFM segment summary (``rfm.summary``)."""
+        return self.rfm.summary
 
 
-def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, *,
+def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, before_previous, *,
                           lookback_days: int | None = None, growth_window_days: int = 365,
                           holdout_days: int = 90, rules: SegmentRules | None = None,
                           k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, n_bootstrap: int = 10,
                           random_state: int = 0, clv: pd.Series | None = None,
-                          p_alive: pd.Series | None = None, timings: dict | None = None, lang: str = "en",
-                          currency: str = "¥", cpu_timings: dict | None = None,
+                          p_alive: pd.Series | None = None, timings: dict | None = None,
+                          cpu_timings: dict | None = None,
                           lifecycle_rules: LifecycleRules | None = None) -> SegmentationAnalysis:
     """Run RFM, status, value tiers, clusters, profiles, migration, suggestions and the export table.
 
@@ -77,22 +87,22 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     ----------
     con : duckdb.DuckDBPyConnection
         With ``orders`` and optionally customers, opportunities, activities, feedback (canonical columns).
-    as_of, previous_as_of : date-like
-        End of this period and of the previous one (this period is (previous_as_of, as_of]).
+    as_of, previous_as_of, before_previous : date-like
+        Ends of this period, the previous one and the one before it: this period is (previous_as_of, as_of], the
+        previous one (before_previous, previous_as_of] (for a report period ``p``: ``p.end``, ``p.previous.end``,
+        ``p.previous.previous.end``).
     lookback_days : int, optional
         RFM / feature window; None = all history.
     growth_window_days : int
         Window for the revenue growth used in grading (this window vs the one before it).
     holdout_days : int
         Suggestions are evaluated by fitting on purchases up to as_of - holdout_days.
-    clv, p_alive : Series, optional
-        Per customer_id, from the CLV analysis; used by grading and status when given.
+    clv : Series, optional
+        CLV per customer_id (lifecycle's ``customer_value``); the grading rules with a CLV condition use it.
+    p_alive : Series, optional
+        P(alive) per customer_id; where given it decides status instead of the stage rule.
     timings, cpu_timings : dict, optional
         Filled with wall seconds / process CPU seconds per section (for benchmarks).
-    lang : {'en', 'zh'}
-        Language of every generated sentence (segments, status, tiers, grades, clusters, migration, suggestions).
-    currency : str
-        Currency symbol for money in English sentences (Chinese sentences use 万元 / 亿元).
     lifecycle_rules : LifecycleRules, optional
         The status rule (lifecycle stages, :func:`salesperf.analyses.lifecycle.load_rules`; defaults to lifecycle.yml).
 
@@ -100,34 +110,32 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     -------
     SegmentationAnalysis
     """
-    check_lang(lang)
     rules = rules or load_rules()
-    text = {"lang": lang, "currency": currency}
     clock = _Clock(timings, cpu_timings)
     with clock("customer aggregates"):
-        base = customer_base_sql(con, as_of, previous_as_of, lookback_days=lookback_days,
+        base = customer_base_sql(con, as_of, previous_as_of, before_previous, lookback_days=lookback_days,
                                  growth_window_days=growth_window_days, lifecycle_rules=lifecycle_rules)
     as_of, previous = base.as_of, base.previous_as_of
     now_rows, previous_rows = base.mask("rfm"), base.mask("previous_rfm")
 
     with clock("rfm"):
-        rfm_now = segment_rfm(base.rfm("current"), rules, **text)
-        rfm_prev = segment_rfm(base.rfm("previous"), rules, **text)
+        rfm_now = segment_rfm(base.rfm("current"), rules)
+        rfm_prev = segment_rfm(base.rfm("previous"), rules)
     with clock("status"):
         status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive,
-                                     lifecycle_rules=lifecycle_rules, **text)
+                                     lifecycle_rules=lifecycle_rules)
         status_prev = customer_status(base.status_inputs("previous"), previous, base.before_previous, rules,
-                                      lifecycle_rules=lifecycle_rules, **text)
+                                      lifecycle_rules=lifecycle_rules)
 
     with clock("value tiers"):
-        abc = abc_tiers(rfm_now.customers, rules, **text)
+        abc = abc_tiers(rfm_now.customers, rules)
         windows = base.window_revenue()
         now_ids = pd.Index(rfm_now.customers["customer_id"].to_numpy(), name="customer_id")
         graded = pd.DataFrame({"customer_id": now_ids, "monetary": rfm_now.customers["monetary"].to_numpy(),
                                "abc_tier": abc.customers["abc_tier"].to_numpy()})
         before = pd.Series(windows["before"].to_numpy()[now_rows], index=now_ids)
         current = pd.Series(windows["current"].to_numpy()[now_rows], index=now_ids)
-        grades = grade_customers(graded, before, clv, rules, current_revenue=current, lang=lang)
+        grades = grade_customers(graded, before, clv, rules, current_revenue=current)
 
     with clock("features"):
         features = base.features()  # same customers, same order as rfm_now.customers
@@ -135,8 +143,7 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
         clusters = None
         if len(features) > k_range[1]:
-            clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state,
-                                         **text)
+            clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
     with clock("profiles"):
         labelled = features.copy(deep=False)  # shares the feature columns: no copy of the big frame
         labelled["segment"] = rfm_now.customers["segment"].to_numpy()
@@ -155,11 +162,11 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         at_stake = windows["at_previous"]
         seg_migration = migration(on_base(rfm_prev.customers["segment"].to_numpy(), previous_rows),
                                   on_base(rfm_now.customers["segment"].to_numpy(), now_rows), at_stake,
-                                  order=list(rules.segment_labels()), labels=rules.segment_labels(), **text)
+                                  order=list(rules.segment_labels()))
         status_migration = migration(
             on_base(status_prev.customers["status"].to_numpy(), base.mask("previous_status")),
             on_base(status_now.customers["status"].to_numpy(), base.mask("status")), at_stake,
-            order=list(STATUSES), labels=rules.status.labels, **text)
+            order=list(STATUSES))
 
     suggestions, evaluation = None, None
     with clock("suggestions"):
@@ -170,8 +177,7 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
                 suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
                 cutoff = as_of - dt.timedelta(days=holdout_days)
                 try:
-                    evaluation = evaluate_suggestions(pairs.incidence(until=cutoff), pairs.incidence(since=cutoff),
-                                                      lang=lang)
+                    evaluation = evaluate_suggestions(pairs.incidence(until=cutoff), pairs.incidence(since=cutoff))
                 except UserError:
                     evaluation = None
 
@@ -179,9 +185,12 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         owners = features[["customer_id", "owner_rep_id"]] if "owner_rep_id" in features else None
         table = customer_table(rfm_now.customers, status_now.customers, abc.customers, grades.customers,
                                clusters.labels if clusters is not None else None, suggestions, owners)
-    return SegmentationAnalysis(as_of, previous, rfm_now, rfm_prev, status_now, status_prev, abc, grades, features,
-                                clusters, segment_profiles, cluster_profiles, seg_migration, status_migration,
-                                suggestions, evaluation, table, rfm_now.summary)
+    names = {}
+    if suggestions is not None and {"product_id", "name"} <= set(relation_columns(con, "products") or []):
+        names = dict(con.execute("SELECT product_id, name FROM products WHERE name IS NOT NULL").fetchall())
+    return SegmentationAnalysis(as_of, previous, base.before_previous, rules, rfm_now, rfm_prev, status_now,
+                                status_prev, abc, grades, features, clusters, segment_profiles, cluster_profiles,
+                                seg_migration, status_migration, suggestions, evaluation, table, names)
 
 
 class _Clock:

@@ -28,7 +28,7 @@ KMeans runs with one OpenMP thread: on the fitting sample (<= 20,000 rows) threa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,10 +38,8 @@ from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from salesperf.core.errors import UserError
-from salesperf.core import fmt
-from salesperf.core.vocab import check_lang
 from salesperf.analyses.segmentation.features import CATEGORY_PREFIX, CHANNEL_PREFIX, share_columns
+from salesperf.core.errors import UserError
 
 VALUE_FEATURES = ("recency", "frequency", "monetary", "tenure_days")
 DEFAULT_BLOCK_WEIGHTS = {"value": None, "category": None, "channel": None}
@@ -229,26 +227,21 @@ class BehaviourClusters:
 
 
 # -- descriptions -------------------------------------------------------------------------------------------------
-_WORDS = {  # feature: (word when clearly above the population, word when clearly below)
+#: feature: (trait when clearly above the population, trait when clearly below); the text layer words each trait
+TRAITS = {
     "frequency": ("frequent", "infrequent"),
-    "monetary": ("high-spending", "low-spending"),
-    "recency": ("lapsed", "recently active"),
-    "tenure_days": ("long-standing", "newer"),
-    "interaction": ("often contacted", "rarely contacted"),
-}
-_WORDS_ZH = {
-    "frequent": "高频", "infrequent": "低频", "high-spending": "高消费", "low-spending": "低消费",
-    "lapsed": "久未购买", "recently active": "近期活跃", "long-standing": "老客户", "newer": "较新",
-    "often contacted": "跟进频繁", "rarely contacted": "较少跟进", "one-time": "一次性购买",
+    "monetary": ("high_spending", "low_spending"),
+    "recency": ("lapsed", "recently_active"),
+    "tenure_days": ("long_standing", "newer"),
+    "interaction": ("often_contacted", "rarely_contacted"),
 }
 
 
 def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_col: str | None = None,
-                      threshold_sd: float = 0.5, mix_lift: float = 1.25, mix_share: float = 0.4, *,
-                      lang: str = "en", currency: str = "¥") -> pd.DataFrame:
-    """Profile of each cluster versus the population and a plain-words description computed from it.
+                      threshold_sd: float = 0.5, mix_lift: float = 1.25, mix_share: float = 0.4) -> pd.DataFrame:
+    """Profile of each cluster versus the population and the traits that tell it apart (words come from ``text``).
 
-    A behaviour word is used when the cluster mean of the log1p feature lies more than ``threshold_sd`` population
+    A behaviour trait is kept when the cluster mean of the log1p feature lies more than ``threshold_sd`` population
     standard deviations from the population mean. A category is named when its mean share (customers weighted
     equally) in the cluster is at least ``mix_share`` and ``mix_lift`` times the population's mean share; a channel
     is named ("mostly direct") when its mean share is at least 0.5 and 1.1 times the population's.
@@ -259,19 +252,16 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
         One row per customer (see :func:`customer_features_sql`).
     labels : array of int
         Cluster per row.
-    lang : {'en', 'zh'}
-        Language of ``description``.
-    currency : str
-        Currency symbol for money in English descriptions.
 
     Returns
     -------
     DataFrame
         One row per cluster: cluster, customers, share, revenue, revenue_share, median_recency, median_frequency,
-        median_monetary, median_tenure_days, top_category, top_category_share, top_channel, top_channel_share,
-        z_<feature> for the behaviour features, description.
+        median_monetary, median_tenure_days, top_category, top_category_share, top_category_lift, top_channel,
+        top_channel_share, top_channel_lift (the mix columns only when the features hold mixes), z_<feature> for the
+        behaviour features, traits (tuple of :data:`TRAITS` values, plus 'one_time' when the median customer bought
+        on one day), named_category and named_channel (bool).
     """
-    check_lang(lang)
     cluster = np.asarray(labels)
     behaviour = [c for c in VALUE_FEATURES if c in features] + ([interaction_col] if interaction_col else [])
     logged = np.log1p(features[behaviour].clip(lower=0).astype("float64"))
@@ -298,59 +288,28 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
                                    population_mix[out.loc[c, f"top_{name}"]] for c in out.index]
     for col in behaviour:
         out[f"z_{col}"] = z_means[col]
-    out["description"] = [cluster_description(row, behaviour, threshold_sd, mix_lift, mix_share, lang, currency)
-                          for _, row in out.iterrows()]
+    out["traits"] = [_traits(row, behaviour, threshold_sd) for _, row in out.iterrows()]
+    out["named_category"] = (out["top_category_share"].ge(mix_share) & out["top_category_lift"].ge(mix_lift)
+                             if "top_category" in out else False)
+    out["named_channel"] = (out["top_channel_share"].ge(0.5) & out["top_channel_lift"].ge(1.1)
+                            if "top_channel" in out else False)
     out.index.name = "cluster"
     return out.reset_index()
 
 
-def cluster_description(row: pd.Series, behaviour: list[str], threshold_sd: float = 0.5, mix_lift: float = 1.25,
-                        mix_share: float = 0.4, lang: str = "en", currency: str = "¥") -> str:
-    """The plain-words description of one row of :func:`describe_clusters` (see there), in ``lang``."""
-    words = []
-    for col in [c for c in _WORDS if c in behaviour] + [c for c in behaviour if c not in _WORDS]:
-        high, low = _WORDS.get(col, _WORDS["interaction"])
+def _traits(row: pd.Series, behaviour: list[str], threshold_sd: float) -> tuple[str, ...]:
+    """The :data:`TRAITS` of one cluster row, in the order of :data:`TRAITS` (then other interaction columns)."""
+    traits = []
+    for col in [c for c in TRAITS if c in behaviour] + [c for c in behaviour if c not in TRAITS]:
+        high, low = TRAITS.get(col, TRAITS["interaction"])
         zval = row[f"z_{col}"]
         if zval >= threshold_sd:
-            words.append(high)
+            traits.append(high)
         elif zval <= -threshold_sd:
-            words.append(low)
-    if row.get("median_frequency") == 1 and "frequent" not in words:
-        words = [w for w in words if w != "infrequent"]
-        words.insert(0, "one-time")
-    has_category, has_channel = "top_category" in row, "top_channel" in row
-    named_category = has_category and row["top_category_share"] >= mix_share and row["top_category_lift"] >= mix_lift
-    named_channel = has_channel and row["top_channel_share"] >= 0.5 and row["top_channel_lift"] >= 1.1
-    spend = fmt.money(row["median_monetary"], lang, currency)
-    if lang == "zh":
-        text = ("、".join(_WORDS_ZH[w] for w in words) if words else "普通") + "的客户"
-        if named_category:
-            text += f"，主要购买 {row['top_category']}"
-        elif has_category:
-            text += "，品类分散"
-        if has_channel:
-            text += f"，主要通过 {row['top_channel']} 渠道" if named_channel else "，渠道混合"
-        numbers = [f"购买日数中位数 {row['median_frequency']:.0f}", f"消费中位数 {spend}",
-                   f"距上次购买中位数 {row['median_recency']:.0f} 天"]
-        if has_category:
-            numbers.append(f"平均 {row['top_category_share']:.0%} 的消费在 {row['top_category']}")
-        if has_channel:
-            numbers.append(f"{row['top_channel_share']:.0%} 通过 {row['top_channel']}")
-        return f"{text}（{'；'.join(numbers)}）"
-    text = (", ".join(words) if words else "typical") + " buyers"
-    if named_category:
-        text += f" of {row['top_category']}"
-    elif has_category:
-        text += " across categories"
-    if has_channel:
-        text += f", mostly {row['top_channel']}" if named_channel else ", mixed channels"
-    numbers = [f"median {row['median_frequency']:.0f} purchase days", f"{spend} spend",
-               f"last bought {row['median_recency']:.0f} days ago"]
-    if has_category:
-        numbers.append(f"{row['top_category_share']:.0%} of spend on {row['top_category']} (customer average)")
-    if has_channel:
-        numbers.append(f"{row['top_channel_share']:.0%} via {row['top_channel']}")
-    return f"{text[0].upper()}{text[1:]} ({'; '.join(numbers)})"
+            traits.append(low)
+    if row.get("median_frequency") == 1 and "frequent" not in traits:
+        traits = ["one_time"] + [t for t in traits if t != "infrequent"]
+    return tuple(traits)
 
 
 @dataclass
@@ -369,7 +328,6 @@ class ClusterResult:
     profiles : DataFrame
         :func:`describe_clusters` output.
     model : BehaviourClusters
-    sentences : list of str
     """
 
     labels: pd.DataFrame
@@ -378,22 +336,17 @@ class ClusterResult:
     stability: float
     profiles: pd.DataFrame
     model: BehaviourClusters
-    sentences: list[str] = field(default_factory=list)
 
 
 def cluster_customers(features: pd.DataFrame, k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000,
-                      interaction_col: str | None = None, n_bootstrap: int = 10, random_state: int = 0, *,
-                      lang: str = "en", currency: str = "¥", **kwargs) -> ClusterResult:
+                      interaction_col: str | None = None, n_bootstrap: int = 10, random_state: int = 0,
+                      **kwargs) -> ClusterResult:
     """Fit :class:`BehaviourClusters` on a sample, assign every customer, describe and rate the stability.
 
     Parameters
     ----------
     features : DataFrame
         One row per customer (output of :func:`customer_features_sql`).
-    lang : {'en', 'zh'}
-        Language of the descriptions and ``sentences``.
-    currency : str
-        Currency symbol for money in English sentences.
     kwargs
         Further :class:`BehaviourClusters` parameters.
 
@@ -401,47 +354,9 @@ def cluster_customers(features: pd.DataFrame, k_range: tuple[int, int] = (2, 8),
     -------
     ClusterResult
     """
-    check_lang(lang)
     model = BehaviourClusters(k_range=k_range, sample_size=sample_size, interaction_col=interaction_col,
                               n_bootstrap=n_bootstrap, random_state=random_state, **kwargs).fit(features)
     labels = model.predict(features)
-    profiles = describe_clusters(features, labels, interaction_col, lang=lang, currency=currency)
-    result = ClusterResult(pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster": labels}),
-                           model.k_, model.silhouette_, model.stability_, profiles, model)
-    result.sentences = cluster_sentences(result, lang)
-    return result
-
-
-def cluster_sentences(result: ClusterResult, lang: str = "en") -> list[str]:
-    """How k was chosen, the stability and one sentence per cluster (its description), in ``lang``.
-
-    The descriptions are taken from ``result.profiles`` as computed (call :func:`describe_clusters` with the other
-    ``lang`` to re-describe)."""
-    check_lang(lang)
-    model, k = result.model, result.k
-    scores = result.silhouette.set_index("k")
-    low, high = model.k_range
-    by_strength = model.k_selection == "prediction_strength"
-    if lang == "zh":
-        how = (f"按预测强度选出 {k} 个客群（{k} 个客群的预测强度为 {scores.loc[k, 'prediction_strength']:.2f}，"
-               f"取不低于 {model.strength_threshold:g} 的最大 k；尝试 k = {low}..{high}）" if by_strength else
-               f"按轮廓系数选出 {k} 个客群（轮廓系数 {scores.loc[k, 'silhouette']:.2f}；尝试 k = {low}..{high}）")
-        stability = ("" if np.isnan(result.stability) else
-                     f"；自助抽样重新拟合与原结果的调整兰德指数平均为 {result.stability:.2f}（1 表示完全一致）")
-        sentences = [how + stability + "。"]
-        for row in result.profiles.itertuples():
-            sentences.append(f"客群 {row.cluster}（占客户数 {row.share:.0%}，销售额 {row.revenue_share:.0%}）："
-                             f"{row.description}。")
-        return sentences
-    how = (f"Prediction strength picked {k} clusters (the largest k whose clusters are reproduced on split halves "
-           f"at least {model.strength_threshold:g} of the time: {scores.loc[k, 'prediction_strength']:.2f}; tried k = "
-           f"{low}..{high})" if by_strength else
-           f"Silhouette picked {k} clusters (silhouette {scores.loc[k, 'silhouette']:.2f}; tried k = {low}..{high})")
-    stability = ("" if np.isnan(result.stability) else
-                 f"; refits on bootstrap samples agree with an adjusted Rand index of {result.stability:.2f} on "
-                 f"average (1 = identical)")
-    sentences = [how + stability + "."]
-    for row in result.profiles.itertuples():
-        sentences.append(f"Cluster {row.cluster} ({row.share:.0%} of customers, {row.revenue_share:.0%} of revenue): "
-                         f"{row.description}.")
-    return sentences
+    profiles = describe_clusters(features, labels, interaction_col)
+    return ClusterResult(pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster": labels}),
+                         model.k_, model.silhouette_, model.stability_, profiles, model)

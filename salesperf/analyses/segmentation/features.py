@@ -5,8 +5,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from salesperf.analyses.segmentation.base import features_frame
+from salesperf.analyses.segmentation.queries import CATEGORY_PREFIX, CHANNEL_PREFIX, OTHER, AggregateQuery
 from salesperf.core.sql import as_date
-from salesperf.analyses.segmentation.base import CATEGORY_PREFIX, CHANNEL_PREFIX, OTHER, AggregateQuery, features_frame
 
 __all__ = ["CATEGORY_PREFIX", "CHANNEL_PREFIX", "OTHER", "customer_features_sql", "share_columns"]
 
@@ -23,7 +24,7 @@ def customer_features_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: 
     Uses ``orders`` (category and channel when present) and, when available, ``customers`` (region,
     owner_rep_id), ``activities`` (count per customer in the window) and ``feedback`` (mean CSAT and NPS scores).
     Category / channel levels beyond the ``max_*`` largest by revenue are pooled as 'Other'. The SQL is the RFM and
-    feature parts of :class:`~salesperf.analyses.segmentation.base.AggregateQuery`.
+    feature parts of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`.
 
     Parameters
     ----------

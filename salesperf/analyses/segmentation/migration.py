@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from salesperf.core import fmt
-from salesperf.core.vocab import check_lang
 
 NONE = "(none)"
 
@@ -27,21 +25,22 @@ class Migration:
         Off-diagonal cells as records sorted by customers (then revenue): from_state, to_state, customers,
         share_of_from (of the previous state's customers), revenue_at_stake.
     stayed_share : float
-        Share of customers present at both dates whose state did not change.
-    sentences : list of str
-        In the language asked for (:func:`migration_sentences` gives the other).
+        Share of customers present at both dates whose state did not change (NaN when nobody is at both).
     """
 
     counts: pd.DataFrame
     revenue: pd.DataFrame
     flows: pd.DataFrame
     stayed_share: float
-    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def newcomers(self) -> int:
+        """Customers absent at the previous date and present now."""
+        return int(self.counts.loc[NONE].sum())
 
 
 def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Series | None = None,
-              order: list[str] | None = None, labels: dict | None = None, top: int = 5, *, lang: str = "en",
-              currency: str = "¥") -> Migration:
+              order: list[str] | None = None) -> Migration:
     """Transition matrix of a state (segment, status, tier...) between two dates.
 
     Parameters
@@ -54,20 +53,11 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
         Previous-window revenue per customer_id (revenue at stake of the movers); missing = 0.
     order : list of str, optional
         Display order of the states.
-    labels : dict, optional
-        {state: Label} for the sentences.
-    top : int
-        Number of biggest flows described in ``sentences``.
-    lang : {'en', 'zh'}
-        Language of ``sentences``.
-    currency : str
-        Currency symbol for money in English sentences.
 
     Returns
     -------
     Migration
     """
-    check_lang(lang)
     both = pd.DataFrame({"from_state": previous, "to_state": current})
     revenue = (previous_revenue.reindex(both.index).fillna(0.0).to_numpy(dtype="float64")
                if previous_revenue is not None else np.zeros(len(both)))
@@ -99,41 +89,4 @@ def migration(previous: pd.Series, current: pd.Series, previous_revenue: pd.Seri
     flows = flows[["from_state", "to_state", "customers", "share_of_from", "revenue_at_stake"]]
     both_dates = (from_code != k - 1) & (to_code != k - 1)
     stayed = float((from_code[both_dates] == to_code[both_dates]).mean()) if both_dates.any() else float("nan")
-    result = Migration(counts, money, flows, stayed)
-    result.sentences = migration_sentences(result, labels, top, lang, currency)
-    return result
-
-
-def migration_sentences(result: Migration, labels: dict | None = None, top: int = 5, lang: str = "en",
-                        currency: str = "¥") -> list[str]:
-    """The share that kept its state and the ``top`` biggest flows, in ``lang`` (state names from ``labels``)."""
-    check_lang(lang)
-
-    def name(state):
-        if labels and state in labels:
-            return labels[state].label_zh if lang == "zh" else labels[state].label_en
-        return state
-
-    entered = result.counts.loc[NONE].sum()  # customers absent at the previous date
-    sentences = []
-    if not np.isnan(result.stayed_share):
-        sentences.append(f"两个时点都在的客户中，{result.stayed_share:.0%} 保持原状态。" if lang == "zh" else
-                         f"{result.stayed_share:.0%} of customers present at both dates kept their state.")
-    for row in result.flows.head(top).itertuples():
-        source, target, count = name(row.from_state), name(row.to_state), row.customers
-        share, at_stake = f"{row.share_of_from:.0%}", fmt.money(row.revenue_at_stake, lang, currency)
-        if row.from_state == NONE:
-            sentences.append(f"{count:,} 位新出现的客户归入{target}（占新出现客户 {entered:,} 位的 {share}）。" if lang == "zh"
-                             else f"{count:,} customers entered as {target} ({share} of the {entered:,} newcomers).")
-        elif row.to_state == NONE:
-            sentences.append(f"{count:,} 位{source}退出（占{source}的 {share}），涉及上一窗口销售额 {at_stake}。"
-                             if lang == "zh" else
-                             f"{count:,} customers left {source} without a new state ({share} of {source}), with "
-                             f"{at_stake} of previous-window revenue.")
-        elif lang == "zh":
-            sentences.append(f"{count:,} 位客户从{source}转为{target}（占{source}的 {share}），涉及上一窗口销售额 "
-                             f"{at_stake}。")
-        else:
-            sentences.append(f"{count:,} customers moved from {source} to {target} ({share} of {source}), with "
-                             f"{at_stake} of previous-window revenue.")
-    return sentences
+    return Migration(counts, money, flows, stayed)

@@ -17,11 +17,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.core import fmt
-from salesperf.core.vocab import check_lang
-from salesperf.core.sql import as_date
-from salesperf.analyses.segmentation.base import RFM_COLUMNS, AggregateQuery, rfm_frame
+from salesperf.analyses.segmentation.base import RFM_COLUMNS, rfm_frame
+from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import SegmentRules, load_rules
+from salesperf.core.errors import UserError
+from salesperf.core.sql import as_date
 
 
 def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = None) -> pd.DataFrame:
@@ -51,39 +51,6 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
     return _normalise(rfm_frame(query.run("frequency > 0"), as_of), ordered=True)
 
 
-def rfm_from_orders(orders: pd.DataFrame, as_of, lookback_days: int | None = None, *,
-                    customer_col: str = "customer_id", date_col: str = "order_date", amount_col: str = "amount",
-                    status_col: str = "status") -> pd.DataFrame:
-    """Per-customer RFM from a small order-lines frame (pandas); same definitions and output as :func:`rfm_sql`.
-
-    Parameters
-    ----------
-    orders : DataFrame
-        One row per order line with customer, date, amount and optionally status columns.
-    as_of, lookback_days
-        As in :func:`rfm_sql`.
-
-    Returns
-    -------
-    DataFrame
-        Same columns as :func:`rfm_sql`.
-    """
-    as_of = pd.Timestamp(as_date(as_of))
-    dates = pd.to_datetime(orders[date_col])
-    keep = dates <= as_of
-    if lookback_days is not None:
-        keep &= dates > as_of - pd.Timedelta(days=int(lookback_days))
-    status = orders[status_col].fillna("completed") if status_col in orders else pd.Series("completed", orders.index)
-    keep &= status != "cancelled"
-    frame = pd.DataFrame({"customer_id": orders[customer_col], "date": dates, "amount": orders[amount_col],
-                          "purchase": (orders[amount_col] > 0) & ~status.isin(["returned", "cancelled"])})[keep]
-    bought = frame[frame["purchase"]]
-    per = bought.groupby("customer_id")["date"].agg(first_purchase="min", last_purchase="max", frequency="nunique")
-    per["monetary"] = frame.groupby("customer_id")["amount"].sum().reindex(per.index)
-    per["recency"] = (as_of - per["last_purchase"]).dt.days
-    return _normalise(per.reset_index())
-
-
 def _normalise(frame: pd.DataFrame, ordered: bool = False) -> pd.DataFrame:
     frame = frame[RFM_COLUMNS].copy()
     if not pd.api.types.is_string_dtype(frame["customer_id"]):
@@ -99,16 +66,17 @@ def _normalise(frame: pd.DataFrame, ordered: bool = False) -> pd.DataFrame:
 
 
 def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True) -> pd.Series:
-    """1..bins scores from ranks; ties share a score.
+    """1..bins scores from ranks; ties share a score; a missing value stays missing.
 
-    ``score = 1 + floor(bins * (customers strictly worse) / n)``, capped at ``bins``. Without ties this gives equal
-    quintiles; with ties every tied customer gets the score of the first of them, so the lowest value always scores 1
-    (all one-time buyers get F score 1) and the scores above jump by the size of the tied block.
+    ``score = 1 + floor(bins * (customers strictly worse) / n)``, capped at ``bins``, where ``n`` counts the customers
+    with a value. Without ties this gives equal quintiles; with ties every tied customer gets the score of the first
+    of them, so the lowest value always scores 1 (all one-time buyers get F score 1) and the scores above jump by the
+    size of the tied block.
 
     Parameters
     ----------
     values : Series
-        One value per customer, no missing values.
+        One value per customer; NaN / None for a customer without one.
     bins : int
         Number of score levels.
     higher_is_better : bool
@@ -116,13 +84,23 @@ def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True)
 
     Returns
     -------
-    Series of int, same index.
+    Series, same index
+        int64 scores when every value is given; otherwise nullable ``Int64`` with ``<NA>`` where the value is missing
+        (never a sentinel number: casting NaN to int gave -9.2e18 before).
     """
-    ordered = values if higher_is_better else -values
+    if bins < 1:
+        raise UserError(f"rank_scores: bins must be at least 1, got {bins}")
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    known = numbers.notna().to_numpy()
+    ordered = numbers[known] if higher_is_better else -numbers[known]
     strictly_worse = ordered.rank(method="min").to_numpy() - 1
-    n = max(len(values), 1)
-    score = 1 + np.floor(bins * strictly_worse / n).astype("int64")
-    return pd.Series(np.minimum(score, bins), index=values.index, dtype="int64")
+    n = max(int(known.sum()), 1)
+    score = np.minimum(1 + np.floor(bins * strictly_worse / n).astype("int64"), bins)
+    if known.all():
+        return pd.Series(score, index=values.index, dtype="int64")
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    out[known] = score
+    return out
 
 
 def rfm_scores(rfm: pd.DataFrame, bins: int = 5, *, recency_col: str = "recency",
@@ -171,15 +149,15 @@ def assign_segments(scored: pd.DataFrame, rules: SegmentRules) -> pd.Series:
 
     Returns
     -------
-    Series of str (segment keys), same index.
+    Series of str (segment keys), same index; None where a score is missing.
     """
-    r = scored["r_score"].to_numpy()
-    fm = scored["fm_score"].to_numpy()
+    r = scored["r_score"].to_numpy(dtype="float64", na_value=np.nan)
+    twice_fm = np.rint(2 * scored["fm_score"].to_numpy(dtype="float64", na_value=np.nan))
     table = _segment_table(rules)  # segment of every (R score, 2 x FM score) pair
-    half_steps = np.rint(2 * fm).astype("int64")
-    inside = (r >= 1) & (r < table.shape[0]) & (half_steps >= 0) & (half_steps < table.shape[1])
+    with np.errstate(invalid="ignore"):  # a missing score is outside every rule: no segment
+        inside = (r >= 1) & (r < table.shape[0]) & (twice_fm >= 0) & (twice_fm < table.shape[1])
     segment = np.full(len(scored), None, dtype=object)
-    segment[inside] = table[r[inside].astype("int64"), half_steps[inside]]
+    segment[inside] = table[r[inside].astype("int64"), twice_fm[inside].astype("int64")]
     return pd.Series(segment, index=scored.index, name="segment")
 
 
@@ -284,9 +262,8 @@ class RfmSegmentation:
     cn8_thresholds : dict
         The split values actually used (recency days, frequency, monetary).
     facts : dict
-        Numbers for the narrative (customers, revenue, one_time_share, one_time_f_score, top segments).
-    sentences : list of str
-        Sentences built from these numbers, in the language asked for (:func:`rfm_sentences` gives the other).
+        Numbers for the narrative (customers, revenue, one_time_share, one_time_f_score, top segments); the
+        sentences are written by :mod:`salesperf.analyses.segmentation.text`.
     """
 
     customers: pd.DataFrame
@@ -296,31 +273,25 @@ class RfmSegmentation:
     cn8_split: str
     cn8_thresholds: dict[str, float]
     facts: dict = field(default_factory=dict)
-    sentences: list[str] = field(default_factory=list)
 
 
-def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split: str | None = None, *,
-                lang: str = "en", currency: str = "¥") -> RfmSegmentation:
+def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None,
+                cn8_split: str | None = None) -> RfmSegmentation:
     """Scores, named segments, the eight classes and their summaries, in one call (one notebook section).
 
     Parameters
     ----------
     rfm : DataFrame
-        Output of :func:`rfm_sql` / :func:`rfm_from_orders` (one row per customer).
+        Output of :func:`rfm_sql` (one row per customer: customer_id, recency, frequency, monetary).
     rules : SegmentRules, optional
         Default: the packaged ``segments.yml``.
     cn8_split : {'mean', 'median'}, optional
         Overrides ``rules.cn8_split``.
-    lang : {'en', 'zh'}
-        Language of ``sentences``.
-    currency : str
-        Currency symbol for money in English sentences (Chinese uses 万元 / 亿元).
 
     Returns
     -------
     RfmSegmentation
     """
-    check_lang(lang)
     rules = rules or load_rules()
     split = cn8_split or rules.cn8_split
     scored = rfm_scores(rfm, rules.bins)
@@ -331,7 +302,6 @@ def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split:
     summary_cn8 = segment_summary(scored, "segment_cn8", rules.cn8_labels())
     result = RfmSegmentation(scored, summary, summary_cn8, score_distribution(scored, rules.bins), split, thresholds)
     result.facts = _rfm_facts(scored, summary, summary_cn8)
-    result.sentences = rfm_sentences(result, lang, currency)
     return result
 
 
@@ -353,46 +323,3 @@ def _rfm_facts(scored: pd.DataFrame, summary: pd.DataFrame, summary_cn8: pd.Data
         "largest_segment": biggest["segment"], "largest_segment_share": float(biggest["share"]),
         "top_revenue_cn8": top_cn8["segment_cn8"], "top_revenue_cn8_revenue_share": float(top_cn8["revenue_share"]),
     }
-
-
-def rfm_sentences(result: RfmSegmentation, lang: str = "en", currency: str = "¥") -> list[str]:
-    """The RFM findings as sentences in ``lang`` ('en' or 'zh'), computed from ``result``'s numbers."""
-    check_lang(lang)
-    facts, summary, summary_cn8 = result.facts, result.summary, result.summary_cn8
-    n = facts.get("customers", 0)
-    if n == 0:
-        return ["窗口内没有客户购买。" if lang == "zh" else "No customer bought in the window."]
-    top_rev = summary.set_index("segment").loc[facts["top_revenue_segment"]]
-    biggest = summary.set_index("segment").loc[facts["largest_segment"]]
-    top_cn8 = summary_cn8.set_index("segment_cn8").loc[facts["top_revenue_cn8"]]
-    th = result.cn8_thresholds
-    split_money = fmt.money(th["monetary"], lang, currency)
-    one_time = facts["one_time_share"]
-    if lang == "zh":
-        split = "均值" if result.cn8_split == "mean" else "中位数"
-        sentences = [
-            (f"{top_rev['label_zh']}占 {n:,} 位客户的 {fmt.percent(top_rev['share'])}，贡献 "
-             f"{fmt.percent(top_rev['revenue_share'])} 的销售额（购买日数中位数 {top_rev['median_frequency']:g}，"
-             f"距上次购买中位数 {top_rev['median_recency']:g} 天）。"),
-            f"人数最多的分群是{biggest['label_zh']}，占客户数的 {fmt.percent(biggest['share'])}。",
-            (f"按 RFM 八类模型（以{split}划分：距上次购买 {th['recency']:.0f} 天、购买日数 {th['frequency']:.2f}、"
-             f"销售额 {split_money}），{top_cn8['label_zh']}贡献 {fmt.percent(top_cn8['revenue_share'])} 的销售额。"),
-        ]
-        if one_time > 0:
-            sentences.append(f"{fmt.percent(one_time)} 的客户只在一天有过购买，F 分同为 {facts['one_time_f_score']}"
-                             f"（并列客户得分相同），因此 F 分各档人数并不均等。")
-        return sentences
-    sentences = [
-        (f"{top_rev['label_en']} are {fmt.percent(top_rev['share'])} of the {n:,} customers and bring "
-         f"{fmt.percent(top_rev['revenue_share'])} of revenue (median {top_rev['median_frequency']:g} purchase days, "
-         f"last purchase a median {top_rev['median_recency']:g} days ago)."),
-        f"The largest segment is {biggest['label_en']} with {fmt.percent(biggest['share'])} of customers.",
-        (f"In the eight-class model (split at the {result.cn8_split}: {th['recency']:.0f} days, "
-         f"{th['frequency']:.2f} purchase days, {split_money} revenue), "
-         f"{top_cn8['label_zh']} ({top_cn8['label_en']}) hold {fmt.percent(top_cn8['revenue_share'])} of revenue."),
-    ]
-    if one_time > 0:
-        sentences.append(
-            f"{fmt.percent(one_time)} of customers bought on a single day; they share F score "
-            f"{facts['one_time_f_score']} (tied customers share a score), so F scores are not equal fifths.")
-    return sentences

@@ -16,16 +16,9 @@ import numpy as np
 import pandas as pd
 
 from salesperf.analyses import lifecycle
-from salesperf.core import fmt
-from salesperf.core.vocab import check_lang
+from salesperf.analyses.segmentation.base import HISTORY_COLUMNS, STATUS_INPUT_COLUMNS, status_frame
+from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.core.sql import as_date
-from salesperf.analyses.segmentation.base import (
-    HISTORY_COLUMNS,
-    STATUS_INPUT_COLUMNS,
-    AggregateQuery,
-    status_frame,
-    with_history,
-)
 from salesperf.analyses.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
 
 
@@ -67,51 +60,6 @@ def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start,
     return _normalise(status_frame(query.run("status_frequency > 0 OR status_known = 1")))
 
 
-def status_inputs_from_orders(orders: pd.DataFrame, as_of, period_start, known_customers=None, *,
-                              customer_col: str = "customer_id", date_col: str = "order_date",
-                              amount_col: str = "amount", status_col: str = "status",
-                              lifecycle_rules: lifecycle.LifecycleRules | None = None) -> pd.DataFrame:
-    """Pure-pandas twin of :func:`status_inputs_sql` for small frames.
-
-    Parameters
-    ----------
-    orders : DataFrame
-        Order lines.
-    known_customers : iterable of str, optional
-        Customer ids known to the CRM (customers table, opportunities); those without a purchase become potential.
-    lifecycle_rules : LifecycleRules, optional
-        As in :func:`status_inputs_sql`.
-
-    Returns
-    -------
-    DataFrame
-        Same columns as :func:`status_inputs_sql`.
-    """
-    as_of, start = pd.Timestamp(as_date(as_of)), pd.Timestamp(as_date(period_start, "period_start"))
-    dates = pd.to_datetime(orders[date_col])
-    status = orders[status_col].fillna("completed") if status_col in orders else pd.Series("completed", orders.index)
-    keep = (dates <= as_of) & (status != "cancelled")
-    frame = pd.DataFrame({"customer_id": orders[customer_col].astype(str), "day": dates,
-                          "amount": orders[amount_col],
-                          "buy": (orders[amount_col] > 0) & ~status.isin(["returned", "cancelled"])})[keep]
-    days = frame[frame["buy"]]
-    before, within = days[days["day"] <= start], days[days["day"] > start]
-    per = days.groupby("customer_id")["day"].agg(frequency="nunique", first_purchase="min", last_purchase="max")
-    per["frequency_before"] = before.groupby("customer_id")["day"].nunique().reindex(per.index).fillna(0)
-    per["last_before"] = before.groupby("customer_id")["day"].max().reindex(per.index)
-    per["first_in_period"] = within.groupby("customer_id")["day"].min().reindex(per.index)
-    in_period = frame[frame["day"] > start].groupby("customer_id")["amount"].sum()
-    per["revenue_period"] = in_period.reindex(per.index).fillna(0.0)
-    per = per.reset_index()
-    if known_customers is not None:
-        extra = sorted(set(map(str, known_customers)) - set(per["customer_id"]))
-        potential = pd.DataFrame({"customer_id": extra, "frequency": 0, "frequency_before": 0, "revenue_period": 0.0})
-        per = pd.concat([per, potential], ignore_index=True)
-    history = lifecycle.customer_summary(orders, as_of, _recent_days(lifecycle_rules), customer_col=customer_col,
-                                         date_col=date_col, amount_col=amount_col, status_col=status_col)
-    return _normalise(with_history(per, history))
-
-
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reindex(columns=STATUS_INPUT_COLUMNS).copy()
     frame["customer_id"] = frame["customer_id"].astype(str)
@@ -143,21 +91,25 @@ class CustomerStatus:
         Per status: status, label_en, label_zh, customers, share, revenue_period.
     population_interval_days : float
         Median of the personal typical gaps of the customers with a rhythm (informative; the rule does not use it).
-    rule : str
-        The rule as an English sentence; ``rule_zh`` the same in Chinese.
+    as_of : date
+    lifecycle_rules : LifecycleRules
+        The stage rule applied (its thresholds are quoted by the text layer).
+    status_rules : StatusRules
+        Labels and the P(alive) thresholds.
+    p_alive_given : bool
+        Whether a P(alive) decided instead of the stage rule where given.
     facts : dict
         Counts and shares per status for the narrative.
-    sentences : list of str
-        The rule and the status mix in the language asked for (:func:`status_sentences` gives the other).
     """
 
     customers: pd.DataFrame
     summary: pd.DataFrame
     population_interval_days: float
-    rule: str
-    rule_zh: str
+    as_of: dt.date
+    lifecycle_rules: lifecycle.LifecycleRules
+    status_rules: StatusRules
+    p_alive_given: bool = False
     facts: dict = field(default_factory=dict)
-    sentences: list[str] = field(default_factory=list)
 
 
 _STATUS_NAMES = np.array(["active", "at_risk", "churned"], dtype=object)
@@ -178,16 +130,16 @@ def lifecycle_summary(inputs: pd.DataFrame) -> pd.DataFrame:
 
 
 def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRules | None = None,
-                    p_alive: pd.Series | None = None, *, lifecycle_rules: lifecycle.LifecycleRules | None = None,
-                    lang: str = "en", currency: str = "¥") -> CustomerStatus:
+                    p_alive: pd.Series | None = None, *,
+                    lifecycle_rules: lifecycle.LifecycleRules | None = None) -> CustomerStatus:
     """Status per customer: the lifecycle stage (:func:`salesperf.analyses.lifecycle.assign_stages`) with new counted as
     active, and potential for customers known to the CRM who never bought.
 
     Parameters
     ----------
     inputs : DataFrame
-        Output of :func:`status_inputs_sql` / :func:`status_inputs_from_orders` (built with the same
-        ``lifecycle_rules``).
+        Output of :func:`status_inputs_sql` (built with the same ``lifecycle_rules``): one row per customer with
+        the :data:`~salesperf.analyses.segmentation.base.STATUS_INPUT_COLUMNS`.
     as_of, period_start : date-like
         This period is (period_start, as_of]; ``revenue_period`` is the revenue in it.
     rules : SegmentRules, optional
@@ -196,17 +148,12 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
         P(alive) per customer_id (e.g. from a BG/NBD model); where given it replaces the stage rule for
         active / at risk / churned (a reactivated customer stays reactivated unless P(alive) says churned).
     lifecycle_rules : LifecycleRules, optional
-        The stage rule (defaults to ``salesperf/conf/lifecycle.yml``).
-    lang : {'en', 'zh'}
-        Language of ``sentences``.
-    currency : str
-        Currency symbol for money in English sentences.
+        The stage rule (defaults to lifecycle's ``rules.yml``).
 
     Returns
     -------
     CustomerStatus
     """
-    check_lang(lang)
     rules = rules or load_rules()
     lr = lifecycle_rules or lifecycle.load_rules()
     sr = rules.status
@@ -248,34 +195,11 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
     rhythm_gaps = gap[has_rhythm]
     population = float(np.median(rhythm_gaps)) if len(rhythm_gaps) else float("nan")
     summary = _summary(out, sr)
-    rule, rule_zh = status_rule_sentences(lr, sr, as_of, p_alive is not None)
     facts = {f"{r.status}_customers": int(r.customers) for r in summary.itertuples()}
     facts |= {f"{r.status}_share": float(r.share) for r in summary.itertuples()}
     facts["population_interval_days"] = population
     facts["revenue_period"] = float(out["revenue_period"].sum())
-    result = CustomerStatus(out, summary, population, rule, rule_zh, facts)
-    result.sentences = status_sentences(result, lang, currency)
-    return result
-
-
-def status_sentences(result: CustomerStatus, lang: str = "en", currency: str = "¥") -> list[str]:
-    """The rule and the status mix as sentences in ``lang``, computed from ``result``'s numbers."""
-    check_lang(lang)
-    summary = result.summary.set_index("status")
-    n = int(summary["customers"].sum())
-    label = "label_zh" if lang == "zh" else "label_en"
-    parts = [(summary.loc[s, label], fmt.percent(summary.loc[s, "share"])) for s in STATUSES]
-    back = summary.loc["reactivated", "revenue_period"]
-    total = result.facts.get("revenue_period", float(summary["revenue_period"].sum()))
-    back_share = fmt.percent(back / total) if total > 0 else "–"
-    if lang == "zh":
-        mix = "，".join(f"{name} {share}" for name, share in parts)
-        return [result.rule_zh, f"{n:,} 位客户中：{mix}。",
-                f"回流客户本期贡献销售额 {fmt.money(back, lang, currency)}，占本期销售额的 {back_share}。"]
-    mix = ", ".join(f"{share} {name.lower()}" for name, share in parts)
-    return [result.rule, f"Of {n:,} customers: {mix}.",
-            (f"Reactivated customers brought {fmt.money(back, lang, currency)} of revenue in the period "
-             f"({back_share} of it).")]
+    return CustomerStatus(out, summary, population, as_of.date(), lr, sr, p_alive is not None, facts)
 
 
 def _summary(out: pd.DataFrame, sr: StatusRules) -> pd.DataFrame:
@@ -289,35 +213,3 @@ def _summary(out: pd.DataFrame, sr: StatusRules) -> pd.DataFrame:
     summary.insert(1, "label_en", summary["status"].map(lambda k: sr.labels[k].label_en))
     summary.insert(2, "label_zh", summary["status"].map(lambda k: sr.labels[k].label_zh))
     return summary[["status", "label_en", "label_zh", "customers", "share", "revenue_period"]]
-
-
-def status_rule_sentences(lr: lifecycle.LifecycleRules, sr: StatusRules, as_of,
-                          with_p_alive: bool) -> tuple[str, str]:
-    """The status rule (the lifecycle stage rule) in plain English and Chinese, with the numbers actually used."""
-    since = pd.Timestamp(as_of).date() - dt.timedelta(days=lr.reactivation_days - 1)
-    flat_en = f"at risk after {lr.at_risk_days} days without a purchase and churned after {lr.churn_days}"
-    flat_zh = f"距上次购买超过 {lr.at_risk_days} 天为流失预警客户，超过 {lr.churn_days} 天为流失客户"
-    if lr.rhythm_enabled:
-        en = (f"A customer with at least {lr.rhythm_min_occasions} purchase days is at risk when the days since its "
-              f"last purchase exceed {lr.rhythm_at_risk_multiple:g} × its median gap between purchase days, and "
-              f"churned beyond {lr.rhythm_churn_multiple:g} × (kept between {lr.rhythm_min_days} and "
-              f"{lr.rhythm_max_days} days); other customers are {flat_en} days.")
-        zh = (f"购买天数至少 {lr.rhythm_min_occasions} 天的客户，距上次购买天数超过其购买间隔中位数的 "
-              f"{lr.rhythm_at_risk_multiple:g} 倍为流失预警客户，超过 {lr.rhythm_churn_multiple:g} 倍为流失客户"
-              f"（阈值限定在 {lr.rhythm_min_days} 至 {lr.rhythm_max_days} 天之间）；其他客户{flat_zh}。")
-    else:
-        en = f"A customer is {flat_en} days."
-        zh = f"{flat_zh}。"
-    en += (f" Customers whose first purchase is less than {lr.new_days} days old count as active. Reactivated: "
-           f"bought on or after {since} (the last {lr.reactivation_days} days) after a gap longer than the churn "
-           f"threshold of its rhythm before that window. Potential: known to the CRM (customers table or "
-           f"opportunities) but never bought. (Lifecycle stage rule, lifecycle.yml.)")
-    zh += (f"首次购买不足 {lr.new_days} 天的客户计为活跃客户。回流客户：{since} 以来（最近 {lr.reactivation_days} 天）"
-           f"再次购买，且此前间隔超过其此前购买节奏下的流失阈值。潜在客户：CRM 中有记录（客户表或商机）但从未购买。"
-           f"（与客户生命周期阶段规则一致，lifecycle.yml。）")
-    if with_p_alive:
-        en += (f" Where a P(alive) is given it decides instead: at risk below {sr.p_alive_at_risk_below:g}, churned "
-               f"below {sr.p_alive_churned_below:g} (reactivated customers stay reactivated unless churned).")
-        zh += (f"有存活概率时以其为准：低于 {sr.p_alive_at_risk_below:g} 为流失预警，低于 "
-               f"{sr.p_alive_churned_below:g} 为流失（回流客户除非判为流失，仍计为回流）。")
-    return en, zh

@@ -17,7 +17,7 @@ buyers) the customer has not bought.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -27,7 +27,6 @@ from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
 from salesperf.core.errors import UserError
-from salesperf.core.vocab import check_lang
 from salesperf.core.sql import as_date, purchase_predicate, require_columns
 
 
@@ -265,34 +264,28 @@ class SuggestionEvaluation:
     customers_evaluated : int
         Customers who bought before the cut-off and bought a product new to them (known before it) after it.
     n : int
-    sentence : str
-        In the language asked for (:func:`suggestion_sentence` gives the other).
+        Suggestions per customer.
     """
 
     hit_rate: float
     popularity_hit_rate: float
     customers_evaluated: int
     n: int
-    sentence: str = ""
-    facts: dict = field(default_factory=dict)
 
 
-def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similarity: str = "confidence", *,
-                         lang: str = "en") -> SuggestionEvaluation:
+def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3,
+                         similarity: str = "confidence") -> SuggestionEvaluation:
     """Fit on purchases before the cut-off (``train``), score hits on products first bought after it (``test``).
 
     Parameters
     ----------
     train, test : Incidence
         From :func:`incidence_sql` with ``as_of=cutoff`` and with ``since=cutoff`` (or from pairs).
-    lang : {'en', 'zh'}
-        Language of ``sentence``.
 
     Returns
     -------
     SuggestionEvaluation
     """
-    check_lang(lang)
     model = CoPurchaseSuggester(n=n, similarity=similarity).fit(train)
     later = test.align(train.customers, train.products).matrix
     new = (later - later.multiply(train.matrix)).tocsr()
@@ -312,21 +305,4 @@ def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3, similari
 
     rate = hits(model.top_codes(subset))
     base = hits(model.top_codes(subset, method="popularity"))
-    result = SuggestionEvaluation(rate, base, len(rows), n, "",
-                                  {"hit_rate": rate, "popularity_hit_rate": base, "customers_evaluated": len(rows)})
-    result.sentence = suggestion_sentence(result, lang)
-    return result
-
-
-def suggestion_sentence(result: SuggestionEvaluation, lang: str = "en") -> str:
-    """The holdout hit rates of co-purchase suggestions and of the popularity baseline, in ``lang``."""
-    check_lang(lang)
-    rate, base, n, evaluated = result.hit_rate, result.popularity_hit_rate, result.n, result.customers_evaluated
-    if base <= 0:
-        return ""
-    if lang == "zh":
-        return (f"按时间留出法检验：{evaluated:,} 位客户中有 {rate:.1%} 在截止日后购买了推荐的 {n} 个搭配产品中的至少一个，"
-                f"而推荐其尚未购买的 {n} 个最热门产品的命中率为 {base:.1%}（为基准的 {rate / base:.2f} 倍）。")
-    return (f"On a time-based holdout, {rate:.1%} of {evaluated:,} customers bought at least one of their "
-            f"{n} co-purchase suggestions, against {base:.1%} for the {n} most popular products they did not "
-            f"have yet ({rate / base:.2f}× the baseline).")
+    return SuggestionEvaluation(rate, base, len(rows), n)

@@ -8,11 +8,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.core import fmt
-from salesperf.core.vocab import check_lang
+from salesperf.analyses.segmentation.base import window_revenue_frame
+from salesperf.analyses.segmentation.queries import AggregateQuery
+from salesperf.analyses.segmentation.rules import ABC_TIERS, SegmentRules, load_rules
 from salesperf.core.sql import as_date
-from salesperf.analyses.segmentation.base import AggregateQuery, window_revenue_frame
-from salesperf.analyses.segmentation.rules import ABC_TIERS, GradingRule, SegmentRules, load_rules
 
 
 @dataclass
@@ -27,20 +26,19 @@ class AbcTiers:
         Per tier: abc_tier, label_en, label_zh, customers, share, revenue, revenue_share, min_revenue.
     cutoffs : dict
         {'A': smallest revenue in tier A, 'B': smallest revenue in tier B} (NaN when a tier is empty).
-    sentence : str
-        In the language asked for (:func:`abc_sentence` gives the other).
+    facts : dict
+        a_share, b_share, cutoffs and customers / customer share per tier (for the text layer).
     """
 
     customers: pd.DataFrame
     summary: pd.DataFrame
     cutoffs: dict[str, float]
-    sentence: str
     facts: dict = field(default_factory=dict)
 
 
 def abc_tiers(customers: pd.DataFrame, rules: SegmentRules | None = None, a_share: float | None = None,
               b_share: float | None = None, *, customer_col: str = "customer_id",
-              revenue_col: str = "monetary", lang: str = "en", currency: str = "¥") -> AbcTiers:
+              revenue_col: str = "monetary") -> AbcTiers:
     """Pareto tiers: A = customers making the first ``a_share`` of revenue, B up to ``b_share``, C the rest.
 
     The total is the sum of positive revenues; a customer is in A when the revenue of the customers with strictly
@@ -51,16 +49,13 @@ def abc_tiers(customers: pd.DataFrame, rules: SegmentRules | None = None, a_shar
     ----------
     customers : DataFrame
         One row per customer with ``customer_col`` and ``revenue_col``.
-    lang : {'en', 'zh'}
-        Language of ``sentence``.
-    currency : str
-        Currency symbol for money in English sentences.
+    a_share, b_share : float, optional
+        Override the rules' cut-offs.
 
     Returns
     -------
     AbcTiers
     """
-    check_lang(lang)
     rules = rules or load_rules()
     a = rules.abc.a_share if a_share is None else a_share
     b = rules.abc.b_share if b_share is None else b_share
@@ -93,24 +88,7 @@ def abc_tiers(customers: pd.DataFrame, rules: SegmentRules | None = None, a_shar
     facts = {"a_share": a, "b_share": b, "cutoffs": cutoffs,
              **{f"{r.abc_tier}_customers": int(r.customers) for r in summary.itertuples()},
              **{f"{r.abc_tier}_customer_share": float(r.share) for r in summary.itertuples()}}
-    result = AbcTiers(out, summary, cutoffs, "", facts)
-    result.sentence = abc_sentence(result, lang, currency)
-    return result
-
-
-def abc_sentence(result: AbcTiers, lang: str = "en", currency: str = "¥") -> str:
-    """Tier A's share of customers and revenue and the tier cut-offs, in ``lang``."""
-    check_lang(lang)
-    row_a = result.summary.set_index("abc_tier").loc["A"]
-    a, b = result.facts["a_share"], result.facts["b_share"]
-    start_a, start_b = (fmt.money(result.cutoffs[t], lang, currency) for t in ("A", "B"))
-    if lang == "zh":
-        return (f"{fmt.percent(row_a['share'])} 的客户（{row_a['customers']:,} 位）贡献了 "
-                f"{fmt.percent(row_a['revenue_share'])} 的销售额（A 类客户：累计贡献前 {a:.0%} 的销售额，单客销售额 "
-                f"{start_a}起）；B 类客户（累计至 {b:.0%}）单客销售额 {start_b}起。")
-    return (f"{fmt.percent(row_a['share'])} of customers ({row_a['customers']:,}) make "
-            f"{fmt.percent(row_a['revenue_share'])} of revenue (tier A: first {a:.0%} of revenue, from {start_a} "
-            f"per customer up); tier B (up to {b:.0%}) starts at {start_b}.")
+    return AbcTiers(out, summary, cutoffs, facts)
 
 
 def share_below(values: pd.Series) -> pd.Series:
@@ -137,25 +115,26 @@ class Grades:
         customer_id, grade, growth, monetary_percentile, clv_percentile (NaN without CLV), rule (index of the rule).
     summary : DataFrame
         Per grade: grade, label_en, label_zh, customers, share, revenue, revenue_share.
-    rules_text : list of str
-        The rules, one sentence each, as applied.
-    sentences : list of str
-        Customers and revenue share of each grade.
-
-    Both texts are in the language asked for (:func:`grades_sentences` gives the other).
+    rules : SegmentRules
+        The rules applied (the text layer words them).
+    clv : str
+        How the CLV rules went: 'applied', 'not_given' (no CLV series: those rules were skipped) or 'no_values' (a
+        series without a value for any graded customer: skipped too).
+    facts : dict
+        Customers and revenue share per grade.
     """
 
     customers: pd.DataFrame
     summary: pd.DataFrame
-    rules_text: list[str]
+    rules: SegmentRules
+    clv: str = "not_given"
     facts: dict = field(default_factory=dict)
-    sentences: list[str] = field(default_factory=list)
 
 
 def grade_customers(customers: pd.DataFrame, previous_revenue: pd.Series | None = None,
                     clv: pd.Series | None = None, rules: SegmentRules | None = None, *,
                     current_revenue: pd.Series | None = None, customer_col: str = "customer_id",
-                    revenue_col: str = "monetary", tier_col: str = "abc_tier", lang: str = "en") -> Grades:
+                    revenue_col: str = "monetary", tier_col: str = "abc_tier") -> Grades:
     """Key / potential / ordinary grade per customer from the grading rules (first match wins).
 
     Parameters
@@ -169,15 +148,15 @@ def grade_customers(customers: pd.DataFrame, previous_revenue: pd.Series | None 
         Revenue in the current window (same length as the previous one), indexed by customer_id (missing = 0);
         default ``revenue_col``. Growth = current / previous - 1.
     clv : Series, optional
-        Customer lifetime value indexed by customer_id; rules with ``clv_percentile_min`` are skipped without it.
-    lang : {'en', 'zh'}
-        Language of ``rules_text`` and ``sentences``.
+        Customer lifetime value indexed by customer_id (lifecycle's ``customer_value``); the percentile is the share
+        of graded customers *with* a CLV that have a strictly smaller one; a customer without a value never meets a
+        CLV condition. Rules with ``clv_percentile_min`` are skipped (``Grades.clv`` says why) when it is None or
+        holds no value for any graded customer.
 
     Returns
     -------
     Grades
     """
-    check_lang(lang)
     rules = rules or load_rules()
     frame = customers.set_index(customer_col)
     revenue = frame[revenue_col].astype("float64")
@@ -185,7 +164,12 @@ def grade_customers(customers: pd.DataFrame, previous_revenue: pd.Series | None 
     growth = (revenue_growth(window, previous_revenue) if previous_revenue is not None
               else pd.Series(np.nan, index=frame.index))
     money_pct = share_below(revenue)
-    clv_pct = share_below(clv.reindex(frame.index).astype("float64")) if clv is not None else None
+    clv_state, clv_pct = "not_given", None
+    if clv is not None:
+        values = pd.to_numeric(clv, errors="coerce").astype("float64")
+        values = values.groupby(level=0).first().reindex(frame.index)
+        clv_state = "applied" if values.notna().any() else "no_values"
+        clv_pct = share_below(values) if clv_state == "applied" else None
     grade = pd.Series(None, index=frame.index, dtype=object)
     which = pd.Series(-1, index=frame.index)
     for i, rule in enumerate(rules.grading):
@@ -218,60 +202,12 @@ def grade_customers(customers: pd.DataFrame, previous_revenue: pd.Series | None 
     summary = summary[["grade", "label_en", "label_zh", "customers", "share", "revenue", "revenue_share"]]
     facts = {f"{r.grade}_customers": int(r.customers) for r in summary.itertuples()}
     facts |= {f"{r.grade}_revenue_share": float(r.revenue_share) for r in summary.itertuples()}
-    facts["clv_given"] = clv is not None
-    result = Grades(out, summary, [], facts)
-    result.rules_text, result.sentences = grades_sentences(result, rules, lang)
-    return result
-
-
-def grades_sentences(result: Grades, rules: SegmentRules | None = None, lang: str = "en") -> \
-        tuple[list[str], list[str]]:
-    """(the grading rules, one sentence per grade with its customers and revenue share), in ``lang``."""
-    check_lang(lang)
-    rules = rules or load_rules()
-    text = [grading_rule_sentence(r, rules, result.facts.get("clv_given", True), lang) for r in rules.grading]
-    sentences = []
-    for row in result.summary.itertuples():
-        if lang == "zh":
-            sentences.append(f"{row.label_zh}：{row.customers:,} 位（占 {fmt.percent(row.share)}），贡献 "
-                             f"{fmt.percent(row.revenue_share)} 的销售额。")
-        else:
-            sentences.append(f"{row.label_en}: {row.customers:,} customers ({fmt.percent(row.share)}), "
-                             f"{fmt.percent(row.revenue_share)} of revenue.")
-    return text, sentences
-
-
-def grading_rule_sentence(rule: GradingRule, rules: SegmentRules, clv_given: bool = True, lang: str = "en") -> str:
-    """One grading rule in plain words, e.g. 'Key (重要客户): ABC tier A.' / '重要客户：ABC 分类为 A 类。'"""
-    check_lang(lang)
-    label = rules.grades[rule.grade]
-    parts = []
-    if lang == "zh":
-        if rule.abc_tier:
-            parts.append("ABC 分类为 " + " 或 ".join(f"{t} 类" for t in rule.abc_tier))
-        if rule.growth_min is not None:
-            parts.append(f"销售额较上一窗口增长至少 {rule.growth_min:+.0%}（新客户计入）")
-        if rule.monetary_percentile_min is not None:
-            parts.append(f"销售额高于 {rule.monetary_percentile_min:.0%} 的客户")
-        if rule.clv_percentile_min is not None:
-            parts.append(f"客户终身价值（CLV）高于 {rule.clv_percentile_min:.0%} 的客户"
-                         + ("" if clv_given else "（未提供 CLV，此条跳过）"))
-        return f"{label.label_zh}：" + ("且".join(parts) if parts else "其余客户") + "。"
-    if rule.abc_tier:
-        parts.append("ABC tier " + " or ".join(rule.abc_tier))
-    if rule.growth_min is not None:
-        parts.append(f"revenue growth vs the previous window at least {rule.growth_min:+.0%} (new customers count)")
-    if rule.monetary_percentile_min is not None:
-        parts.append(f"revenue above {rule.monetary_percentile_min:.0%} of customers")
-    if rule.clv_percentile_min is not None:
-        parts.append(f"CLV above {rule.clv_percentile_min:.0%} of customers" + ("" if clv_given else
-                                                                                  " (skipped: no CLV given)"))
-    return f"{label.label_en} ({label.label_zh}): " + (" and ".join(parts) if parts else "everyone else") + "."
+    return Grades(out, summary, rules, clv_state, facts)
 
 
 def window_revenue_sql(con: duckdb.DuckDBPyConnection, ends: dict, days: int) -> pd.DataFrame:
     """Net revenue per customer in windows of ``days`` days ending on each date of ``ends``, in one scan (the window
-    part of :class:`~salesperf.analyses.segmentation.base.AggregateQuery`).
+    part of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`).
 
     Parameters
     ----------
