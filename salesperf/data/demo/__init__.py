@@ -6,8 +6,8 @@ quantity, so reports can be checked against what was put in. See docs/demo-compa
 recover it.
 
 The purchase process of each behavioural group is exactly BG/NBD in continuous time (unit: weeks) and the
-value of each purchase occasion is Gamma-Gamma (times the month's seasonality factor). All draws are
-numpy array operations (no per-customer Python loop) so a million customers take well under two minutes.
+value of each purchase occasion is Gamma-Gamma (times the month's seasonality factor). All draws are numpy
+array operations (no per-customer Python loop) so a million customers take well under two minutes.
 
 The package is cut along what each part plants (each module's docstring says what):
 
@@ -21,7 +21,8 @@ The package is cut along what each part plants (each module's docstring says wha
 * :mod:`~salesperf.data.demo.tables` - canonical Arrow tables, catalog and files;
 * :mod:`~salesperf.data.demo.truth` - truth.json.
 
-Each part draws from its own random stream (see :func:`build`), so the same arguments give byte-identical files.
+Each part draws from its own random stream (see :func:`build`), so the same arguments give byte-identical
+files.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from salesperf.data.demo.config import *  # the planted constants stay importable as demo.<NAME>
-from salesperf.data.demo.config import TRAINING_PROGRAM
+from salesperf.data.demo.config import GROUPS, REGIONS, TRAINING_PROGRAM, Group
 from salesperf.data.demo.customers import simulate_customers
 from salesperf.data.demo.pipeline import simulate_activities, simulate_opportunities
 from salesperf.data.demo.purchases import make_products, order_lines, simulate_occasions
@@ -62,6 +62,9 @@ from salesperf.data.demo.timeline import Calendar, check_arguments
 from salesperf.data.demo.truth import planted_truth
 
 Progress = Callable[[str], None] | None
+
+__all__ = ["GROUPS", "REGIONS", "Group", "Progress", "build", "generate"]
+
 
 def generate(
     out_dir,

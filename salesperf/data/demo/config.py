@@ -1,10 +1,10 @@
 """The planted company's parameters: every constant here is written to truth.json.
 
-Plants: regions and territories, the product catalogue and its bundles, the behavioural groups (BG/NBD purchase
-process, Gamma-Gamma spend, channel / category / size mixes, ticket and survey rates, satisfaction bases),
-seasonality and acquisition trend, returns, the sales pipeline and its win model, the training effect, support and
-satisfaction drivers, and the quota stretch. A new planted effect starts here as a named constant, is used by the
-module that simulates it and is recorded in :mod:`salesperf.data.demo.truth`.
+Plants: regions and territories, the product catalogue and its bundles, the behavioural groups (BG/NBD
+purchase process, Gamma-Gamma spend, channel / category / size mixes, ticket and survey rates, satisfaction
+bases), seasonality and acquisition trend, returns, the sales pipeline and its win model, the training effect,
+support and satisfaction drivers, and the quota stretch. A new planted effect starts here as a named constant,
+is used by the module that simulates it and is recorded in :mod:`salesperf.data.demo.truth`.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ CATEGORY_PRICE = {
 
 # Planted co-purchase: the first time a customer buys a trigger product, one line of the customer's next order
 # becomes its complement with probability BUNDLE_FOLLOW_PROBABILITY (the order's value is unchanged: only the
-# product on the line changes). Products are "<category> <Basic|Standard|Pro|Plus|Max|Ultra>"; every product is in
-# at most one pair, and complements are not among the most popular products.
+# product on the line changes). Products are "<category> <Basic|Standard|Pro|Plus|Max|Ultra>"; every product
+# is in at most one pair, and complements are not among the most popular products.
 PRODUCT_BUNDLES = (
     (("Hardware", "Standard"), ("Consumables", "Pro")),  # printer -> its toner
     (("Hardware", "Pro"), ("Support Plans", "Plus")),  # device -> extended warranty

@@ -1,8 +1,8 @@
 """Customers: buyers of the planted behavioural groups and prospects.
 
-Plants: group membership (``GROUPS`` shares), acquisition days with trend and seasonality, region and territory,
-channel and size mixes per group, and each buyer's BG/NBD rate and drop-out and Gamma-Gamma spend rate. Prospects
-(``PROSPECT_SHARE``) were created in the last ``PROSPECT_WINDOW_DAYS`` and never buy.
+Plants: group membership (``GROUPS`` shares), acquisition days with trend and seasonality, region and
+territory, channel and size mixes per group, and each buyer's BG/NBD rate and drop-out and Gamma-Gamma spend
+rate. Prospects (``PROSPECT_SHARE``) were created in the last ``PROSPECT_WINDOW_DAYS`` and never buy.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # targets needs customers and purchases for the quotas
 
 @dataclass
 class People:
+    """Per-customer arrays, all of length ``n`` (index = customer number - 1, CRM creation order)."""
+
     n: int
     group: np.ndarray  # group index, -1 for prospects
     created: np.ndarray  # day the CRM first knew them (= acquisition = first purchase for buyers)
@@ -44,6 +46,24 @@ class People:
 
 
 def simulate_customers(rng: np.random.Generator, cal: Calendar, n: int, org: Org) -> People:
+    """Draw ``n`` CRM customers: buyers of the planted groups and prospects.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The customers' stream.
+    cal : Calendar
+        The data window.
+    n : int
+        Number of customers; ``round(PROSPECT_SHARE * n)`` of them are prospects.
+    org : Org
+        The organisation (territories are ``SLOTS_PER_REGION`` per region).
+
+    Returns
+    -------
+    People
+        ``n`` customers sorted by creation day; prospects have ``group == -1`` and NaN purchase parameters.
+    """
     n_prospects = round(PROSPECT_SHARE * n)
     n_buyers = n - n_prospects
     shares = np.array([g.share for g in GROUPS])

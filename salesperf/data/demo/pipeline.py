@@ -1,9 +1,9 @@
 """Opportunities, their stage history, and sales activities.
 
 Plants: the win model (``logit P(won) = base + rep skill + TRAINING_EFFECT x trained-before-created + source
-effect + log-amount effect``), Gamma stage durations and where lost deals drop out, one open New Business deal per
-prospect, and activities at each rep's rate per open-deal week. Forecasting and rep-evaluation analyses plant their
-pipeline effects here.
+effect + log-amount effect``), Gamma stage durations and where lost deals drop out, one open New Business deal
+per prospect, and activities at each rep's rate per open-deal week. Forecasting and rep-evaluation analyses
+plant their pipeline effects here.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ from salesperf.data.demo.timeline import Calendar, choose
 
 @dataclass
 class Deals:
+    """Opportunities (arrays of length ``n``, sorted by creation day) and their stage history.
+
+    ``history_*`` arrays hold one row per stage entered.
+    """
+
     n: int
     rep: np.ndarray
     customer: np.ndarray
@@ -59,6 +64,24 @@ class Deals:
 
 
 def simulate_opportunities(rng: np.random.Generator, cal: Calendar, people: People, org: Org) -> Deals:
+    """Draw Expansion deals on buyers and one New Business deal per prospect, with their stage history.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The pipeline's stream.
+    cal : Calendar
+        The data window; deals closing after ``cal.end`` are open at the end.
+    people : People
+        The customers (buyers get ``round(OPPORTUNITIES_PER_BUYER * buyers)`` deals weighted by group).
+    org : Org
+        The organisation: owner skill and training completion enter the win model.
+
+    Returns
+    -------
+    Deals
+        One row per opportunity; ``status`` 0 open, 1 won, 2 lost. New Business deals stay open.
+    """
     buyers = np.flatnonzero(people.group >= 0)
     prospects = np.flatnonzero(people.group < 0)
     # Expansion deals on existing buyers (weighted by group), created between acquisition and end.
@@ -146,6 +169,8 @@ def simulate_opportunities(rng: np.random.Generator, cal: Calendar, people: Peop
 
 @dataclass
 class Activities:
+    """Sales activities, arrays of equal length sorted by day (stable)."""
+
     deal: np.ndarray
     rep: np.ndarray
     customer: np.ndarray
@@ -154,6 +179,24 @@ class Activities:
 
 
 def simulate_activities(rng: np.random.Generator, cal: Calendar, deals: Deals, org: Org) -> Activities:
+    """Draw activities on each deal while it is open, at its owner's rate per open-deal week.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The activities' stream.
+    cal : Calendar
+        The data window; open deals get activities up to ``cal.end``.
+    deals : Deals
+        The opportunities.
+    org : Org
+        The organisation (``activity_rate`` per rep).
+
+    Returns
+    -------
+    Activities
+        Poisson(rate x open weeks) activities per deal, each on a uniform day between creation and close.
+    """
     last = np.where(deals.closed >= 0, deals.closed, cal.end)
     weeks = (last - deals.created + 1) / DAYS_PER_WEEK
     count = rng.poisson(org.activity_rate[deals.rep] * weeks)

@@ -1,9 +1,9 @@
 """Products, purchase occasions, order lines, returns and co-purchase bundles.
 
-Plants: exact BG/NBD purchase times per buyer (weeks), Gamma-Gamma occasion values times the month's seasonality,
-the category mix per group and within-category popularity, ``RETURN_SHARE`` of orders partly returned later, and
-the ``PRODUCT_BUNDLES`` co-purchase (the complement replaces a line of the customer's next order). A forecasting
-analysis plants its effects here.
+Plants: exact BG/NBD purchase times per buyer (weeks), Gamma-Gamma occasion values times the month's
+seasonality, the category mix per group and within-category popularity, ``RETURN_SHARE`` of orders partly
+returned later, and the ``PRODUCT_BUNDLES`` co-purchase (the complement replaces a line of the customer's next
+order). A forecasting analysis plants its effects here.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # targets needs customers and purchases for the quotas
 
 @dataclass
 class Products:
+    """The catalogue: ``len(CATEGORIES) * PRODUCTS_PER_CATEGORY`` products; product index = number - 1."""
+
     ids: list[str]
     names: list[str]
     category: np.ndarray  # category index
@@ -53,6 +55,18 @@ def bundle_pairs() -> np.ndarray:
 
 
 def make_products(rng: np.random.Generator) -> Products:
+    """Draw the catalogue's list prices (category base price x level x log-normal noise).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The products' stream.
+
+    Returns
+    -------
+    Products
+        30 products, ``PRODUCTS_PER_CATEGORY`` per category, ordered by category then level.
+    """
     adjectives = PRODUCT_LEVELS
     ids, names, category, price, popularity = [], [], [], [], []
     zipf = 1.0 / np.arange(1, PRODUCTS_PER_CATEGORY + 1)
@@ -70,6 +84,8 @@ def make_products(rng: np.random.Generator) -> Products:
 
 @dataclass
 class Occasions:
+    """Purchase occasions (one per customer and day), arrays of equal length sorted by (day, customer)."""
+
     customer: np.ndarray  # sorted by (day, customer)
     day: np.ndarray
     value: np.ndarray  # occasion value (sum of its completed lines before rounding)
@@ -77,6 +93,23 @@ class Occasions:
 
 
 def simulate_occasions(rng: np.random.Generator, cal: Calendar, people: People) -> Occasions:
+    """Draw every buyer's purchase occasions: exact BG/NBD times, Gamma-Gamma values.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The occasions' stream.
+    cal : Calendar
+        The data window; the first purchase is on the acquisition day, repeats up to ``cal.end``.
+    people : People
+        The customers; prospects (``group < 0``) get no occasions.
+
+    Returns
+    -------
+    Occasions
+        One row per (buyer, day) with a purchase; ``value`` is the seasonal Gamma-Gamma value (same-day
+        purchases summed).
+    """
     buyers = np.flatnonzero(people.group >= 0)
     lam, p = people.rate[buyers], people.dropout[buyers]
     acquired = people.created[buyers]
@@ -138,6 +171,8 @@ def _segment_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Lines:
+    """Order lines (sales and returns), arrays of equal length sorted by day (stable)."""
+
     order: np.ndarray  # occasion index = order number - 1
     customer: np.ndarray
     day: np.ndarray
@@ -160,6 +195,25 @@ def order_lines(
     products: Products,
     bundle_rng: np.random.Generator,
 ) -> Lines:
+    """Split occasions into order lines, plant the bundles and add the returns.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The order lines' stream.
+    cal : Calendar
+        The data window; returns dated after ``cal.end`` are dropped.
+    people, occ, org, products
+        Customers, their occasions, the organisation (the territory holder on the day sells), the catalogue.
+    bundle_rng : numpy.random.Generator
+        The bundles' own stream, so planting them leaves every other draw unchanged.
+
+    Returns
+    -------
+    Lines
+        ``1 + min(Poisson(extra_lines_mean), MAX_LINES - 1)`` lines per occasion (``order`` = occasion index),
+        plus one negative ``returned`` line for about ``RETURN_SHARE`` of the orders.
+    """
     n_occ = len(occ.day)
     group = people.group[occ.customer]
     extra = np.array([g.extra_lines_mean for g in GROUPS])[group]
@@ -234,8 +288,11 @@ def _plant_bundles(
     product: np.ndarray,
     n_products: int,
 ) -> np.ndarray:
-    """Products of the lines after planting PRODUCT_BUNDLES (see there); ``order`` (the occasion of each line)
-    is non-decreasing and occasions are in time order, so the first line with a product is its first purchase."""
+    """Products of the lines after planting PRODUCT_BUNDLES (see there).
+
+    ``order`` (the occasion of each line) is non-decreasing and occasions are in time order, so the first line
+    with a product is its first purchase.
+    """
     pairs = bundle_pairs()
     bundle_of = np.full(n_products, -1)
     bundle_of[pairs[:, 0]] = np.arange(len(pairs))

@@ -1,8 +1,8 @@
 """Support tickets and survey feedback (NPS and CSAT).
 
 Plants: ticket satisfaction as ``intercept + first-response and resolution slopes + priority + agent effect +
-noise`` (``TICKET_SATISFACTION``), and survey scores as ``group base + slope x tickets in the last 90 days + noise``
-(``FEEDBACK_DRIVERS``). A satisfaction analysis plants its effects here.
+noise`` (``TICKET_SATISFACTION``), and survey scores as ``group base + slope x tickets in the last 90 days +
+noise`` (``FEEDBACK_DRIVERS``). A satisfaction analysis plants its effects here.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from salesperf.data.demo.timeline import Calendar, choose
 
 @dataclass
 class Tickets:
+    """Support tickets, arrays of equal length sorted by (opened, customer), and each agent's effect."""
+
     customer: np.ndarray
     opened: np.ndarray
     first_response: np.ndarray  # -1 when not yet answered at end
@@ -46,6 +48,22 @@ class Tickets:
 
 
 def simulate_tickets(rng: np.random.Generator, cal: Calendar, people: People, occ: Occasions) -> Tickets:
+    """Draw support tickets after purchase occasions, with their planted satisfaction.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The tickets' stream.
+    cal : Calendar
+        The data window; tickets opened after ``cal.end`` are dropped, later answers and resolutions unknown.
+    people, occ
+        The customers and their purchase occasions (each leads to a ticket with its group's ``ticket_rate``).
+
+    Returns
+    -------
+    Tickets
+        One row per ticket; ``satisfaction`` NaN when not rated (only resolved tickets are rated).
+    """
     group = people.group[occ.customer]
     rate = np.array([g.ticket_rate for g in GROUPS])[group]
     chosen = np.flatnonzero(rng.random(len(occ.day)) < rate)
@@ -93,6 +111,8 @@ def simulate_tickets(rng: np.random.Generator, cal: Calendar, people: People, oc
 
 @dataclass
 class Feedback:
+    """Survey responses, arrays of equal length sorted by (day, customer)."""
+
     customer: np.ndarray
     day: np.ndarray
     score: np.ndarray
@@ -104,6 +124,23 @@ class Feedback:
 def simulate_feedback(
     rng, cal: Calendar, people: People, occ: Occasions, tickets: Tickets, org: Org
 ) -> Feedback:
+    """Draw NPS and CSAT survey responses after purchase occasions.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The feedback's stream.
+    cal : Calendar
+        The data window.
+    people, occ, tickets, org
+        Customers, occasions (each leads to a survey with its group's ``survey_rate``), tickets (recent ones
+        lower the score) and the organisation (the territory holder on the response day).
+
+    Returns
+    -------
+    Feedback
+        One row per response; ``score`` on 0-10 for NPS, 1-5 for CSAT.
+    """
     group = people.group[occ.customer]
     rate = np.array([g.survey_rate for g in GROUPS])[group]
     chosen = np.flatnonzero(rng.random(len(occ.day)) < rate)

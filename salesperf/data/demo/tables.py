@@ -1,7 +1,8 @@
 """Arrow tables in the canonical schema, the catalog and writing files.
 
-Plants nothing: turns the simulated arrays into the canonical columns of :mod:`salesperf.data.schema` (ids, labels,
-dates), draws the customers' company names, and writes ``<table>.parquet`` / ``.csv`` and ``catalog.yml``.
+Plants nothing: turns the simulated arrays into the canonical columns of :mod:`salesperf.data.schema` (ids,
+labels, dates), draws the customers' company names, and writes ``<table>.parquet`` / ``.csv`` and
+``catalog.yml``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def canonical_table(name: str, columns: dict) -> pa.Table:
 
 
 def id_width(n: int) -> int:
+    """Zero-padding width of ids numbering ``n`` rows (at least 4 digits)."""
     return max(4, len(str(max(1, n))))
 
 
@@ -78,12 +80,14 @@ def label_column(values, index: np.ndarray) -> pa.Array:
 
 
 def date_column(days: np.ndarray) -> pa.Array:
+    """Arrow date32 array from days since 1970-01-01; negative day -> null."""
     days = np.asarray(days, dtype=np.int64)
     mask = days < 0
     return pa.array(days.astype(np.int32), pa.int32(), mask=mask if mask.any() else None).cast(pa.date32())
 
 
 def orders_table(lines: Lines, customer_ids: pa.Array, org: Org, products: Products) -> pa.Table:
+    """The ``orders`` table: one row per order line (returns are negative lines of the same order id)."""
     return canonical_table(
         "orders",
         {
@@ -106,6 +110,7 @@ def orders_table(lines: Lines, customer_ids: pa.Array, org: Org, products: Produ
 def customers_table(
     people: People, customer_ids: pa.Array, org: Org, rng: np.random.Generator, cal: Calendar
 ) -> pa.Table:
+    """The ``customers`` table: one row per customer, names drawn from ``rng``, owner as at the end."""
     prefix = (
         "Alpine",
         "Blue",
@@ -174,6 +179,7 @@ def customers_table(
 
 
 def products_table(products: Products) -> pa.Table:
+    """The ``products`` table: one row per catalogue product."""
     return canonical_table(
         "products",
         {
@@ -186,6 +192,7 @@ def products_table(products: Products) -> pa.Table:
 
 
 def reps_table(org: Org) -> pa.Table:
+    """The ``reps`` table: one row per rep, managers first."""
     return canonical_table(
         "reps",
         {
@@ -201,6 +208,7 @@ def reps_table(org: Org) -> pa.Table:
 
 
 def opportunities_table(deals: Deals, customer_ids: pa.Array, org: Org, products: Products) -> pa.Table:
+    """The ``opportunities`` table: one row per deal, ``probability`` the CRM's stage probability."""
     probability = np.array([STAGE_PROBABILITY[s] for s in deals.stage_names])[deals.stage]
     return canonical_table(
         "opportunities",
@@ -225,6 +233,7 @@ def opportunities_table(deals: Deals, customer_ids: pa.Array, org: Org, products
 
 
 def activities_table(acts: Activities, customer_ids: pa.Array, org: Org, deals: Deals) -> pa.Table:
+    """The ``activities`` table: one row per activity."""
     return canonical_table(
         "activities",
         {
@@ -239,6 +248,7 @@ def activities_table(acts: Activities, customer_ids: pa.Array, org: Org, deals: 
 
 
 def tickets_table(t: Tickets, customer_ids: pa.Array) -> pa.Table:
+    """The ``tickets`` table: one row per ticket."""
     return canonical_table(
         "tickets",
         {
@@ -256,6 +266,7 @@ def tickets_table(t: Tickets, customer_ids: pa.Array) -> pa.Table:
 
 
 def feedback_table(f: Feedback, customer_ids: pa.Array, org: Org) -> pa.Table:
+    """The ``feedback`` table: one row per survey response."""
     comments = COMMENTS["low"] + COMMENTS["mid"] + COMMENTS["high"]
     return canonical_table(
         "feedback",
@@ -273,11 +284,13 @@ def feedback_table(f: Feedback, customer_ids: pa.Array, org: Org) -> pa.Table:
 
 
 def catalog_text(seed: int, fmt: str) -> str:
+    """``catalog.yml`` listing every canonical table as ``<table>.<fmt>``."""
     rows = "".join(f"  {name}: {name}.{fmt}\n" for name in TABLES)
     return f"# salesperf data catalog for the demo company (seed {seed})\ntables:\n{rows}"
 
 
 def write_table(table: pa.Table, path: Path, fmt: str) -> None:
+    """Write ``table`` to ``path`` as Parquet (snappy) or CSV."""
     if fmt == "parquet":
         pq.write_table(table, path, compression="snappy")
     else:

@@ -1,8 +1,9 @@
 """Reps, teams, territories, training and monthly quotas.
 
 Plants: rep skill (win log-odds) and activity rate, rep churn with manager-covered vacancies, the training
-programme's completion dates (its effect on win odds is applied in :mod:`salesperf.data.demo.pipeline`), and quotas
-as ``QUOTA_STRETCH`` x the territory's smoothed realised revenue. A rep-evaluation analysis plants its effects here.
+programme's completion dates (its effect on win odds is applied in :mod:`salesperf.data.demo.pipeline`), and
+quotas as ``QUOTA_STRETCH`` x the territory's smoothed realised revenue. A rep-evaluation analysis plants its
+effects here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from salesperf.data.demo.timeline import Calendar
 
 @dataclass
 class Org:
+    """Reps (arrays of length ``len(rep_ids)``, managers first) and territory slots with their holders."""
+
     rep_ids: list[str]
     names: list[str]
     team: np.ndarray  # region index of each rep
@@ -45,6 +48,20 @@ class Org:
 
 
 def simulate_org(rng: np.random.Generator, cal: Calendar) -> Org:
+    """Draw the sales organisation: one manager per region, ``SLOTS_PER_REGION`` territories each.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The organisation's stream.
+    cal : Calendar
+        The data window; about 35 % of territory reps leave inside it and are replaced after a vacancy.
+
+    Returns
+    -------
+    Org
+        Reps with skill, activity rate and training completion (``-1`` when untrained).
+    """
     first = (
         "Anna",
         "Ben",

@@ -1,7 +1,7 @@
 """Arguments, the day calendar and the shared categorical draw.
 
-Plants: the monthly seasonality (normalised to mean 1) and the trend x seasonality density that acquisition days are
-drawn from. Days are integers since 1970-01-01 throughout the demo package.
+Plants: the monthly seasonality (normalised to mean 1) and the trend x seasonality density that acquisition
+days are drawn from. Days are integers since 1970-01-01 throughout the demo package.
 """
 
 from __future__ import annotations
@@ -15,6 +15,18 @@ from salesperf.data.demo.config import EPOCH, SEASONALITY_RAW
 
 
 def check_arguments(customers, seed, end, years, fmt) -> tuple[dt.date, dt.date]:
+    """Validate :func:`~salesperf.data.demo.generate`'s arguments.
+
+    Returns
+    -------
+    tuple of date
+        ``(end_date, start_date)``; ``start_date`` is the day after ``end`` minus ``years`` years.
+
+    Raises
+    ------
+    UserError
+        For a bad customer count, seed, year count, format or end date (``end`` must be ISO).
+    """
     if isinstance(customers, bool) or not isinstance(customers, (int, np.integer)) or customers < 10:
         raise UserError(f"demo: customers must be a whole number of at least 10, got {customers!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -1,8 +1,8 @@
 """truth.json: every planted quantity, so reports can be checked against what was put in.
 
 Plants nothing itself: records the constants of :mod:`salesperf.data.demo.config` and the drawn per-customer,
-per-rep and per-agent truths (segment, skill, activity rate, training date, agent effect). A module that plants a
-new effect adds it here under its own key.
+per-rep and per-agent truths (segment, skill, activity rate, training date, agent effect). A module that
+plants a new effect adds it here under its own key.
 """
 
 from __future__ import annotations
@@ -57,6 +57,15 @@ def planted_truth(
     products: Products,
     agent_effect: np.ndarray,
 ) -> dict:
+    """Every planted quantity as a JSON-ready dict (written to ``truth.json``).
+
+    Returns
+    -------
+    dict
+        Window and counts, the groups' parameters, ``customer_segment`` (buyer id -> group), seasonality and
+        trend, returns, rep skill and activity rates, training, the win model, satisfaction drivers (with
+        agent effects), quota stretch, product bundles and the product catalogue.
+    """
     buyers = np.flatnonzero(people.group >= 0)
     names = [g.name for g in GROUPS]
     ids = customer_ids.to_numpy(zero_copy_only=False)

@@ -18,9 +18,10 @@ import pytest
 import yaml
 from scipy.special import hyp2f1
 
-from salesperf.data import demo
-from salesperf.data.schema import TABLES
 from salesperf.core.errors import UserError
+from salesperf.data import demo
+from salesperf.data.demo import purchases
+from salesperf.data.schema import TABLES
 
 END = "2026-10-31"
 SMALL_SEED, LARGE_SEED = 7, 11
@@ -130,14 +131,25 @@ def test_truth_has_every_planted_quantity(truth, small):
     ):
         assert key in truth, key
     assert truth["seed"] == SMALL_SEED and truth["end"] == END and truth["customers"] == 3000
-    assert abs(sum(g["share"] for g in truth["groups"].values()) - 1.0) < 1e-9
+    assert truth["start"] == "2022-11-01"  # the day after END minus four years
     for group in truth["groups"].values():
         assert set(group["bgnbd"]) == {"r", "alpha", "a", "b"}
         assert set(group["gamma_gamma"]) == {"p", "q", "gamma"}
-        assert abs(sum(group["channel_mix"].values()) - 1) < 1e-9
-        assert abs(sum(group["category_mix"].values()) - 1) < 1e-9
+    # Seasonality is the raw monthly factors over their mean (12.04 / 12): February 0.72 -> 0.7176, December
+    # 1.28 -> 1.2757 (rounded to 4 places).
     assert sorted(truth["seasonality"], key=int) == [str(m) for m in range(1, 13)]
+    assert (truth["seasonality"]["2"], truth["seasonality"]["12"]) == (0.7176, 1.2757)
     assert set(truth["rep_skill"]) == set(_read(small, "reps")["rep_id"])
+
+
+def test_buyers_fall_into_the_groups_in_their_planted_shares(truth):
+    # 2,550 buyers drawn into the groups: the binomial sd of a share is at most 0.01; allow 4 of them.
+    segment = pd.Series(truth["customer_segment"])
+    assert len(segment) == truth["buyers"] == 2550  # 3000 - round(0.15 * 3000)
+    observed = segment.value_counts(normalize=True)
+    for group, spec in truth["groups"].items():
+        sd = np.sqrt(spec["share"] * (1 - spec["share"]) / len(segment))
+        assert abs(observed[group] - spec["share"]) < 4 * sd, (group, observed[group], spec["share"])
 
 
 def test_segments_cover_exactly_the_buyers_and_prospects_have_an_open_deal(small, truth):
@@ -168,7 +180,9 @@ def test_csv_format_and_progress(tmp_path):
     out = demo.generate(
         tmp_path, customers=200, seed=1, end="2025-03-31", years=2, fmt="csv", progress=said.append
     )
-    assert said and all(isinstance(s, str) and len(s) < 60 for s in said)
+    steps = ["reps and products", "customers", "purchase occasions", "order lines", "opportunities", "activities",
+             "tickets and feedback", "targets"]
+    assert said == steps + [f"writing {name}.csv" for name in TABLES] + ["writing truth.json"]
     for name in TABLES:
         header = (out / f"{name}.csv").read_text().splitlines()[0]
         assert header.replace('"', "").split(",") == TABLES[name].names
@@ -322,16 +336,20 @@ def test_groups_differ_in_channel_and_category_mix(small, truth):
         assert abs(hardware[group] - spec["category_mix"]["Hardware"]) < 0.08, group
 
 
-def test_groups_have_distinct_dominant_channels_and_categories(truth):
+def test_groups_have_distinct_dominant_channels_and_categories(small, truth):
     # The mixes are planted strong enough to tell the groups apart (see test_segmentation's cluster recovery):
-    # the dominant channel or the dominant category differs between every two groups.
-    groups = truth["groups"]
-    dominant = {
+    # in the data, each group's most frequent channel and category are its planted ones, and the pair differs
+    # between every two groups.
+    orders = _read(small, "orders").query("status == 'completed'")
+    group = orders["customer_id"].map(pd.Series(truth["customer_segment"]))
+    channel = orders.drop_duplicates("order_id").groupby(group)["channel"].agg(lambda c: c.value_counts().idxmax())
+    category = orders.groupby(group)["category"].agg(lambda c: c.value_counts().idxmax())
+    planted = {
         g: (max(spec["channel_mix"], key=spec["channel_mix"].get), max(spec["category_mix"], key=spec["category_mix"].get))
-        for g, spec in groups.items()
+        for g, spec in truth["groups"].items()
     }
-    assert len(set(dominant.values())) == len(groups)
-    assert all(max(spec["channel_mix"].values()) >= 0.8 for spec in groups.values())
+    assert {g: (channel[g], category[g]) for g in planted} == planted
+    assert len(set(planted.values())) == len(planted)
 
 
 def _later_purchase_share(completed: pd.DataFrame, after: pd.Series, product: str) -> tuple[float, int]:
@@ -361,7 +379,7 @@ def test_planted_bundles_are_bought_together(small, truth):
 
 
 def test_bundles_change_only_the_products_on_lines(small, tmp_path, monkeypatch):
-    monkeypatch.setattr(demo, "BUNDLE_FOLLOW_PROBABILITY", 0.0)
+    monkeypatch.setattr(purchases, "BUNDLE_FOLLOW_PROBABILITY", 0.0)  # where the bundles are planted
     plain = _read(demo.generate(tmp_path, customers=3000, seed=SMALL_SEED, end=END), "orders")
     planted = _read(small, "orders")
     keys = ["order_id", "customer_id", "order_date", "status"]

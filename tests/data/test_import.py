@@ -14,10 +14,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salesperf.data.importer import available_presets, detect_preset, load_mapping, read_cells, run_import
 from salesperf.core.errors import UserError
+from salesperf.data.importer import available_presets, detect_preset, load_mapping, read_cells, run_import
 
-CRM = Path(__file__).parent / "fixtures" / "crm"
+CRM = Path(__file__).parent.parent / "fixtures" / "crm"
 
 
 def _read(out: Path, table: str) -> pd.DataFrame:

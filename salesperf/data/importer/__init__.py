@@ -1,0 +1,56 @@
+"""Convert CRM exports (Salesforce, HubSpot, Zoho CRM, Fxiaoke, or any file described by a mapping file) into
+canonical tables.
+
+A *mapping* (YAML; the presets in ``salesperf/data/presets/`` are mappings too) lists one or more *kinds* of
+export. A kind names the canonical table it feeds, how to recognise it from its headers (``detect``) and, for
+every canonical or helper field, the source headers it may come from (``columns``, first match wins). See
+docs/import.md for the format.
+
+``run_import`` reads each source file, finds its header row, recognises its kind, parses numbers/dates/flags
+(:mod:`salesperf.data.parsing`), derives status and close dates, and writes ``<table>.csv`` files (UTF-8, ISO
+dates) that ``--data DIR`` reads. Every row read is either written or counted under a drop reason in the
+returned ``ImportSummary``.
+
+Modules, in the order a file goes through them: :mod:`~.mapping` (mapping files and presets), :mod:`~.read`
+(cells, header row, footers), :mod:`~.detect` (which preset and kind), :mod:`~.columns` (headers to fields),
+:mod:`~.convert` (cells to canonical values), :mod:`~.assemble` (rows to tables, :func:`run_import`) and
+:mod:`~.summary` (row accounting).
+"""
+
+from salesperf.data.importer.assemble import import_file, run_import
+from salesperf.data.importer.columns import Resolved, resolve_columns
+from salesperf.data.importer.detect import detect_preset
+from salesperf.data.importer.mapping import (
+    COMMON_FILE,
+    HELPER_FIELDS,
+    PRESET_DIR,
+    Detect,
+    Kind,
+    Mapping,
+    available_presets,
+    load_mapping,
+)
+from salesperf.data.importer.read import HEADER_SEARCH_ROWS, locate_header, read_cells
+from salesperf.data.importer.summary import ImportSummary, SourceSummary, TableSummary
+
+__all__ = [
+    "COMMON_FILE",
+    "HEADER_SEARCH_ROWS",
+    "HELPER_FIELDS",
+    "PRESET_DIR",
+    "Detect",
+    "ImportSummary",
+    "Kind",
+    "Mapping",
+    "Resolved",
+    "SourceSummary",
+    "TableSummary",
+    "available_presets",
+    "detect_preset",
+    "import_file",
+    "load_mapping",
+    "locate_header",
+    "read_cells",
+    "resolve_columns",
+    "run_import",
+]
