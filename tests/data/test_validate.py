@@ -119,7 +119,7 @@ def test_imported_fxiaoke_export_flows_through_validation(tmp_path):
 
     from salesperf.data.importer import run_import
 
-    fixtures = Path(__file__).parent / "fixtures" / "crm" / "fxiaoke"
+    fixtures = Path(__file__).parents[1] / "fixtures" / "crm" / "fxiaoke"
     run_import(sorted(fixtures.glob("*.csv")), tmp_path, preset="fxiaoke")
     ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
     orders = ds.quality.get("orders")

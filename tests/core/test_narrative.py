@@ -50,3 +50,13 @@ def test_driver_sentence_when_one_value_more_than_explains_the_change():
     # total +70; North +120 = 171 % of it, South −50
     assert narrative.driver_sentence(frame, "Region") == (
         "North changed by +¥120, more than the total change of +¥70: the other regions together moved the other way.")
+
+
+def test_sentences_in_chinese_come_from_the_same_numbers():
+    frame = pd.DataFrame({"name": ["East", "West", "North"], "revenue": [70.0, 100.0, 50.0],
+                          "previous": [100.0, 95.0, 55.0]})
+    assert narrative.driver_sentence(frame, "区域", "zh") == "区域中 East 贡献了下降的 100.0%（−30 元）。"
+    shares = pd.DataFrame({"name": ["A", "B", "C", "D"], "share": [0.3, 0.2, 0.1, 0.05]})
+    assert narrative.concentration_sentence(shares, "客户", "zh") == "前 3 名客户贡献了 60.0% 的销售额，其中最大的是 A（30.0%）。"
+    assert narrative.concentration_sentence(shares, "Customer") == \
+        "The top 3 customers made 60.0% of revenue; the largest is A (30.0%)."
