@@ -96,21 +96,30 @@ for _ in range(3):
 print("BENCH", json.dumps({"kernel_start": sorted(times)[1]}))
 """
 
-COMMON = {"data": '""', "period": '""', "lang": '"en"', "today": '""', "output_dir": '""', "currency": '"¥"',
-          "entity": '""'}
+COMMON = {
+    "data": '""',
+    "period": '""',
+    "lang": '"en"',
+    "today": '""',
+    "output_dir": '""',
+    "currency": '"¥"',
+    "entity": '""',
+}
 
 
 def _child(code: str, *args) -> dict:
-    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=REPO,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=REPO, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{done.stderr[-3000:]}")
     line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("BENCH "))
-    return json.loads(line[len("BENCH "):])
+    return json.loads(line[len("BENCH ") :])
 
 
 def _import_seconds(statement: str, repeat: int = 3) -> float:
     """Median wall time of ``python -c STATEMENT`` minus that of ``python -c pass``."""
+
     def wall(code: str) -> float:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=REPO)
@@ -136,7 +145,9 @@ def _empty_report_set(folder: Path, copies: int) -> Path:
 def _overview_set(folder: Path) -> Path:
     (folder / "overview.yml").write_text(
         f"reports:\n  overview:\n    notebook: {REPO / 'notebooks' / 'overview.ipynb'}\n"
-        "    parameters: {top_n: {type: int, default: 10}, months: {type: int, default: 24}}\n", encoding="utf-8")
+        "    parameters: {top_n: {type: int, default: 10}, months: {type: int, default: 24}}\n",
+        encoding="utf-8",
+    )
     return folder / "overview.yml"
 
 
@@ -144,8 +155,10 @@ def _row(label: str, report: dict, extra: str = "") -> str:
     overhead = report["seconds"] - report["cells"]
     kernel = report["papermill"] - report["cells"]
     after = report["seconds"] - report["papermill"]
-    return (f"| {label} | {report['seconds']:.2f} | {report['cells']:.2f} | {overhead:.2f} | {kernel:.2f} | "
-            f"{after:.2f} | {extra} |")
+    return (
+        f"| {label} | {report['seconds']:.2f} | {report['cells']:.2f} | {overhead:.2f} | {kernel:.2f} | "
+        f"{after:.2f} | {extra} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -156,50 +169,82 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench_runner_") as tmp:
         tmp = Path(tmp)
-        make_demo = (f"from salesperf.data.demo import generate; "
-                     f"generate({str(tmp / 'demo')!r}, customers={args.customers}, seed=0, end='2026-10-31')")
+        make_demo = (
+            f"from salesperf.data.demo import generate; "
+            f"generate({str(tmp / 'demo')!r}, customers={args.customers}, seed=0, end='2026-10-31')"
+        )
         subprocess.run([sys.executable, "-c", make_demo], check=True, cwd=REPO)
         empty = _child(CHILD_RUN, tmp / "demo", _empty_report_set(tmp, args.copies), tmp / "out_empty", "en")
-        runs = {lang: _child(CHILD_RUN, tmp / "demo", _overview_set(tmp), tmp / f"out_{lang}", lang) for lang in ("en", "zh")}
-        renders = {lang: _child(CHILD_RENDER, tmp / f"out_{lang}" / "2026-10" / "overview.ipynb", lang)
-                   for lang in ("en", "zh")}
+        runs = {
+            lang: _child(CHILD_RUN, tmp / "demo", _overview_set(tmp), tmp / f"out_{lang}", lang)
+            for lang in ("en", "zh")
+        }
+        renders = {
+            lang: _child(CHILD_RENDER, tmp / f"out_{lang}" / "2026-10" / "overview.ipynb", lang)
+            for lang in ("en", "zh")
+        }
         kernel = _child(CHILD_KERNEL)["kernel_start"]
     imports = {
         "papermill": _import_seconds("import papermill"),
         "nbconvert": _import_seconds("import nbconvert"),
         "jsonschema (via nbformat)": _import_seconds("import jsonschema"),
-        "kernel-side setup (salesperf.report.page, charts, overview)":
-            _import_seconds("from salesperf.analyses import overview; from salesperf.report import charts, page"),
+        "kernel-side setup (salesperf.report.page, charts, overview)": _import_seconds(
+            "from salesperf.analyses import overview; from salesperf.report import charts, page"
+        ),
     }
     load_after = os.getloadavg()[0]
 
-    head = [("| report | wall in run s | own cells s | overhead s | kernel start + papermill s | render + collect s "
-             "| note |"), "|---|---:|---:|---:|---:|---:|---|"]
-    rows = [_row(f"empty #{i + 1} (en)", r, "first report pays the runner's lazy imports" if i == 0 else "")
-            for i, r in enumerate(empty["reports"])]
+    head = [
+        (
+            "| report | wall in run s | own cells s | overhead s | kernel start + papermill s | render + collect s "
+            "| note |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    rows = [
+        _row(f"empty #{i + 1} (en)", r, "first report pays the runner's lazy imports" if i == 0 else "")
+        for i, r in enumerate(empty["reports"])
+    ]
     for lang in ("en", "zh"):
         report = runs[lang]["reports"][0]
-        rows.append(_row(f"overview ({lang})", report, f"of the cells, setup (imports, style, open snapshot) "
-                                                         f"{report['setup_cell']:.2f} s"))
-    steady = sorted(r["seconds"] - r["cells"] for r in empty["reports"][1:]) or [empty["reports"][0]["seconds"]]
+        rows.append(
+            _row(
+                f"overview ({lang})",
+                report,
+                f"of the cells, setup (imports, style, open snapshot) {report['setup_cell']:.2f} s",
+            )
+        )
+    steady = sorted(r["seconds"] - r["cells"] for r in empty["reports"][1:]) or [
+        empty["reports"][0]["seconds"]
+    ]
     median = steady[len(steady) // 2]
     pieces = [
-        "| piece | seconds |", "|---|---:|",
+        "| piece | seconds |",
+        "|---|---:|",
         f"| python3 kernel start (start, first reply; median of 3) | {kernel:.2f} |",
         *[f"| import {name} (fresh interpreter) | {sec:.2f} |" for name, sec in imports.items()],
         f"| run: imports of the runner in the parent process | {empty['imports']:.2f} |",
         f"| run: validation + snapshot, {args.customers:,} customers (en run of the empty set) | {empty['snapshot']:.2f} |",
         f"| run: indexes + swap after the last report (en) | {empty['after_reports']:.2f} |",
-        (f"| run: indexes + swap after the last report (zh, CJK font subset for 2 index pages) | "
-         f"{runs['zh']['after_reports']:.2f} |"),
-        *[f"| render overview.html ({lang}), warm | {renders[lang]['render']:.2f} |" for lang in ("en", "zh")],
+        (
+            f"| run: indexes + swap after the last report (zh, CJK font subset for 2 index pages) | "
+            f"{runs['zh']['after_reports']:.2f} |"
+        ),
+        *[
+            f"| render overview.html ({lang}), warm | {renders[lang]['render']:.2f} |"
+            for lang in ("en", "zh")
+        ],
         f"| of which the CJK font subset (zh) | {renders['zh']['font_subset']:.2f} |",
         f"| render overview.html (zh) without the font subset | {renders['zh']['render_without_font']:.2f} |",
     ]
-    machine = f"{platform.node()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    verdict = (f"Steady-state overhead per report (empty notebook, 2nd report on): median {median:.2f} s "
-               f"(range {min(steady):.2f}-{max(steady):.2f} s) against a target of 2 s: "
-               f"**{'met' if median <= 2 else 'missed'}**.")
+    machine = (
+        f"{platform.node()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    verdict = (
+        f"Steady-state overhead per report (empty notebook, 2nd report on): median {median:.2f} s "
+        f"(range {min(steady):.2f}-{max(steady):.2f} s) against a target of 2 s: "
+        f"**{'met' if median <= 2 else 'missed'}**."
+    )
     text = (
         "# Report runner overhead\n\n"
         f"Generated by `benchmarks/bench_runner.py --customers {args.customers} --copies {args.copies}` on {machine}; "
@@ -207,7 +252,12 @@ def main(argv: list[str] | None = None) -> None:
         "every row alike). Overhead = a report's wall time in `run_period` (papermill + render + collect) minus its "
         "cells' own execution time as papermill recorded it; `kernel start + papermill` = papermill's duration minus "
         "the cells; `render + collect` = the rest (nbconvert HTML, CJK font subset for zh, moving exports).\n\n"
-        + "\n".join(head + rows) + "\n\n" + verdict + "\n\n" + "\n".join(pieces) + "\n"
+        + "\n".join(head + rows)
+        + "\n\n"
+        + verdict
+        + "\n\n"
+        + "\n".join(pieces)
+        + "\n"
     )
     print(text)
     results = REPO / "benchmarks" / "results"

@@ -24,7 +24,9 @@ def _say(message: str) -> None:
 def _data_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--catalog", metavar="FILE", help="data catalog (YAML) naming each table's source")
-    group.add_argument("--data", metavar="DIR", help="folder of files named after the tables (orders.csv, ...)")
+    group.add_argument(
+        "--data", metavar="DIR", help="folder of files named after the tables (orders.csv, ...)"
+    )
 
 
 def _today(text: str | None) -> date:
@@ -38,11 +40,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     truth = Path(args.out) / "truth.json"
     if truth.is_file() and (Path(args.out) / "catalog.yml").is_file():
         planted = json.loads(truth.read_text(encoding="utf-8"))
-        if (planted.get("seed"), planted.get("customers"), planted.get("end")) == (args.seed, args.customers, end):
-            _say(f"demo company in {args.out} is up to date (seed {args.seed}, {args.customers} customers, until {end})")
+        if (planted.get("seed"), planted.get("customers"), planted.get("end")) == (
+            args.seed,
+            args.customers,
+            end,
+        ):
+            _say(
+                f"demo company in {args.out} is up to date (seed {args.seed}, {args.customers} customers, until {end})"
+            )
             print(Path(args.out) / "catalog.yml")
             return 0
-    out = generate(args.out, customers=args.customers, seed=args.seed, end=end, fmt=args.format, progress=_say)
+    out = generate(
+        args.out, customers=args.customers, seed=args.seed, end=end, fmt=args.format, progress=_say
+    )
     print(Path(out) / "catalog.yml")
     return 0
 
@@ -56,9 +66,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from salesperf.core.periods import parse_period
     from salesperf.data.catalog import resolve
     from salesperf.data.dataset import open_dataset
-    from salesperf.core.periods import parse_period
 
     today = _today(args.today)
     catalog = resolve(args.catalog, args.data)
@@ -77,16 +87,18 @@ def _overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
         key, sep, value = pair.partition("=")
         report, dot, name = key.partition(".")
         if not sep or not dot:
-            raise UserError(f"--param {pair!r} is not REPORT.NAME=VALUE", hint="e.g. --param overview.top_n=20")
+            raise UserError(
+                f"--param {pair!r} is not REPORT.NAME=VALUE", hint="e.g. --param overview.top_n=20"
+            )
         out.setdefault(report, {})[name] = value
     return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from salesperf.data.catalog import resolve
     from salesperf.core.periods import parse_period
-    from salesperf.report.config import load_report_set
     from salesperf.core.vocab import check_lang
+    from salesperf.data.catalog import resolve
+    from salesperf.report.config import load_report_set
     from salesperf.report.runner import run_period
 
     today = _today(args.today)
@@ -107,13 +119,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError(f"--param names report '{report}', which is not in this run")
     catalog = resolve(args.catalog, args.data or (None if args.catalog else "data/demo"))
     manifest = run_period(
-        catalog, period, specs, args.out, lang=lang, today=today, currency=args.currency, workers=args.workers,
-        scheduler=args.scheduler or "", each=args.each or "", timeout=args.timeout, overrides=overrides, progress=_say,
+        catalog,
+        period,
+        specs,
+        args.out,
+        lang=lang,
+        today=today,
+        currency=args.currency,
+        workers=args.workers,
+        scheduler=args.scheduler or "",
+        each=args.each or "",
+        timeout=args.timeout,
+        overrides=overrides,
+        progress=_say,
     )
     for report in manifest["reports"]:
         if report["status"] != "ok":
-            _say(f"report {report['instance']} failed: {report['error']} (executed notebook: "
-                 f"{Path(args.out) / period.label / report['notebook']})")
+            _say(
+                f"report {report['instance']} failed: {report['error']} (executed notebook: "
+                f"{Path(args.out) / period.label / report['notebook']})"
+            )
     print(Path(args.out).resolve() / period.label / "index.html")
     return 0 if manifest["status"] == "ok" else 1
 
@@ -123,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"salesperf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("demo", help="generate the demo company (every canonical table, catalog.yml, truth.json)")
+    p = sub.add_parser(
+        "demo", help="generate the demo company (every canonical table, catalog.yml, truth.json)"
+    )
     p.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same data (default 0)")
     p.add_argument("--out", default="data/demo", help="output folder (default data/demo)")
@@ -131,10 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import", help="convert CRM exports (Salesforce, HubSpot, Zoho, Fxiaoke, or a mapping) to canonical tables")
+    p = sub.add_parser(
+        "import",
+        help="convert CRM exports (Salesforce, HubSpot, Zoho, Fxiaoke, or a mapping) to canonical tables",
+    )
     p.add_argument("sources", nargs="+", metavar="SRC", help="export files (CSV in any encoding, .xlsx)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--preset", help="salesforce, hubspot, zoho or fxiaoke (default: detected from the headers)")
+    g.add_argument(
+        "--preset", help="salesforce, hubspot, zoho or fxiaoke (default: detected from the headers)"
+    )
     g.add_argument("--mapping", metavar="FILE", help="your own mapping file (YAML)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the canonical tables")
     p.add_argument("--locale", help="number locale of the exports, e.g. de_DE for 1.234,50")
@@ -147,16 +179,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="render the report set for a period into reports/<period>/")
-    p.add_argument("--period", default="last-month", help="2026-10, 2026-Q3, 2026-W42, last-month, last-quarter, last-week")
-    p.add_argument("--reports", help="comma-separated report ids (default: all reports of the period's cadence)")
+    p.add_argument(
+        "--period",
+        default="last-month",
+        help="2026-10, 2026-Q3, 2026-W42, last-month, last-quarter, last-week",
+    )
+    p.add_argument(
+        "--reports", help="comma-separated report ids (default: all reports of the period's cadence)"
+    )
     _data_args(p)
     p.add_argument("--out", default="reports", help="reports root (default reports)")
     p.add_argument("--lang", default="en", help="report language: en or zh")
     p.add_argument("--currency", default="¥", help="currency symbol (default ¥)")
-    p.add_argument("--workers", type=int, default=1, help="notebooks run in parallel on this many local workers")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run the notebooks on this Dask distributed scheduler")
-    p.add_argument("--each", choices=["region", "team", "rep"], help="one copy of each report per region/team/rep")
-    p.add_argument("--param", action="append", default=[], metavar="REPORT.NAME=VALUE", help="override a report parameter")
+    p.add_argument(
+        "--workers", type=int, default=1, help="notebooks run in parallel on this many local workers"
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the notebooks on this Dask distributed scheduler"
+    )
+    p.add_argument(
+        "--each", choices=["region", "team", "rep"], help="one copy of each report per region/team/rep"
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="REPORT.NAME=VALUE",
+        help="override a report parameter",
+    )
     p.add_argument("--report-set", metavar="FILE", help="your own report set (YAML)")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
     p.add_argument("--today", help="run date YYYY-MM-DD (default: the system date)")
@@ -180,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("SALESPERF_DEBUG"):
             raise
-        _say(f"internal error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+        _say(
+            f"internal error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        )
         _say("hint: this is a bug; rerun with SALESPERF_DEBUG=1 for details and report it")
         return 1
 

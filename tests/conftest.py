@@ -98,7 +98,10 @@ def run_salesperf(*args, env: dict | None = None, timeout: float = 600) -> CliRe
     """Run ``python -m salesperf.cli ARGS`` (the ``salesperf`` command) and capture everything."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "salesperf.cli", *map(str, args)], check=False, capture_output=True, text=True,
+        [sys.executable, "-m", "salesperf.cli", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
@@ -146,11 +149,31 @@ class ReportRun:
         )
 
 
-def salesperf_run(data: Path, out: Path, *extra, period: str = PERIOD, lang: str = "en", env: dict | None = None,
-                  check: bool = True) -> ReportRun:
+def salesperf_run(
+    data: Path,
+    out: Path,
+    *extra,
+    period: str = PERIOD,
+    lang: str = "en",
+    env: dict | None = None,
+    check: bool = True,
+) -> ReportRun:
     """``salesperf run`` of ``data`` into ``out``; with ``check``, fail unless it exited 0."""
-    cli = run_salesperf("run", "--period", period, "--data", data, "--today", TODAY, "--out", out, "--lang", lang,
-                        *extra, env=env)
+    cli = run_salesperf(
+        "run",
+        "--period",
+        period,
+        "--data",
+        data,
+        "--today",
+        TODAY,
+        "--out",
+        out,
+        "--lang",
+        lang,
+        *extra,
+        env=env,
+    )
     if check:
         assert cli.returncode == 0, cli.describe()
     return ReportRun(Path(out).resolve(), period, lang, Path(data), cli)
@@ -242,7 +265,7 @@ def kpi_tiles(page: str) -> list[tuple[str, str]]:
 
 def page_text(page: str) -> str:
     """The visible text of a page body (tags dropped, entities decoded, whitespace collapsed)."""
-    body = page[page.find("<body"):]
+    body = page[page.find("<body") :]
     body = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.DOTALL)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
@@ -277,8 +300,12 @@ def month_kpis(orders: pd.DataFrame, month: str) -> dict:
     positive = rows[rows["amount"] > 0]
     revenue = float(rows["amount"].sum())
     n_orders = int(positive["order_id"].nunique())
-    return {"revenue": revenue, "orders": n_orders, "customers": int(positive["customer_id"].nunique()),
-            "aov": revenue / n_orders}
+    return {
+        "revenue": revenue,
+        "orders": n_orders,
+        "customers": int(positive["customer_id"].nunique()),
+        "aov": revenue / n_orders,
+    }
 
 
 # ------------------------------------------------------------------------------------------------------- fixtures
@@ -290,7 +317,9 @@ def salesperf_cli():
 
 @pytest.fixture(scope="session")
 def demo_company(tmp_path_factory) -> Path:
-    return demo.generate(tmp_path_factory.mktemp("demo_company"), customers=DEMO_CUSTOMERS, seed=DEMO_SEED, end=DEMO_END)
+    return demo.generate(
+        tmp_path_factory.mktemp("demo_company"), customers=DEMO_CUSTOMERS, seed=DEMO_SEED, end=DEMO_END
+    )
 
 
 @pytest.fixture(scope="session")
@@ -310,13 +339,31 @@ class _BackgroundRuns:
         self.futures: dict[str, Future] = {}
         # name -> maker of the job; makers run in the main thread (fixtures, folders), jobs in the pool
         self.makers = {
-            "demo_run": lambda: partial(salesperf_run, request.getfixturevalue("demo_company"),
-                                        factory.mktemp("reports_en") / "reports", "--workers", 2),
-            "demo_run_zh": lambda: partial(salesperf_run, request.getfixturevalue("demo_company"),
-                                           factory.mktemp("reports_zh") / "reports", "--workers", 2, lang="zh"),
-            "hostile_run": lambda: partial(salesperf_run, request.getfixturevalue("hostile_company"),
-                                           factory.mktemp("reports_hostile") / "reports", "--workers", 2,
-                                           "--reports", "overview", env={"SALESPERF_TEST_DB_PASSWORD": ENV_DB_PASSWORD}),
+            "demo_run": lambda: partial(
+                salesperf_run,
+                request.getfixturevalue("demo_company"),
+                factory.mktemp("reports_en") / "reports",
+                "--workers",
+                2,
+            ),
+            "demo_run_zh": lambda: partial(
+                salesperf_run,
+                request.getfixturevalue("demo_company"),
+                factory.mktemp("reports_zh") / "reports",
+                "--workers",
+                2,
+                lang="zh",
+            ),
+            "hostile_run": lambda: partial(
+                salesperf_run,
+                request.getfixturevalue("hostile_company"),
+                factory.mktemp("reports_hostile") / "reports",
+                "--workers",
+                2,
+                "--reports",
+                "overview",
+                env={"SALESPERF_TEST_DB_PASSWORD": ENV_DB_PASSWORD},
+            ),
         }
 
     def start(self, name: str) -> None:
@@ -377,14 +424,18 @@ def hostile_company(demo_company, tmp_path_factory) -> Path:
         shutil.copy(path, folder / path.name)
     orders = read_table(demo_company, "orders")
     october = orders[orders["order_date"].dt.strftime("%Y-%m") == PERIOD]
-    for table, key, names in (("customers", "customer_id", HOSTILE_CUSTOMER_NAMES),
-                              ("products", "product_id", HOSTILE_PRODUCT_NAMES)):
+    for table, key, names in (
+        ("customers", "customer_id", HOSTILE_CUSTOMER_NAMES),
+        ("products", "product_id", HOSTILE_PRODUCT_NAMES),
+    ):
         largest = october.groupby(key)["amount"].sum().sort_values(ascending=False).index[: len(names)]
         arrow = pq.read_table(folder / f"{table}.parquet")
         renamed = dict(zip(largest, names))
         ids = arrow.column(key).to_pylist()
         new_names = [renamed.get(i, n) for i, n in zip(ids, arrow.column("name").to_pylist())]
-        arrow = arrow.set_column(arrow.schema.get_field_index("name"), "name", pa.array(new_names, pa.string()))
+        arrow = arrow.set_column(
+            arrow.schema.get_field_index("name"), "name", pa.array(new_names, pa.string())
+        )
         pq.write_table(arrow, folder / f"{table}.parquet")
     database = folder / "crm.sqlite"
     with sqlite3.connect(database) as con:
@@ -393,14 +444,18 @@ def hostile_company(demo_company, tmp_path_factory) -> Path:
             frame.to_sql(table, con, index=False)
             (folder / f"{table}.parquet").unlink()
     sources = {p.stem: p.name for p in sorted(folder.glob("*.parquet"))}
-    lines = ["tables:"] + [f"  {table}: {name}" for table, name in sources.items()] + [
-        "  reps:",
-        f"    url: sqlite:///{database}?password=${{SALESPERF_TEST_DB_PASSWORD}}",
-        "    table: reps",
-        "  targets:",
-        f"    url: sqlite:///{database}?password={LITERAL_DB_PASSWORD}",
-        "    query: SELECT rep_id, period, quota FROM targets",
-    ]
+    lines = (
+        ["tables:"]
+        + [f"  {table}: {name}" for table, name in sources.items()]
+        + [
+            "  reps:",
+            f"    url: sqlite:///{database}?password=${{SALESPERF_TEST_DB_PASSWORD}}",
+            "    table: reps",
+            "  targets:",
+            f"    url: sqlite:///{database}?password={LITERAL_DB_PASSWORD}",
+            "    query: SELECT rep_id, period, quota FROM targets",
+        ]
+    )
     (folder / "catalog.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
 

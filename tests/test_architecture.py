@@ -56,9 +56,17 @@ def test_layers_only_point_down():
                 problems.append(f"{path.relative_to(ROOT)}:{line} ({mine}) imports {target} ({theirs})")
             if mine == theirs == "analyses":
                 a, b = me.split(".")[2:3], target.split(".")[2:3]
-                if a and b and a != b and b[0] not in ("base", "registry") and a[0] not in ("base", "registry") \
-                        and b[0] not in ANALYSIS_IMPORTS.get(a[0], set()):
-                    problems.append(f"{path.relative_to(ROOT)}:{line}: analysis {a[0]} imports analysis {b[0]}")
+                if (
+                    a
+                    and b
+                    and a != b
+                    and b[0] not in ("base", "registry")
+                    and a[0] not in ("base", "registry")
+                    and b[0] not in ANALYSIS_IMPORTS.get(a[0], set())
+                ):
+                    problems.append(
+                        f"{path.relative_to(ROOT)}:{line}: analysis {a[0]} imports analysis {b[0]}"
+                    )
     assert not problems, "\n".join(problems)
 
 
@@ -80,7 +88,7 @@ def test_no_import_cycles_between_modules():
         stack.append(node)
         for nxt in graph[node]:
             if state.get(nxt) == "open":
-                raise AssertionError("import cycle: " + " → ".join(stack[stack.index(nxt):] + [nxt]))
+                raise AssertionError("import cycle: " + " → ".join(stack[stack.index(nxt) :] + [nxt]))
             if nxt not in state:
                 visit(nxt)
         stack.pop()
@@ -137,9 +145,13 @@ def test_vocabulary_keys_are_unique_complete_and_used(name):
     text = "\n".join(f.read_text(encoding="utf-8") for f in files if f.is_file())
     for key, entry in vocab.entries.items():
         assert set(entry) == set(LANGUAGES), f"{vocab.package}: {key!r} has languages {sorted(entry)}"
-        assert re.search(rf"""\\?["']{re.escape(key)}\\?["']""", text), f"{vocab.package}: {key!r} is never used"
+        assert re.search(rf"""\\?["']{re.escape(key)}\\?["']""", text), (
+            f"{vocab.package}: {key!r} is never used"
+        )
         if vocab is not CORE:
-            assert key not in CORE.entries, f"{key!r} is defined in both {vocab.package} and the core vocabulary"
+            assert key not in CORE.entries, (
+                f"{key!r} is defined in both {vocab.package} and the core vocabulary"
+            )
 
 
 def test_a_duplicated_vocabulary_key_is_refused():

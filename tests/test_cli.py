@@ -49,8 +49,11 @@ def test_orders_without_order_date(tmp_path, salesperf_cli):
 
 
 def test_unparseable_amounts_name_examples(tmp_path, salesperf_cli):
-    data = _folder(tmp_path, orders="order_id,customer_id,order_date,amount\n"
-                                    "O1,C1,2026-10-01,\"12,50\"\nO2,C1,2026-10-02,n/a\nO3,C2,2026-10-03,EUR 5\n")
+    data = _folder(
+        tmp_path,
+        orders="order_id,customer_id,order_date,amount\n"
+        'O1,C1,2026-10-01,"12,50"\nO2,C1,2026-10-02,n/a\nO3,C2,2026-10-03,EUR 5\n',
+    )
     result = salesperf_cli("validate", "--data", data, "--period", PERIOD, "--today", TODAY)
     line = _one_line_error(result, str(data / "orders.csv"), "'amount'", "3 of 3")
     assert all(example in line for example in ("'12,50'", "'n/a'", "'EUR 5'")), line
@@ -132,7 +135,9 @@ def test_validate_accounts_for_every_row(tmp_path, salesperf_cli):
     lines = result.stdout.splitlines()
     found = []
     for line in lines:
-        match = re.match(r"^\s*(customers|orders)\s+(\d+)\s+(\d+)\s+(excluded|flagged|ok)\s+(.*?)\s+(\d+)(\s|$)", line)
+        match = re.match(
+            r"^\s*(customers|orders)\s+(\d+)\s+(\d+)\s+(excluded|flagged|ok)\s+(.*?)\s+(\d+)(\s|$)", line
+        )
         if match:
             table, read, used, kind, reason, rows = match.groups()[:6]
             found.append((table, int(read), int(used), kind, reason, int(rows)))

@@ -46,19 +46,31 @@ def test_notebooks_are_thin_stripped_and_parameterised(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     source = ["".join(c["source"]) for c in code]
     assert not any(c.get("outputs") or c.get("execution_count") for c in code), "outputs must be stripped"
-    assert not any(re.search(r"^\s*(def|class) ", s, re.MULTILINE) for s in source), "logic belongs in salesperf/"
+    assert not any(re.search(r"^\s*(def|class) ", s, re.MULTILINE) for s in source), (
+        "logic belongs in salesperf/"
+    )
     assert not any(re.search(r"pd\.read_|open\(", s) for s in source), "no file reading in notebooks"
     for cell in source:
         assert not re.search(r"\blambda\b", cell), f"a lambda belongs in salesperf/: {cell[:80]!r}"
-        assert not re.search(r"(?i)[\"'][^\"']*\b(select|insert|update|delete)\b[^\"']*\bfrom\b", cell), \
+        assert not re.search(r"(?i)[\"'][^\"']*\b(select|insert|update|delete)\b[^\"']*\bfrom\b", cell), (
             f"SQL belongs in an analysis's queries: {cell[:80]!r}"
-        assert not re.search(r"\.(sql|con|execute)\(|\.con\.", cell), f"no engine access from a notebook: {cell[:80]!r}"
-        verbs = re.findall(r"\.(groupby|merge|join|pivot|pivot_table|apply|assign|query|agg|melt|stack|unstack|"
-                           r"transform|cumsum|rolling|resample)\(|\bpd\.concat\(", cell)
-        assert not verbs, f"frame arithmetic ({', '.join(sorted(set(verbs)))}) belongs in salesperf/: {cell[:80]!r}"
+        )
+        assert not re.search(r"\.(sql|con|execute)\(|\.con\.", cell), (
+            f"no engine access from a notebook: {cell[:80]!r}"
+        )
+        verbs = re.findall(
+            r"\.(groupby|merge|join|pivot|pivot_table|apply|assign|query|agg|melt|stack|unstack|"
+            r"transform|cumsum|rolling|resample)\(|\bpd\.concat\(",
+            cell,
+        )
+        assert not verbs, (
+            f"frame arithmetic ({', '.join(sorted(set(verbs)))}) belongs in salesperf/: {cell[:80]!r}"
+        )
     tagged = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
-    declared = {m[1] for m in re.finditer(r"^(\w+)\s*:\s*\w+\s*=", "".join(tagged[0]["source"]), re.MULTILINE)}
+    declared = {
+        m[1] for m in re.finditer(r"^(\w+)\s*:\s*\w+\s*=", "".join(tagged[0]["source"]), re.MULTILINE)
+    }
     assert set(COMMON_PARAMETERS) <= declared
 
 

@@ -43,8 +43,9 @@ class Needs:
     say so in one line instead of failing.
     """
 
-    required: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {"orders": ("customer_id", "order_date",
-                                                                                        "amount")})
+    required: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"orders": ("customer_id", "order_date", "amount")}
+    )
     optional: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -87,16 +88,22 @@ class Result:
         for name, frame in self.shared.items():
             _write_atomic(folder / f"shared__{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
         for i, exhibit in enumerate(self.exhibits):
-            _write_atomic(folder / f"exhibit__{i}.parquet", lambda p, f=exhibit.frame: f.to_parquet(p, index=False))
+            _write_atomic(
+                folder / f"exhibit__{i}.parquet", lambda p, f=exhibit.frame: f.to_parquet(p, index=False)
+            )
         meta = {
             "analysis": self.analysis,
             "headline": [t.to_dict() for t in self.headline],
             "findings": self.findings,
-            "exhibits": [{"title": e.title, "spec": e.spec.to_dict(), "sentence": e.sentence} for e in self.exhibits],
+            "exhibits": [
+                {"title": e.title, "spec": e.spec.to_dict(), "sentence": e.sentence} for e in self.exhibits
+            ],
             "shared": sorted(self.shared),
         }
-        _write_atomic(folder / "result.json",
-                      lambda p: p.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8"))
+        _write_atomic(
+            folder / "result.json",
+            lambda p: p.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8"),
+        )
 
     @classmethod
     def load(cls, folder: Path) -> Result | None:
@@ -105,10 +112,19 @@ class Result:
         if not meta_file.is_file():
             return None
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        exhibits = [Exhibit(e["title"], pd.read_parquet(folder / f"exhibit__{i}.parquet"),
-                            TableSpec.from_dict(e["spec"]), e["sentence"]) for i, e in enumerate(meta["exhibits"])]
+        exhibits = [
+            Exhibit(
+                e["title"],
+                pd.read_parquet(folder / f"exhibit__{i}.parquet"),
+                TableSpec.from_dict(e["spec"]),
+                e["sentence"],
+            )
+            for i, e in enumerate(meta["exhibits"])
+        ]
         shared = {name: pd.read_parquet(folder / f"shared__{name}.parquet") for name in meta["shared"]}
-        return cls(meta["analysis"], [Tile(**t) for t in meta["headline"]], meta["findings"], exhibits, shared)
+        return cls(
+            meta["analysis"], [Tile(**t) for t in meta["headline"]], meta["findings"], exhibits, shared
+        )
 
 
 def _write_atomic(target: Path, write) -> None:

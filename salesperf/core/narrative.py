@@ -19,8 +19,14 @@ def _plural(what: str, lang: str) -> str:
     return what if lang == "zh" else what.lower() + "s"
 
 
-def change_sentence(label: str, current: float, comparisons: list[tuple[float, str]], lang: str = "en",
-                    money: bool = True, currency: str = "¥") -> str:
+def change_sentence(
+    label: str,
+    current: float,
+    comparisons: list[tuple[float, str]],
+    lang: str = "en",
+    money: bool = True,
+    currency: str = "¥",
+) -> str:
     """A value and its changes: "Revenue was ¥1.23 M, down 8.2% vs September 2026 (−¥110.0 k) and up 3.0% vs
     October 2025 (+¥35.8 k)."
 
@@ -34,6 +40,7 @@ def change_sentence(label: str, current: float, comparisons: list[tuple[float, s
     money : bool
         Format as money (else as a count).
     """
+
     def show(value: float) -> str:
         return fmt.money(value, lang, currency) if money else fmt.number(value)
 
@@ -46,15 +53,32 @@ def change_sentence(label: str, current: float, comparisons: list[tuple[float, s
             parts.append(term("flat_vs", lang, versus=versus))
         else:
             delta = current - previous
-            delta_text = fmt.signed_money(delta, lang, currency) if money else ("+" if delta > 0 else "") + show(delta)
-            parts.append(term("change_vs", lang, direction=term("up" if change > 0 else "down", lang),
-                              pct=fmt.percent(abs(change)), versus=versus, delta=delta_text))
+            delta_text = (
+                fmt.signed_money(delta, lang, currency) if money else ("+" if delta > 0 else "") + show(delta)
+            )
+            parts.append(
+                term(
+                    "change_vs",
+                    lang,
+                    direction=term("up" if change > 0 else "down", lang),
+                    pct=fmt.percent(abs(change)),
+                    versus=versus,
+                    delta=delta_text,
+                )
+            )
     joined = term("change_parts", lang, parts=term("change_join", lang).join(parts)) if parts else ""
     return term("change_sentence", lang, label=label, value=show(current), parts=joined)
 
 
-def driver_sentence(frame: pd.DataFrame, what: str, lang: str = "en", currency: str = "¥",
-                    name_col: str = "name", current_col: str = "revenue", previous_col: str = "previous") -> str:
+def driver_sentence(
+    frame: pd.DataFrame,
+    what: str,
+    lang: str = "en",
+    currency: str = "¥",
+    name_col: str = "name",
+    current_col: str = "revenue",
+    previous_col: str = "previous",
+) -> str:
     """Name the value of a dimension that contributed most to the total change, with its share of the change.
 
     "Among regions, East accounts for 70.2% of the fall (−¥29.0 k)." Needs at least two values with a non-zero
@@ -78,20 +102,42 @@ def driver_sentence(frame: pd.DataFrame, what: str, lang: str = "en", currency: 
         return ""
     top = same_sign.abs().idxmax()
     share = delta[top] / total
-    words = {"what": what, "what_plural": _plural(what, lang), "name": str(frame.loc[top, name_col]),
-             "amount": fmt.signed_money(delta[top], lang, currency)}
+    words = {
+        "what": what,
+        "what_plural": _plural(what, lang),
+        "name": str(frame.loc[top, name_col]),
+        "amount": fmt.signed_money(delta[top], lang, currency),
+    }
     if share > 1:  # the others moved the other way: "more than explains" reads better than "172 % of"
         return term("driver_over", lang, total=fmt.signed_money(total, lang, currency), **words)
-    return term("driver_sentence", lang, share=fmt.percent(share), kind=term("rise" if total > 0 else "fall", lang),
-                **words)
+    return term(
+        "driver_sentence",
+        lang,
+        share=fmt.percent(share),
+        kind=term("rise" if total > 0 else "fall", lang),
+        **words,
+    )
 
 
-def concentration_sentence(frame: pd.DataFrame, what: str, lang: str = "en", share_col: str = "share",
-                           name_col: str = "name", n: int = 3) -> str:
+def concentration_sentence(
+    frame: pd.DataFrame,
+    what: str,
+    lang: str = "en",
+    share_col: str = "share",
+    name_col: str = "name",
+    n: int = 3,
+) -> str:
     """How concentrated revenue is: "The top 3 customers made 41.5% of revenue; the largest is Acme (18.0%)."."""
     if frame.empty:
         return ""
     top = frame.head(n)
-    return term("concentration_sentence", lang, n=len(top), what=what, what_plural=_plural(what, lang),
-                share=fmt.percent(top[share_col].sum()), name=str(top.iloc[0][name_col]),
-                first_share=fmt.percent(top.iloc[0][share_col]))
+    return term(
+        "concentration_sentence",
+        lang,
+        n=len(top),
+        what=what,
+        what_plural=_plural(what, lang),
+        share=fmt.percent(top[share_col].sum()),
+        name=str(top.iloc[0][name_col]),
+        first_share=fmt.percent(top.iloc[0][share_col]),
+    )

@@ -71,7 +71,9 @@ def _month_end(year: int, month: int) -> date:
 
 def _containing(grain: str, day: date) -> Period:
     if grain == "month":
-        return Period("month", f"{day.year}-{day.month:02d}", day.replace(day=1), _month_end(day.year, day.month))
+        return Period(
+            "month", f"{day.year}-{day.month:02d}", day.replace(day=1), _month_end(day.year, day.month)
+        )
     if grain == "quarter":
         q = (day.month - 1) // 3 + 1
         start = date(day.year, 3 * q - 2, 1)

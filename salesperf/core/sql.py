@@ -54,10 +54,14 @@ def require_columns(con: duckdb.DuckDBPyConnection, relation: str, needed) -> li
     """Return the columns of ``relation``; raise UserError when it or one of ``needed`` is missing."""
     columns = relation_columns(con, relation)
     if columns is None:
-        raise UserError(f"{relation}: the table is missing", hint=f"register the canonical table '{relation}'")
+        raise UserError(
+            f"{relation}: the table is missing", hint=f"register the canonical table '{relation}'"
+        )
     missing = [c for c in needed if c not in columns]
     if missing:
-        raise UserError(f"{relation}: column {missing[0]!r} is missing; columns present: {examples(columns, 12)}")
+        raise UserError(
+            f"{relation}: column {missing[0]!r} is missing; columns present: {examples(columns, 12)}"
+        )
     return columns
 
 

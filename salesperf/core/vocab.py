@@ -38,7 +38,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def load_unique_yaml(text: str, source: str) -> object:
     """Parse YAML text, refusing duplicated keys; ValueError names ``source``."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except ValueError as exc:
         raise ValueError(f"{source}: {exc}") from None
 

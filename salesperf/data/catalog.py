@@ -31,10 +31,17 @@ from pathlib import Path
 
 import yaml
 
-from salesperf.data.schema import TABLES
 from salesperf.core.errors import UserError
+from salesperf.data.schema import TABLES
 
-FILE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
+FILE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "xlsx",
+}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -80,7 +87,9 @@ class Catalog:
         return table in self.sources
 
 
-_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|token|secret|api_key|apikey|access_token)=)[^&]*", re.IGNORECASE)
+_SECRET_QUERY = re.compile(
+    r"([?&](?:password|passwd|pwd|token|secret|api_key|apikey|access_token)=)[^&]*", re.IGNORECASE
+)
 
 
 def mask_url(url: str) -> str:
@@ -111,7 +120,9 @@ def _file_source(table: str, pattern: str, base: Path, where: str, spec: dict) -
     else:
         files = sorted(Path(p) for p in glob.glob(str(path)))
     if not files:
-        raise UserError(f"{where}: table '{table}': no file matches {pattern!r}", hint="check the path in the catalog")
+        raise UserError(
+            f"{where}: table '{table}': no file matches {pattern!r}", hint="check the path in the catalog"
+        )
     formats = {spec.get("format") or FILE_FORMATS.get(f.suffix.lower()) for f in files}
     if None in formats or len(formats) != 1:
         raise UserError(
@@ -119,7 +130,9 @@ def _file_source(table: str, pattern: str, base: Path, where: str, spec: dict) -
             hint="use .csv, .tsv, .parquet or .xlsx files of one kind, or set format:",
         )
     options = {k: spec[k] for k in ("sheet", "delimiter") if k in spec}
-    return Source(table, "file", pattern, tuple(files), formats.pop(), dict(spec.get("columns") or {}), options)
+    return Source(
+        table, "file", pattern, tuple(files), formats.pop(), dict(spec.get("columns") or {}), options
+    )
 
 
 def _source(table: str, spec, base: Path, where: str) -> Source:
@@ -140,7 +153,11 @@ def _source(table: str, spec, base: Path, where: str) -> Source:
     if "url" in spec:
         if not spec.get("query") and not spec.get("table"):
             raise UserError(f"{where}: table '{table}': a SQL source needs 'query:' or 'table:'")
-        options = {"url": _expand_env(str(spec["url"]), where), "table": spec.get("table"), "query": spec.get("query")}
+        options = {
+            "url": _expand_env(str(spec["url"]), where),
+            "table": spec.get("table"),
+            "query": spec.get("query"),
+        }
         return Source(table, "sql", mask_url(str(spec["url"])), columns=columns, options=options)
     raise UserError(f"{where}: table '{table}' needs one of path:, duckdb: or url:")
 
@@ -169,7 +186,9 @@ def load_catalog(path: str | Path) -> Catalog:
         spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise UserError(f"{path}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")) from None
+        raise UserError(
+            f"{path}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")
+        ) from None
     tables = spec.get("tables") if isinstance(spec, dict) else None
     if not isinstance(tables, dict):
         raise UserError(f"{path}: expected a 'tables:' mapping of table name to source")
@@ -189,7 +208,9 @@ def catalog_from_folder(folder: str | Path) -> Catalog:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise UserError(f"data folder {str(folder)!r} does not exist", hint="pass --data DIR or --catalog FILE")
+        raise UserError(
+            f"data folder {str(folder)!r} does not exist", hint="pass --data DIR or --catalog FILE"
+        )
     if (folder / "catalog.yml").is_file():
         return load_catalog(folder / "catalog.yml")
     sources = {}

@@ -15,13 +15,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from salesperf.core.errors import UserError
+from salesperf.core.fmt import slug
+from salesperf.core.periods import Period, parse_period
 from salesperf.data.catalog import Catalog, resolve
 from salesperf.data.schema import TABLES
 from salesperf.data.sources import attach
-from salesperf.core.fmt import slug
 from salesperf.data.validate import QualityReport, TableQuality, validate_table
-from salesperf.core.errors import UserError
-from salesperf.core.periods import Period, parse_period
 
 _META = "_salesperf_meta"
 # customers first: orders are checked against them
@@ -82,7 +82,9 @@ class Dataset:
         return {t.table: {"rows": t.rows_read, "hash": t.content_hash} for t in self.quality.tables}
 
 
-def _validate_catalog(con: duckdb.DuckDBPyConnection, catalog: Catalog, period: Period, today: date) -> QualityReport:
+def _validate_catalog(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, period: Period, today: date
+) -> QualityReport:
     reports = []
     for table in _ORDER:
         if table not in catalog.sources:
@@ -90,7 +92,9 @@ def _validate_catalog(con: duckdb.DuckDBPyConnection, catalog: Catalog, period: 
         src = catalog.sources[table]
         present = attach(con, src)
         where = str(src.files[0]) if len(src.files) == 1 else src.location
-        reports.append(validate_table(con, table, present, where, today=today, as_of=period.end, stages=catalog.stages))
+        reports.append(
+            validate_table(con, table, present, where, today=today, as_of=period.end, stages=catalog.stages)
+        )
     return QualityReport(reports)
 
 
@@ -119,7 +123,9 @@ def _entity_filters(kind: str, value: str, tables: list[str]) -> dict[str, str]:
         elif rep_ids and "rep_id" in cols and table != "reps":
             filters[table] = f"rep_id IN ({rep_ids})"
         elif rep_ids and "customer_id" in cols:
-            filters[table] = f"customer_id IN (SELECT customer_id FROM snap.customers WHERE owner_rep_id IN ({rep_ids}))"
+            filters[table] = (
+                f"customer_id IN (SELECT customer_id FROM snap.customers WHERE owner_rep_id IN ({rep_ids}))"
+            )
     return filters
 
 
@@ -176,8 +182,12 @@ def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: da
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
         quality = _validate_catalog(con, catalog, period, today)
-        meta = {"period": period.label, "today": today.isoformat(), "origin": catalog.origin,
-                "quality": [asdict(t) for t in quality.tables]}
+        meta = {
+            "period": period.label,
+            "today": today.isoformat(),
+            "origin": catalog.origin,
+            "quality": [asdict(t) for t in quality.tables],
+        }
         con.execute(f"CREATE TABLE {_META} AS SELECT ? AS meta", [json.dumps(meta)])
     return open_dataset(path)
 
@@ -193,8 +203,9 @@ def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     return Dataset(con, period, date.fromisoformat(meta["today"]), quality, meta["origin"], entity, store)
 
 
-def open_dataset(data: str | Path, period: str | Period = "last-month", today: str | date | None = None,
-                 entity: str = "") -> Dataset:
+def open_dataset(
+    data: str | Path, period: str | Period = "last-month", today: str | date | None = None, entity: str = ""
+) -> Dataset:
     """Open data for a period: a snapshot written by a run, a catalog file or a folder of table files.
 
     Parameters

@@ -50,7 +50,8 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in [
         Table(
-            "orders", "order_id",
+            "orders",
+            "order_id",
             _cols(
                 ("order_id", "VARCHAR", False, "order number; several lines may share it"),
                 ("customer_id", "VARCHAR", True, "buyer"),
@@ -69,7 +70,8 @@ TABLES: dict[str, Table] = {
             doc="one row per order line; the only required table",
         ),
         Table(
-            "customers", "customer_id",
+            "customers",
+            "customer_id",
             _cols(
                 ("customer_id", "VARCHAR", True, "customer key"),
                 ("name", "VARCHAR", False, "customer name"),
@@ -83,7 +85,8 @@ TABLES: dict[str, Table] = {
             date_column="created_at",
         ),
         Table(
-            "products", "product_id",
+            "products",
+            "product_id",
             _cols(
                 ("product_id", "VARCHAR", True, "product key"),
                 ("name", "VARCHAR", False, "product name"),
@@ -92,7 +95,8 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
-            "reps", "rep_id",
+            "reps",
+            "rep_id",
             _cols(
                 ("rep_id", "VARCHAR", True, "rep key"),
                 ("name", "VARCHAR", False, "rep name"),
@@ -104,7 +108,8 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
-            "targets", None,
+            "targets",
+            None,
             _cols(
                 ("rep_id", "VARCHAR", True, "rep (or team/region key)"),
                 ("period", "VARCHAR", True, "period the quota covers, e.g. 2026-10"),
@@ -112,7 +117,8 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
-            "opportunities", "opportunity_id",
+            "opportunities",
+            "opportunity_id",
             _cols(
                 ("opportunity_id", "VARCHAR", True, "deal key"),
                 ("rep_id", "VARCHAR", True, "owner rep"),
@@ -133,7 +139,8 @@ TABLES: dict[str, Table] = {
             date_column="created_at",
         ),
         Table(
-            "opportunity_history", None,
+            "opportunity_history",
+            None,
             _cols(
                 ("opportunity_id", "VARCHAR", True, "deal key"),
                 ("stage", "VARCHAR", True, "stage entered"),
@@ -142,7 +149,8 @@ TABLES: dict[str, Table] = {
             date_column="entered_at",
         ),
         Table(
-            "activities", "activity_id",
+            "activities",
+            "activity_id",
             _cols(
                 ("activity_id", "VARCHAR", True, "activity key"),
                 ("rep_id", "VARCHAR", True, "rep who did it"),
@@ -154,7 +162,8 @@ TABLES: dict[str, Table] = {
             date_column="at",
         ),
         Table(
-            "training", None,
+            "training",
+            None,
             _cols(
                 ("rep_id", "VARCHAR", True, "rep trained"),
                 ("program", "VARCHAR", True, "programme name"),
@@ -163,7 +172,8 @@ TABLES: dict[str, Table] = {
             date_column="completed_at",
         ),
         Table(
-            "feedback", "response_id",
+            "feedback",
+            "response_id",
             _cols(
                 ("response_id", "VARCHAR", True, "survey response key"),
                 ("customer_id", "VARCHAR", True, "respondent"),
@@ -176,7 +186,8 @@ TABLES: dict[str, Table] = {
             date_column="responded_at",
         ),
         Table(
-            "tickets", "ticket_id",
+            "tickets",
+            "ticket_id",
             _cols(
                 ("ticket_id", "VARCHAR", True, "ticket key"),
                 ("customer_id", "VARCHAR", True, "customer"),

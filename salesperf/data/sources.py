@@ -9,9 +9,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from salesperf.core.errors import UserError
 from salesperf.data.catalog import Source, mask_url
 from salesperf.data.schema import TABLES
-from salesperf.core.errors import UserError
 
 
 def _quote(name: str) -> str:
@@ -90,11 +90,15 @@ def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
         found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     except UserError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one line naming the source
+    except Exception as exc:
         message = _first_line(exc)
         if src.kind == "sql":
             message = message.replace(src.options["url"], mask_url(src.options["url"]))
-        hint = "non-UTF-8 exports (GBK, Excel CSV): convert with 'salesperf import'" if "unicode" in message.lower() else None
+        hint = (
+            "non-UTF-8 exports (GBK, Excel CSV): convert with 'salesperf import'"
+            if "unicode" in message.lower()
+            else None
+        )
         raise UserError(f"{where}: cannot read table '{src.table}': {message}", hint=hint) from None
     canonical = TABLES[src.table].names
     by_lower = {c.strip().lower(): c for c in found}

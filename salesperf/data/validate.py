@@ -14,10 +14,10 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from salesperf.core.errors import UserError, examples
+from salesperf.core.sql import CANCELLED, RETURNED
 from salesperf.data.schema import TABLES, Table
 from salesperf.data.sources import _literal, _quote
-from salesperf.core.sql import CANCELLED, RETURNED
-from salesperf.core.errors import UserError, examples
 
 #: Share of non-empty values of a required date/number column that may fail to parse before the run stops: above it
 #: the column is in a format we do not read (convert with ``salesperf import``); below it the rows are excluded.
@@ -54,10 +54,16 @@ class QualityReport:
         rows = []
         for t in self.tables:
             base = {"table": t.table, "source": t.source, "rows_read": t.rows_read, "rows_used": t.rows_used}
-            items = [("excluded", r, n) for r, n in t.excluded.items()] + [("flagged", r, n) for r, n in t.flagged.items()]
+            items = [("excluded", r, n) for r, n in t.excluded.items()] + [
+                ("flagged", r, n) for r, n in t.flagged.items()
+            ]
             for kind, reason, n in items or [("ok", "", 0)]:
-                rows.append(base | {"kind": kind, "reason": reason, "rows": n, "examples": t.examples.get(reason, "")})
-        return pd.DataFrame(rows, columns=["table", "source", "rows_read", "rows_used", "kind", "reason", "rows", "examples"])
+                rows.append(
+                    base | {"kind": kind, "reason": reason, "rows": n, "examples": t.examples.get(reason, "")}
+                )
+        return pd.DataFrame(
+            rows, columns=["table", "source", "rows_read", "rows_used", "kind", "reason", "rows", "examples"]
+        )
 
     def get(self, table: str) -> TableQuality | None:
         return next((t for t in self.tables if t.table == table), None)
@@ -110,7 +116,12 @@ def _check_parseable(con, table: Table, present: list[str], where: str) -> None:
             f"SELECT count({raw}), count(*) FILTER (WHERE {bad_rows}) FROM raw_{table.name}"
         ).fetchone()
         if n_bad and n_bad > FATAL_UNPARSEABLE_SHARE * n_values:
-            sample = [r[0] for r in con.execute(f"SELECT DISTINCT {raw} FROM raw_{table.name} WHERE {bad_rows} LIMIT 5").fetchall()]
+            sample = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {raw} FROM raw_{table.name} WHERE {bad_rows} LIMIT 5"
+                ).fetchall()
+            ]
             kind = "dates (YYYY-MM-DD)" if col.type == "DATE" else "numbers"
             raise UserError(
                 f"{where}: column '{col.name}' has {n_bad:,} of {n_values:,} values that are not {kind}; "
@@ -119,7 +130,9 @@ def _check_parseable(con, table: Table, present: list[str], where: str) -> None:
             )
 
 
-def _reason_cases(table: Table, today: date, as_of: date, has_customers: bool, stages: tuple[str, ...]) -> tuple[list, list]:
+def _reason_cases(
+    table: Table, today: date, as_of: date, has_customers: bool, stages: tuple[str, ...]
+) -> tuple[list, list]:
     """Exclusion reasons (first match wins) and flags of one table, as (label, SQL condition) pairs."""
     excluded = []
     for col in table.columns:
@@ -134,7 +147,12 @@ def _reason_cases(table: Table, today: date, as_of: date, has_customers: bool, s
         if has_customers:
             flags.append(("customer not in the customers table", "_unknown_customer"))
     if table.name == "opportunities":
-        flags.append(("unknown status (not open/won/lost)", "status IS NOT NULL AND lower(status) NOT IN ('open','won','lost')"))
+        flags.append(
+            (
+                "unknown status (not open/won/lost)",
+                "status IS NOT NULL AND lower(status) NOT IN ('open','won','lost')",
+            )
+        )
     if stages and table.name in ("opportunities", "opportunity_history"):
         stage_list = ", ".join(_literal(s) for s in stages)
         flags.append(("unknown stage", f"stage NOT IN ({stage_list})"))
@@ -145,7 +163,12 @@ def _reason_cases(table: Table, today: date, as_of: date, has_customers: bool, s
     # the first occurrence in the source (``_row``) is kept, so the same file always gives the same clean table
     excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1"))
     if table.key and table.name != "orders":
-        excluded.append((f"duplicate {table.key}", f"row_number() OVER (PARTITION BY {_quote(table.key)} ORDER BY _row) > 1"))
+        excluded.append(
+            (
+                f"duplicate {table.key}",
+                f"row_number() OVER (PARTITION BY {_quote(table.key)} ORDER BY _row) > 1",
+            )
+        )
     if dated:
         excluded.append((AFTER_PERIOD, f"{dated} > DATE {_literal(as_of.isoformat())}"))
     return excluded, flags
@@ -219,7 +242,9 @@ def validate_table(
 
     has_customers = table_name == "orders" and _exists(con, "customers")
     excluded, flags = _reason_cases(table, today, as_of, has_customers, stages)
-    reason_sql = "CASE " + " ".join(f"WHEN {cond} THEN {_literal(label)}" for label, cond in excluded) + " END"
+    reason_sql = (
+        "CASE " + " ".join(f"WHEN {cond} THEN {_literal(label)}" for label, cond in excluded) + " END"
+    )
     flag_sql = ", ".join(f"({cond}) IS TRUE AS _flag{i}" for i, (_, cond) in enumerate(flags))
     source = f"typed_{table_name}"
     if has_customers:
@@ -237,7 +262,9 @@ def validate_table(
         f"SELECT count(*), coalesce(sum(hash({all_cols})::HUGEINT), 0) % 18446744073709551616 FROM checked_{table_name}"
     ).fetchone()
     if table_name == "orders" and rows_read == 0:
-        raise UserError(f"{where}: the orders table has no rows", hint="export the orders (order lines) again")
+        raise UserError(
+            f"{where}: the orders table has no rows", hint="export the orders (order lines) again"
+        )
     quality = TableQuality(table_name, where, rows_read, 0, content_hash=f"{int(digest):016x}")
     for reason, n, sample in con.execute(
         f"SELECT _reason, count(*), list({_quote(table.key or table.names[0])}) FILTER (WHERE {_quote(table.key or table.names[0])} IS NOT NULL)[1:3] "
@@ -246,17 +273,23 @@ def validate_table(
         quality.excluded[reason] = n
         quality.examples[reason] = examples(sample or [], 3)
     for i, (label, _) in enumerate(flags):
-        n = con.execute(f"SELECT count(*) FROM checked_{table_name} WHERE _flag{i} AND _reason IS NULL").fetchone()[0]
+        n = con.execute(
+            f"SELECT count(*) FROM checked_{table_name} WHERE _flag{i} AND _reason IS NULL"
+        ).fetchone()[0]
         if n:
             quality.flagged[label] = n
     quality.rows_used = rows_read - sum(quality.excluded.values())
 
     rewrites = _point_in_time(table, as_of)
     columns = ", ".join(f"{rewrites.get(c, _quote(c))} AS {_quote(c)}" for c in table.names)
-    con.execute(f"CREATE OR REPLACE TABLE {table_name} AS SELECT {columns} FROM checked_{table_name} WHERE _reason IS NULL")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table_name} AS SELECT {columns} FROM checked_{table_name} WHERE _reason IS NULL"
+    )
     con.execute(f"DROP TABLE checked_{table_name}")
     return quality
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
+    )

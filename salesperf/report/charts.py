@@ -19,8 +19,13 @@ def _compact(value: float, _pos=None) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or float(value).is_integer() else f"{value:.2f}"
 
 
-def monthly_bars(frame: pd.DataFrame, value_col: str, title: str, highlight: pd.Timestamp | None = None,
-                 month_col: str = "month"):
+def monthly_bars(
+    frame: pd.DataFrame,
+    value_col: str,
+    title: str,
+    highlight: pd.Timestamp | None = None,
+    month_col: str = "month",
+):
     """Bars per month; the report month (``highlight``) in the accent colour, the same month last year outlined."""
     fig, ax = plt.subplots()
     months = pd.to_datetime(frame[month_col])
@@ -44,32 +49,61 @@ def ranked_bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str,
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, title: str, xlabel: str = "", ylabel: str = "", percent: bool = True,
-            max_rows: int = 24):
+def heatmap(
+    matrix: pd.DataFrame,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    percent: bool = True,
+    max_rows: int = 24,
+):
     """A cohort triangle as a heatmap (rows: cohorts, columns: ages); cells annotated when the grid is small."""
     shown = matrix.tail(max_rows)
     fig, ax = plt.subplots(figsize=(8.0, 0.28 * len(shown) + 1.4))
-    image = ax.imshow(shown.to_numpy(dtype=float), aspect="auto", cmap="Blues", vmin=0,
-                      vmax=1 if percent else None)
+    image = ax.imshow(
+        shown.to_numpy(dtype=float), aspect="auto", cmap="Blues", vmin=0, vmax=1 if percent else None
+    )
     ax.set_yticks(range(len(shown)), [str(i) for i in shown.index], fontsize=8)
     step = max(1, len(shown.columns) // 16)
-    ax.set_xticks(range(0, len(shown.columns), step), [str(c) for c in shown.columns[::step]], fontsize=8,
-                  rotation=45 if any(len(str(c)) > 3 for c in shown.columns) else 0, ha="right" if
-                  any(len(str(c)) > 3 for c in shown.columns) else "center")
+    ax.set_xticks(
+        range(0, len(shown.columns), step),
+        [str(c) for c in shown.columns[::step]],
+        fontsize=8,
+        rotation=45 if any(len(str(c)) > 3 for c in shown.columns) else 0,
+        ha="right" if any(len(str(c)) > 3 for c in shown.columns) else "center",
+    )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(False)
     if shown.size <= 200:
         for (i, j), v in pd.DataFrame(shown.to_numpy(dtype=float)).stack().items():
-            ax.text(j, i, f"{v:.0%}" if percent else _compact(v), ha="center", va="center", fontsize=7,
-                    color="white" if (v > 0.5 if percent else False) else "#1d2733")
-    fig.colorbar(image, ax=ax, fraction=0.03, format=FuncFormatter(lambda v, _p: f"{v:.0%}") if percent else None)
+            ax.text(
+                j,
+                i,
+                f"{v:.0%}" if percent else _compact(v),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if (v > 0.5 if percent else False) else "#1d2733",
+            )
+    fig.colorbar(
+        image, ax=ax, fraction=0.03, format=FuncFormatter(lambda v, _p: f"{v:.0%}") if percent else None
+    )
     return fig
 
 
-def curves(frame: pd.DataFrame, x: str, y: str, group: str | None, title: str, xlabel: str = "",
-           percent: bool = False, band: tuple[str, str] | None = None, step: bool = False):
+def curves(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    group: str | None,
+    title: str,
+    xlabel: str = "",
+    percent: bool = False,
+    band: tuple[str, str] | None = None,
+    step: bool = False,
+):
     """One line per group (optionally a confidence band and step drawing, as for survival curves)."""
     fig, ax = plt.subplots()
     groups = frame.groupby(group, sort=True) if group else [("", frame)]
@@ -79,8 +113,14 @@ def curves(frame: pd.DataFrame, x: str, y: str, group: str | None, title: str, x
         kwargs = {"where": "post"} if step else {}
         (line,) = draw(part[x], part[y], label=str(name) if group else None, **kwargs)
         if band:
-            ax.fill_between(part[x], part[band[0]], part[band[1]], alpha=0.15, color=line.get_color(),
-                            step="post" if step else None)
+            ax.fill_between(
+                part[x],
+                part[band[0]],
+                part[band[1]],
+                alpha=0.15,
+                color=line.get_color(),
+                step="post" if step else None,
+            )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     if percent:
@@ -92,8 +132,9 @@ def curves(frame: pd.DataFrame, x: str, y: str, group: str | None, title: str, x
     return fig
 
 
-def paired_bars(frame: pd.DataFrame, label_col: str, first: str, second: str, title: str,
-                names: tuple[str, str]):
+def paired_bars(
+    frame: pd.DataFrame, label_col: str, first: str, second: str, title: str, names: tuple[str, str]
+):
     """Two bars per label (e.g. actual vs predicted per frequency group)."""
     fig, ax = plt.subplots()
     x = range(len(frame))

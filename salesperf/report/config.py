@@ -15,7 +15,15 @@ import yaml
 from salesperf.core.errors import UserError
 
 #: Parameters every report notebook takes; the runner fills them in.
-COMMON_PARAMETERS = {"data": str, "period": str, "lang": str, "today": str, "output_dir": str, "currency": str, "entity": str}
+COMMON_PARAMETERS = {
+    "data": str,
+    "period": str,
+    "lang": str,
+    "today": str,
+    "output_dir": str,
+    "currency": str,
+    "entity": str,
+}
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 _CADENCE_OF_GRAIN = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -36,7 +44,9 @@ class ReportSpec:
         return _CADENCE_OF_GRAIN[grain] in self.cadence
 
 
-def load_report_set(path: str | Path | None = None, notebooks: str | Path | None = None) -> dict[str, ReportSpec]:
+def load_report_set(
+    path: str | Path | None = None, notebooks: str | Path | None = None
+) -> dict[str, ReportSpec]:
     """Read and check a report-set file.
 
     Parameters
@@ -52,7 +62,11 @@ def load_report_set(path: str | Path | None = None, notebooks: str | Path | None
         Malformed entries, unknown parameter types, missing notebooks.
     """
     if path is None:
-        text, where, base = resources.files("salesperf.conf").joinpath("reports.yml").read_text("utf-8"), "reports.yml", NOTEBOOKS
+        text, where, base = (
+            resources.files("salesperf.conf").joinpath("reports.yml").read_text("utf-8"),
+            "reports.yml",
+            NOTEBOOKS,
+        )
     else:
         path = Path(path)
         if not path.is_file():
@@ -72,17 +86,27 @@ def load_report_set(path: str | Path | None = None, notebooks: str | Path | None
             if name in COMMON_PARAMETERS:
                 raise UserError(f"{where}: report '{rid}': parameter '{name}' is set by the runner")
             if not isinstance(p, dict) or p.get("type") not in _TYPES:
-                raise UserError(f"{where}: report '{rid}': parameter '{name}' needs type: int, float, str or bool")
-            params[name] = (_TYPES[p["type"]], _coerce(p.get("default"), _TYPES[p["type"]], f"{where}: {rid}.{name}"))
+                raise UserError(
+                    f"{where}: report '{rid}': parameter '{name}' needs type: int, float, str or bool"
+                )
+            params[name] = (
+                _TYPES[p["type"]],
+                _coerce(p.get("default"), _TYPES[p["type"]], f"{where}: {rid}.{name}"),
+            )
         cadence = tuple(entry.get("cadence") or ("monthly",))
         bad = set(cadence) - set(_CADENCE_OF_GRAIN.values())
         if bad:
-            raise UserError(f"{where}: report '{rid}': unknown cadence {', '.join(sorted(bad))}", hint="weekly, monthly, quarterly")
+            raise UserError(
+                f"{where}: report '{rid}': unknown cadence {', '.join(sorted(bad))}",
+                hint="weekly, monthly, quarterly",
+            )
         after = entry.get("after") or ()
         after = ("*",) if after == "all" else tuple(after) if isinstance(after, (list, tuple)) else None
         if after is None:
             raise UserError(f"{where}: report '{rid}': 'after' must be a list of report ids or 'all'")
-        out[rid] = ReportSpec(rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after)
+        out[rid] = ReportSpec(
+            rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after
+        )
     return out
 
 
@@ -119,7 +143,9 @@ def report_parameters(spec: ReportSpec, overrides: dict[str, str]) -> dict:
     for name, raw in overrides.items():
         if name not in spec.parameters:
             known = ", ".join(spec.parameters) or "none"
-            raise UserError(f"report '{spec.id}': unknown parameter '{name}'", hint=f"its parameters: {known}")
+            raise UserError(
+                f"report '{spec.id}': unknown parameter '{name}'", hint=f"its parameters: {known}"
+            )
         values[name] = _coerce(raw, spec.parameters[name][0], f"report '{spec.id}': parameter '{name}'")
     return values
 
@@ -141,4 +167,6 @@ def check_notebook(spec: ReportSpec) -> None:
     for name, kind in wanted.items():
         inferred = (declared[name].get("inferred_type_name") or "").lower()
         if inferred and inferred != "none" and inferred != kind.__name__:
-            raise UserError(f"{spec.notebook.name}: parameter '{name}' is {inferred} in the notebook, {kind.__name__} in the report set")
+            raise UserError(
+                f"{spec.notebook.name}: parameter '{name}' is {inferred} in the notebook, {kind.__name__} in the report set"
+            )

@@ -36,27 +36,40 @@ def _page(title: str, body: str, lang: str) -> str:
 def _tiles(kpis: list[dict]) -> str:
     cells = []
     for tile in kpis[:4]:
-        deltas = "".join(f"<div class='sp-delta sp-{html.escape(tile.get('tone', 'neutral'))}'>{html.escape(tile[k])}</div>"
-                         for k in ("delta", "delta2") if tile.get(k))
-        cells.append(f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile['label'])}</div>"
-                     f"<div class='sp-kpi-value'>{html.escape(tile['value'])}</div>{deltas}</div>")
+        deltas = "".join(
+            f"<div class='sp-delta sp-{html.escape(tile.get('tone', 'neutral'))}'>{html.escape(tile[k])}</div>"
+            for k in ("delta", "delta2")
+            if tile.get(k)
+        )
+        cells.append(
+            f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile['label'])}</div>"
+            f"<div class='sp-kpi-value'>{html.escape(tile['value'])}</div>{deltas}</div>"
+        )
     return f"<div class='sp-kpis'>{''.join(cells)}</div>" if cells else ""
 
 
 def _report_block(report: dict, lang: str) -> str:
-    title = term(report["report"], lang) + (f" · {report['entity'].split(':', 1)[1]}" if report["entity"] else "")
+    title = term(report["report"], lang) + (
+        f" · {report['entity'].split(':', 1)[1]}" if report["entity"] else ""
+    )
     ok = report["status"] == "ok"
     links = []
     if report["html"]:
         links.append(f"<a href='{html.escape(report['html'])}'>{html.escape(term('open_report', lang))}</a>")
     if report["notebook"]:
-        links.append(f"<a href='{html.escape(report['notebook'])}'>{html.escape(term('executed_notebook', lang))}</a>")
+        links.append(
+            f"<a href='{html.escape(report['notebook'])}'>{html.escape(term('executed_notebook', lang))}</a>"
+        )
     links += [f"<a href='{html.escape(p)}'>{html.escape(Path(p).name)}</a>" for p in report["exports"]]
     error = f"<div class='sp-error'>{html.escape(report['error'])}</div>" if not ok else ""
     status = term("succeeded" if ok else "failed", lang)
     return (
         f"<div class='sp-report{'' if ok else ' sp-failed'}'><h3>"
-        + (f"<a href='{html.escape(report['html'])}'>{html.escape(title)}</a>" if report["html"] else html.escape(title))
+        + (
+            f"<a href='{html.escape(report['html'])}'>{html.escape(title)}</a>"
+            if report["html"]
+            else html.escape(title)
+        )
         + f"</h3><div class='sp-meta'>{html.escape(term('status', lang))}: {html.escape(status)} · "
         f"{html.escape(term('duration', lang))}: {report['seconds']:.1f} s</div>{error}"
         f"{_tiles(report['kpis'])}<div class='sp-links'>{''.join(links)}</div></div>"
@@ -92,12 +105,17 @@ def write_root_index(out: Path, lang: str) -> Path:
         failed = [r["instance"] for r in manifest["reports"] if r["status"] != "ok"]
         status = term("succeeded", lang) if not failed else f"{term('failed', lang)}: {', '.join(failed)}"
         label = parse_period(manifest["period"]).label_in(manifest.get("lang", lang))
-        rows.append(f"<tr><td><a href='{html.escape(manifest_file.parent.name)}/index.html'>{html.escape(label)}</a></td>"
-                    f"<td>{len(manifest['reports'])}</td><td>{html.escape(status)}</td>"
-                    f"<td>{html.escape(manifest['ended'])}</td></tr>")
-    body = (f"<h1>{html.escape(term('all_periods', lang))}</h1><table class='sp-table'><tr><th>{term('period', lang)}</th>"
-            f"<th>{term('reports', lang)}</th><th>{term('status', lang)}</th><th>{term('generated', lang)}</th></tr>"
-            + "".join(rows) + "</table>")
+        rows.append(
+            f"<tr><td><a href='{html.escape(manifest_file.parent.name)}/index.html'>{html.escape(label)}</a></td>"
+            f"<td>{len(manifest['reports'])}</td><td>{html.escape(status)}</td>"
+            f"<td>{html.escape(manifest['ended'])}</td></tr>"
+        )
+    body = (
+        f"<h1>{html.escape(term('all_periods', lang))}</h1><table class='sp-table'><tr><th>{term('period', lang)}</th>"
+        f"<th>{term('reports', lang)}</th><th>{term('status', lang)}</th><th>{term('generated', lang)}</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
     target = out / "index.html"
     target.write_text(_page(term("all_periods", lang), body, lang), encoding="utf-8")
     return target

@@ -16,12 +16,12 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from salesperf import __version__
-from salesperf.data.dataset import Dataset, open_dataset
-from salesperf.core import fmt
 from salesperf.analyses import registry
 from salesperf.analyses.base import Context, Result
+from salesperf.core import fmt
 from salesperf.core.present import TableSpec, Tile, table
 from salesperf.core.vocab import CORE, Vocabulary, check_lang
+from salesperf.data.dataset import Dataset, open_dataset
 from salesperf.report.style import apply_style
 
 _COMMON = ("period", "lang", "currency", "entity")
@@ -36,7 +36,9 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
     return out
 
 
@@ -80,10 +82,12 @@ class Report:
         as_of = self.ds.as_of.isoformat()
         extra = f"<p class='sp-subtitle'>{html.escape(subtitle)}</p>" if subtitle else ""
         entity = f" · {self.ds.entity.split(':', 1)[1]}" if self.ds.entity else ""
-        display(HTML(
-            f"<h1 class='sp-title'>{html.escape(self.t(self.name))} · {html.escape(period)}{html.escape(entity)}</h1>"
-            f"<p class='sp-meta'>{html.escape(self.t('as_of'))} {as_of}</p>{extra}"
-        ))
+        display(
+            HTML(
+                f"<h1 class='sp-title'>{html.escape(self.t(self.name))} · {html.escape(period)}{html.escape(entity)}</h1>"
+                f"<p class='sp-meta'>{html.escape(self.t('as_of'))} {as_of}</p>{extra}"
+            )
+        )
 
     def section(self, key_or_text: str) -> None:
         """A section heading (a vocabulary key or literal text)."""
@@ -117,14 +121,21 @@ class Report:
         """KPI tiles, also recorded for the period index (``<report>.kpis.json`` beside the exports)."""
         cells = []
         for tile in tiles:
-            deltas = "".join(f"<div class='sp-delta sp-{html.escape(tile.tone)}'>{html.escape(text)}</div>"
-                             for text in (tile.delta, tile.delta2) if text)
-            cells.append(f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile.label)}</div>"
-                         f"<div class='sp-kpi-value'>{html.escape(tile.value)}</div>{deltas}</div>")
+            deltas = "".join(
+                f"<div class='sp-delta sp-{html.escape(tile.tone)}'>{html.escape(text)}</div>"
+                for text in (tile.delta, tile.delta2)
+                if text
+            )
+            cells.append(
+                f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile.label)}</div>"
+                f"<div class='sp-kpi-value'>{html.escape(tile.value)}</div>{deltas}</div>"
+            )
         display(HTML(f"<div class='sp-kpis'>{''.join(cells)}</div>"))
         self.kpi_values.extend(t.to_dict() for t in tiles)
         if self.output_dir is not None:
-            (self.output_dir / f"{self.name}.kpis.json").write_text(json.dumps(self.kpi_values, ensure_ascii=False))
+            (self.output_dir / f"{self.name}.kpis.json").write_text(
+                json.dumps(self.kpi_values, ensure_ascii=False)
+            )
 
     def table(self, frame: pd.DataFrame, spec: TableSpec, max_rows: int | None = None) -> None:
         """Show the columns of ``spec`` that ``frame`` holds, with the spec's headers and formats.
@@ -138,12 +149,18 @@ class Report:
         head = "".join(f"<th class='{align[c.name]}'>{html.escape(c.header)}</th>" for c in columns)
         body = []
         for values in zip(*(shown[c.name].to_numpy() for c in columns), strict=True):
-            cells = "".join(f"<td class='{align[c.name]}'>{html.escape(self._cell(v, c.fmt))}</td>"
-                            for c, v in zip(columns, values, strict=True))
+            cells = "".join(
+                f"<td class='{align[c.name]}'>{html.escape(self._cell(v, c.fmt))}</td>"
+                for c, v in zip(columns, values, strict=True)
+            )
             body.append(f"<tr>{cells}</tr>")
         more = len(frame) - len(shown)
         note = f"<p class='sp-meta'>{html.escape(self.t('more_rows', n=f'{more:,}'))}</p>" if more > 0 else ""
-        display(HTML(f"<table class='sp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"))
+        display(
+            HTML(
+                f"<table class='sp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+            )
+        )
 
     def _cell(self, value, how: str) -> str:
         if _missing(value):
@@ -166,7 +183,9 @@ class Report:
 
     def links(self, items: list[tuple[str, str]]) -> None:
         """A list of links (title, relative address) to other pages of the period folder."""
-        rows = "".join(f"<li><a href='{html.escape(href)}'>{html.escape(title)}</a></li>" for title, href in items)
+        rows = "".join(
+            f"<li><a href='{html.escape(href)}'>{html.escape(title)}</a></li>" for title, href in items
+        )
         display(HTML(f"<ul class='sp-links'>{rows}</ul>"))
 
     def figure(self, fig) -> None:
@@ -194,19 +213,29 @@ class Report:
             excluded = sum(t.excluded.values())
             parts = [f"{n:,} {reason}" for reason, n in t.excluded.items()]
             if self.lang == "zh":
-                sentence = f"{t.table}：读取 {t.rows_read:,} 行，使用 {t.rows_used:,} 行，剔除 {excluded:,} 行"
+                sentence = (
+                    f"{t.table}：读取 {t.rows_read:,} 行，使用 {t.rows_used:,} 行，剔除 {excluded:,} 行"
+                )
                 sentence += f"（{'；'.join(parts)}）。" if parts else "。"
             else:
-                sentence = f"{t.table}: {t.rows_read:,} rows read, {t.rows_used:,} used, {excluded:,} excluded"
+                sentence = (
+                    f"{t.table}: {t.rows_read:,} rows read, {t.rows_used:,} used, {excluded:,} excluded"
+                )
                 sentence += f" ({'; '.join(parts)})." if parts else "."
             self.say(sentence)
         quality["kind"] = quality["kind"].map(self.t)
         self.table(quality, self._quality_spec(), max_rows=200)
 
     def _quality_spec(self) -> TableSpec:
-        return table(("table", self.t("table")), ("rows_read", self.t("rows_read"), "int"),
-                     ("rows_used", self.t("rows_used"), "int"), ("kind", self.t("kind")), ("reason", self.t("reason")),
-                     ("rows", self.t("rows"), "int"), ("examples", self.t("examples")))
+        return table(
+            ("table", self.t("table")),
+            ("rows_read", self.t("rows_read"), "int"),
+            ("rows_used", self.t("rows_used"), "int"),
+            ("kind", self.t("kind")),
+            ("reason", self.t("reason")),
+            ("rows", self.t("rows"), "int"),
+            ("examples", self.t("examples")),
+        )
 
     def footer(self, methods: str = "") -> None:
         """Methods note, parameters, version and data fingerprint at the end of the report."""
@@ -214,7 +243,9 @@ class Report:
             self.section("methods")
             self.say(methods)
         self.section("about")
-        prints = "; ".join(f"{k} {v['rows']:,} rows #{v['hash'][:8]}" for k, v in self.ds.fingerprints().items())
+        prints = "; ".join(
+            f"{k} {v['rows']:,} rows #{v['hash'][:8]}" for k, v in self.ds.fingerprints().items()
+        )
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k not in ("data", "output_dir"))
         lines = [
             f"{self.t('parameters')}: {params}",
@@ -224,8 +255,17 @@ class Report:
         display(HTML("".join(f"<p class='sp-footer'>{html.escape(line)}</p>" for line in lines)))
 
 
-def start(name: str, data: str, period: str, lang: str = "en", today: str = "", output_dir: str = "",
-          currency: str = "¥", entity: str = "", **params) -> Report:
+def start(
+    name: str,
+    data: str,
+    period: str,
+    lang: str = "en",
+    today: str = "",
+    output_dir: str = "",
+    currency: str = "¥",
+    entity: str = "",
+    **params,
+) -> Report:
     """Open the data for a report and set the style; the first call of every report notebook.
 
     Parameters
@@ -247,6 +287,10 @@ def start(name: str, data: str, period: str, lang: str = "en", today: str = "", 
     out = Path(output_dir) if output_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    all_params = {"period": ds.period.label, "lang": lang, "currency": currency} | ({"entity": entity} if entity else {}) | params
+    all_params = (
+        {"period": ds.period.label, "lang": lang, "currency": currency}
+        | ({"entity": entity} if entity else {})
+        | params
+    )
     words = registry.get(name).words if name in registry.names() else CORE
     return Report(name, ds, lang, currency, all_params, out, words)

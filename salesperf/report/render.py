@@ -77,6 +77,8 @@ def embed_cjk_font(page: str) -> str:
     buffer = io.BytesIO()
     subset.save_font(font, buffer, options)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    face = (f"<style>@font-face {{ font-family: 'Salesperf CJK'; src: url(data:font/woff;base64,{data}) format('woff'); }}"
-            "body, .jp-RenderedHTMLCommon, table, .sp-kpi { font-family: 'Salesperf CJK', 'Segoe UI', Arial, sans-serif; }</style>")
+    face = (
+        f"<style>@font-face {{ font-family: 'Salesperf CJK'; src: url(data:font/woff;base64,{data}) format('woff'); }}"
+        "body, .jp-RenderedHTMLCommon, table, .sp-kpi { font-family: 'Salesperf CJK', 'Segoe UI', Arial, sans-serif; }</style>"
+    )
     return page.replace("</head>", face + "</head>", 1)

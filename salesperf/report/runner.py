@@ -21,17 +21,19 @@ from pathlib import Path
 from typing import Self
 
 from salesperf import __version__
-from salesperf.data.catalog import Catalog
-from salesperf.data.dataset import build_snapshot, entities
 from salesperf.core.errors import UserError
 from salesperf.core.fmt import slug
 from salesperf.core.periods import Period
-from salesperf.report.config import ReportSpec, check_notebook, report_parameters
 from salesperf.core.vocab import term
+from salesperf.data.catalog import Catalog
+from salesperf.data.dataset import build_snapshot, entities
+from salesperf.report.config import ReportSpec, check_notebook, report_parameters
 
 SNAPSHOT = ".snapshot.duckdb"
 KERNEL_START_ATTEMPTS = 3
-KERNEL_START_TIMEOUT = 30  # seconds; a kernel that has not answered by then lost its ports and is started again
+KERNEL_START_TIMEOUT = (
+    30  # seconds; a kernel that has not answered by then lost its ports and is started again
+)
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,18 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             try:
                 papermill.execute_notebook(
-                    task.notebook, str(executed), parameters=params, cwd=str(Path(task.notebook).parent),
-                    kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=timeout,
+                    task.notebook,
+                    str(executed),
+                    parameters=params,
+                    cwd=str(Path(task.notebook).parent),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    execution_timeout=timeout,
                     start_timeout=KERNEL_START_TIMEOUT,
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on the user's terminal
+                    extra_arguments=[
+                        "--IPKernelApp.log_level=ERROR"
+                    ],  # no kernel chatter on the user's terminal
                 )
                 break
             except RuntimeError as exc:
@@ -104,12 +114,25 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
                     raise
     except PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {_first_line(exc.evalue)}"
-    except Exception as exc:  # noqa: BLE001 - dead kernel, timeout, unreadable notebook: reported, not raised
+    except Exception as exc:
         kind = type(exc).__name__
-        message = "the kernel died" if "DeadKernel" in kind else ("timed out" if "Timeout" in kind else _first_line(exc))
+        message = (
+            "the kernel died"
+            if "DeadKernel" in kind
+            else ("timed out" if "Timeout" in kind else _first_line(exc))
+        )
         status, error = "failed", f"{kind}: {message}"
-    outcome = Outcome(task.instance, task.report, task.entity, status, error, started.isoformat(timespec="seconds"),
-                      "", 0.0, {k: v for k, v in task.parameters.items() if k != "data"})
+    outcome = Outcome(
+        task.instance,
+        task.report,
+        task.entity,
+        status,
+        error,
+        started.isoformat(timespec="seconds"),
+        "",
+        0.0,
+        {k: v for k, v in task.parameters.items() if k != "data"},
+    )
     if executed.exists():
         outcome.notebook = executed.name
     if status == "ok":
@@ -117,7 +140,7 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
             page = render_html(nbformat.read(executed, as_version=4), task.title, lang)
             (staging_dir / f"{task.instance}.html").write_text(page, encoding="utf-8")
             outcome.html = f"{task.instance}.html"
-        except Exception as exc:  # noqa: BLE001 - rendering problems are the report's failure, not the run's
+        except Exception as exc:
             outcome.status, outcome.error = "failed", f"render: {_first_line(exc)}"
     outcome.exports, outcome.kpis = _collect(work, staging_dir, task)
     outcome.ended = datetime.now().isoformat(timespec="seconds")
@@ -156,8 +179,10 @@ class PeriodLock:
                     self.path.unlink(missing_ok=True)
                     continue
                 owner = self.path.read_text().strip() or "?"
-                raise UserError(f"another run of this period is in progress (pid {owner}, lock {self.path})",
-                                hint="wait for it, or delete the lock file if that process is gone") from None
+                raise UserError(
+                    f"another run of this period is in progress (pid {owner}, lock {self.path})",
+                    hint="wait for it, or delete the lock file if that process is gone",
+                ) from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(str(os.getpid()))
             return self
@@ -180,8 +205,13 @@ def git_commit() -> str:
     """The repository's commit, or '' outside a git checkout."""
     try:
         root = Path(__file__).resolve().parents[2]
-        return subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=5, check=False).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -199,28 +229,53 @@ def check_reports(specs: dict[str, ReportSpec], overrides: dict[str, dict[str, s
     """
     for report in overrides:
         if report not in specs:
-            raise UserError(f"parameters given for report '{report}', which is not in this run",
-                            hint=f"reports of this run: {', '.join(specs) or 'none'}")
+            raise UserError(
+                f"parameters given for report '{report}', which is not in this run",
+                hint=f"reports of this run: {', '.join(specs) or 'none'}",
+            )
     for spec in specs.values():
         check_notebook(spec)
         report_parameters(spec, overrides.get(spec.id, {}))
 
 
-def plan(specs: dict[str, ReportSpec], period: Period, snapshot: Path, *, lang: str, today: date, currency: str,
-         overrides: dict[str, dict[str, str]], each: str = "", each_values: list[str] | None = None) -> list[Task]:
+def plan(
+    specs: dict[str, ReportSpec],
+    period: Period,
+    snapshot: Path,
+    *,
+    lang: str,
+    today: date,
+    currency: str,
+    overrides: dict[str, dict[str, str]],
+    each: str = "",
+    each_values: list[str] | None = None,
+) -> list[Task]:
     """The tasks of a run: one per report (or one per report and entity with ``each``), parameters checked."""
     tasks = []
     for spec in specs.values():
         check_notebook(spec)
         own = report_parameters(spec, overrides.get(spec.id, {}))
-        common = {"data": str(snapshot), "period": period.label, "lang": lang, "today": today.isoformat(),
-                  "currency": currency}
+        common = {
+            "data": str(snapshot),
+            "period": period.label,
+            "lang": lang,
+            "today": today.isoformat(),
+            "currency": currency,
+        }
         title = f"{term(spec.id, lang)} · {period.label_in(lang)}"
-        for value in (each_values if each else [""]):
+        for value in each_values if each else [""]:
             entity = f"{each}:{value}" if each else ""
             instance = f"{spec.id}--{each}-{slug(value)}" if each else spec.id
-            tasks.append(Task(instance, spec.id, str(spec.notebook), common | {"entity": entity} | own,
-                              title + (f" · {value}" if value else ""), entity))
+            tasks.append(
+                Task(
+                    instance,
+                    spec.id,
+                    str(spec.notebook),
+                    common | {"entity": entity} | own,
+                    title + (f" · {value}" if value else ""),
+                    entity,
+                )
+            )
     return tasks
 
 
@@ -249,8 +304,17 @@ def waves(tasks: list[Task], specs: dict[str, ReportSpec]) -> list[list[Task]]:
     return out
 
 
-def _run_tasks(tasks: list[Task], specs: dict[str, ReportSpec], staging: Path, *, workers: int, scheduler: str,
-               timeout: int, lang: str, progress: Callable[[str], None]) -> list[Outcome]:
+def _run_tasks(
+    tasks: list[Task],
+    specs: dict[str, ReportSpec],
+    staging: Path,
+    *,
+    workers: int,
+    scheduler: str,
+    timeout: int,
+    lang: str,
+    progress: Callable[[str], None],
+) -> list[Outcome]:
     args = (str(staging), timeout, lang)
     outcomes = []
 
@@ -264,12 +328,18 @@ def _run_tasks(tasks: list[Task], specs: dict[str, ReportSpec], staging: Path, *
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, ValueError) as exc:  # unreachable, or not an address: the user's to fix, not a bug
-            raise UserError(f"cannot use the Dask scheduler {scheduler!r}: {_first_line(exc)}",
-                            hint="give its address as tcp://HOST:PORT and check that it is running") from None
+            raise UserError(
+                f"cannot use the Dask scheduler {scheduler!r}: {_first_line(exc)}",
+                hint="give its address as tcp://HOST:PORT and check that it is running",
+            ) from None
         with client:
             for wave in waves(tasks, specs):
-                futures = [client.submit(execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}",
-                                         pure=False) for t in wave]
+                futures = [
+                    client.submit(
+                        execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}", pure=False
+                    )
+                    for t in wave
+                ]
                 for future in as_completed(futures):
                     report(future.result())
     elif workers <= 1:
@@ -316,10 +386,22 @@ def _remove_leftovers(out: Path, period: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], out: str | Path, *, lang: str = "en",
-               today: date | None = None, currency: str = "¥", workers: int = 1, scheduler: str = "",
-               each: str = "", timeout: int = 600, overrides: dict[str, dict[str, str]] | None = None,
-               progress: Callable[[str], None] = lambda _msg: None) -> dict:
+def run_period(
+    catalog: Catalog,
+    period: Period,
+    specs: dict[str, ReportSpec],
+    out: str | Path,
+    *,
+    lang: str = "en",
+    today: date | None = None,
+    currency: str = "¥",
+    workers: int = 1,
+    scheduler: str = "",
+    each: str = "",
+    timeout: int = 600,
+    overrides: dict[str, dict[str, str]] | None = None,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> dict:
     """Render the report set for one period into ``<out>/<period.label>/``.
 
     Parameters
@@ -368,22 +450,48 @@ def run_period(catalog: Catalog, period: Period, specs: dict[str, ReportSpec], o
             ds = build_snapshot(catalog, period, staging / SNAPSHOT, today)
             each_values = entities(ds, each) if each else None
             ds.con.close()
-            tasks = plan(specs, period, staging / SNAPSHOT, lang=lang, today=today, currency=currency,
-                         overrides=overrides or {}, each=each, each_values=each_values)
+            tasks = plan(
+                specs,
+                period,
+                staging / SNAPSHOT,
+                lang=lang,
+                today=today,
+                currency=currency,
+                overrides=overrides or {},
+                each=each,
+                each_values=each_values,
+            )
             progress(f"running {len(tasks)} report(s) on {scheduler or f'{workers} local worker(s)'}")
-            outcomes = _run_tasks(tasks, specs, staging, workers=workers, scheduler=scheduler, timeout=timeout, lang=lang,
-                                  progress=progress)
+            outcomes = _run_tasks(
+                tasks,
+                specs,
+                staging,
+                workers=workers,
+                scheduler=scheduler,
+                timeout=timeout,
+                lang=lang,
+                progress=progress,
+            )
             manifest = {
-                "period": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
-                "lang": lang, "today": today.isoformat(), "data": catalog.origin, "fingerprints": ds.fingerprints(),
+                "period": period.label,
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+                "lang": lang,
+                "today": today.isoformat(),
+                "data": catalog.origin,
+                "fingerprints": ds.fingerprints(),
                 "quality": ds.quality.frame().to_dict(orient="records"),
-                "salesperf_version": __version__, "git_commit": git_commit(),
-                "started": started.isoformat(timespec="seconds"), "ended": datetime.now().isoformat(timespec="seconds"),
+                "salesperf_version": __version__,
+                "git_commit": git_commit(),
+                "started": started.isoformat(timespec="seconds"),
+                "ended": datetime.now().isoformat(timespec="seconds"),
                 "seconds": round(time.perf_counter() - t0, 2),
                 "status": "ok" if all(o.status == "ok" for o in outcomes) else "failed",
                 "reports": [asdict(o) for o in outcomes],
             }
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+            (staging / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
             from salesperf.report.index import write_period_index, write_root_index
 
             write_period_index(staging, manifest, lang)

@@ -34,7 +34,9 @@ def cjk_font() -> str | None:
     path = cjk_font_path()
     if path is None:
         return None
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # no bold face: regular is used, silently
+    logging.getLogger("matplotlib.font_manager").setLevel(
+        logging.ERROR
+    )  # no bold face: regular is used, silently
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
 
@@ -44,23 +46,25 @@ def apply_style(lang: str = "en") -> None:
     family = ["DejaVu Sans"]
     if (cjk := cjk_font()) is not None:
         family = [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk]
-    plt.rcParams.update({
-        "figure.figsize": (8.0, 3.6),
-        "figure.dpi": 100,
-        "savefig.dpi": 110,
-        "savefig.bbox": "tight",
-        "font.family": "sans-serif",
-        "font.sans-serif": family,
-        "axes.unicode_minus": False,
-        "font.size": 10,
-        "axes.titlesize": 11,
-        "axes.titleweight": "bold",
-        "axes.titlelocation": "left",
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "axes.grid.axis": "y",
-        "grid.color": "#e5e8eb",
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-        "legend.frameon": False,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (8.0, 3.6),
+            "figure.dpi": 100,
+            "savefig.dpi": 110,
+            "savefig.bbox": "tight",
+            "font.family": "sans-serif",
+            "font.sans-serif": family,
+            "axes.unicode_minus": False,
+            "font.size": 10,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "axes.grid.axis": "y",
+            "grid.color": "#e5e8eb",
+            "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+            "legend.frameon": False,
+        }
+    )

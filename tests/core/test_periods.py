@@ -8,21 +8,30 @@ from salesperf.core.periods import parse_period
 TODAY = date(2026, 11, 27)  # a Friday
 
 
-@pytest.mark.parametrize("text, label, start, end, previous, year_ago", [
-    ("2026-10", "2026-10", date(2026, 10, 1), date(2026, 10, 31), "2026-09", "2025-10"),
-    ("2026-01", "2026-01", date(2026, 1, 1), date(2026, 1, 31), "2025-12", "2025-01"),
-    ("2024-02", "2024-02", date(2024, 2, 1), date(2024, 2, 29), "2024-01", "2023-02"),
-    ("2026-Q3", "2026-Q3", date(2026, 7, 1), date(2026, 9, 30), "2026-Q2", "2025-Q3"),
-    ("2026-q1", "2026-Q1", date(2026, 1, 1), date(2026, 3, 31), "2025-Q4", "2025-Q1"),
-    ("2026-W42", "2026-W42", date(2026, 10, 12), date(2026, 10, 18), "2026-W41", "2025-W42"),
-    ("2026-W01", "2026-W01", date(2025, 12, 29), date(2026, 1, 4), "2025-W52", "2025-W01"),
-    ("last-month", "2026-10", date(2026, 10, 1), date(2026, 10, 31), "2026-09", "2025-10"),
-    ("last-quarter", "2026-Q3", date(2026, 7, 1), date(2026, 9, 30), "2026-Q2", "2025-Q3"),
-    ("last-week", "2026-W47", date(2026, 11, 16), date(2026, 11, 22), "2026-W46", "2025-W47"),
-])
+@pytest.mark.parametrize(
+    "text, label, start, end, previous, year_ago",
+    [
+        ("2026-10", "2026-10", date(2026, 10, 1), date(2026, 10, 31), "2026-09", "2025-10"),
+        ("2026-01", "2026-01", date(2026, 1, 1), date(2026, 1, 31), "2025-12", "2025-01"),
+        ("2024-02", "2024-02", date(2024, 2, 1), date(2024, 2, 29), "2024-01", "2023-02"),
+        ("2026-Q3", "2026-Q3", date(2026, 7, 1), date(2026, 9, 30), "2026-Q2", "2025-Q3"),
+        ("2026-q1", "2026-Q1", date(2026, 1, 1), date(2026, 3, 31), "2025-Q4", "2025-Q1"),
+        ("2026-W42", "2026-W42", date(2026, 10, 12), date(2026, 10, 18), "2026-W41", "2025-W42"),
+        ("2026-W01", "2026-W01", date(2025, 12, 29), date(2026, 1, 4), "2025-W52", "2025-W01"),
+        ("last-month", "2026-10", date(2026, 10, 1), date(2026, 10, 31), "2026-09", "2025-10"),
+        ("last-quarter", "2026-Q3", date(2026, 7, 1), date(2026, 9, 30), "2026-Q2", "2025-Q3"),
+        ("last-week", "2026-W47", date(2026, 11, 16), date(2026, 11, 22), "2026-W46", "2025-W47"),
+    ],
+)
 def test_periods_resolve_to_hand_checked_ranges(text, label, start, end, previous, year_ago):
     p = parse_period(text, TODAY)
-    assert (p.label, p.start, p.end, p.previous.label, p.year_ago.label) == (label, start, end, previous, year_ago)
+    assert (p.label, p.start, p.end, p.previous.label, p.year_ago.label) == (
+        label,
+        start,
+        end,
+        previous,
+        year_ago,
+    )
 
 
 def test_week_53_maps_to_last_week_of_a_52_week_year():

@@ -6,14 +6,18 @@ import duckdb
 import pandas as pd
 import pytest
 
+from salesperf.core.errors import UserError
 from salesperf.data.catalog import load_catalog, mask_url, resolve
 from salesperf.data.dataset import open_dataset
-from salesperf.core.errors import UserError
 
-ORDERS = pd.DataFrame({
-    "order_id": ["1", "2", "3"], "customer_id": ["C1", "C2", "C1"],
-    "order_date": ["2026-09-01", "2026-09-15", "2026-10-02"], "amount": [100.0, 50.0, 25.0],
-})
+ORDERS = pd.DataFrame(
+    {
+        "order_id": ["1", "2", "3"],
+        "customer_id": ["C1", "C2", "C1"],
+        "order_date": ["2026-09-01", "2026-09-15", "2026-10-02"],
+        "amount": [100.0, 50.0, 25.0],
+    }
+)
 
 
 def _revenue(ds) -> float:
@@ -22,7 +26,9 @@ def _revenue(ds) -> float:
 
 def test_folder_of_files_named_after_tables(tmp_path):
     ORDERS.to_csv(tmp_path / "orders.csv", index=False)
-    pd.DataFrame({"customer_id": ["C1", "C2"], "region": ["East", "West"]}).to_parquet(tmp_path / "customers.parquet")
+    pd.DataFrame({"customer_id": ["C1", "C2"], "region": ["East", "West"]}).to_parquet(
+        tmp_path / "customers.parquet"
+    )
     ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
     assert sorted(ds.tables) == ["customers", "orders"]
     assert _revenue(ds) == 175.0
@@ -34,7 +40,8 @@ def test_glob_of_csv_files_and_column_mapping(tmp_path):
     renamed.iloc[:2].to_csv(tmp_path / "exports" / "orders-1.csv", index=False)
     renamed.iloc[2:].to_csv(tmp_path / "exports" / "orders-2.csv", index=False)
     (tmp_path / "catalog.yml").write_text(
-        "tables:\n  orders:\n    path: exports/orders-*.csv\n    columns: {customer_id: Kunde, amount: Betrag}\n")
+        "tables:\n  orders:\n    path: exports/orders-*.csv\n    columns: {customer_id: Kunde, amount: Betrag}\n"
+    )
     ds = open_dataset(tmp_path / "catalog.yml", "2026-10", today="2026-11-27")
     assert ds.quality.get("orders").rows_read == 3
     assert _revenue(ds) == 175.0
@@ -52,11 +59,14 @@ def test_duckdb_file_and_sqlite_database(tmp_path):
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("CREATE TABLE sales AS SELECT * FROM ORDERS")
     with sqlite3.connect(tmp_path / "crm.sqlite") as db:
-        pd.DataFrame({"customer_id": ["C1", "C2"], "name": ["Acme", "Beta"]}).to_sql("accounts", db, index=False)
+        pd.DataFrame({"customer_id": ["C1", "C2"], "name": ["Acme", "Beta"]}).to_sql(
+            "accounts", db, index=False
+        )
     (tmp_path / "catalog.yml").write_text(
         "tables:\n"
         "  orders: {duckdb: wh.duckdb, table: sales}\n"
-        f"  customers: {{url: 'sqlite:///{tmp_path}/crm.sqlite', query: 'select * from accounts'}}\n")
+        f"  customers: {{url: 'sqlite:///{tmp_path}/crm.sqlite', query: 'select * from accounts'}}\n"
+    )
     ds = open_dataset(tmp_path / "catalog.yml", "2026-10", today="2026-11-27")
     assert _revenue(ds) == 175.0
     assert ds.sql("SELECT count(*) AS n FROM customers")["n"].iloc[0] == 2
@@ -66,7 +76,8 @@ def test_credentials_come_from_the_environment_and_are_masked(tmp_path, monkeypa
     ORDERS.to_csv(tmp_path / "orders.csv", index=False)
     (tmp_path / "catalog.yml").write_text(
         "tables:\n  orders: orders.csv\n"
-        "  customers: {url: 'postgresql://ann:${SP_TEST_SECRET}@127.0.0.1:1/crm', table: accounts}\n")
+        "  customers: {url: 'postgresql://ann:${SP_TEST_SECRET}@127.0.0.1:1/crm', table: accounts}\n"
+    )
     with pytest.raises(UserError, match="SP_TEST_SECRET is not set"):
         load_catalog(tmp_path / "catalog.yml")
     monkeypatch.setenv("SP_TEST_SECRET", "hunter2")
@@ -77,12 +88,15 @@ def test_credentials_come_from_the_environment_and_are_masked(tmp_path, monkeypa
     assert mask_url("mssql+pyodbc://dsn?PWD=hunter2") == "mssql+pyodbc://dsn?PWD=***"
 
 
-@pytest.mark.parametrize("yaml_text, message", [
-    ("tables:\n  order: orders.csv\n", "unknown table"),
-    ("tables:\n  customers: orders.csv\n", "no orders table"),
-    ("tables:\n  orders: missing-*.csv\n", "no file matches"),
-    ("tables: [1, 2\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("tables:\n  order: orders.csv\n", "unknown table"),
+        ("tables:\n  customers: orders.csv\n", "no orders table"),
+        ("tables:\n  orders: missing-*.csv\n", "no file matches"),
+        ("tables: [1, 2\n", "not valid YAML"),
+    ],
+)
 def test_bad_catalogs_are_one_line_user_errors(tmp_path, yaml_text, message):
     ORDERS.to_csv(tmp_path / "orders.csv", index=False)
     (tmp_path / "catalog.yml").write_text(yaml_text)

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from salesperf.data.dataset import open_dataset
 from salesperf.core.errors import UserError
+from salesperf.data.dataset import open_dataset
 
 # order lines, hand-labelled with what validation must do with each (period 2026-10, run date 2026-11-27)
 LINES = [
@@ -22,19 +22,26 @@ LINES = [
 
 
 def _write(folder, lines=LINES, customers=True):
-    pd.DataFrame([line[:4] for line in lines], columns=["order_id", "customer_id", "order_date", "amount"]).to_csv(
-        folder / "orders.csv", index=False)
+    pd.DataFrame(
+        [line[:4] for line in lines], columns=["order_id", "customer_id", "order_date", "amount"]
+    ).to_csv(folder / "orders.csv", index=False)
     if customers:
         pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "name": ["A", "B", "C", "D"]}).to_csv(
-            folder / "customers.csv", index=False)
+            folder / "customers.csv", index=False
+        )
 
 
 def test_every_excluded_row_is_counted_by_reason(tmp_path):
     _write(tmp_path)
     q = open_dataset(tmp_path, "2026-10", today="2026-11-27").quality.get("orders")
     assert q.rows_read == 10
-    assert q.excluded == {"duplicate row": 1, "missing customer_id": 1, "zero amount": 1,
-                          "after the period end": 1, "dated in the future": 1}
+    assert q.excluded == {
+        "duplicate row": 1,
+        "missing customer_id": 1,
+        "zero amount": 1,
+        "after the period end": 1,
+        "dated in the future": 1,
+    }
     assert q.rows_used == 5 and q.rows_read == q.rows_used + sum(q.excluded.values())
     assert q.flagged == {"negative amount (kept as a return)": 1, "customer not in the customers table": 1}
 
@@ -57,7 +64,11 @@ def test_mostly_unparseable_amounts_are_fatal_with_examples(tmp_path):
     _write(tmp_path, lines, customers=False)
     with pytest.raises(UserError) as err:
         open_dataset(tmp_path, "2026-10")
-    assert "'amount'" in err.value.message and "10 of 20" in err.value.message and "'1.234,50 €'" in err.value.message
+    assert (
+        "'amount'" in err.value.message
+        and "10 of 20" in err.value.message
+        and "'1.234,50 €'" in err.value.message
+    )
 
 
 def test_a_rare_bad_date_is_excluded_not_fatal(tmp_path):
@@ -74,29 +85,41 @@ def test_no_orders_is_fatal(tmp_path):
 
 
 def test_amount_from_quantity_and_unit_price(tmp_path):
-    pd.DataFrame({"customer_id": ["C1", "C2"], "order_date": ["2026-10-01"] * 2, "quantity": [3, 2],
-                  "unit_price": [2.5, 10]}).to_csv(tmp_path / "orders.csv", index=False)
+    pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "order_date": ["2026-10-01"] * 2,
+            "quantity": [3, 2],
+            "unit_price": [2.5, 10],
+        }
+    ).to_csv(tmp_path / "orders.csv", index=False)
     ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
     assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 27.5
 
 
 def test_point_in_time_deal_closed_later_is_open(tmp_path):
     _write(tmp_path, customers=False)
-    pd.DataFrame({
-        "opportunity_id": ["O1", "O2", "O3"], "rep_id": ["R1"] * 3, "created_at": ["2026-08-01", "2026-09-01", "2026-11-05"],
-        "closed_at": ["2026-09-20", "2026-11-10", None], "stage": ["Closed Won", "Closed Lost", "Proposal"],
-        "status": ["won", "lost", "open"],
-    }).to_csv(tmp_path / "opportunities.csv", index=False)
+    pd.DataFrame(
+        {
+            "opportunity_id": ["O1", "O2", "O3"],
+            "rep_id": ["R1"] * 3,
+            "created_at": ["2026-08-01", "2026-09-01", "2026-11-05"],
+            "closed_at": ["2026-09-20", "2026-11-10", None],
+            "stage": ["Closed Won", "Closed Lost", "Proposal"],
+            "status": ["won", "lost", "open"],
+        }
+    ).to_csv(tmp_path / "opportunities.csv", index=False)
     ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
     got = ds.sql("SELECT opportunity_id, status, closed_at FROM opportunities ORDER BY 1")
-    assert got["status"].tolist() == ["won", "open"]          # O2 closed after October: open then; O3 not yet created
+    assert got["status"].tolist() == ["won", "open"]  # O2 closed after October: open then; O3 not yet created
     assert pd.isna(got["closed_at"].iloc[1])
 
 
 def test_entity_restriction_keeps_one_region(tmp_path):
     _write(tmp_path, customers=False)
-    pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "region": ["East", "West", "East", "West"]}).to_csv(
-        tmp_path / "customers.csv", index=False)
+    pd.DataFrame(
+        {"customer_id": ["C1", "C2", "C3", "C4"], "region": ["East", "West", "East", "West"]}
+    ).to_csv(tmp_path / "customers.csv", index=False)
     ds = open_dataset(tmp_path, "2026-10", today="2026-11-27", entity="region:East")
     assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 100 + 50 + 30
     with pytest.raises(UserError, match="not understood"):
@@ -104,10 +127,14 @@ def test_entity_restriction_keeps_one_region(tmp_path):
 
 
 def test_cancelled_lines_are_excluded_and_returns_by_status_are_negative(tmp_path):
-    pd.DataFrame({
-        "customer_id": ["C1", "C1", "C2", "C2"], "order_date": ["2026-10-01"] * 4, "amount": [100, 40, 30, -10],
-        "status": ["completed", "Cancelled", "returned", "returned"],
-    }).to_csv(tmp_path / "orders.csv", index=False)
+    pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C2", "C2"],
+            "order_date": ["2026-10-01"] * 4,
+            "amount": [100, 40, 30, -10],
+            "status": ["completed", "Cancelled", "returned", "returned"],
+        }
+    ).to_csv(tmp_path / "orders.csv", index=False)
     ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
     assert ds.quality.get("orders").excluded == {"cancelled (status)": 1}
     assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 100 - 30 - 10
@@ -131,6 +158,10 @@ def test_the_first_of_duplicate_keys_is_kept_every_time(tmp_path):
     _write(tmp_path, customers=False)
     rows = [("C1", "Alpha"), ("C2", "Beta"), ("C3", "Gamma"), ("C3", "Gamma Two"), ("C4", "Delta")] * 1
     pd.DataFrame(rows * 1, columns=["customer_id", "name"]).to_csv(tmp_path / "customers.csv", index=False)
-    kept = {open_dataset(tmp_path, "2026-10", today="2026-11-27").sql(
-        "SELECT name FROM customers WHERE customer_id = 'C3'")["name"].iloc[0] for _ in range(8)}
+    kept = {
+        open_dataset(tmp_path, "2026-10", today="2026-11-27")
+        .sql("SELECT name FROM customers WHERE customer_id = 'C3'")["name"]
+        .iloc[0]
+        for _ in range(8)
+    }
     assert kept == {"Gamma"}

@@ -16,13 +16,24 @@ from pathlib import Path
 import pytest
 from conftest import HOSTILE_CUSTOMER_NAMES, HOSTILE_PRODUCT_NAMES
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("SALESPERF_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("SALESPERF_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -36,9 +47,13 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         sync_playwright = None
-    problem = ("the playwright package is not installed" if sync_playwright is None else
-               "no Chromium found (/usr/bin/chromium, chromium on PATH or SALESPERF_CHROMIUM)" if executable is None
-               else "")
+    problem = (
+        "the playwright package is not installed"
+        if sync_playwright is None
+        else "no Chromium found (/usr/bin/chromium, chromium on PATH or SALESPERF_CHROMIUM)"
+        if executable is None
+        else ""
+    )
     if problem:
         if required:
             pytest.fail(f"SALESPERF_REQUIRE_BROWSER=1 but {problem}")
@@ -105,15 +120,20 @@ def visit(browser, path: Path) -> Visit:
     page.evaluate("() => document.fonts.ready.then(() => true)")
     record.title = page.title()
     record.kpi_values = page.eval_on_selector_all(".sp-kpi-value", "els => els.map(e => e.innerText.trim())")
-    record.images = page.evaluate("() => [...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+    record.images = page.evaluate(
+        "() => [...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
     record.img_tags_in_source = path.read_text(encoding="utf-8").count("<img")
-    record.fonts = page.evaluate("() => [...document.fonts].map(f => [f.family.replace(/[\"']/g, ''), f.status])")
+    record.fonts = page.evaluate(
+        "() => [...document.fonts].map(f => [f.family.replace(/[\"']/g, ''), f.status])"
+    )
     record.cjk = page.evaluate(_CJK_WIDTHS)
     record.text = page.inner_text("body")
     record.pwned = page.evaluate("() => window.__pwned !== undefined")
     record.data_elements = page.evaluate(
         "() => [...document.querySelectorAll('script')].filter(s => s.textContent.includes('alert(1)')).length"
-        " + [...document.images].filter(i => i.getAttribute('src') === 'x').length")
+        " + [...document.images].filter(i => i.getAttribute('src') === 'x').length"
+    )
     image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 24)
     record.colours = len(colours)
@@ -136,7 +156,8 @@ def _all(visits) -> list[Visit]:
 def test_every_page_of_both_languages_was_visited(visits, demo_run, demo_run_zh):
     for lang, run in (("en", demo_run), ("zh", demo_run_zh)):
         assert {v.path for v in visits[lang]} == {run.root / "index.html", run.folder / "index.html"} | {
-            run.folder / f"{r['instance']}.html" for r in run.manifest["reports"]}
+            run.folder / f"{r['instance']}.html" for r in run.manifest["reports"]
+        }
         assert len(run.manifest["reports"]) >= 2
 
 
@@ -180,8 +201,11 @@ def test_kpi_figures_and_charts_are_shown(visits, demo_run):
 def test_chinese_renders_with_the_embedded_font(visits):
     for v in visits["zh"]:
         assert ["Salesperf CJK", "loaded"] in v.fonts, v.path
-        assert v.cjk["family"].startswith('"Salesperf CJK"') or v.cjk["family"].startswith("'Salesperf CJK'") \
-            or v.cjk["family"].startswith("Salesperf CJK"), v.cjk
+        assert (
+            v.cjk["family"].startswith('"Salesperf CJK"')
+            or v.cjk["family"].startswith("'Salesperf CJK'")
+            or v.cjk["family"].startswith("Salesperf CJK")
+        ), v.cjk
         # real CJK glyphs are one em wide (40 px at 40 px); missing-glyph boxes of a fallback font are not
         assert len(v.cjk["sample"]) >= 4, v.path
         per_char = v.cjk["page"] / len(v.cjk["sample"])

@@ -18,15 +18,24 @@ REGIONS = ("North", "East", "South", "West")  # the demo company's regions (sale
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
-                                  silence_logs=40) as local:
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+    ) as local:
         yield local
 
 
 @pytest.fixture(scope="module")
 def region_run(cluster, demo_company, tmp_path_factory):
-    return salesperf_run(demo_company, tmp_path_factory.mktemp("dask") / "reports", "--each", "region",
-                         "--scheduler", cluster.scheduler_address, "--reports", "overview")
+    return salesperf_run(
+        demo_company,
+        tmp_path_factory.mktemp("dask") / "reports",
+        "--each",
+        "region",
+        "--scheduler",
+        cluster.scheduler_address,
+        "--reports",
+        "overview",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +49,12 @@ def test_one_page_per_region(region_run):
     assert re.search(r"running 4 report\(s\) on tcp://", region_run.cli.stderr)  # really on the cluster
     instances = {f"overview--region-{r.lower()}": r for r in REGIONS}
     assert {r["instance"]: r["entity"] for r in region_run.manifest["reports"]} == {
-        i: f"region:{r}" for i, r in instances.items()}
+        i: f"region:{r}" for i, r in instances.items()
+    }
     for instance in instances:
-        assert (region_run.folder / f"{instance}.html").is_file() and (region_run.folder / f"{instance}.ipynb").is_file()
+        assert (region_run.folder / f"{instance}.html").is_file() and (
+            region_run.folder / f"{instance}.ipynb"
+        ).is_file()
     assert not (region_run.folder / "overview.html").exists()
     index = (region_run.folder / "index.html").read_text(encoding="utf-8")
     for instance, region in instances.items():
@@ -56,8 +68,11 @@ def test_each_region_page_shows_that_regions_figures(region_run, orders_with_reg
         now = month_kpis(orders_with_region[orders_with_region["region"] == region], PERIOD)
         page = region_run.html(instance)
         assert f"Sales overview · October 2026 · {region}" in page_text(page)
-        assert kpi_tiles(page)[:3] == [("Revenue", money_en(now["revenue"])), ("Orders", f"{now['orders']:,}"),
-                                       ("Buying customers", f"{now['customers']:,}")], region
+        assert kpi_tiles(page)[:3] == [
+            ("Revenue", money_en(now["revenue"])),
+            ("Orders", f"{now['orders']:,}"),
+            ("Buying customers", f"{now['customers']:,}"),
+        ], region
         monthly = region_run.export(instance, "monthly")
         october = monthly[monthly["month"].str.startswith(PERIOD)].iloc[0]
         assert october["revenue"] == pytest.approx(now["revenue"], rel=1e-9), region
@@ -70,7 +85,7 @@ def test_the_period_index_does_not_pass_a_region_off_as_the_company(region_run):
     """With only per-region copies there is no company-wide figure: the index shows no headline tiles (before the
     fix it showed the first region's revenue as the period's)."""
     index = (region_run.folder / "index.html").read_text(encoding="utf-8")
-    headline = index[index.index("<body"): index.index("<h2>")]
+    headline = index[index.index("<body") : index.index("<h2>")]
     assert "sp-kpi-value" not in headline
     assert len(kpi_tiles(index)) == 4 * len(REGIONS)  # each region's own block still shows its tiles
 
@@ -90,13 +105,30 @@ def test_two_local_workers_give_the_same_reports_as_one(demo_run, demo_rerun):
         assert first["kpis"] == second["kpis"] and first["kpis"], first["instance"]
         assert kpi_tiles(demo_run.html(first["instance"])) == kpi_tiles(demo_rerun.html(second["instance"]))
         for export in first["exports"]:
-            pd.testing.assert_frame_equal(pd.read_csv(demo_run.folder / export),
-                                          pd.read_csv(demo_rerun.folder / export), check_exact=False, rtol=1e-12)
+            pd.testing.assert_frame_equal(
+                pd.read_csv(demo_run.folder / export),
+                pd.read_csv(demo_rerun.folder / export),
+                check_exact=False,
+                rtol=1e-12,
+            )
 
 
 def test_an_unusable_scheduler_address_is_a_user_error(demo_company, tmp_path, salesperf_cli):
-    result = salesperf_cli("run", "--period", PERIOD, "--data", demo_company, "--today", TODAY, "--out",
-                           tmp_path / "reports", "--reports", "overview", "--scheduler", "dask-scheduler.example:8786x")
+    result = salesperf_cli(
+        "run",
+        "--period",
+        PERIOD,
+        "--data",
+        demo_company,
+        "--today",
+        TODAY,
+        "--out",
+        tmp_path / "reports",
+        "--reports",
+        "overview",
+        "--scheduler",
+        "dask-scheduler.example:8786x",
+    )
     assert result.returncode == 2, result.describe()
     assert len(result.error_lines) == 1 and "Traceback" not in result.stderr
     assert "cannot use the Dask scheduler 'dask-scheduler.example:8786x'" in result.error_lines[0]

@@ -74,7 +74,9 @@ def leftovers(root: Path) -> list[str]:
 def broken_data(folder: Path) -> Path:
     """A data folder whose orders lack the required order_date column (a fatal validation error)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "orders.csv").write_text("order_id,customer_id,day,amount\nO1,C1,2026-10-01,10\n", encoding="utf-8")
+    (folder / "orders.csv").write_text(
+        "order_id,customer_id,day,amount\nO1,C1,2026-10-01,10\n", encoding="utf-8"
+    )
     return folder
 
 
@@ -93,19 +95,32 @@ def test_period_folder_holds_every_artefact(demo_run):
     expected = {"manifest.json", "index.html"}
     for report in demo_run.manifest["reports"]:
         expected |= {f"{report['instance']}.html", f"{report['instance']}.ipynb"}
-        assert report["html"] == f"{report['instance']}.html" and report["notebook"] == f"{report['instance']}.ipynb"
+        assert (
+            report["html"] == f"{report['instance']}.html"
+            and report["notebook"] == f"{report['instance']}.ipynb"
+        )
         expected |= set(report["exports"])
     assert files == expected  # nothing missing, nothing else (no snapshot, no work folders)
     overview = demo_run.report("overview")
     assert {Path(p).name for p in overview["exports"]} == {
-        "overview__monthly.csv", "overview__regions.csv", "overview__top_customers.csv", "overview__top_products.csv"}
+        "overview__monthly.csv",
+        "overview__regions.csv",
+        "overview__top_customers.csv",
+        "overview__top_products.csv",
+    }
     assert (demo_run.root / "index.html").is_file()
     assert leftovers(demo_run.root) == []  # no lock, no staging folder
 
 
 def test_manifest_records_parameters_fingerprints_versions_and_timing(demo_run, demo_company):
     m = demo_run.manifest
-    assert (m["period"], m["start"], m["end"], m["lang"], m["today"]) == (PERIOD, "2026-10-01", "2026-10-31", "en", TODAY)
+    assert (m["period"], m["start"], m["end"], m["lang"], m["today"]) == (
+        PERIOD,
+        "2026-10-01",
+        "2026-10-31",
+        "en",
+        TODAY,
+    )
     assert m["salesperf_version"] == salesperf.__version__
     assert "git_commit" in m and isinstance(m["git_commit"], str)
     # one fingerprint per table of the catalog: rows as in the parquet file, a 64-bit hex content hash
@@ -119,8 +134,13 @@ def test_manifest_records_parameters_fingerprints_versions_and_timing(demo_run, 
         assert report["status"] == "ok" and report["error"] == ""
         assert report["started"] <= report["ended"] and report["seconds"] > 0
         assert started <= report["started"] and report["ended"] <= ended
-        assert {"period": PERIOD, "lang": "en", "today": TODAY, "currency": "¥", "entity": ""}.items() <= \
-            report["parameters"].items()
+        assert {
+            "period": PERIOD,
+            "lang": "en",
+            "today": TODAY,
+            "currency": "¥",
+            "entity": "",
+        }.items() <= report["parameters"].items()
         assert "data" not in report["parameters"]  # the snapshot path is temporary: not a parameter to record
     assert {"top_n": 10, "months": 24}.items() <= demo_run.report("overview")["parameters"].items()
 
@@ -128,8 +148,12 @@ def test_manifest_records_parameters_fingerprints_versions_and_timing(demo_run, 
 def test_report_pages_show_results_without_code(demo_run):
     for report in demo_run.manifest["reports"]:
         page = demo_run.html(report["instance"])
-        body = page[page.find("<body"):]
-        classes = {c for attr in re.findall(r"class=(?:\"([^\"]*)\"|'([^']*)')", body) for c in " ".join(attr).split()}
+        body = page[page.find("<body") :]
+        classes = {
+            c
+            for attr in re.findall(r"class=(?:\"([^\"]*)\"|'([^']*)')", body)
+            for c in " ".join(attr).split()
+        }
         assert not classes & {"jp-InputArea", "jp-InputPrompt", "jp-OutputPrompt", "jp-CodeMirrorEditor"}
         text = html.unescape(body)
         executed = nbformat.read(demo_run.folder / report["notebook"], as_version=4)
@@ -146,8 +170,14 @@ def test_report_pages_show_results_without_code(demo_run):
 def test_kpis_equal_independent_computation(demo_run, demo_orders, demo_company):
     now, before, year_ago = (month_kpis(demo_orders, m) for m in (PERIOD, "2026-09", "2025-10"))
     # the same revenue from DuckDB straight off the parquet file
-    sql_revenue = duckdb.connect().execute(f"SELECT sum(amount) FROM read_parquet('{demo_company / 'orders.parquet'}') "
-                             "WHERE order_date BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'").fetchone()[0]
+    sql_revenue = (
+        duckdb.connect()
+        .execute(
+            f"SELECT sum(amount) FROM read_parquet('{demo_company / 'orders.parquet'}') "
+            "WHERE order_date BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'"
+        )
+        .fetchone()[0]
+    )
     assert sql_revenue == pytest.approx(now["revenue"], rel=1e-12)
     # the demo's orders need no exclusion, so the figures above are the ones the reports must show
     orders_quality = next(q for q in demo_run.manifest["quality"] if q["table"] == "orders")
@@ -155,15 +185,22 @@ def test_kpis_equal_independent_computation(demo_run, demo_orders, demo_company)
 
     page = demo_run.html("overview")
     assert kpi_tiles(page) == [
-        ("Revenue", money_en(now["revenue"])), ("Orders", f"{now['orders']:,}"),
-        ("Buying customers", f"{now['customers']:,}"), ("Average order value", money_en(now["aov"])),
+        ("Revenue", money_en(now["revenue"])),
+        ("Orders", f"{now['orders']:,}"),
+        ("Buying customers", f"{now['customers']:,}"),
+        ("Average order value", money_en(now["aov"])),
     ]
     deltas = texts_of_class(page, "sp-delta")
     assert deltas[0] == f"vs previous period {signed_pct(now['revenue'] / before['revenue'] - 1)}"
     assert deltas[1] == f"vs last year {signed_pct(now['revenue'] / year_ago['revenue'] - 1)}"
     # the monthly table shows full figures: October's row to the yuan
-    row = ["2026-10", money_en(now["revenue"], compact=False), f"{now['orders']:,}", f"{now['customers']:,}",
-           money_en(now["aov"], compact=False)]
+    row = [
+        "2026-10",
+        money_en(now["revenue"], compact=False),
+        f"{now['orders']:,}",
+        f"{now['customers']:,}",
+        money_en(now["aov"], compact=False),
+    ]
     assert row in table_rows(page)
     monthly = demo_run.export("overview", "monthly")
     october = monthly[monthly["month"].str.startswith("2026-10")].iloc[0]
@@ -177,15 +214,19 @@ def test_kpis_equal_independent_computation(demo_run, demo_orders, demo_company)
 def test_kpis_in_chinese_equal_independent_computation(demo_run_zh, demo_orders):
     now = month_kpis(demo_orders, PERIOD)
     assert kpi_tiles(demo_run_zh.html("overview")) == [
-        ("销售额", money_zh(now["revenue"])), ("订单数", f"{now['orders']:,}"),
-        ("成交客户数", f"{now['customers']:,}"), ("客单价", money_zh(now["aov"])),
+        ("销售额", money_zh(now["revenue"])),
+        ("订单数", f"{now['orders']:,}"),
+        ("成交客户数", f"{now['customers']:,}"),
+        ("客单价", money_zh(now["aov"])),
     ]
     assert "2026年10月" in page_text(demo_run_zh.html("overview"))
 
 
 def test_region_export_equals_independent_revenue_by_region(demo_run, demo_orders, demo_company):
     customers = pd.read_parquet(demo_company / "customers.parquet")[["customer_id", "region"]]
-    october = demo_orders[demo_orders["order_date"].dt.strftime("%Y-%m") == PERIOD].merge(customers, on="customer_id")
+    october = demo_orders[demo_orders["order_date"].dt.strftime("%Y-%m") == PERIOD].merge(
+        customers, on="customer_id"
+    )
     expected = october.groupby("region")["amount"].sum()
     regions = demo_run.export("overview", "regions").set_index("name")["revenue"]
     assert set(regions.index) == {"North", "East", "South", "West"}
@@ -220,7 +261,9 @@ def test_rerun_replaces_the_period_folder(demo_run, demo_rerun):
     assert second["fingerprints"] == first["fingerprints"]
     assert [r["kpis"] for r in second["reports"]] == [r["kpis"] for r in first["reports"]]
     assert leftovers(demo_rerun.root) == []
-    assert (demo_rerun.root / "index.html").read_text(encoding="utf-8").count(f"href='{PERIOD}/index.html'") == 1
+    assert (demo_rerun.root / "index.html").read_text(encoding="utf-8").count(
+        f"href='{PERIOD}/index.html'"
+    ) == 1
 
 
 def test_a_live_lock_refuses_a_second_run(tmp_path, demo_company, salesperf_cli):
@@ -240,10 +283,23 @@ def test_a_live_lock_refuses_a_second_run(tmp_path, demo_company, salesperf_cli)
 def test_fatal_validation_leaves_the_previous_period_intact(demo_run, tmp_path, salesperf_cli):
     reports = copy_reports(demo_run, tmp_path / "reports")
     before, root_index = folder_state(reports.folder), (reports.root / "index.html").read_bytes()
-    result = salesperf_cli("run", "--period", PERIOD, "--data", broken_data(tmp_path / "broken"), "--today", TODAY,
-                           "--out", reports.root)
+    result = salesperf_cli(
+        "run",
+        "--period",
+        PERIOD,
+        "--data",
+        broken_data(tmp_path / "broken"),
+        "--today",
+        TODAY,
+        "--out",
+        reports.root,
+    )
     assert result.returncode == 2, result.describe()
-    assert len(result.error_lines) == 1 and "orders.csv" in result.error_lines[0] and "order_date" in result.error_lines[0]
+    assert (
+        len(result.error_lines) == 1
+        and "orders.csv" in result.error_lines[0]
+        and "order_date" in result.error_lines[0]
+    )
     assert folder_state(reports.folder) == before
     assert (reports.root / "index.html").read_bytes() == root_index
     assert leftovers(reports.root) == []
@@ -255,8 +311,24 @@ def test_a_killed_run_leaves_the_previous_period_intact(demo_run, tmp_path, sale
     reports = copy_reports(demo_run, tmp_path / "reports")
     before = folder_state(reports.folder)
     process = subprocess.Popen(
-        [sys.executable, "-m", "salesperf.cli", "run", "--period", PERIOD, "--data", str(demo_run.data), "--today", TODAY,
-         "--out", str(reports.root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "salesperf.cli",
+            "run",
+            "--period",
+            PERIOD,
+            "--data",
+            str(demo_run.data),
+            "--today",
+            TODAY,
+            "--out",
+            str(reports.root),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     staging = reports.root / f".{PERIOD}.tmp-{process.pid}"
     deadline = time.monotonic() + 120
     while not staging.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -268,8 +340,17 @@ def test_a_killed_run_leaves_the_previous_period_intact(demo_run, tmp_path, sale
     assert folder_state(reports.folder) == before
 
     # the next run is not blocked by the dead run's lock (it gets as far as validating its own data)
-    result = salesperf_cli("run", "--period", PERIOD, "--data", broken_data(tmp_path / "broken"), "--today", TODAY,
-                           "--out", reports.root)
+    result = salesperf_cli(
+        "run",
+        "--period",
+        PERIOD,
+        "--data",
+        broken_data(tmp_path / "broken"),
+        "--today",
+        TODAY,
+        "--out",
+        reports.root,
+    )
     assert result.returncode == 2 and "another run" not in result.stderr, result.describe()
     assert "order_date" in result.error_lines[0]
     assert leftovers(reports.root) == []
@@ -283,8 +364,17 @@ def test_a_run_killed_while_swapping_folders_gets_its_previous_period_back(demo_
     before = folder_state(reports.folder)
     reports.folder.rename(reports.root / f".{PERIOD}.old-999999")
     (reports.root / f".{PERIOD}.tmp-999999").mkdir()  # and its half-moved staging folder
-    result = salesperf_cli("run", "--period", PERIOD, "--data", broken_data(tmp_path / "broken"), "--today", TODAY,
-                           "--out", reports.root)
+    result = salesperf_cli(
+        "run",
+        "--period",
+        PERIOD,
+        "--data",
+        broken_data(tmp_path / "broken"),
+        "--today",
+        TODAY,
+        "--out",
+        reports.root,
+    )
     assert result.returncode == 2 and "order_date" in result.error_lines[0], result.describe()
     assert folder_state(reports.folder) == before
     assert leftovers(reports.root) == []
@@ -292,7 +382,9 @@ def test_a_run_killed_while_swapping_folders_gets_its_previous_period_back(demo_
 
 # ----------------------------------------------------------------------------------------- failure isolation
 def test_a_failing_report_is_isolated(tmp_path, demo_company, salesperf_cli):
-    notebook = nbformat.read(Path(salesperf.__file__).parents[1] / "notebooks" / "overview.ipynb", as_version=4)
+    notebook = nbformat.read(
+        Path(salesperf.__file__).parents[1] / "notebooks" / "overview.ipynb", as_version=4
+    )
     setup = next(i for i, c in enumerate(notebook.cells) if "page.start(" in c.source)
     notebook.cells.insert(setup + 1, nbformat.v4.new_code_cell('raise RuntimeError("planted failure 4711")'))
     nbformat.write(notebook, tmp_path / "broken.ipynb")
@@ -301,14 +393,31 @@ def test_a_failing_report_is_isolated(tmp_path, demo_company, salesperf_cli):
         "reports:\n"
         f"  overview:\n    notebook: {overview_nb}\n"
         "    parameters: {top_n: {type: int, default: 10}, months: {type: int, default: 24}}\n"
-        "  broken:\n    notebook: broken.ipynb\n", encoding="utf-8")
+        "  broken:\n    notebook: broken.ipynb\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "reports"
-    result = salesperf_cli("run", "--period", PERIOD, "--data", demo_company, "--today", TODAY, "--out", out,
-                           "--report-set", tmp_path / "set.yml", "--workers", 2)
+    result = salesperf_cli(
+        "run",
+        "--period",
+        PERIOD,
+        "--data",
+        demo_company,
+        "--today",
+        TODAY,
+        "--out",
+        out,
+        "--report-set",
+        tmp_path / "set.yml",
+        "--workers",
+        2,
+    )
     assert result.returncode == 1, result.describe()
     assert "Traceback" not in result.stderr
-    assert re.search(r"report broken failed: RuntimeError: planted failure 4711 \(executed notebook: .*broken\.ipynb\)",
-                     result.stderr)
+    assert re.search(
+        r"report broken failed: RuntimeError: planted failure 4711 \(executed notebook: .*broken\.ipynb\)",
+        result.stderr,
+    )
     folder = out / PERIOD
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "failed"
@@ -317,7 +426,9 @@ def test_a_failing_report_is_isolated(tmp_path, demo_company, salesperf_cli):
     assert bad["status"] == "failed" and bad["error"] == "RuntimeError: planted failure 4711"
     assert bad["html"] == "" and not (folder / "broken.html").exists()
     executed = nbformat.read(folder / bad["notebook"], as_version=4)
-    assert any(o.get("ename") == "RuntimeError" for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert any(
+        o.get("ename") == "RuntimeError" for c in executed.cells if c.cell_type == "code" for o in c.outputs
+    )
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert "planted failure 4711" in index and "href='broken.ipynb'" in index and "sp-failed" in index
     assert "failed: broken" in page_text((out / "index.html").read_text(encoding="utf-8"))
@@ -328,27 +439,50 @@ def test_a_failing_report_is_isolated(tmp_path, demo_company, salesperf_cli):
 def flag_report_set(tmp_path_factory) -> Path:
     """A report set whose notebook (the overview plus a bool parameter) declares ``show_all: bool``."""
     folder = tmp_path_factory.mktemp("flag_set")
-    notebook = nbformat.read(Path(salesperf.__file__).parents[1] / "notebooks" / "overview.ipynb", as_version=4)
+    notebook = nbformat.read(
+        Path(salesperf.__file__).parents[1] / "notebooks" / "overview.ipynb", as_version=4
+    )
     cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     cell.source += "\nshow_all: bool = False  # a flag"
     nbformat.write(notebook, folder / "flagged.ipynb")
     (folder / "set.yml").write_text(
         "reports:\n  flagged:\n    notebook: flagged.ipynb\n"
-        "    parameters: {show_all: {type: bool, default: false}}\n", encoding="utf-8")
+        "    parameters: {show_all: {type: bool, default: false}}\n",
+        encoding="utf-8",
+    )
     return folder / "set.yml"
 
 
-@pytest.mark.parametrize("param, message", [
-    ("overview.nope=1", "report 'overview': unknown parameter 'nope'"),
-    ("overview.top_n=abc", "report 'overview': parameter 'top_n': 'abc' is not a valid int"),
-    ("flagged.show_all=perhaps", "report 'flagged': parameter 'show_all': 'perhaps' is not a valid bool"),
-])
-def test_bad_parameters_fail_before_any_kernel_starts(param, message, demo_run, demo_company, flag_report_set,
-                                                      tmp_path, salesperf_cli):
-    report_set = ["--report-set", flag_report_set] if param.startswith("flagged") else ["--reports", "overview"]
+@pytest.mark.parametrize(
+    "param, message",
+    [
+        ("overview.nope=1", "report 'overview': unknown parameter 'nope'"),
+        ("overview.top_n=abc", "report 'overview': parameter 'top_n': 'abc' is not a valid int"),
+        ("flagged.show_all=perhaps", "report 'flagged': parameter 'show_all': 'perhaps' is not a valid bool"),
+    ],
+)
+def test_bad_parameters_fail_before_any_kernel_starts(
+    param, message, demo_run, demo_company, flag_report_set, tmp_path, salesperf_cli
+):
+    report_set = (
+        ["--report-set", flag_report_set] if param.startswith("flagged") else ["--reports", "overview"]
+    )
     out, ipython_dir = tmp_path / "reports", tmp_path / "ipython"
-    result = salesperf_cli("run", "--period", PERIOD, "--data", demo_company, "--today", TODAY, "--out", out,
-                           "--param", param, *report_set, env={"IPYTHONDIR": str(ipython_dir)})
+    result = salesperf_cli(
+        "run",
+        "--period",
+        PERIOD,
+        "--data",
+        demo_company,
+        "--today",
+        TODAY,
+        "--out",
+        out,
+        "--param",
+        param,
+        *report_set,
+        env={"IPYTHONDIR": str(ipython_dir)},
+    )
     assert result.returncode == 2, result.describe()
     assert result.error_lines == [f"salesperf: error: {message}"]
     assert "Traceback" not in result.stderr and "IPKernelApp" not in result.stderr
@@ -394,18 +528,29 @@ def _truncate(source: Path, target: Path, last_day: date) -> Path:
 def test_an_old_period_is_reproducible_from_later_data(demo_company, tmp_path):
     truncated = _truncate(demo_company, tmp_path / "until_september", date(2026, 9, 30))
     with ThreadPoolExecutor(2) as pool:
-        runs = list(pool.map(lambda args: salesperf_run(args[0], args[1], "--reports", "overview", period="2026-09"),
-                             [(demo_company, tmp_path / "later"), (truncated, tmp_path / "then")]))
+        runs = list(
+            pool.map(
+                lambda args: salesperf_run(args[0], args[1], "--reports", "overview", period="2026-09"),
+                [(demo_company, tmp_path / "later"), (truncated, tmp_path / "then")],
+            )
+        )
     later, then = runs
     assert later.manifest["fingerprints"]["orders"]["rows"] > then.manifest["fingerprints"]["orders"]["rows"]
-    later_orders = next(q for q in later.manifest["quality"] if q["table"] == "orders" and q["kind"] == "excluded")
+    later_orders = next(
+        q for q in later.manifest["quality"] if q["table"] == "orders" and q["kind"] == "excluded"
+    )
     assert later_orders["reason"] == "after the period end" and later_orders["rows"] > 0
     assert later.report("overview")["kpis"] == then.report("overview")["kpis"]
     assert kpi_tiles(later.html("overview")) == kpi_tiles(then.html("overview"))
     for export in then.report("overview")["exports"]:
         # equal figures; float sums over differently stored rows may differ in the 16th digit, hence rtol
-        pd.testing.assert_frame_equal(pd.read_csv(later.folder / export), pd.read_csv(then.folder / export),
-                                      check_exact=False, rtol=1e-12, obj=export)
+        pd.testing.assert_frame_equal(
+            pd.read_csv(later.folder / export),
+            pd.read_csv(then.folder / export),
+            check_exact=False,
+            rtol=1e-12,
+            obj=export,
+        )
 
 
 # ----------------------------------------------------------------------------------------- hostile content
@@ -426,8 +571,11 @@ def test_csv_exports_neutralise_formulas(hostile_run):
 
 
 def _artefacts(run) -> dict[str, str]:
-    return {str(p.relative_to(run.root)): p.read_text(encoding="utf-8", errors="replace")
-            for p in run.root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(run.root)): p.read_text(encoding="utf-8", errors="replace")
+        for p in run.root.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_tables_from_password_protected_urls_were_read(hostile_run):
@@ -454,9 +602,21 @@ def test_a_database_password_is_masked_in_error_messages(tmp_path, demo_company,
         f"  orders: {demo_company / 'orders.parquet'}\n"
         "  reps:\n"
         "    url: postgresql://ann:${PGPASSWORD}@127.0.0.1:1/sales\n"
-        "    table: reps\n", encoding="utf-8")
-    result = salesperf_cli("run", "--out", tmp_path / "reports", "--catalog", tmp_path / "catalog.yml", "--period",
-                           PERIOD, "--today", TODAY, env={"PGPASSWORD": secret})
+        "    table: reps\n",
+        encoding="utf-8",
+    )
+    result = salesperf_cli(
+        "run",
+        "--out",
+        tmp_path / "reports",
+        "--catalog",
+        tmp_path / "catalog.yml",
+        "--period",
+        PERIOD,
+        "--today",
+        TODAY,
+        env={"PGPASSWORD": secret},
+    )
     assert result.returncode == 2, result.describe()
     assert secret not in result.stdout + result.stderr
     assert len(result.error_lines) == 1 and "Traceback" not in result.stderr

@@ -47,8 +47,14 @@ class OverviewResult:
 
 class Overview(Analysis):
     name = "overview"
-    needs = Needs(optional={"customers.region": "revenue by region", "orders.product_id": "top products",
-                            "targets": "attainment", "reps.team": "attainment by team"})
+    needs = Needs(
+        optional={
+            "customers.region": "revenue by region",
+            "orders.product_id": "top products",
+            "targets": "attainment",
+            "reps.team": "attainment by team",
+        }
+    )
     parameters = {"top_n": 10, "months": 24}
     words = text.WORDS
 
@@ -58,12 +64,16 @@ class Overview(Analysis):
         return OverviewResult(
             kpis=comparison(ds.con, period),
             trend=monthly(ds.con, period.end, self.param(ctx, "months")),
-            regions=by_dimension(ds.con, "region", period, top=None, has_customers=ds.has("customers", "region")),
+            regions=by_dimension(
+                ds.con, "region", period, top=None, has_customers=ds.has("customers", "region")
+            ),
             customers=by_dimension(ds.con, "customer", period, top_n, has_customers=ds.has("customers")),
             products=by_dimension(ds.con, "product", period, top_n, has_products=ds.has("products"))
-            if ds.has("orders", "product_id") else pd.DataFrame(columns=["key", "name", "revenue", "share"]),
+            if ds.has("orders", "product_id")
+            else pd.DataFrame(columns=["key", "name", "revenue", "share"]),
             attainment_total=attainment(ds.con, period) if has_targets else None,
-            attainment_by_team=attainment(ds.con, period, by="team") if has_targets and ds.has("reps", "team")
+            attainment_by_team=attainment(ds.con, period, by="team")
+            if has_targets and ds.has("reps", "team")
             else None,
         )
 
@@ -78,12 +88,20 @@ class Overview(Analysis):
         ]
         exhibits = []
         if detail.attainment_by_team is not None and not detail.attainment_by_team.empty:
-            exhibits.append(Exhibit(text.WORDS("attainment_by_team", lang), detail.attainment_by_team,
-                                    text.attainment_table(lang)))
-        return Result(self.name,
-                      headline=text.attainment_tile(detail.attainment_total, lang, currency)
-                      + text.comparison_tiles(detail.kpis, lang, currency),
-                      findings=[f for f in findings if f], exhibits=exhibits)
+            exhibits.append(
+                Exhibit(
+                    text.WORDS("attainment_by_team", lang),
+                    detail.attainment_by_team,
+                    text.attainment_table(lang),
+                )
+            )
+        return Result(
+            self.name,
+            headline=text.attainment_tile(detail.attainment_total, lang, currency)
+            + text.comparison_tiles(detail.kpis, lang, currency),
+            findings=[f for f in findings if f],
+            exhibits=exhibits,
+        )
 
 
 ANALYSIS = Overview()

@@ -75,7 +75,9 @@ def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.D
     ).df()
     months_index = pd.DataFrame({"month": pd.date_range(first, periods=months, freq="MS")})
     frame["month"] = pd.to_datetime(frame["month"])
-    out = months_index.merge(frame, on="month", how="left").fillna({"revenue": 0.0, "orders": 0, "customers": 0})
+    out = months_index.merge(frame, on="month", how="left").fillna(
+        {"revenue": 0.0, "orders": 0, "customers": 0}
+    )
     out["orders"] = out["orders"].astype(int)
     out["customers"] = out["customers"].astype(int)
     out["aov"] = out["revenue"] / out["orders"].where(out["orders"] > 0)
@@ -83,7 +85,11 @@ def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.D
 
 
 _DIMENSIONS = {
-    "customer": ("o.customer_id", "coalesce(c.name, o.customer_id)", "LEFT JOIN customers c USING (customer_id)"),
+    "customer": (
+        "o.customer_id",
+        "coalesce(c.name, o.customer_id)",
+        "LEFT JOIN customers c USING (customer_id)",
+    ),
     "product": ("o.product_id", "coalesce(p.name, o.product_id)", "LEFT JOIN products p USING (product_id)"),
     "category": ("o.category", "o.category", ""),
     "region": ("c.region", "c.region", "LEFT JOIN customers c USING (customer_id)"),
@@ -92,8 +98,14 @@ _DIMENSIONS = {
 }
 
 
-def by_dimension(con: duckdb.DuckDBPyConnection, dimension: str, period: Period, top: int | None = 10,
-                 has_customers: bool = True, has_products: bool = True) -> pd.DataFrame:
+def by_dimension(
+    con: duckdb.DuckDBPyConnection,
+    dimension: str,
+    period: Period,
+    top: int | None = 10,
+    has_customers: bool = True,
+    has_products: bool = True,
+) -> pd.DataFrame:
     """Revenue of the period and of the previous period per value of a dimension, largest first.
 
     Parameters
@@ -111,7 +123,9 @@ def by_dimension(con: duckdb.DuckDBPyConnection, dimension: str, period: Period,
         (relative; NaN when previous is 0).
     """
     key, name, join = _DIMENSIONS[dimension]
-    if (join and "customers" in join and not has_customers) or (join and "products" in join and not has_products):
+    if (join and "customers" in join and not has_customers) or (
+        join and "products" in join and not has_products
+    ):
         key, name, join = (key, key, "") if not key.startswith("c.") else (None, None, None)
     if key is None:
         return pd.DataFrame(columns=["key", "name", "revenue", "share", "previous", "change"])
@@ -162,7 +176,7 @@ def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = 
         f"WITH q AS (SELECT {group} AS grp, rep_id, sum(quota) AS quota FROM targets t {join} "
         f"WHERE CAST(t.period AS VARCHAR) IN ({placeholders}) GROUP BY 1, 2), "
         "s AS (SELECT rep_id, round(sum(amount), 2) AS revenue FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
-        "SELECT grp AS \"group\", sum(quota) AS quota, coalesce(sum(s.revenue), 0) AS revenue "
+        'SELECT grp AS "group", sum(quota) AS quota, coalesce(sum(s.revenue), 0) AS revenue '
         "FROM q LEFT JOIN s USING (rep_id) GROUP BY 1 ORDER BY 1",
         [*labels, period.start, period.end],
     ).df()
