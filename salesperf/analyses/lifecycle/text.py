@@ -1,153 +1,387 @@
-"""Generated sentences and KPI tiles of the lifecycle report, computed from :mod:`salesperf.analyses.lifecycle` results."""
+"""All words of the lifecycle report: tiles, sentences and table specs in English and Chinese.
+
+Templates live in ``vocab.yml`` (one entry per idea with its ``en`` and ``zh`` text); the functions here compute the
+values that fill them from the :class:`~salesperf.analyses.lifecycle.result.Lifecycle` result, once for both
+languages. Table headers come from explicit :class:`~salesperf.core.present.TableSpec` s, never from column names.
+"""
 
 from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from salesperf.core import fmt
+from salesperf.core.present import TableSpec, Tile, table
+from salesperf.core.vocab import CORE, Vocabulary
+
+WORDS = Vocabulary(__package__, CORE)
 
 
 def _n(x) -> str:
     return fmt.number(x)
 
 
-def stage_tiles(headline: dict, cohorts: dict, lang: str) -> list[dict]:
-    """Tiles: customers, active (incl. new and reactivated), at risk, churned, 12-period retention."""
-    zh = lang == "zh"
-    engaged = headline["active"] + headline["new"] + headline["reactivated"]
-    retention = cohorts.get("retention_age12", float("nan"))
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _money(x, lang: str, currency: str) -> str:
+    return fmt.money(x, lang, currency)
+
+
+def _pct(x) -> str:
+    return "–" if _missing(x) else fmt.percent(x)
+
+
+# ------------------------------------------------------------------------------------------------------------ tiles
+
+
+def tiles(life, lang: str) -> list[Tile]:
+    """Customers, active (incl. new and reactivated), at risk, churned, retention at 12 months, NRR."""
+    h = life.stages.headline
+    engaged = h["active"] + h["new"] + h["reactivated"]
+    nrr = life.nrr_by_period.iloc[-1] if len(life.nrr_by_period) else None
     return [
-        {"label": "客户数" if zh else "Customers", "value": _n(headline["customers"]),
-         "delta": (f"新增 {_n(headline['newly_acquired'])}" if zh else f"{_n(headline['newly_acquired'])} new this period")},
-        {"label": "活跃客户" if zh else "Active", "value": _n(engaged),
-         "delta": fmt.percent(engaged / headline["customers"]) if headline["customers"] else "", "tone": "good"},
-        {"label": "流失预警客户" if zh else "At risk", "value": _n(headline["at_risk"]),
-         "delta": fmt.percent(headline["at_risk_share"]), "tone": "bad"},
-        {"label": "流失客户" if zh else "Churned", "value": _n(headline["churned"]),
-         "delta": fmt.percent(headline["churned_share"]), "tone": "neutral"},
-        {"label": "第12期留存率" if zh else "Retention at age 12", "value": fmt.percent(retention)},
+        Tile(
+            WORDS("customers", lang),
+            _n(h["customers"]),
+            WORDS("tile_new", lang, n=_n(h.get("newly_acquired", 0))),
+        ),
+        Tile(
+            WORDS("tile_active", lang),
+            _n(engaged),
+            _pct(engaged / h["customers"]) if h["customers"] else "",
+            tone="good",
+        ),
+        Tile(WORDS("tile_at_risk", lang), _n(h["at_risk"]), _pct(h["at_risk_share"]), tone="bad"),
+        Tile(WORDS("tile_churned", lang), _n(h["churned"]), _pct(h["churned_share"])),
+        Tile(WORDS("tile_retention_12m", lang), _pct(life.cohorts.headline.get("retention_12m"))),
+        Tile(
+            WORDS("tile_nrr", lang),
+            _pct(None if nrr is None else nrr["nrr"]),
+            "" if nrr is None else WORDS("tile_grr", lang, grr=_pct(nrr["grr"])),
+        ),
     ]
 
 
-def cohort_sentence(h: dict, grain: str, lang: str, currency: str) -> str:
-    """How cohorts keep buying: retention at age 1 and 12 and revenue per acquired customer."""
-    unit = {"month": ("month", "个月"), "quarter": ("quarter", "个季度")}[grain]
-    age_far = 12 if grain == "month" else 4
-    far = h.get(f"retention_age{age_far}")
-    cum = h.get(f"cumulative_revenue_per_customer_age{age_far}")
-    if far is None or math.isnan(far):
-        age_far = 1
-        far, cum = h.get("retention_age1"), h.get("cumulative_revenue_per_customer_age1")
-    if far is None or math.isnan(far):
+# -------------------------------------------------------------------------------------------------------- sentences
+
+
+def cohort_sentence(life, lang: str) -> str:
+    """How cohorts keep buying: retention after one period and after a year (or one period), revenue per customer."""
+    h, grain = life.cohorts.headline, life.grain
+    age = 12 if grain == "month" else 4
+    far, cumulative = h.get(f"retention_age{age}"), h.get(f"cumulative_revenue_per_customer_age{age}")
+    if _missing(far):
+        age, far, cumulative = 1, h.get("retention_age1"), h.get("cumulative_revenue_per_customer_age1")
+    if _missing(far):
         return ""
-    if lang == "zh":
-        return (f"{_n(h['cohorts'])} 个同期群共获客 {_n(h['customers_acquired'])} 名：次{unit[1][-1]}复购的比例为 "
-                f"{fmt.percent(h['retention_age1'])}，第 {age_far} {unit[1]}仍在购买的比例为 {fmt.percent(far)}；"
-                f"每名新客在此期间累计贡献 {fmt.money(cum, lang)}。")
-    return (f"Of {_n(h['customers_acquired'])} customers acquired in {_n(h['cohorts'])} {unit[0]}ly cohorts, "
-            f"{fmt.percent(h['retention_age1'])} bought again in the {unit[0]} after their first purchase and "
-            f"{fmt.percent(far)} were still buying {age_far} {unit[0]}s on; an acquired customer brought "
-            f"{fmt.money(cum, lang, currency)} on average over that time.")
+    return WORDS(
+        "cohort_sentence",
+        lang,
+        acquired=_n(h["customers_acquired"]),
+        cohorts=_n(h["cohorts"]),
+        adjective=WORDS(f"adjective_{grain}", lang),
+        unit=WORDS(f"unit_{grain}", lang),
+        units=WORDS(f"units_{grain}", lang),
+        retention1=_pct(h["retention_age1"]),
+        far=_pct(far),
+        age=age,
+        cumulative=_money(cumulative, lang, life.currency),
+    )
 
 
-def comparison_sentence(curves: pd.DataFrame, by: str, by_label: str, lang: str, currency: str, age: int = 12) -> str:
-    """Which value of a dimension (channel, region...) yields the most revenue per acquired customer by ``age``.
-
-    ``by`` is the column of ``curves``; ``by_label`` its name in the report language.
-    """
-    if curves is None or curves.empty or by not in curves:
+def comparison_sentence(life, lang: str, age: int = 12) -> str:
+    """Which value of the comparison dimension yields the most revenue per acquired customer by ``age``."""
+    curves, by = life.comparison_curves, life.by_dimension.by.rpartition(".")[2] if life.by_dimension else ""
+    if curves.empty or by not in curves:
         return ""
-    ages = curves.groupby(by)["age"].max().min()
-    age = min(age, int(ages))
+    age = min(age, int(curves.groupby(by)["age"].max().min()))
     at = curves[curves["age"] == age].dropna(subset=["cumulative_revenue_per_customer"])
+    at = at[at["cumulative_revenue_per_customer"] > 0]
     if len(at) < 2:
         return ""
     best = at.loc[at["cumulative_revenue_per_customer"].idxmax()]
     worst = at.loc[at["cumulative_revenue_per_customer"].idxmin()]
     ratio = best["cumulative_revenue_per_customer"] / worst["cumulative_revenue_per_customer"]
-    if lang == "zh":
-        return (f"按{by_label}比较：{best[by]} 获客的客户在第 {age} 期累计贡献 {fmt.money(best['cumulative_revenue_per_customer'], lang)}，"
-                f"是 {worst[by]}（{fmt.money(worst['cumulative_revenue_per_customer'], lang)}）的 {ratio:.1f} 倍。")
-    return (f"By {by_label.lower()}: customers first bought through {best[by]} brought "
-            f"{fmt.money(best['cumulative_revenue_per_customer'], lang, currency)} each by age {age}, "
-            f"{ratio:.1f}× those of {worst[by]} ({fmt.money(worst['cumulative_revenue_per_customer'], lang, currency)}).")
+    by_label = WORDS(by, lang) if by in WORDS else by
+    return WORDS(
+        "comparison_sentence",
+        lang,
+        by=by_label.lower() if lang == "en" else by_label,
+        best=best[by],
+        worst=worst[by],
+        age=age,
+        ratio=f"{ratio:.1f}",
+        best_value=_money(best["cumulative_revenue_per_customer"], lang, life.currency),
+        worst_value=_money(worst["cumulative_revenue_per_customer"], lang, life.currency),
+    )
 
 
-def stage_sentences(h: dict, versus: str, lang: str) -> list[str]:
-    """Where customers stand and how they moved since the previous period."""
-    if lang == "zh":
-        return [
-            (f"{_n(h['customers'])} 名客户中：活跃 {_n(h['active'])}，新客户 {_n(h['new'])}，回流 {_n(h['reactivated'])}，"
-            f"流失预警 {_n(h['at_risk'])}，已流失 {_n(h['churned'])}。"),
-            (f"与{versus}相比，{_n(h['active_to_at_risk'])} 名活跃客户转为流失预警，{_n(h['at_risk_to_churned'])} 名预警客户流失，"
-            f"{_n(h['reactivated_from_churned'])} 名流失客户回流。"),
-        ]
-    return [
-        (f"Of {_n(h['customers'])} customers, {_n(h['active'])} are active, {_n(h['new'])} new, "
-        f"{_n(h['reactivated'])} reactivated, {_n(h['at_risk'])} at risk and {_n(h['churned'])} churned."),
-        (f"Since {versus}, {_n(h['active_to_at_risk'])} active customers slipped to at risk, "
-        f"{_n(h['at_risk_to_churned'])} at-risk customers churned and {_n(h['reactivated_from_churned'])} churned "
-        "customers came back."),
-    ]
+def comparison_what(life, lang: str) -> str:
+    """What the comparison section would have shown (for the one missing line)."""
+    return WORDS("comparison_what", lang, by=life.compare_by)
 
 
-def survival_sentence(medians: pd.DataFrame, lang: str) -> str:
+def stage_sentence(headline: dict, lang: str) -> str:
+    """Where customers stand."""
+    return WORDS(
+        "stage_sentence",
+        lang,
+        **{k: _n(headline[k]) for k in ("customers", "active", "new", "reactivated", "at_risk", "churned")},
+    )
+
+
+def flow_sentence(headline: dict, versus: str, lang: str) -> str:
+    """How many customers moved towards churn, and back, since the previous period."""
+    if "active_to_at_risk" not in headline:
+        return ""
+    return WORDS(
+        "flow_sentence",
+        lang,
+        versus=versus,
+        **{
+            k: _n(headline[k])
+            for k in ("active_to_at_risk", "at_risk_to_churned", "reactivated_from_churned")
+        },
+    )
+
+
+def stage_sentences(headline: dict, versus: str, lang: str) -> list[str]:
+    """[where customers stand, how they moved since ``versus``]."""
+    return [stage_sentence(headline, lang), flow_sentence(headline, versus, lang)]
+
+
+def nrr_sentence(life, lang: str) -> str:
+    """The latest NRR and GRR in words, named so that nobody takes them for the cohort curves."""
+    if life.nrr_by_period.empty or _missing(life.nrr_by_period["nrr"].iloc[-1]):
+        return WORDS("nrr_none", lang)
+    last = life.nrr_by_period.iloc[-1]
+    return WORDS(
+        "nrr_sentence", lang, base_end=life.base_end.isoformat(), nrr=_pct(last["nrr"]), grr=_pct(last["grr"])
+    )
+
+
+def survival_sentence(life, lang: str) -> str:
     """Median time to churn of the longest- and shortest-lived groups with their confidence intervals."""
-    known = medians.dropna(subset=["median_days"])
+    known = life.survival.medians.dropna(subset=["median_days"])
     if known.empty:
-        return "尚无分组达到流失中位时间。" if lang == "zh" else "No group has reached its median time to churn yet."
+        return WORDS("survival_none", lang)
     best, worst = known.loc[known["median_days"].idxmax()], known.loc[known["median_days"].idxmin()]
 
     def ci(row) -> str:
-        upper = "∞" if math.isinf(row["median_upper"]) else _n(row["median_upper"])
+        if _missing(row["median_lower"]):
+            return "–"
+        upper = (
+            "∞"
+            if math.isinf(row["median_upper"]) or _missing(row["median_upper"])
+            else _n(row["median_upper"])
+        )
         return f"{_n(row['median_lower'])}–{upper}"
 
-    if lang == "zh":
-        return (f"{best['group']} 组客户的流失中位时间最长，为 {_n(best['median_days'])} 天（95% 置信区间 {ci(best)}）；"
-                f"{worst['group']} 组最短，为 {_n(worst['median_days'])} 天（{ci(worst)}）。")
-    return (f"Median time to churn is longest for {best['group']} at {_n(best['median_days'])} days (95% CI {ci(best)}) "
-            f"and shortest for {worst['group']} at {_n(worst['median_days'])} days ({ci(worst)}).")
+    return WORDS(
+        "survival_sentence",
+        lang,
+        best=best["group"],
+        best_days=_n(best["median_days"]),
+        best_ci=ci(best),
+        worst=worst["group"],
+        worst_days=_n(worst["median_days"]),
+        worst_ci=ci(worst),
+    )
 
 
-def holdout_sentence(h: dict, calibration_end, lang: str) -> str:
-    """How well the BG/NBD model fitted on older data predicted the repeat purchases that followed."""
-    weeks = round(h["holdout_weeks"])
-    sign = fmt.signed_percent(h["error_pct"] / 100)
-    if lang == "zh":
-        return (f"以 {calibration_end} 之前的数据拟合 BG/NBD 模型，预测其后 {weeks} 周复购 {_n(h['predicted'])} 次，"
-                f"实际 {_n(h['actual'])} 次（误差 {sign}）。")
-    return (f"Fitted on purchases up to {calibration_end}, the BG/NBD model predicted {_n(h['predicted'])} repeat "
-            f"purchases in the following {weeks} weeks against {_n(h['actual'])} actual ({sign}).")
+def holdout_sentence(life, lang: str) -> str:
+    """How well BG/NBD fitted on older data predicted the repeat purchases that followed, or why it was skipped."""
+    if life.holdout is None:
+        return WORDS("holdout_unavailable", lang, calibration_end=life.calibration_end.isoformat())
+    h = life.holdout.headline
+    error = "–" if _missing(h["error_pct"]) else fmt.signed_percent(h["error_pct"] / 100)
+    return WORDS(
+        "holdout_sentence",
+        lang,
+        calibration_end=life.calibration_end.isoformat(),
+        weeks=_n(round(h["holdout_weeks"])),
+        predicted=_n(h["predicted"]),
+        actual=_n(h["actual"]),
+        error=error,
+    )
 
 
-def value_sentence(values: pd.Series, stages: pd.DataFrame, lang: str, currency: str) -> str:
-    """Expected value over the horizon: total, and the share held by at-risk customers."""
-    if values.empty:
-        return ""
+def value_sentence(life, lang: str) -> str:
+    """Expected value over the horizon (total, at-risk share, top decile), or why there is no forecast."""
+    if life.value.status != "fitted":
+        return WORDS(f"clv_{life.value.status}", lang)
+    values = life.value.clv
     total = values.sum()
-    at_risk_ids = stages.loc[stages["stage"] == "at_risk", "customer_id"]
-    at_risk = values.reindex(at_risk_ids).sum()
-    top_decile = values.sort_values(ascending=False).head(max(1, len(values) // 10)).sum() / total if total else float("nan")
-    if lang == "zh":
-        return (f"未来 12 个月客户预期价值合计 {fmt.money(total, lang)}，其中流失预警客户占 {fmt.money(at_risk, lang)}；"
-                f"价值最高的 10% 客户贡献 {fmt.percent(top_decile)}。")
-    return (f"Customers are expected to bring {fmt.money(total, lang, currency)} over the next 12 months; at-risk "
-            f"customers hold {fmt.money(at_risk, lang, currency)} of it, and the top 10% of customers "
-            f"{fmt.percent(top_decile)}.")
+    stages = life.stages.customers
+    at_risk = values.reindex(stages.loc[stages["stage"] == "at_risk", "customer_id"].astype(str)).sum()
+    top = (
+        values.sort_values(ascending=False).head(max(1, len(values) // 10)).sum() / total
+        if total
+        else math.nan
+    )
+    return WORDS(
+        "value_sentence",
+        lang,
+        total=_money(total, lang, life.currency),
+        months=life.value.horizon_months,
+        at_risk=_money(at_risk, lang, life.currency),
+        top_share=_pct(top),
+    )
 
 
-def actions_sentence(actions: pd.DataFrame, lang: str, currency: str) -> str:
+def actions_sentence(life, lang: str) -> str:
     """The value at stake on the win-back list and who leads it."""
+    actions = life.actions
     if actions.empty:
-        return ""
+        return WORDS("actions_none", lang)
     first = actions.iloc[0]
-    name = first.get("name") if isinstance(first.get("name"), str) else first["customer_id"]
+    name = first["name"] if isinstance(first.get("name"), str) else first["customer_id"]
     owner = first["owner_rep_id"] if isinstance(first.get("owner_rep_id"), str) else "–"
-    total = actions["value_at_stake"].sum()
-    if lang == "zh":
-        return (f"名单中 {_n(len(actions))} 名客户的待挽回价值合计 {fmt.money(total, lang)}；"
-                f"排名第一的是 {name}（负责人 {owner}，{fmt.money(first['value_at_stake'], lang)}）。")
-    return (f"The {_n(len(actions))} customers on this list hold {fmt.money(total, lang, currency)} of value at stake; "
-            f"{name} leads (owner {owner}, {fmt.money(first['value_at_stake'], lang, currency)}).")
+    return WORDS(
+        "actions_sentence",
+        lang,
+        n=_n(len(actions)),
+        total=_money(actions["value_at_stake"].sum(), lang, life.currency),
+        name=name,
+        owner=owner,
+        value=_money(first["value_at_stake"], lang, life.currency),
+    )
+
+
+def second_purchase_sentence(life, lang: str) -> str:
+    """How many one-time buyers are past the typical time to a second purchase."""
+    due = life.due
+    if _missing(due.typical_days):
+        return WORDS("second_purchase_unknown", lang)
+    return WORDS(
+        "second_purchase_due",
+        lang,
+        n=_n(len(due.customers)),
+        days=_n(round(due.typical_days)),
+        quantile=_pct(due.quantile),
+    )
+
+
+def findings(life, lang: str) -> list[str]:
+    """The sentences the executive summary shows, most important first."""
+    versus = life.previous_label[lang]
+    sentences = [
+        flow_sentence(life.stages.headline, versus, lang),
+        cohort_sentence(life, lang),
+        nrr_sentence(life, lang),
+        value_sentence(life, lang),
+    ]
+    return [s for s in sentences if s]
+
+
+def methods(lang: str) -> str:
+    """The methods note of the report footer."""
+    return WORDS("lifecycle_methods", lang)
+
+
+# ------------------------------------------------------------------------------------------------------ table specs
+
+
+def stages_table(lang: str) -> TableSpec:
+    """Per-stage summary (``LifecycleSnapshot.summary``)."""
+    return table(
+        (f"stage_label_{lang}", WORDS("stage", lang)),
+        ("customers", WORDS("customers", lang), "int"),
+        ("share", WORDS("share", lang), "pct"),
+        ("revenue_12m", WORDS("revenue_12m", lang), "money"),
+        (f"treatment_{lang}", WORDS("treatment", lang)),
+    )
+
+
+def flows_table(lang: str) -> TableSpec:
+    """Stage flows since the previous period."""
+    return table(
+        (f"from_label_{lang}", WORDS("from_stage", lang)),
+        (f"to_label_{lang}", WORDS("to_stage", lang)),
+        ("customers", WORDS("customers", lang), "int"),
+        ("revenue", WORDS("revenue_moved", lang), "money"),
+    )
+
+
+def nrr_period_table(lang: str) -> TableSpec:
+    """NRR and GRR at the end of each recent period."""
+    return table(("period", WORDS("period", lang)), *_nrr_columns(lang))
+
+
+def nrr_cohort_table(lang: str) -> TableSpec:
+    """NRR and GRR per acquisition year."""
+    return table(("acquired_in", WORDS("acquired_in", lang)), *_nrr_columns(lang))
+
+
+def _nrr_columns(lang: str) -> list[tuple[str, str, str]]:
+    return [
+        ("customers_base", WORDS("customers_base", lang), "int"),
+        ("customers_kept", WORDS("customers_kept", lang), "int"),
+        ("revenue_base", WORDS("revenue_base", lang), "money"),
+        ("revenue_now", WORDS("revenue_now", lang), "money"),
+        ("nrr", WORDS("nrr", lang), "pct"),
+        ("grr", WORDS("grr", lang), "pct"),
+    ]
+
+
+def survival_table(lang: str) -> TableSpec:
+    """Median time to churn per acquisition year."""
+    return table(
+        ("group", WORDS("acquired_in", lang)),
+        ("customers", WORDS("customers", lang), "int"),
+        ("events", WORDS("events", lang), "int"),
+        ("median_days", WORDS("median_days", lang), "int"),
+        ("median_lower", WORDS("median_lower", lang), "int"),
+        ("median_upper", WORDS("median_upper", lang), "int"),
+    )
+
+
+def actions_table(lang: str) -> TableSpec:
+    """The win-back list."""
+    return table(
+        ("rank", WORDS("rank", lang), "int"),
+        ("customer_id", WORDS("customer_id", lang)),
+        ("name", WORDS("name", lang)),
+        (f"stage_label_{lang}", WORDS("stage", lang)),
+        ("value_at_stake", WORDS("value_at_stake", lang), "money"),
+        ("owner_rep_id", WORDS("owner_rep_id", lang)),
+        ("last_date", WORDS("last_date", lang), "date"),
+    )
+
+
+def second_purchase_table(lang: str) -> TableSpec:
+    """One-time buyers due for a second purchase."""
+    return table(
+        ("customer_id", WORDS("customer_id", lang)),
+        ("first_date", WORDS("first_date", lang), "date"),
+        ("days_overdue", WORDS("days_overdue", lang), "int"),
+        ("revenue_net", WORDS("revenue_net", lang), "money"),
+        ("owner_rep_id", WORDS("owner_rep_id", lang)),
+    )
+
+
+__all__ = [
+    "WORDS",
+    "actions_sentence",
+    "actions_table",
+    "cohort_sentence",
+    "comparison_sentence",
+    "findings",
+    "flow_sentence",
+    "flows_table",
+    "holdout_sentence",
+    "methods",
+    "nrr_cohort_table",
+    "nrr_period_table",
+    "nrr_sentence",
+    "second_purchase_sentence",
+    "second_purchase_table",
+    "stage_sentence",
+    "stage_sentences",
+    "stages_table",
+    "survival_sentence",
+    "survival_table",
+    "tiles",
+    "value_sentence",
+]

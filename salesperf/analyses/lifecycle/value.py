@@ -1,0 +1,203 @@
+"""Customer value at the as-of date (BG/NBD + Gamma-Gamma) and the holdout check, never crashing on small data.
+
+A fit that cannot be trusted gives no forecast: too few customers, no repeat buyers, or an optimiser that did not
+converge are reported as a ``status`` (the text layer states it in words) and the values are NaN. No warning of
+the optimiser or of numpy reaches the caller.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from salesperf.analyses.lifecycle import clv
+from salesperf.core.errors import UserError
+from salesperf.core.sql import as_date
+
+WEEK_DAYS = 7.0
+MIN_CUSTOMERS = 30  # below this a four-parameter model is not identified
+MIN_REPEATERS = 10  # Gamma-Gamma's three parameters on fewer repeat buyers are noise
+VALUE_COLUMNS = ["customer_id", "p_alive", "expected_purchases", "clv"]
+
+
+@dataclass
+class CustomerValue:
+    """Per-customer value at the as-of date.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        :data:`VALUE_COLUMNS`: ``customer_id`` (str), ``p_alive``, ``expected_purchases`` (over the horizon),
+        ``clv`` (discounted expected value over the horizon); NaN where the models could not be fitted.
+    status : str
+        ``fitted``; ``spend_not_fitted`` (purchases forecast, no spend model: clv NaN); ``too_few_customers``,
+        ``no_repeat_buyers``, ``not_converged`` (no forecast at all).
+    horizon_months : int
+    params : dict
+        Fitted parameters (``bgnbd`` and ``gamma_gamma`` when fitted).
+    """
+
+    frame: pd.DataFrame
+    status: str
+    horizon_months: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def clv(self) -> pd.Series:
+        """CLV per customer (index customer_id), without the NaN rows."""
+        return self.frame.set_index("customer_id")["clv"].dropna()
+
+
+def _quiet_fit(fit):
+    """Run ``fit()`` with the optimiser's and numpy's warnings kept from the page; (model, converged)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", clv.ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = fit()
+    return model, bool(model.converged_)
+
+
+def _fit_purchases(summary: pd.DataFrame) -> tuple[clv.BetaGeo | None, str]:
+    if len(summary) < MIN_CUSTOMERS:
+        return None, "too_few_customers"
+    if not (summary["frequency"] > 0).any():
+        return None, "no_repeat_buyers"
+    model, converged = _quiet_fit(
+        lambda: clv.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
+    )
+    return (model, "fitted") if converged else (None, "not_converged")
+
+
+def customer_value_sql(
+    con: duckdb.DuckDBPyConnection, as_of, horizon_months: int = 12, monthly_discount_rate: float = 0.01
+) -> CustomerValue:
+    """Expected discounted value of each customer's purchases over the next months.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection with the relation ``orders``.
+    as_of : date-like
+    horizon_months : int
+        Months ahead (monthly discounting steps of 52/12 weeks).
+    monthly_discount_rate : float
+
+    Returns
+    -------
+    CustomerValue
+        Every customer with a purchase occasion by ``as_of``; customers first seen on ``as_of`` carry no
+        information and get NaN.
+    """
+    day = as_date(as_of)
+    everyone = clv.summary_sql(con, day, time_unit_days=WEEK_DAYS)
+    summary = everyone[everyone["T"] > 0]
+    frame = pd.DataFrame(
+        {
+            "customer_id": everyone.index.astype(str),
+            "p_alive": np.nan,
+            "expected_purchases": np.nan,
+            "clv": np.nan,
+        }
+    )
+    purchases, status = _fit_purchases(summary)
+    if purchases is None:
+        return CustomerValue(frame, status, horizon_months)
+    weeks = horizon_months * 52.0 / 12.0
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p_alive = purchases.probability_alive(summary["frequency"], summary["recency"], summary["T"])
+        expected = purchases.expected_purchases(weeks, summary["frequency"], summary["recency"], summary["T"])
+    scored = pd.DataFrame(
+        {"p_alive": np.asarray(p_alive, float), "expected_purchases": np.asarray(expected, float)},
+        index=summary.index.astype(str),
+    )
+    params = {"bgnbd": dict(purchases.params_)}
+    repeaters = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    status = "spend_not_fitted"
+    if len(repeaters) >= MIN_REPEATERS:
+        spend, converged = _quiet_fit(
+            lambda: clv.GammaGamma().fit(repeaters["frequency"], repeaters["monetary_value"])
+        )
+        if converged and spend.params_["q"] > 1:
+            with np.errstate(all="ignore"):
+                scored["clv"] = np.asarray(
+                    spend.customer_lifetime_value(
+                        purchases,
+                        summary["frequency"],
+                        summary["recency"],
+                        summary["T"],
+                        summary["monetary_value"],
+                        horizon=horizon_months,
+                        discount_rate=monthly_discount_rate,
+                        step=52.0 / 12.0,
+                    ),
+                    float,
+                )
+            params["gamma_gamma"] = dict(spend.params_)
+            status = "fitted"
+    frame = frame[["customer_id"]].join(scored, on="customer_id")
+    return CustomerValue(frame.reindex(columns=VALUE_COLUMNS), status, horizon_months, params)
+
+
+@dataclass
+class HoldoutCheck:
+    """Predicted vs actual repeat purchases in a holdout period.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per calibration frequency group (``'0'`` .. ``'7+'``) and ``'total'``: ``customers, actual,
+        predicted, actual_mean, predicted_mean`` (see :func:`salesperf.analyses.lifecycle.clv.calibration_holdout`).
+    params : dict
+        Fitted BG/NBD parameters ``r, alpha (weeks), a, b``.
+    calibration_end, as_of : datetime.date
+    holdout_weeks : float
+    headline : dict
+        ``customers``, ``actual``, ``predicted``, ``error_pct``, ``holdout_weeks``.
+    """
+
+    table: pd.DataFrame
+    params: dict
+    calibration_end: date
+    as_of: date
+    holdout_weeks: float
+    headline: dict
+
+
+def calibration_holdout(
+    con: duckdb.DuckDBPyConnection, calibration_end, as_of, max_frequency: int = 7
+) -> HoldoutCheck | str:
+    """Fit BG/NBD on the orders up to ``calibration_end`` and compare its forecast with the holdout up to ``as_of``.
+
+    Returns
+    -------
+    HoldoutCheck, or the status (see :class:`CustomerValue`) when the calibration data give no trustworthy fit.
+    """
+    cut, end = as_date(calibration_end, "calibration_end"), as_date(as_of)
+    if cut >= end:
+        raise UserError(f"calibration_end {cut} must be before as_of {end}", hint="leave a holdout period")
+    summary = clv.summary_sql(con, end, time_unit_days=WEEK_DAYS, calibration_end=cut)
+    summary = summary[summary["T"] > 0]
+    model, status = _fit_purchases(summary)
+    if model is None:
+        return status
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table = clv.calibration_holdout(model, summary, max_frequency=max_frequency)
+    total = table.loc["total"]
+    weeks = (end - cut).days / WEEK_DAYS
+    headline = {
+        "customers": int(total["customers"]),
+        "actual": float(total["actual"]),
+        "predicted": float(total["predicted"]),
+        "holdout_weeks": weeks,
+        "error_pct": float((total["predicted"] - total["actual"]) / total["actual"] * 100)
+        if total["actual"] > 0
+        else float("nan"),
+    }
+    return HoldoutCheck(table, dict(model.params_), cut, end, weeks, headline)
