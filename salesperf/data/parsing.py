@@ -1,9 +1,14 @@
-"""Reading the raw text of CRM exports: encodings, delimiters, headers, numbers, dates, probabilities and flags.
+"""Reading CRM export cells: encodings, delimiters, headers, numbers, dates, probabilities and flags.
 
-Every parser takes one raw cell (a string from a CSV, or an int/float/datetime from an .xlsx) and returns a Python value or
-``None`` for a blank cell; it raises ``ValueError`` for a value it cannot read, so the caller can collect examples and raise
-one :class:`~salesperf.core.errors.UserError` per column. Column-level helpers (``parse_date_column``,
-``parse_probability_column``) settle what one value alone cannot: day/month order and the probability scale.
+Every parser takes one raw cell (a string from a CSV, or an int/float/datetime from an .xlsx) and returns a
+Python value or ``None`` for a blank cell; it raises ``ValueError`` for a value it cannot read, so the caller
+can collect examples and raise one :class:`~salesperf.core.errors.UserError` per column. Column-level helpers
+(``parse_date_column``, ``parse_probability_column``) settle what one value alone cannot: day/month order and
+the probability scale.
+
+The module is longer than 400 lines because it is the single home of cell parsing for the importer: the
+number, date and flag parsers share the blank-token, script and locale tables at its top, and cutting it would
+split those.
 """
 
 from __future__ import annotations
@@ -17,13 +22,26 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-BLANK_TOKENS = frozenset({"", "-", "--", "—", "–", "n/a", "na", "null", "none", "nan", "nat", "#n/a", "(blank)", "无", "無"})
-TRUE_TOKENS = frozenset({"true", "t", "yes", "y", "1", "1.0", "x", "checked", "是", "真", "wahr", "ja", "oui", "sí", "si"})
-FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0", "unchecked", "否", "假", "falsch", "nein", "non"})
+BLANK_TOKENS = frozenset(
+    {"", "-", "--", "—", "–", "n/a", "na", "null", "none", "nan", "nat", "#n/a", "(blank)", "无", "無"}
+)
+TRUE_TOKENS = frozenset(
+    {"true", "t", "yes", "y", "1", "1.0", "x", "checked", "是", "真", "wahr", "ja", "oui", "sí", "si"}
+)
+FALSE_TOKENS = frozenset(
+    {"false", "f", "no", "n", "0", "0.0", "unchecked", "否", "假", "falsch", "nein", "non"}
+)
 
-# Traditional → Simplified for the characters that occur in CRM labels and status values (Fxiaoke tenants mix both).
-_TRADITIONAL = "戶稱機額預計銷階態輸贏單無進負責屬門歸間時創變結週產訂數價萬億稅實際來業務類級區國縣線動記錄員團隊總聯係備註狀號編碼測貨幣種聯繫電話網址詳細組織條額讓損筆帳賬與為資標達項發開關閉"
-_SIMPLIFIED = "户称机额预计销阶态输赢单无进负责属门归间时创变结周产订数价万亿税实际来业务类级区国县线动记录员团队总联系备注状号编码测货币种联系电话网址详细组织条额让损笔帐账与为资标达项发开关闭"
+# Traditional → Simplified for the characters that occur in CRM labels and status values (Fxiaoke tenants mix
+# both).
+_TRADITIONAL = (
+    "戶稱機額預計銷階態輸贏單無進負責屬門歸間時創變結週產訂數價萬億稅實際來業務類級區國縣線動"
+    "記錄員團隊總聯係備註狀號編碼測貨幣種聯繫電話網址詳細組織條額讓損筆帳賬與為資標達項發開關閉"
+)
+_SIMPLIFIED = (
+    "户称机额预计销阶态输赢单无进负责属门归间时创变结周产订数价万亿税实际来业务类级区国县线动"
+    "记录员团队总联系备注状号编码测货币种联系电话网址详细组织条额让损笔帐账与为资标达项发开关闭"
+)
 _TO_SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 
 _CHINESE_UNITS = {"万": 1e4, "亿": 1e8}
@@ -35,10 +53,11 @@ EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's 1900 leap
 _EXCEL_SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10: plausible business dates only
 
 
-# --- text -----------------------------------------------------------------------------------------------------------
+# --- text ---------------------------------------------------------------------------------------------------
+
 
 def to_simplified(text: str) -> str:
-    """Map the Traditional-Chinese characters used in CRM labels to Simplified (``商機金額`` → ``商机金额``)."""
+    """Map the Traditional-Chinese characters of CRM labels to Simplified (``商機金額`` → ``商机金额``)."""
     return text.translate(_TO_SIMPLIFIED)
 
 
@@ -58,9 +77,11 @@ def clean_text(value: object) -> str | None:
 
 
 def normalize_header(header: object) -> str:
-    """Header key used for alias matching: NFKC, Simplified, case-folded, without spaces, underscores or quotes.
+    """Header key used for alias matching: NFKC, Simplified, case-folded, without spaces, underscores or
+    quotes.
 
-    ``"Deal owner"`` and ``"Deal Owner"``, ``"Owner ID"`` and ``"OwnerId"``, ``"商機金額（萬元）"`` and ``"商机金额(万元)"``
+    ``"Deal owner"`` and ``"Deal Owner"``, ``"Owner ID"`` and ``"OwnerId"``, ``"商機金額（萬元）"`` and
+    ``"商机金额(万元)"``
     all share one key.
     """
     text = unicodedata.normalize("NFKC", str(header or "")).replace("\ufeff", "")
@@ -68,11 +89,16 @@ def normalize_header(header: object) -> str:
     return re.sub(r"[\s_\u00a0\u3000]+", "", text)
 
 
-_UNIT_IN_HEADER = re.compile(r"\s*[(（\[]\s*(?:单位[:：]?\s*)?(万|萬|亿|億)?\s*(元|人民币|rmb|cny)?\s*[)）\]]\s*$", re.IGNORECASE)
+_UNIT_IN_HEADER = re.compile(
+    r"\s*[(（\[]\s*(?:单位[:：]?\s*)?(万|萬|亿|億)?\s*(元|人民币|rmb|cny)?\s*[)）\]]\s*$", re.IGNORECASE
+)
 
 
 def split_header_unit(header: str) -> tuple[str, float]:
-    """Split a unit suffix off a header: ``"商机金额(万元)"`` → ``("商机金额", 10000.0)``, ``"金额(元)"`` → ``("金额", 1.0)``."""
+    """Split a unit suffix off a header: ``"商机金额(万元)"`` → ``("商机金额", 10000.0)``, ``"金额(元)"`` →
+    ``("金额",
+    1.0)``.
+    """
     match = _UNIT_IN_HEADER.search(header)
     if not match or not (match.group(1) or match.group(2)):
         return header, 1.0
@@ -80,7 +106,8 @@ def split_header_unit(header: str) -> tuple[str, float]:
     return header[: match.start()], _CHINESE_UNITS.get(unit, 1.0)
 
 
-# --- encodings and delimiters ---------------------------------------------------------------------------------------
+# --- encodings and delimiters -------------------------------------------------------------------------------
+
 
 def _is_chinese_locale(locale: str | None) -> bool:
     return bool(locale) and locale.lower().replace("-", "_").startswith("zh")
@@ -89,8 +116,9 @@ def _is_chinese_locale(locale: str | None) -> bool:
 def detect_encoding(data: bytes, locale: str | None = None) -> str:
     """Name the encoding of an export: BOM first, then strict UTF-8, UTF-16 (NUL bytes), GB18030, cp1252.
 
-    GB18030 (a superset of GBK/GB2312) comes before cp1252 because re-saved Chinese CSVs are the common case; a declared
-    non-Chinese locale (``de_DE``) puts cp1252 first, since Latin-1 accents also decode as (wrong) Chinese characters.
+    GB18030 (a superset of GBK/GB2312) comes before cp1252 because re-saved Chinese CSVs are the common case;
+    a declared non-Chinese locale (``de_DE``) puts cp1252 first, since Latin-1 accents also decode as (wrong)
+    Chinese characters.
     """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -115,7 +143,7 @@ def detect_encoding(data: bytes, locale: str | None = None) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
-    """Pick ``,``, ``;`` or tab from the first lines (the one that splits the most lines into the same count)."""
+    """Pick ``,``, ``;`` or tab from the first lines (the one splitting most lines into equal counts)."""
     lines = [line for line in text.splitlines()[:30] if line.strip()]
     if not lines:
         return ","
@@ -129,10 +157,13 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-# --- numbers --------------------------------------------------------------------------------------------------------
+# --- numbers ------------------------------------------------------------------------------------------------
+
 
 def decimal_separator(locale: str | None) -> str | None:
-    """``'.'`` or ``','`` for a locale such as ``de_DE``, ``en_US``, ``zh_CN``; ``None`` when no locale is given."""
+    """``'.'`` or ``','`` for a locale such as ``de_DE``, ``en_US``, ``zh_CN``; ``None`` when no locale is
+    given.
+    """
     if not locale:
         return None
     parts = locale.replace("-", "_").split(".")[0].split("_")
@@ -150,13 +181,14 @@ _NUMBER_SHAPE = re.compile(r"^\d[\d.,']*$|^[.,]\d+$")
 
 
 def parse_number(value: object, decimal: str | None = None) -> float | None:
-    """Read an amount: ``"¥1,234.50"`` → 1234.5, ``"1.234,50 €"`` (decimal ``','``) → 1234.5, ``"(300)"`` → -300.
+    """Read an amount: ``"¥1,234.50"`` → 1234.5, ``"1.234,50 €"`` (decimal ``','``) → 1234.5, ``"(300)"`` →
+    -300.
 
-    Handles currency symbols and ISO codes before or after, thousands separators (``,`` ``.`` space ``'``), negatives as
-    ``-x``, ``x-`` or ``(x)``, Chinese units in the cell (``"12.5万"`` → 125000, ``"1.2亿"``), ``k``/``M``/``bn`` suffixes
-    and full-width digits. ``decimal`` is the locale's decimal separator; without it the last of ``.``/``,`` is the
-    decimal mark when both occur, and a lone separator is a thousands separator only when it groups exactly three
-    digits (``"1,234"`` → 1234, ``"12,5"`` → 12.5).
+    Handles currency symbols and ISO codes before or after, thousands separators (``,`` ``.`` space ``'``),
+    negatives as ``-x``, ``x-`` or ``(x)``, Chinese units in the cell (``"12.5万"`` → 125000, ``"1.2亿"``),
+    ``k``/``M``/``bn`` suffixes and full-width digits. ``decimal`` is the locale's decimal separator; without
+    it the last of ``.``/``,`` is the decimal mark when both occur, and a lone separator is a thousands
+    separator only when it groups exactly three digits (``"1,234"`` → 1234, ``"12,5"`` → 12.5).
     """
     if value is None or isinstance(value, bool):
         return None
@@ -205,20 +237,24 @@ def _digits_to_float(text: str, decimal: str | None, original: str) -> float:
     thousands = "," if decimal == "." else "."
     if text.count(decimal) > 1 or thousands in text.partition(decimal)[2]:
         raise ValueError(f"not a number: {original!r}")
-    if thousands in text.split(decimal)[0] and not re.fullmatch(rf"\d{{1,3}}(\{thousands}\d{{3}})+", text.split(decimal)[0]):
+    if thousands in text.split(decimal)[0] and not re.fullmatch(
+        rf"\d{{1,3}}(\{thousands}\d{{3}})+", text.split(decimal)[0]
+    ):
         raise ValueError(f"not a number: {original!r}")
     return float(text.replace(thousands, "").replace(decimal, "."))
 
 
-# --- probabilities --------------------------------------------------------------------------------------------------
+# --- probabilities ------------------------------------------------------------------------------------------
+
 
 def parse_probability_column(values: Sequence[object], decimal: str | None = None) -> list[float | None]:
     """Probabilities as 0..1: ``75``, ``"75%"``, ``"75.00%"`` and ``0.75`` all give 0.75.
 
-    A value with ``%`` is a percentage. Bare numbers are percentages when any bare number in the column exceeds 1 (a
-    Salesforce ``Probability (%)`` column holds ``0 .. 100``), and fractions otherwise (HubSpot ``Deal probability``
-    holds ``0.2``, ``1``). Values outside 0..100 % raise ``ValueError``.
+    A value with ``%`` is a percentage. Bare numbers are percentages when any bare number in the column
+    exceeds 1 (a Salesforce ``Probability (%)`` column holds ``0 .. 100``), and fractions otherwise (HubSpot
+    ``Deal probability`` holds ``0.2``, ``1``). Values outside 0..100 % raise ``ValueError``.
     """
+
     def read(value: object) -> tuple[float | None, bool]:
         text = clean_text(value) if not isinstance(value, (int, float)) else value
         if text is None:
@@ -242,7 +278,8 @@ def parse_probability_column(values: Sequence[object], decimal: str | None = Non
     return out
 
 
-# --- flags ----------------------------------------------------------------------------------------------------------
+# --- flags --------------------------------------------------------------------------------------------------
+
 
 def parse_bool(value: object) -> bool | None:
     """``true/false``, ``1/0``, ``yes/no``, ``是/否`` (case-insensitive) → bool; blank → ``None``."""
@@ -263,13 +300,22 @@ def parse_bool(value: object) -> bool | None:
     raise ValueError(f"not a true/false flag: {value!r}")
 
 
-# --- dates ----------------------------------------------------------------------------------------------------------
+# --- dates --------------------------------------------------------------------------------------------------
 
 _CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?(.*)$")
 _YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[ T](.*)$)")
 _DMY_OR_MDY = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?:$|[ T,]+(.*)$)")
 _TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-_NAMED_MONTH_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y", "%d %b, %Y")
+_NAMED_MONTH_FORMATS = (
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %d %Y",
+    "%d %b, %Y",
+)
 
 
 def _zone(tz: str | None) -> ZoneInfo | None:
@@ -293,7 +339,7 @@ def _from_serial_or_epoch(number: float, tz: str | None) -> date:
 
 
 def _time_part_date(day: date, rest: str | None, tz: str | None) -> date:
-    """Apply a time zone to a date whose time part carries ``Z`` or an offset (``2024-03-05T23:30:00.000Z``)."""
+    """Apply a time zone to a date whose time carries ``Z`` or an offset (``2024-03-05T23:30:00.000Z``)."""
     if not rest or not tz or not _TZ_SUFFIX.search(rest.strip()):
         return day
     text = f"{day.isoformat()}T{rest.strip()}"
@@ -338,15 +384,17 @@ def locale_day_first(locale: str | None) -> bool | None:
     return key not in _MONTH_FIRST_LOCALES and not key.startswith(("zh", "ja", "ko"))
 
 
-def parse_date(value: object, *, day_first: bool = False, formats: Sequence[str] = (), tz: str | None = None) -> date | None:
+def parse_date(
+    value: object, *, day_first: bool = False, formats: Sequence[str] = (), tz: str | None = None
+) -> date | None:
     """Read one date cell; ``None`` when blank, ``ValueError`` when unreadable.
 
     Forms: ISO dates and datetimes (``2024-03-05``, ``2024-03-05 13:20:35``, ``2024-03-05T13:20:35.000Z``),
     ``2024/3/5``, ``05.03.2024`` (always day first), ``3/5/2024`` and ``3/5/24`` (order from ``day_first``),
     ``2024年3月5日``, ``20240305``, ``5 Mar 2024``, Excel serial numbers (``45356``), epoch milliseconds
-    (``1709596800000``) and ``datetime``/``date`` objects from .xlsx. ``formats`` (strptime patterns) are tried first
-    and, when given, are the only text forms accepted. ``tz`` converts times that carry ``Z`` or an offset into that
-    zone before the date is taken; without it the date is the one written.
+    (``1709596800000``) and ``datetime``/``date`` objects from .xlsx. ``formats`` (strptime patterns) are
+    tried first and, when given, are the only text forms accepted. ``tz`` converts times that carry ``Z`` or
+    an offset into that zone before the date is taken; without it the date is the one written.
     """
     if value is None or isinstance(value, bool):
         return None
@@ -399,21 +447,24 @@ def parse_date_column(
 ) -> tuple[list[date | None], str | None]:
     """Parse a column of dates, settling day/month order once for the column.
 
-    Order: values with a part > 12 decide; otherwise the locale's convention; otherwise month first (the default of
-    US-locale Salesforce and Zoho exports), and the second item of the result is a note saying so.
+    Order: values with a part > 12 decide; otherwise the locale's convention; otherwise month first (the
+    default of US-locale Salesforce and Zoho exports), and the second item of the result is a note saying so.
 
     Returns
     -------
     (list of date or None, str or None)
-        The dates, and a note when the day/month order was assumed rather than read from the data.
+    The dates, and a note when the day/month order was assumed rather than read from the data.
+
     """
     note = None
     day_first = day_month_order(values) if not formats else None
     if day_first is None and not formats:
         day_first = locale_day_first(locale)
         if day_first is None:
-            ambiguous = any(isinstance(v, str) and (m := _DMY_OR_MDY.match(v.strip())) and m.group(2) != "."
-                            for v in _distinct(values))
+            ambiguous = any(
+                isinstance(v, str) and (m := _DMY_OR_MDY.match(v.strip())) and m.group(2) != "."
+                for v in _distinct(values)
+            )
             day_first = False
             if ambiguous:
                 note = "read d/d/yyyy dates as month/day/year; pass a locale (e.g. en_GB) for day/month/year"

@@ -66,7 +66,7 @@ def test_salesforce_report_values_flags_and_close_dates(tmp_path):
     # Owners are names here: rep_id keeps the name and reps.csv lists them.
     assert opps["Initech Pilot"]["rep_id"] == "Raj Patel"
     reps = _read(tmp_path, "reps")
-    assert sorted(zip(reps.rep_id, reps.name)) == [("Jane Doe", "Jane Doe"), ("Raj Patel", "Raj Patel")]
+    assert sorted(zip(reps.rep_id, reps.name, strict=True)) == [("Jane Doe", "Jane Doe"), ("Raj Patel", "Raj Patel")]
 
 
 def test_salesforce_account_report_title_rows_subtotals_and_name_reconciliation(tmp_path):
@@ -99,7 +99,7 @@ def test_salesforce_data_export_api_names_ids_and_history(tmp_path):
     assert opps["0065g00000AbCdG"]["status"] == "lost"
     assert not (tmp_path / "reps.csv").exists()  # only OwnerIds: no names to list
     history = _read(tmp_path, "opportunity_history")
-    assert list(zip(history.opportunity_id, history.stage, history.entered_at)) == [
+    assert list(zip(history.opportunity_id, history.stage, history.entered_at, strict=True)) == [
         ("0065g00000AbCdE", "Prospecting", "2024-01-15"),
         ("0065g00000AbCdE", "Proposal/Price Quote", "2024-02-10"),
         ("0065g00000AbCdE", "Closed Won", "2024-03-05"),
@@ -441,7 +441,7 @@ def test_salesforce_history_reports(tmp_path):
     summary = run_import([history_report, field_history], tmp_path / "out", preset="salesforce")
     assert [s.kind for s in summary.sources] == ["stage_history", "field_history"]
     history = _read(tmp_path / "out", "opportunity_history")
-    assert list(zip(history.opportunity_id, history.stage, history.entered_at)) == [
+    assert list(zip(history.opportunity_id, history.stage, history.entered_at, strict=True)) == [
         ("Acme - 200 Widgets", "Prospecting", "2024-01-15"),
         ("Acme - 200 Widgets", "Closed Won", "2024-03-05"),
         ("Globex Renewal", "Negotiation/Review", "2024-02-15"),

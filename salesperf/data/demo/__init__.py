@@ -144,7 +144,7 @@ def build(
     tickets = simulate_tickets(streams[7], calendar, people, occasions)
     feedback = simulate_feedback(streams[8], calendar, people, occasions, tickets, org)
     say("targets")
-    targets = monthly_quotas(calendar, org, people, occasions)
+    targets = monthly_quotas(calendar, org, people.slot[people.group >= 0], occasions.day, occasions.value)
 
     customer_ids = id_column("C", np.arange(people.n), id_width(people.n))
     tables = {

@@ -8,7 +8,6 @@ rate. Prospects (``PROSPECT_SHARE``) were created in the last ``PROSPECT_WINDOW_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,10 +22,9 @@ from salesperf.data.demo.config import (
     SIZES,
     SLOTS_PER_REGION,
 )
+from salesperf.data.demo.targets import Org
 from salesperf.data.demo.timeline import Calendar, choose
 
-if TYPE_CHECKING:  # targets needs customers and purchases for the quotas
-    from salesperf.data.demo.targets import Org
 
 @dataclass
 class People:

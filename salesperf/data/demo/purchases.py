@@ -9,7 +9,6 @@ order). A forecasting analysis plants its effects here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,10 +27,9 @@ from salesperf.data.demo.config import (
     RETURN_SHARE,
 )
 from salesperf.data.demo.customers import People
+from salesperf.data.demo.targets import Org
 from salesperf.data.demo.timeline import Calendar, choose
 
-if TYPE_CHECKING:  # targets needs customers and purchases for the quotas
-    from salesperf.data.demo.targets import Org
 
 @dataclass
 class Products:

@@ -14,8 +14,6 @@ import numpy as np
 import pyarrow as pa
 
 from salesperf.data.demo.config import QUOTA_STRETCH, REGIONS, REP_SKILL_SD, SLOTS_PER_REGION, TRAINED_SHARE
-from salesperf.data.demo.customers import People
-from salesperf.data.demo.purchases import Occasions
 from salesperf.data.demo.timeline import Calendar
 
 
@@ -183,16 +181,36 @@ def simulate_org(rng: np.random.Generator, cal: Calendar) -> Org:
     )
 
 
-def monthly_quotas(cal: Calendar, org: Org, people: People, occ: Occasions) -> dict:
-    """Monthly quota per selling rep: stretch x smoothed company revenue per territory x territory weight."""
+def monthly_quotas(
+    cal: Calendar, org: Org, buyer_slot: np.ndarray, occasion_day: np.ndarray, occasion_value: np.ndarray
+) -> dict:
+    """Monthly quota per selling rep: stretch x smoothed company revenue per territory x territory weight.
+
+    Parameters
+    ----------
+    cal : Calendar
+        The data window; one quota per month a rep holds a territory in it (pro rata for part months).
+    org : Org
+        The organisation; months a manager covers a vacancy get no quota.
+    buyer_slot : numpy.ndarray
+        Territory of each buyer (the territory weight is its share of buyers).
+    occasion_day, occasion_value : numpy.ndarray
+        Day and value of every purchase occasion (the realised company revenue per month).
+
+    Returns
+    -------
+    dict
+        Columns ``rep_id``, ``period`` (``YYYY-MM``) and ``quota`` of the ``targets`` table, one row per
+        (rep, month), sorted by rep then month.
+    """
     months = np.arange(cal.month_index(np.array([cal.start]))[0], cal.month_index(np.array([cal.end]))[0] + 1)
-    revenue = np.bincount(cal.month_index(occ.day) - months[0], weights=occ.value, minlength=len(months))
+    revenue = np.bincount(
+        cal.month_index(occasion_day) - months[0], weights=occasion_value, minlength=len(months)
+    )
     kernel = np.ones(3) / 3
     smooth = np.convolve(np.pad(revenue, 1, mode="edge"), kernel, mode="valid")
     n_slots = len(org.slot_breaks)
-    slot_weight = np.bincount(people.slot[people.group >= 0], minlength=n_slots) / max(
-        1, (people.group >= 0).sum()
-    )
+    slot_weight = np.bincount(buyer_slot, minlength=n_slots) / max(1, len(buyer_slot))
     month_start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     month_end = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
     reps, periods, quotas = [], [], []

@@ -191,7 +191,7 @@ def _reconcile(tables: dict[str, pd.DataFrame], summary: ImportSummary) -> None:
         ref = tables[lookup].dropna(subset=["name"])
         ref = ref[ref["name"] != ref[key]]
         unique = ref.drop_duplicates("name", keep=False)
-        by_name = dict(zip(unique["name"], unique[key]))
+        by_name = dict(zip(unique["name"], unique[key], strict=True))
         ids = set(tables[lookup][key])
         for table, column in targets:
             if table not in tables or column not in tables[table]:

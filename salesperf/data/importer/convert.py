@@ -90,7 +90,7 @@ def _parse_ids(values: list, mapping: Mapping, file: str, res: Resolved, fname: 
         return text
 
     out = memo_map(clean_id, values)
-    bad = [v for v, o in zip(values, out) if o is ValueError]
+    bad = [v for v, o in zip(values, out, strict=True) if o is ValueError]
     if bad:
         raise _bad_column(
             file,
@@ -113,52 +113,70 @@ def parse_field(
     locale: str | None,
     notes: list[str],
 ) -> list:
+    """Canonical values of one column's cells by the field's type; UserError naming bad cells."""
     ftype = field_type(kind.table, fname)
     if fname == "probability":
-        try:
-            return parsing.parse_probability_column(values, parsing.decimal_separator(locale))
-        except ValueError:
-            bad = []
-            for v in values:
-                try:
-                    parsing.parse_probability_column([v], parsing.decimal_separator(locale))
-                except ValueError:
-                    bad.append(v)
-            raise _bad_column(file, res.header, fname, "probabilities (75, 75% or 0.75)", bad) from None
+        return _parse_probabilities(values, fname, res, file, locale)
     if ftype == "DOUBLE":
         return _parse_numbers(values, parsing.decimal_separator(locale), res.multiplier, file, res, fname)
     if ftype == "DATE":
-        try:
-            dates, note = parsing.parse_date_column(
-                values, formats=kind.dates.get(fname, []), locale=locale, tz=mapping.timezone
-            )
-        except ValueError as exc:
-            bad = [] if "mixes" in str(exc) else _bad_dates(values, kind.dates.get(fname, []))
-            if not bad:
-                raise UserError(
-                    f"{file}: column '{res.header}' ({fname}): {exc}",
-                    hint="set the format under 'dates:' in a mapping file, e.g. '%d/%m/%Y'",
-                ) from None
-            raise _bad_column(
-                file,
-                res.header,
-                fname,
-                "dates",
-                bad,
-                hint="set the format under 'dates:' in a mapping file, e.g. '%d.%m.%Y'",
-            ) from None
-        if note:
-            notes.append(f"{file}: column '{res.header}': {note}")
-        return [d.isoformat() if d else None for d in dates]
+        return _parse_dates(values, fname, kind, mapping, res, file, locale, notes)
     if ftype == "BOOLEAN":
         out = memo_map(lambda v: _or_error(parsing.parse_bool, v), values)
-        bad = [v for v, o in zip(values, out) if o is ValueError]
+        bad = [v for v, o in zip(values, out, strict=True) if o is ValueError]
         if bad:
             raise _bad_column(file, res.header, fname, "true/false flags", bad)
         return out
     if fname in ID_FIELDS:
         return _parse_ids(values, mapping, file, res, fname)
     return memo_map(parsing.clean_text, values)
+
+
+def _parse_probabilities(values: list, fname: str, res: Resolved, file: str, locale: str | None) -> list:
+    try:
+        return parsing.parse_probability_column(values, parsing.decimal_separator(locale))
+    except ValueError:
+        bad = []
+        for v in values:
+            try:
+                parsing.parse_probability_column([v], parsing.decimal_separator(locale))
+            except ValueError:
+                bad.append(v)
+        raise _bad_column(file, res.header, fname, "probabilities (75, 75% or 0.75)", bad) from None
+
+
+def _parse_dates(
+    values: list,
+    fname: str,
+    kind: Kind,
+    mapping: Mapping,
+    res: Resolved,
+    file: str,
+    locale: str | None,
+    notes: list[str],
+) -> list:
+    try:
+        dates, note = parsing.parse_date_column(
+            values, formats=kind.dates.get(fname, []), locale=locale, tz=mapping.timezone
+        )
+    except ValueError as exc:
+        bad = [] if "mixes" in str(exc) else _bad_dates(values, kind.dates.get(fname, []))
+        if not bad:
+            raise UserError(
+                f"{file}: column '{res.header}' ({fname}): {exc}",
+                hint="set the format under 'dates:' in a mapping file, e.g. '%d/%m/%Y'",
+            ) from None
+        raise _bad_column(
+            file,
+            res.header,
+            fname,
+            "dates",
+            bad,
+            hint="set the format under 'dates:' in a mapping file, e.g. '%d.%m.%Y'",
+        ) from None
+    if note:
+        notes.append(f"{file}: column '{res.header}': {note}")
+    return [d.isoformat() if d else None for d in dates]
 
 
 def memo_map(function, values: list) -> list:
@@ -251,7 +269,7 @@ def opportunity_status(frame: pd.DataFrame, kind: Kind, source: SourceSummary, n
                 return "open"
             return None
 
-        frame["status"] = [status(w, c, lo) for w, c, lo in zip(won, closed, lost)]
+        frame["status"] = [status(w, c, lo) for w, c, lo in zip(won, closed, lost, strict=True)]
     elif kind.stage_categories and "stage" in frame:
         keys = frame["stage"].map(lambda v: value_key(v) if v is not None else None)
         frame["status"] = keys.map(lambda k: kind.stage_categories.get(k) if k else None)

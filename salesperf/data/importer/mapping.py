@@ -312,45 +312,9 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
             f"{where}: table '{table}' is not a canonical table", hint=f"tables: {', '.join(TABLES)}"
         )
     allowed = set(TABLES[table].names) | set(HELPER_FIELDS)
-    columns = {}
-    for fname, aliases in (spec.get("columns") or {}).items():
-        if fname not in allowed:
-            raise UserError(
-                f"{where}: '{fname}' is not a column of table '{table}'",
-                hint=f"columns: {', '.join(TABLES[table].names)}; helpers: {', '.join(HELPER_FIELDS)}",
-            )
-        columns[fname] = _as_list(aliases, f"{where}: columns.{fname}")
-    for alias in columns.get("amount", []):
-        if parsing.normalize_header(alias) in weighted:
-            raise UserError(
-                f"{where}: amount cannot come from '{alias}': it is a weighted amount (amount × probability)",
-                hint="map the deal's own Amount column instead",
-            )
-    detect = []
-    for alt in spec.get("detect") or []:
-        if not isinstance(alt, dict) or set(alt) - {"all", "any", "none", "min"}:
-            raise UserError(f"{where}: each 'detect' entry takes all:, any:, none: and min:")
-        detect.append(
-            Detect(
-                all=tuple(parsing.normalize_header(h) for h in _as_list(alt.get("all"), where)),
-                any=tuple(parsing.normalize_header(h) for h in _as_list(alt.get("any"), where)),
-                none=tuple(parsing.normalize_header(h) for h in _as_list(alt.get("none"), where)),
-                min=int(alt.get("min", 1)),
-            )
-        )
-    values = {}
-    merged_values = _merge(doc.get("values") or {}, spec.get("values") or {})
-    for fname, vmap in merged_values.items():
-        if not isinstance(vmap, dict):
-            raise UserError(f"{where}: values.{fname} must map source values to canonical values")
-        table_map = vmap.get("map", vmap) if isinstance(vmap.get("map"), dict) else vmap
-        unknown_rule = vmap.get("unknown", "error" if fname in ("status", "order_status") else "keep")
-        values[fname] = {
-            "map": {
-                value_key(k): (None if v is None else str(v)) for k, v in table_map.items() if k != "unknown"
-            },
-            "unknown": str(unknown_rule),
-        }
+    columns = _kind_columns(spec, table, allowed, where, weighted)
+    detect = _kind_detect(spec, where)
+    values = _kind_values(spec, doc, where)
     dates = {}
     default_formats = _as_list(spec.get("date_format", doc.get("date_format")), f"{where}: date_format")
     for fname in columns:
@@ -391,6 +355,60 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
         fallbacks={**(doc.get("fallbacks") or {}), **(spec.get("fallbacks") or {})},
         cancelled_amount=cancelled_amount,
     )
+
+
+def _kind_columns(spec: dict, table: str, allowed: set[str], where: str, weighted: frozenset[str]) -> dict:
+    """``columns:`` of a kind: field -> source header aliases, checked against the table and helpers."""
+    columns = {}
+    for fname, aliases in (spec.get("columns") or {}).items():
+        if fname not in allowed:
+            raise UserError(
+                f"{where}: '{fname}' is not a column of table '{table}'",
+                hint=f"columns: {', '.join(TABLES[table].names)}; helpers: {', '.join(HELPER_FIELDS)}",
+            )
+        columns[fname] = _as_list(aliases, f"{where}: columns.{fname}")
+    for alias in columns.get("amount", []):
+        if parsing.normalize_header(alias) in weighted:
+            raise UserError(
+                f"{where}: amount cannot come from '{alias}': it is a weighted amount (amount × probability)",
+                hint="map the deal's own Amount column instead",
+            )
+    return columns
+
+
+def _kind_detect(spec: dict, where: str) -> list[Detect]:
+    """``detect:`` of a kind: its header signatures."""
+    detect = []
+    for alt in spec.get("detect") or []:
+        if not isinstance(alt, dict) or set(alt) - {"all", "any", "none", "min"}:
+            raise UserError(f"{where}: each 'detect' entry takes all:, any:, none: and min:")
+        detect.append(
+            Detect(
+                all=tuple(parsing.normalize_header(h) for h in _as_list(alt.get("all"), where)),
+                any=tuple(parsing.normalize_header(h) for h in _as_list(alt.get("any"), where)),
+                none=tuple(parsing.normalize_header(h) for h in _as_list(alt.get("none"), where)),
+                min=int(alt.get("min", 1)),
+            )
+        )
+    return detect
+
+
+def _kind_values(spec: dict, doc: dict, where: str) -> dict[str, dict]:
+    """``values:`` of a kind over the mapping's: field -> {"map": source key -> value, "unknown": rule}."""
+    values = {}
+    merged_values = _merge(doc.get("values") or {}, spec.get("values") or {})
+    for fname, vmap in merged_values.items():
+        if not isinstance(vmap, dict):
+            raise UserError(f"{where}: values.{fname} must map source values to canonical values")
+        table_map = vmap.get("map", vmap) if isinstance(vmap.get("map"), dict) else vmap
+        unknown_rule = vmap.get("unknown", "error" if fname in ("status", "order_status") else "keep")
+        values[fname] = {
+            "map": {
+                value_key(k): (None if v is None else str(v)) for k, v in table_map.items() if k != "unknown"
+            },
+            "unknown": str(unknown_rule),
+        }
+    return values
 
 
 def value_key_or_none(value: object) -> str | None:

@@ -36,7 +36,7 @@ def read_cells(
             raise UserError(
                 f"{path}: cannot read {suffix} files here ({exc})", hint="save it as .xlsx or .csv"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a file problem the user can fix
+        except Exception as exc:  # any reader failure is a file problem the user can fix
             raise UserError(f"{path}: cannot read the workbook ({str(exc).splitlines()[0][:200]})") from None
         frame = frame.astype(object).where(frame.notna(), None)
         return [list(row) for row in frame.itertuples(index=False, name=None)], None
