@@ -65,9 +65,9 @@ def test_status_hand_cases_of_the_stage_rule():
 
 
 def test_status_follows_custom_lifecycle_thresholds():
-    # Flat thresholds only (rhythm off), at risk after 30 days, churned after 100: by hand A (20 days) active,
-    # B (102) churned, F (150) churned, E (1 day, new) active, D (11 days) active: its comeback is not a return
-    # from churn without a rhythm? It is: Sep 21 -> Mar 20 = 180 days > 100 flat churn threshold -> reactivated.
+    # Flat thresholds only (rhythm off), at risk after 30 days, churned after 100: A (20 days) active, B (102)
+    # churned, E (1 day, new) active, F (150) churned; D came back after Sep 21 -> Mar 20 = 180 days > 100 (the flat
+    # churn threshold) within the last 90 days -> reactivated.
     custom = load_lifecycle_rules(overrides={"rhythm": {"enabled": False},
                                              "thresholds": {"at_risk_days": 30, "churn_days": 100}})
     result = _status(custom)

@@ -70,6 +70,7 @@ __all__ = [
     "SegmentationAnalysis",
     "abc_tiers",
     "cluster_customers",
+    "clv_series",
     "customer_base_sql",
     "customer_status",
     "grade_customers",

@@ -142,8 +142,11 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     with clock("clusters"):
         interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
         clusters = None
-        if len(features) > k_range[1]:
-            clusters = cluster_customers(features, k_range, sample_size, interaction, n_bootstrap, random_state)
+        # prediction strength fits k clusters on each half of the sample: a half must hold at least k customers
+        k_high = min(k_range[1], len(features) // 2)
+        if k_high >= max(2, k_range[0]):
+            clusters = cluster_customers(features, (k_range[0], k_high), sample_size, interaction, n_bootstrap,
+                                         random_state)
     with clock("profiles"):
         labelled = features.copy(deep=False)  # shares the feature columns: no copy of the big frame
         labelled["segment"] = rfm_now.customers["segment"].to_numpy()
