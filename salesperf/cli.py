@@ -46,7 +46,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             end,
         ):
             _say(
-                f"demo company in {args.out} is up to date (seed {args.seed}, {args.customers} customers, until {end})"
+                f"demo company in {args.out} is up to date "
+                f"(seed {args.seed}, {args.customers} customers, until {end})"
             )
             print(Path(args.out) / "catalog.yml")
             return 0
@@ -230,9 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("SALESPERF_DEBUG"):
             raise
-        _say(
-            f"internal error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        )
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _say(f"internal error: {type(exc).__name__}: {first_line}")
         _say("hint: this is a bug; rerun with SALESPERF_DEBUG=1 for details and report it")
         return 1
 

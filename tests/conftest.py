@@ -260,7 +260,7 @@ def kpi_tiles(page: str) -> list[tuple[str, str]]:
     """(label, value) of every KPI tile of a page."""
     labels, values = texts_of_class(page, "sp-kpi-label"), texts_of_class(page, "sp-kpi-value")
     assert len(labels) == len(values)
-    return list(zip(labels, values))
+    return list(zip(labels, values, strict=True))
 
 
 def page_text(page: str) -> str:
@@ -430,9 +430,9 @@ def hostile_company(demo_company, tmp_path_factory) -> Path:
     ):
         largest = october.groupby(key)["amount"].sum().sort_values(ascending=False).index[: len(names)]
         arrow = pq.read_table(folder / f"{table}.parquet")
-        renamed = dict(zip(largest, names))
+        renamed = dict(zip(largest, names, strict=False))
         ids = arrow.column(key).to_pylist()
-        new_names = [renamed.get(i, n) for i, n in zip(ids, arrow.column("name").to_pylist())]
+        new_names = [renamed.get(i, n) for i, n in zip(ids, arrow.column("name").to_pylist(), strict=True)]
         arrow = arrow.set_column(
             arrow.schema.get_field_index("name"), "name", pa.array(new_names, pa.string())
         )

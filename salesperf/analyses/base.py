@@ -3,22 +3,24 @@
 An analysis is one package under ``salesperf/analyses/<name>/`` with the same parts every time:
 
 ``queries.py``
-    engine work: functions taking a DuckDB connection holding the canonical tables, returning aggregated frames;
+    engine work: functions taking a DuckDB connection holding the canonical tables, returning aggregated
+    frames;
 pure modules
     the computations, DataFrames in and out (no I/O, no plotting, no global state);
 ``result.py`` (or the pure module's own dataclass)
     the rich result the notebook shows;
 ``text.py``
-    tiles, sentences and table specs in English and Chinese, computed from the result (the only place words are);
+    tiles, sentences and table specs in English and Chinese, computed from the result (the only place words
+    are);
 ``rules.yml`` and ``vocab.yml``
     the rule defaults (YAML, validated) and the words of the report;
 ``__init__.py``
     defines ``ANALYSIS``, an :class:`Analysis`, and the public functions analysts call.
 
 :class:`Analysis` says what the analysis needs (:class:`Needs`), which other analyses' results it uses, how to
-compute its rich result and how to summarise that into a :class:`Result` — the small, serialisable part that the
-executive summary, the period index and other analyses read. The registry (:mod:`salesperf.analyses.registry`) finds
-the packages; nothing else in the project names an analysis.
+compute its rich result and how to summarise that into a :class:`Result` — the small, serialisable part that
+the executive summary, the period index and other analyses read. The registry
+(:mod:`salesperf.analyses.registry`) finds the packages; nothing else in the project names an analysis.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from salesperf.core.vocab import CORE, Vocabulary
 class Needs:
     """The data an analysis reads: required tables (with required columns) and optional ones.
 
-    ``optional`` maps a table (or ``table.column``) to the sections that use it; when it is missing those sections
-    say so in one line instead of failing.
+    ``optional`` maps a table (or ``table.column``) to the sections that use it; when it is missing those
+    sections say so in one line instead of failing.
     """
 
     required: Mapping[str, tuple[str, ...]] = field(
@@ -144,8 +146,8 @@ class Analysis:
     uses : tuple of str
         Analyses whose :class:`Result` this one reads (they run first; their results arrive in ``upstream``).
     parameters : dict
-        The analysis's parameters and their defaults (the report set declares the same names and defaults: a test
-        keeps them in step); :meth:`param` reads one from a :class:`Context`.
+        The analysis's parameters and their defaults (the report set declares the same names and defaults: a
+        test keeps them in step); :meth:`param` reads one from a :class:`Context`.
     words : Vocabulary
         The package's ``vocab.yml``, falling back to the core words.
     """
@@ -161,9 +163,12 @@ class Analysis:
         return ctx.params.get(name, self.parameters[name])
 
     def compute(self, ds, ctx: Context, upstream: Mapping[str, Result]) -> Any:
-        """The rich result the notebook shows (a dataclass of frames). ``ds`` is a :class:`~salesperf.data.dataset.Dataset`."""
+        """The rich result the notebook shows (a dataclass of frames). ``ds`` is a
+        :class:`~salesperf.data.dataset.Dataset`.
+        """
         raise NotImplementedError
 
     def summarise(self, detail: Any, ds, ctx: Context) -> Result:
-        """The serialisable :class:`Result` of ``detail``: headline tiles, findings, exhibits, shared frames."""
+        """The serialisable :class:`Result` of ``detail``: headline tiles, findings, exhibits, shared
+        frames."""
         raise NotImplementedError

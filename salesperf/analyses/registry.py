@@ -1,9 +1,9 @@
 """The registry of analyses: every package under ``salesperf/analyses/`` that defines ``ANALYSIS``.
 
 Adding an analysis adds a package; nothing here changes. :func:`run` computes an analysis for a dataset, first
-fetching the results of the analyses it uses; :func:`result` returns an analysis's stored :class:`Result` when the
-run already holds it (written by that analysis's own report) and computes it otherwise, so that a report reads the
-very numbers the other report showed, and an analyst's kernel still works without a run.
+fetching the results of the analyses it uses; :func:`result` returns an analysis's stored :class:`Result` when
+the run already holds it (written by that analysis's own report) and computes it otherwise, so that a report
+reads the very numbers the other report showed, and an analyst's kernel still works without a run.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def names() -> tuple[str, ...]:
 
 @cache
 def get(name: str) -> Analysis:
-    """The analysis called ``name`` (its package is imported now); UserError listing the known ones otherwise."""
+    """The analysis called ``name`` (its package is imported now); UserError listing the known ones
+    otherwise."""
     if name not in names():
         raise UserError(f"no analysis called {name!r}", hint=f"analyses: {', '.join(names())}")
     module = importlib.import_module(f"salesperf.analyses.{name}")
@@ -45,8 +46,8 @@ def store_of(ds, name: str) -> Path | None:
 def run(name: str, ds, ctx: Context) -> tuple[object, Result]:
     """Compute ``name`` on ``ds``: its rich result (what the notebook shows) and its :class:`Result`.
 
-    The results of the analyses it uses are read from the run's store, or computed with their default parameters.
-    The Result is stored for the other reports of the run.
+    The results of the analyses it uses are read from the run's store, or computed with their default
+    parameters. The Result is stored for the other reports of the run.
     """
     analysis = get(name)
     upstream = {}

@@ -1,7 +1,8 @@
-"""Number formatting for managers: thousands separators, currency, percentages, signed changes, 万/亿 in Chinese.
+"""Number formatting for managers: thousands separators, currency, percentages, signed changes, 万/亿 in
+Chinese.
 
-Narrative and KPI tiles use compact money (``¥1.23 M`` / ``123.5 万元``); tables keep full figures (``¥1,234,567``).
-Negative numbers use the typographic minus sign (U+2212).
+Narrative and KPI tiles use compact money (``¥1.23 M`` / ``123.5 万元``); tables keep full figures
+(``¥1,234,567``). Negative numbers use the typographic minus sign (U+2212).
 """
 
 from __future__ import annotations

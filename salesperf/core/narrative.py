@@ -1,8 +1,8 @@
 """Sentence builders shared by the analyses: a value and its changes, the driver of a change, concentration.
 
-Each sentence is computed once from the numbers and worded from a template of ``salesperf/core/vocab.yml``; only the
-template differs by language. Every function returns plain text (the page escapes it), or an empty string when the
-numbers give nothing to say.
+Each sentence is computed once from the numbers and worded from a template of ``salesperf/core/vocab.yml``;
+only the template differs by language. Every function returns plain text (the page escapes it), or an empty
+string when the numbers give nothing to say.
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def concentration_sentence(
     name_col: str = "name",
     n: int = 3,
 ) -> str:
-    """How concentrated revenue is: "The top 3 customers made 41.5% of revenue; the largest is Acme (18.0%)."."""
+    """How concentrated revenue is: "The top 3 customers made 41.5% of revenue; the largest is Acme
+    (18.0%)."."""
     if frame.empty:
         return ""
     top = frame.head(n)

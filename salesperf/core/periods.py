@@ -1,7 +1,8 @@
-"""Report periods: parse ``2026-10``, ``2026-Q3``, ``2026-W42``, ``last-month``, ``last-quarter``, ``last-week``.
+"""Report periods: parse ``2026-10``, ``2026-Q3``, ``2026-W42``, ``last-month``, ``last-quarter``,
+``last-week``.
 
-A period is a closed date range with a label; it knows its predecessor (for 环比 / period-over-period) and the same
-period one year earlier (for 同比 / year-over-year).
+A period is a closed date range with a label; it knows its predecessor (for 环比 / period-over-period) and the
+same period one year earlier (for 同比 / year-over-year).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Period:
         return _containing(self.grain, self.start.replace(year=self.start.year - 1))
 
     def label_in(self, lang: str) -> str:
-        """Human label: ``October 2026`` / ``2026年10月``, ``2026 Q3`` / ``2026年第三季度``, ``2026 week 42`` / ``2026年第42周``."""
+        """Human label: ``October 2026`` / ``2026年10月``, ``2026 Q3`` / ``2026年第三季度``, ``2026 week 42``
+        / ``2026年第42周``."""
         year = self.start.year
         if self.grain == "month":
             return f"{year}年{self.start.month}月" if lang == "zh" else self.start.strftime("%B %Y")
@@ -91,7 +93,8 @@ def parse_period(text: str, today: date | None = None) -> Period:
     text : str
         ``YYYY-MM``, ``YYYY-Qn``, ``YYYY-Wnn``, ``last-month``, ``last-quarter`` or ``last-week``.
     today : datetime.date, optional
-        Reference day for relative periods (defaults to the system date), so schedulers get the period that just closed.
+        Reference day for relative periods (defaults to the system date), so schedulers get the period that
+        just closed.
 
     Returns
     -------

@@ -1,22 +1,23 @@
 """What an analysis hands to the report layer to show: KPI tiles and table specs. Plain data, no HTML.
 
-The analysis's ``text`` module builds them in the report's language, from the result's numbers, so that the report
-layer never guesses a header from a column name and never formats a number it does not understand.
+The analysis's ``text`` module builds them in the report's language, from the result's numbers, so that the
+report layer never guesses a header from a column name and never formats a number it does not understand.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-#: How a column's values are shown (see ``salesperf.report.page``): ``text`` as is, ``money`` in the report's currency,
-#: ``int`` with thousands separators, ``pct`` / ``signed_pct`` as percentages, ``float`` with two decimals, ``date``,
-#: ``month`` (``2026-10``).
+#: How a column's values are shown (see ``salesperf.report.page``): ``text`` as is, ``money`` in the report's
+#: currency, ``int`` with thousands separators, ``pct`` / ``signed_pct`` as percentages, ``float`` with two
+#: decimals, ``date``, ``month`` (``2026-10``).
 FORMATS = ("text", "money", "int", "pct", "signed_pct", "float", "date", "month")
 
 
 @dataclass(frozen=True)
 class Tile:
-    """One KPI tile: a label, a formatted value and up to two formatted comparisons; tone colours the first."""
+    """One KPI tile: a label, a formatted value and up to two formatted comparisons; tone colours the
+    first."""
 
     label: str
     value: str
@@ -30,7 +31,8 @@ class Tile:
 
 @dataclass(frozen=True)
 class Column:
-    """One shown column: the frame's column ``name``, its translated ``header`` and its ``fmt`` (see FORMATS)."""
+    """One shown column: the frame's column ``name``, its translated ``header`` and its ``fmt`` (see
+    FORMATS)."""
 
     name: str
     header: str
@@ -45,8 +47,8 @@ class Column:
 class TableSpec:
     """Which columns of a frame a table shows, in which order, with which headers and formats.
 
-    Columns absent from the frame are left out (an optional table or column the data did not have), so one spec
-    serves every company.
+    Columns absent from the frame are left out (an optional table or column the data did not have), so one
+    spec serves every company.
     """
 
     columns: tuple[Column, ...]

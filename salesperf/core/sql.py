@@ -1,15 +1,16 @@
-"""The one home of SQL helpers and of the *purchase occasion*: plain SQL that DuckDB and a warehouse both accept.
+"""The one home of SQL helpers and of the *purchase occasion*: plain SQL that DuckDB and a warehouse both
+accept.
 
 Definitions used by every analysis (and by validation):
 
-* a line is **cancelled** when its status is one of :data:`CANCELLED`; cancelled lines count nowhere (validation
-  already excludes them, and counts them);
+* a line is **cancelled** when its status is one of :data:`CANCELLED`; cancelled lines count nowhere
+  (validation already excludes them, and counts them);
 * a line is **returned** when its status is one of :data:`RETURNED` (validation makes its amount negative);
 * a **purchase line** is a line with ``amount > 0`` that is neither cancelled nor returned
-  (:func:`purchase_predicate`); a **purchase occasion** is a distinct (customer_id, order_date) day with at least one
-  purchase line. Frequency, recency, cohorts and the CLV models all count occasions;
-* **revenue** is the sum of ``amount`` over the lines that are not cancelled (:func:`counted_predicate`): net of
-  returns, which are negative lines.
+  (:func:`purchase_predicate`); a **purchase occasion** is a distinct (customer_id, order_date) day with at
+  least one purchase line. Frequency, recency, cohorts and the CLV models all count occasions;
+* **revenue** is the sum of ``amount`` over the lines that are not cancelled (:func:`counted_predicate`): net
+  of returns, which are negative lines.
 
 Status words are matched exactly after validation, which lower-cases and trims them.
 """
@@ -77,7 +78,8 @@ def as_date(value, name: str = "as_of") -> dt.date:
 
 
 def purchase_predicate(columns) -> str:
-    """SQL boolean over an orders relation with ``columns``: the line is a purchase line (see the module doc)."""
+    """SQL boolean over an orders relation with ``columns``: the line is a purchase line (see the module
+    doc)."""
     if "status" in columns:
         return f"(amount > 0 AND (status IS NULL OR status NOT IN {sql_list(RETURNED + CANCELLED)}))"
     return "(amount > 0)"

@@ -1,9 +1,9 @@
 """Report vocabulary in English and Simplified Chinese, one namespace per package.
 
-Words shared by every report (``revenue``, ``as_of``, data quality...) live in ``salesperf/core/vocab.yml``; each
-analysis keeps its own words in ``vocab.yml`` beside its code and reads them through a :class:`Vocabulary` of its
-package, which falls back to the core words. A key defined twice in one file, defined in both an analysis and the
-core, or missing a language is an error (and a test).
+Words shared by every report (``revenue``, ``as_of``, data quality...) live in ``salesperf/core/vocab.yml``;
+each analysis keeps its own words in ``vocab.yml`` beside its code and reads them through a
+:class:`Vocabulary` of its package, which falls back to the core words. A key defined twice in one file,
+defined in both an analysis and the core, or missing a language is an error (and a test).
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ A catalog is a YAML file::
         url: postgresql://${PGUSER}:${PGPASSWORD}@db.example/sales   # any SQLAlchemy URL
         query: select rep_id, period, quota from quotas
 
-Relative paths resolve against the catalog's folder; ``${VAR}`` is read from the environment, so credentials never live
-in the file. Without a catalog, a folder whose files are named after the tables (``orders.csv``, ``customers.parquet``,
-or a sub-folder ``orders/`` of files) is a catalog too.
+Relative paths resolve against the catalog's folder; ``${VAR}`` is read from the environment, so credentials
+never live in the file. Without a catalog, a folder whose files are named after the tables (``orders.csv``,
+``customers.parquet``, or a sub-folder ``orders/`` of files) is a catalog too.
 """
 
 from __future__ import annotations
@@ -59,11 +59,13 @@ class Source:
     format : str
         ``csv``, ``tsv``, ``parquet`` or ``xlsx`` for files.
     location : str
-        What the user wrote (path, glob, database file or URL with credentials masked) — for messages and manifests.
+        What the user wrote (path, glob, database file or URL with credentials masked) — for messages and
+        manifests.
     columns : dict
         Canonical column name → source column name, for sources whose headers differ.
     options : dict
-        ``sheet`` for Excel, ``delimiter`` for text files, ``table``/``query`` for databases, ``url`` (secret) for SQL.
+        ``sheet`` for Excel, ``delimiter`` for text files, ``table``/``query`` for databases, ``url`` (secret)
+        for SQL.
     """
 
     table: str
@@ -203,8 +205,8 @@ def load_catalog(path: str | Path) -> Catalog:
 def catalog_from_folder(folder: str | Path) -> Catalog:
     """Treat a folder of files named after the canonical tables as a catalog.
 
-    ``orders.csv``, ``customers.parquet``, ``reps.xlsx`` or a sub-folder ``orders/`` holding many files all work.
-    A ``catalog.yml`` inside the folder takes precedence.
+    ``orders.csv``, ``customers.parquet``, ``reps.xlsx`` or a sub-folder ``orders/`` holding many files all
+    work. A ``catalog.yml`` inside the folder takes precedence.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -229,13 +231,16 @@ def _checked(catalog: Catalog) -> Catalog:
     if "orders" not in catalog:
         raise UserError(
             f"{catalog.origin}: no orders table",
-            hint="orders is the one required table (orders.csv / orders.parquet, or 'orders:' in the catalog)",
+            hint=(
+                "orders is the one required table (orders.csv / orders.parquet, or 'orders:' in the catalog)"
+            ),
         )
     return catalog
 
 
 def resolve(catalog: str | Path | None = None, data: str | Path | None = None) -> Catalog:
-    """The catalog a command reads: ``--catalog FILE`` or ``--data DIR`` (a file path given as data is read as catalog)."""
+    """The catalog a command reads: ``--catalog FILE`` or ``--data DIR`` (a file path given as data is read as
+    catalog)."""
     if catalog:
         return load_catalog(catalog)
     if data and Path(data).is_file():

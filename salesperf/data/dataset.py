@@ -1,8 +1,8 @@
 """Open a company's data for one period: read the catalog, validate, cut at the period end, keep it in DuckDB.
 
-The CLI builds a *snapshot* (a DuckDB file holding the validated, point-in-time tables and their quality accounting)
-once per run; every report notebook of the run opens that file read-only. An analyst in JupyterLab may instead pass a
-catalog or a data folder and the same validation runs in the kernel.
+The CLI builds a *snapshot* (a DuckDB file holding the validated, point-in-time tables and their quality
+accounting) once per run; every report notebook of the run opens that file read-only. An analyst in JupyterLab
+may instead pass a catalog or a data folder and the same validation runs in the kernel.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class Dataset:
     store : Path or None
         Folder where a run keeps the analyses' results for this dataset (None outside a run).
     results : dict
-        Analysis results already computed or read for this dataset in this process (see salesperf.analyses.registry).
+        Analysis results already computed or read for this dataset in this process (see
+        salesperf.analyses.registry).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -68,7 +69,8 @@ class Dataset:
         return [t.table for t in self.quality.tables]
 
     def has(self, table: str, *columns: str) -> bool:
-        """Whether ``table`` is available and, when columns are given, holds at least one non-null value in each."""
+        """Whether ``table`` is available and, when columns are given, holds at least one non-null value in
+        each."""
         if table not in self.tables:
             return False
         return all(self.con.execute(f'SELECT count("{c}") > 0 FROM {table}').fetchone()[0] for c in columns)

@@ -1,7 +1,7 @@
 """The canonical tables: names, columns, types and which columns are required.
 
-Only ``orders`` is required. Every other table is optional; analyses declare what they need and say so in the report
-when it is absent. Types are the DuckDB types the engine casts to.
+Only ``orders`` is required. Every other table is optional; analyses declare what they need and say so in the
+report when it is absent. Types are the DuckDB types the engine casts to.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One canonical table: its name, key column, columns and the column that dates each row (for point-in-time cuts)."""
+    """One canonical table: its name, key column, columns and the column that dates each row (for
+    point-in-time cuts)."""
 
     name: str
     key: str | None

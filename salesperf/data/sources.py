@@ -1,7 +1,9 @@
-"""Attach catalog sources to a DuckDB connection as relations named ``raw_<table>`` with canonical column names.
+"""Attach catalog sources to a DuckDB connection as relations named ``raw_<table>`` with canonical column
+names.
 
-Files are queried in place by DuckDB (CSV, TSV, Parquet; globs and folders as one relation); Excel sheets and SQL
-databases are read once and registered. Nothing here validates content: see :mod:`salesperf.data.validate`.
+Files are queried in place by DuckDB (CSV, TSV, Parquet; globs and folders as one relation); Excel sheets and
+SQL databases are read once and registered. Nothing here validates content: see
+:mod:`salesperf.data.validate`.
 """
 
 from __future__ import annotations

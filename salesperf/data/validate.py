@@ -1,9 +1,9 @@
 """Validation: fatal problems stop the run with one line; every other problem is counted by reason.
 
-For each table the engine builds a typed view ``typed_<table>`` (canonical columns cast to their types), checks the
-fatal conditions, then labels every row with at most one exclusion reason (first match wins) and any number of flags
-(rows kept but worth knowing, such as returns). ``rows read = rows used + rows excluded`` holds per table and is
-what the data-quality section of every report shows.
+For each table the engine builds a typed view ``typed_<table>`` (canonical columns cast to their types),
+checks the fatal conditions, then labels every row with at most one exclusion reason (first match wins) and
+any number of flags (rows kept but worth knowing, such as returns). ``rows read = rows used + rows excluded``
+holds per table and is what the data-quality section of every report shows.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from salesperf.core.sql import CANCELLED, RETURNED
 from salesperf.data.schema import TABLES, Table
 from salesperf.data.sources import _literal, _quote
 
-#: Share of non-empty values of a required date/number column that may fail to parse before the run stops: above it
-#: the column is in a format we do not read (convert with ``salesperf import``); below it the rows are excluded.
+#: Share of non-empty values of a required date/number column that may fail to parse before the run stops:
+#: above it the column is in a format we do not read (convert with ``salesperf import``); below it the rows
+#: are excluded.
 FATAL_UNPARSEABLE_SHARE = 0.01
 
 AFTER_PERIOD = "after the period end"
@@ -47,7 +48,8 @@ class QualityReport:
     tables: list[TableQuality]
 
     def frame(self) -> pd.DataFrame:
-        """One row per (table, reason): columns table, source, rows_read, rows_used, kind, reason, rows, examples.
+        """One row per (table, reason): columns table, source, rows_read, rows_used, kind, reason, rows,
+        examples.
 
         Tables without any exclusion or flag still get one row (kind ``ok``), so every table read is listed.
         """
@@ -84,7 +86,10 @@ def _typed_expression(table: Table, name: str, present: list[str]) -> str:
         else:
             amount = product
         if "status" in present:  # a return stated by its status counts against revenue whatever its sign
-            return f"CASE WHEN lower(TRIM(CAST(status AS VARCHAR))) IN {_in(RETURNED)} THEN -abs({amount}) ELSE {amount} END"
+            return (
+                f"CASE WHEN lower(TRIM(CAST(status AS VARCHAR))) IN {_in(RETURNED)} "
+                f"THEN -abs({amount}) ELSE {amount} END"
+            )
         return amount
     if name not in present:
         return f"CAST(NULL AS {col.type})"
@@ -160,7 +165,8 @@ def _reason_cases(
     if dated:
         excluded.append(("dated in the future", f"{dated} > DATE {_literal(today.isoformat())}"))
     all_cols = ", ".join(_quote(c) for c in table.names)
-    # the first occurrence in the source (``_row``) is kept, so the same file always gives the same clean table
+    # the first occurrence in the source (``_row``) is kept, so the same file always gives the same clean
+    # table
     excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1"))
     if table.key and table.name != "orders":
         excluded.append(
@@ -210,8 +216,8 @@ def validate_table(
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
-        Holds the view ``raw_<table>`` (see :func:`salesperf.data.sources.attach`) and, when already validated, the
-        clean ``customers`` table used to flag orders of unknown customers.
+        Holds the view ``raw_<table>`` (see :func:`salesperf.data.sources.attach`) and, when already
+        validated, the clean ``customers`` table used to flag orders of unknown customers.
     table_name : str
     present : list of str
         Canonical columns the source provides.
@@ -237,7 +243,8 @@ def validate_table(
     _check_parseable(con, table, present, where)
     typed = ", ".join(f"{_typed_expression(table, c, present)} AS {_quote(c)}" for c in table.names)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS SELECT {typed}, row_number() OVER () AS _row FROM raw_{table_name}"
+        f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS "
+        f"SELECT {typed}, row_number() OVER () AS _row FROM raw_{table_name}"
     )
 
     has_customers = table_name == "orders" and _exists(con, "customers")
@@ -250,24 +257,28 @@ def validate_table(
     if has_customers:
         source = (
             "(SELECT o.*, (o.customer_id IS NOT NULL AND k.customer_id IS NULL) AS _unknown_customer "
-            "FROM typed_orders o LEFT JOIN (SELECT DISTINCT customer_id FROM customers) k USING (customer_id))"
+            "FROM typed_orders o "
+            "LEFT JOIN (SELECT DISTINCT customer_id FROM customers) k USING (customer_id))"
         )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE checked_{table_name} AS "
-        f"SELECT {', '.join(_quote(c) for c in table.names)}, {reason_sql} AS _reason{', ' + flag_sql if flags else ''} "
+        f"SELECT {', '.join(_quote(c) for c in table.names)}, "
+        f"{reason_sql} AS _reason{', ' + flag_sql if flags else ''} "
         f"FROM {source}"
     )
     all_cols = ", ".join(_quote(c) for c in table.names)
     rows_read, digest = con.execute(
-        f"SELECT count(*), coalesce(sum(hash({all_cols})::HUGEINT), 0) % 18446744073709551616 FROM checked_{table_name}"
+        f"SELECT count(*), coalesce(sum(hash({all_cols})::HUGEINT), 0) % 18446744073709551616 "
+        f"FROM checked_{table_name}"
     ).fetchone()
     if table_name == "orders" and rows_read == 0:
         raise UserError(
             f"{where}: the orders table has no rows", hint="export the orders (order lines) again"
         )
     quality = TableQuality(table_name, where, rows_read, 0, content_hash=f"{int(digest):016x}")
+    example_col = _quote(table.key or table.names[0])
     for reason, n, sample in con.execute(
-        f"SELECT _reason, count(*), list({_quote(table.key or table.names[0])}) FILTER (WHERE {_quote(table.key or table.names[0])} IS NOT NULL)[1:3] "
+        f"SELECT _reason, count(*), list({example_col}) FILTER (WHERE {example_col} IS NOT NULL)[1:3] "
         f"FROM checked_{table_name} WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
     ).fetchall():
         quality.excluded[reason] = n
@@ -283,7 +294,8 @@ def validate_table(
     rewrites = _point_in_time(table, as_of)
     columns = ", ".join(f"{rewrites.get(c, _quote(c))} AS {_quote(c)}" for c in table.names)
     con.execute(
-        f"CREATE OR REPLACE TABLE {table_name} AS SELECT {columns} FROM checked_{table_name} WHERE _reason IS NULL"
+        f"CREATE OR REPLACE TABLE {table_name} AS "
+        f"SELECT {columns} FROM checked_{table_name} WHERE _reason IS NULL"
     )
     con.execute(f"DROP TABLE checked_{table_name}")
     return quality

@@ -26,7 +26,8 @@ def monthly_bars(
     highlight: pd.Timestamp | None = None,
     month_col: str = "month",
 ):
-    """Bars per month; the report month (``highlight``) in the accent colour, the same month last year outlined."""
+    """Bars per month; the report month (``highlight``) in the accent colour, the same month last year
+    outlined."""
     fig, ax = plt.subplots()
     months = pd.to_datetime(frame[month_col])
     colors = [ACCENT if highlight is not None and m == highlight else MUTED for m in months]
@@ -57,7 +58,8 @@ def heatmap(
     percent: bool = True,
     max_rows: int = 24,
 ):
-    """A cohort triangle as a heatmap (rows: cohorts, columns: ages); cells annotated when the grid is small."""
+    """A cohort triangle as a heatmap (rows: cohorts, columns: ages); cells annotated when the grid is
+    small."""
     shown = matrix.tail(max_rows)
     fig, ax = plt.subplots(figsize=(8.0, 0.28 * len(shown) + 1.4))
     image = ax.imshow(

@@ -1,7 +1,8 @@
-"""The report set (``salesperf/conf/reports.yml`` or a user's file): report id → notebook, cadence, audience, parameters.
+"""The report set (``salesperf/conf/reports.yml`` or a user's file): report id → notebook, cadence, audience,
+parameters.
 
-Parameters are typed and checked here, before any kernel starts: an unknown, missing or mistyped parameter is a
-clear error (papermill alone would only warn).
+Parameters are typed and checked here, before any kernel starts: an unknown, missing or mistyped parameter is
+a clear error (papermill alone would only warn).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def load_report_set(
     path : str or Path, optional
         A YAML report set; defaults to the one shipped in the package.
     notebooks : str or Path, optional
-        Folder of the notebooks; defaults to the repository's ``notebooks/`` (or the report-set file's folder).
+        Folder of the notebooks; defaults to the repository's ``notebooks/`` (or the report-set file's
+        folder).
 
     Raises
     ------
@@ -168,5 +170,6 @@ def check_notebook(spec: ReportSpec) -> None:
         inferred = (declared[name].get("inferred_type_name") or "").lower()
         if inferred and inferred != "none" and inferred != kind.__name__:
             raise UserError(
-                f"{spec.notebook.name}: parameter '{name}' is {inferred} in the notebook, {kind.__name__} in the report set"
+                f"{spec.notebook.name}: parameter '{name}' is {inferred} in the notebook, "
+                f"{kind.__name__} in the report set"
             )

@@ -1,4 +1,5 @@
-"""What a report notebook calls to show things: headings, generated sentences, KPI tiles, tables, charts, exports.
+"""What a report notebook calls to show things: headings, generated sentences, KPI tiles, tables, charts,
+exports.
 
 Everything that reaches the page goes through here, so CRM text (customer, product and rep names, comments) is
 HTML-escaped in one place, numbers are formatted one way, and CSV exports neutralise spreadsheet formulas.
@@ -66,16 +67,18 @@ class Report:
     kpi_values: list = field(default_factory=list)
     result: Result | None = None
 
-    # -- words and numbers ---------------------------------------------------------------------------------------
+    # -- words and numbers -----------------------------------------------------------------------------------
     def t(self, key: str, **values) -> str:
-        """The word ``key`` of this report's vocabulary (its analysis's, then the core's) in the report's language."""
+        """The word ``key`` of this report's vocabulary (its analysis's, then the core's) in the report's
+        language."""
         return self.words(key, self.lang, **values)
 
     def money(self, x: float, compact: bool = True) -> str:
-        """An amount in the report's language and currency (``¥1.23 M`` / ``123.5 万元``), for analysts' own cells."""
+        """An amount in the report's language and currency (``¥1.23 M`` / ``123.5 万元``), for analysts' own
+        cells."""
         return fmt.money(x, self.lang, self.currency, compact)
 
-    # -- page elements -------------------------------------------------------------------------------------------
+    # -- page elements ---------------------------------------------------------------------------------------
     def title(self, subtitle: str = "") -> None:
         """The report heading: title, period and the as-of date."""
         period = self.ds.period.label_in(self.lang)
@@ -84,7 +87,8 @@ class Report:
         entity = f" · {self.ds.entity.split(':', 1)[1]}" if self.ds.entity else ""
         display(
             HTML(
-                f"<h1 class='sp-title'>{html.escape(self.t(self.name))} · {html.escape(period)}{html.escape(entity)}</h1>"
+                f"<h1 class='sp-title'>{html.escape(self.t(self.name))} · "
+                f"{html.escape(period)}{html.escape(entity)}</h1>"
                 f"<p class='sp-meta'>{html.escape(self.t('as_of'))} {as_of}</p>{extra}"
             )
         )
@@ -158,7 +162,8 @@ class Report:
         note = f"<p class='sp-meta'>{html.escape(self.t('more_rows', n=f'{more:,}'))}</p>" if more > 0 else ""
         display(
             HTML(
-                f"<table class='sp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+                f"<table class='sp-table'><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>{note}"
             )
         )
 
@@ -196,7 +201,8 @@ class Report:
         plt.close(fig)
 
     def export(self, frame: pd.DataFrame, table: str) -> None:
-        """Write ``data/<report>__<table>.csv`` (UTF-8 with BOM for Excel, formulas neutralised) when run by the CLI."""
+        """Write ``data/<report>__<table>.csv`` (UTF-8 with BOM for Excel, formulas neutralised) when run by
+        the CLI."""
         if self.output_dir is None:
             return
         target = self.output_dir / "data" / f"{self.name}__{table}.csv"
@@ -204,7 +210,7 @@ class Report:
         # 6 decimals: enough for money and shares, and the same figures always give the same bytes
         safe_for_spreadsheet(frame.round(6)).to_csv(target, index=False, encoding="utf-8-sig")
 
-    # -- standard sections -----------------------------------------------------------------------------------------
+    # -- standard sections -----------------------------------------------------------------------------------
     def data_quality(self) -> None:
         """The data-quality section: rows read, used and excluded by reason for every table."""
         self.section("data_quality")
@@ -277,7 +283,8 @@ def start(
     period, lang, today, output_dir, currency : str
         The notebook's parameters; ``output_dir`` empty means no CSV exports (interactive use).
     entity : str
-        ``region:East``, ``team:...`` or ``rep:...`` for a fan-out copy restricted to that entity; empty for all.
+        ``region:East``, ``team:...`` or ``rep:...`` for a fan-out copy restricted to that entity; empty for
+        all.
     **params
         The report's own parameters, listed in the footer.
     """

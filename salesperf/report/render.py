@@ -51,9 +51,9 @@ def render_html(notebook: nbformat.NotebookNode, title: str, lang: str = "en") -
 def embed_cjk_font(page: str) -> str:
     """Embed the subset of Noto Sans CJK SC that the page's Chinese text needs, as an inline web font.
 
-    A reader's machine may lack a Chinese font (a headless server, a stripped-down laptop); the subset is small
-    (a few hundred glyphs, usually under 300 kB) and keeps the page self-contained. Pages without CJK text are
-    returned unchanged.
+    A reader's machine may lack a Chinese font (a headless server, a stripped-down laptop); the subset is
+    small (a few hundred glyphs, usually under 300 kB) and keeps the page self-contained. Pages without CJK
+    text are returned unchanged.
     """
     import base64
     import io
@@ -78,7 +78,9 @@ def embed_cjk_font(page: str) -> str:
     subset.save_font(font, buffer, options)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     face = (
-        f"<style>@font-face {{ font-family: 'Salesperf CJK'; src: url(data:font/woff;base64,{data}) format('woff'); }}"
-        "body, .jp-RenderedHTMLCommon, table, .sp-kpi { font-family: 'Salesperf CJK', 'Segoe UI', Arial, sans-serif; }</style>"
+        f"<style>@font-face {{ font-family: 'Salesperf CJK'; "
+        f"src: url(data:font/woff;base64,{data}) format('woff'); }}"
+        "body, .jp-RenderedHTMLCommon, table, .sp-kpi { "
+        "font-family: 'Salesperf CJK', 'Segoe UI', Arial, sans-serif; }</style>"
     )
     return page.replace("</head>", face + "</head>", 1)

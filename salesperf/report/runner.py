@@ -1,9 +1,9 @@
-"""Run a period's report set: validate once, execute notebooks with papermill (in parallel, locally or on a Dask
-cluster), render offline HTML, collect CSV exports, write the manifest and the indexes, and swap the period folder
-into place atomically.
+"""Run a period's report set: validate once, execute notebooks with papermill (in parallel, locally or on a
+Dask cluster), render offline HTML, collect CSV exports, write the manifest and the indexes, and swap the
+period folder into place atomically.
 
-Layout of ``<out>/<period>/``: ``<report>.html``, ``<report>.ipynb`` (kept when the report fails), ``data/`` (CSV
-exports), ``manifest.json``, ``index.html``. ``<out>/index.html`` lists every period.
+Layout of ``<out>/<period>/``: ``<report>.html``, ``<report>.ipynb`` (kept when the report fails), ``data/``
+(CSV exports), ``manifest.json``, ``index.html``. ``<out>/index.html`` lists every period.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
                 )
                 break
             except RuntimeError as exc:
-                # jupyter_client picks free ports before the kernel binds them: kernels starting at the same time
-                # in other processes can take a port first and the kernel never answers. Start it again.
+                # jupyter_client picks free ports before the kernel binds them: kernels starting at the same
+                # time in other processes can take a port first and the kernel never answers. Start it again.
                 if "didn't respond" not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
                     raise
     except PapermillExecutionError as exc:
@@ -219,8 +219,8 @@ def git_commit() -> str:
 def check_reports(specs: dict[str, ReportSpec], overrides: dict[str, dict[str, str]]) -> None:
     """Check every notebook and every parameter of the run, and that overrides name reports of the run.
 
-    Cheap (no data is read, no kernel is started), so a run checks this first and a typo fails in a second, not
-    after the data of a large company has been validated.
+    Cheap (no data is read, no kernel is started), so a run checks this first and a typo fails in a second,
+    not after the data of a large company has been validated.
 
     Raises
     ------
@@ -280,8 +280,8 @@ def plan(
 
 
 def waves(tasks: list[Task], specs: dict[str, ReportSpec]) -> list[list[Task]]:
-    """Group tasks so that a report runs after the reports whose results it reads (its analysis's ``uses`` and its
-    spec's ``after``); reports of one wave run in parallel."""
+    """Group tasks so that a report runs after the reports whose results it reads (its analysis's ``uses`` and
+    its spec's ``after``); reports of one wave run in parallel."""
     from salesperf.analyses import registry
 
     in_run = {t.report for t in tasks}
@@ -372,9 +372,9 @@ def _swap_into_place(staging: Path, final: Path) -> None:
 def _remove_leftovers(out: Path, period: str) -> None:
     """Clean up after earlier runs of ``period`` that were killed before they could.
 
-    Half-built staging folders are deleted. A swap folder (``.<period>.old-<pid>``) is the previous period folder:
-    when a run died between moving it aside and moving its own folder in, it is the only copy and is put back.
-    Called with the period lock held, so no live run owns any of them.
+    Half-built staging folders are deleted. A swap folder (``.<period>.old-<pid>``) is the previous period
+    folder: when a run died between moving it aside and moving its own folder in, it is the only copy and is
+    put back. Called with the period lock held, so no live run owns any of them.
     """
     for staging in out.glob(f".{period}.tmp-*"):
         shutil.rmtree(staging, ignore_errors=True)
@@ -430,12 +430,14 @@ def run_period(
     Returns
     -------
     dict
-        The manifest (also written to ``manifest.json``); ``status`` is ``ok`` only when every report succeeded.
+        The manifest (also written to ``manifest.json``); ``status`` is ``ok`` only when every report
+        succeeded.
 
     Raises
     ------
     UserError
-        Fatal data problems, bad parameters, or a concurrent run of the same period — before any kernel starts.
+        Fatal data problems, bad parameters, or a concurrent run of the same period — before any kernel
+        starts.
     """
     out = Path(out).resolve()
     today = today or date.today()

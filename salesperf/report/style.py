@@ -1,7 +1,7 @@
 """One visual style for every chart, with a CJK-capable font so Chinese labels never show missing-glyph boxes.
 
-The CJK font is Noto Sans CJK SC as shipped in the ``mplfonts`` wheel (SIL Open Font License), so no system package is
-needed.
+The CJK font is Noto Sans CJK SC as shipped in the ``mplfonts`` wheel (SIL Open Font License), so no system
+package is needed.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def cjk_font_path() -> Path | None:
 
 @cache
 def cjk_font() -> str | None:
-    """Register the bundled Noto Sans CJK SC font with matplotlib and return its family name (None if unavailable)."""
+    """Register the bundled Noto Sans CJK SC font with matplotlib and return its family name (None if
+    unavailable)."""
     path = cjk_font_path()
     if path is None:
         return None
@@ -42,7 +43,8 @@ def cjk_font() -> str | None:
 
 
 def apply_style(lang: str = "en") -> None:
-    """Set the report style for matplotlib (sizes readable on a laptop and on paper, the palette, the font)."""
+    """Set the report style for matplotlib (sizes readable on a laptop and on paper, the palette, the
+    font)."""
     family = ["DejaVu Sans"]
     if (cjk := cjk_font()) is not None:
         family = [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk]

@@ -1,8 +1,9 @@
-"""Sales overview: revenue, orders, customers and average order value of the period against the previous period and
-last year, the monthly trend, revenue by region, customer and product, and attainment against quota.
+"""Sales overview: revenue, orders, customers and average order value of the period against the previous
+period and last year, the monthly trend, revenue by region, customer and product, and attainment against
+quota.
 
-Parts: :mod:`.queries` (engine work), :mod:`.text` (words), ``vocab.yml``; this module holds the result type and the
-:class:`Overview` analysis.
+Parts: :mod:`.queries` (engine work), :mod:`.text` (words), ``vocab.yml``; this module holds the result type
+and the :class:`Overview` analysis.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ class OverviewResult:
     kpis : dict of Kpis
         ``current``, ``previous`` and ``year_ago`` figures.
     trend : DataFrame
-        One row per month (``months`` of them, ending with the period's): month, revenue, orders, customers, aov.
+        One row per month (``months`` of them, ending with the period's): month, revenue, orders, customers,
+        aov.
     regions, customers, products : DataFrame
         Revenue by value of the dimension (see :func:`~.queries.by_dimension`); regions empty without
-        customers.region, products empty without orders.product_id; customers and products hold the top ``top_n``.
+        customers.region, products empty without orders.product_id; customers and products hold the top
+        ``top_n``.
     attainment_total, attainment_by_team : DataFrame or None
         Revenue against quota for the whole company and by team (None without a targets table).
     """

@@ -1,8 +1,9 @@
 """Engine work of the sales overview: KPIs of a period, monthly trend, revenue by dimension, attainment.
 
-Every function takes the period's DuckDB connection (validated tables ``orders`` and, when present, ``customers``,
-``products``, ``reps`` and ``targets``) and returns a small aggregated frame. Revenue is every counted line's amount
-(net of returns); orders and customers count purchase lines only (:mod:`salesperf.core.sql`).
+Every function takes the period's DuckDB connection (validated tables ``orders`` and, when present,
+``customers``, ``products``, ``reps`` and ``targets``) and returns a small aggregated frame. Revenue is every
+counted line's amount (net of returns); orders and customers count purchase lines only
+(:mod:`salesperf.core.sql`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pandas as pd
 from salesperf.core.periods import Period
 from salesperf.core.sql import purchase_predicate, relation_columns
 
-#: An order is an order_id; lines without one count as one order per customer and day. Money sums are rounded to
-#: cents in SQL: a parallel sum may differ in its last bit from run to run, and reports must not.
+#: An order is an order_id; lines without one count as one order per customer and day. Money sums are rounded
+#: to cents in SQL: a parallel sum may differ in its last bit from run to run, and reports must not.
 ORDER_KEY = "coalesce(order_id, customer_id || '@' || CAST(order_date AS VARCHAR))"
 
 
@@ -36,7 +37,8 @@ class Kpis:
 
 
 def period_kpis(con: duckdb.DuckDBPyConnection, start: date, end: date) -> Kpis:
-    """Revenue (net of returns), distinct orders and distinct buying customers between two dates (inclusive)."""
+    """Revenue (net of returns), distinct orders and distinct buying customers between two dates
+    (inclusive)."""
     bought = purchase_predicate(relation_columns(con, "orders"))
     revenue, orders, customers = con.execute(
         f"SELECT round(coalesce(sum(amount), 0), 2), count(DISTINCT {ORDER_KEY}) FILTER (WHERE {bought}), "
@@ -47,7 +49,9 @@ def period_kpis(con: duckdb.DuckDBPyConnection, start: date, end: date) -> Kpis:
 
 
 def comparison(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, Kpis]:
-    """KPIs of the period, the previous period and the same period a year earlier (keys current, previous, year_ago)."""
+    """KPIs of the period, the previous period and the same period a year earlier (keys current, previous,
+    year_ago).
+    """
     return {
         "current": period_kpis(con, period.start, period.end),
         "previous": period_kpis(con, period.previous.start, period.previous.end),
@@ -164,7 +168,8 @@ def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = 
     Returns
     -------
     DataFrame
-        group (``all`` without ``by``), quota, revenue (orders of the target reps), attainment (revenue / quota).
+        group (``all`` without ``by``), quota, revenue (orders of the target reps), attainment (revenue /
+        quota).
     """
     if period.grain == "week":
         return pd.DataFrame(columns=["group", "quota", "revenue", "attainment"])
@@ -175,7 +180,8 @@ def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = 
     frame = con.execute(
         f"WITH q AS (SELECT {group} AS grp, rep_id, sum(quota) AS quota FROM targets t {join} "
         f"WHERE CAST(t.period AS VARCHAR) IN ({placeholders}) GROUP BY 1, 2), "
-        "s AS (SELECT rep_id, round(sum(amount), 2) AS revenue FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
+        "s AS (SELECT rep_id, round(sum(amount), 2) AS revenue FROM orders "
+        "WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
         'SELECT grp AS "group", sum(quota) AS quota, coalesce(sum(s.revenue), 0) AS revenue '
         "FROM q LEFT JOIN s USING (rep_id) GROUP BY 1 ORDER BY 1",
         [*labels, period.start, period.end],

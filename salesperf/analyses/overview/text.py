@@ -1,4 +1,6 @@
-"""Words of the overview: KPI tiles, sentences and table specs in English and Chinese, computed from its result."""
+"""Words of the overview: KPI tiles, sentences and table specs in English and Chinese, computed from its
+result.
+"""
 
 from __future__ import annotations
 
@@ -55,7 +57,10 @@ def attainment_tile(total: pd.DataFrame | None, lang: str, currency: str) -> lis
 
 
 def change_sentence(kpis: dict, attr: str, period, lang: str, currency: str) -> str:
-    """ "Revenue was ¥1.23 M, down 8.2% vs September 2026 (−¥110.0 k) and up 3.0% vs October 2025 (+¥35.8 k)."."""
+    """A sentence such as:
+
+    "Revenue was ¥1.23 M, down 8.2% vs September 2026 (−¥110.0 k) and up 3.0% vs October 2025 (+¥35.8 k)."
+    """
     key = {"revenue": "revenue", "customers": "buying_customers", "aov": "aov"}[attr]
     versus = [
         (getattr(kpis["previous"], attr), period.previous.label_in(lang)),
@@ -132,7 +137,8 @@ def trend_table(lang: str) -> TableSpec:
 
 
 def dimension_table(what: str, lang: str) -> TableSpec:
-    """Revenue by one dimension (``what``: customer, product, region): name, revenue, share, previous, change."""
+    """Revenue by one dimension (``what``: customer, product, region): name, revenue, share, previous,
+    change."""
     return table(
         ("name", WORDS(what, lang)),
         ("revenue", WORDS("revenue", lang), "money"),
