@@ -93,9 +93,13 @@ class Report:
             )
         )
 
-    def section(self, key_or_text: str) -> None:
-        """A section heading (a vocabulary key or literal text)."""
-        display(HTML(f"<h2>{html.escape(self.t(key_or_text))}</h2>"))
+    def section(self, key: str) -> None:
+        """A section heading: the word ``key`` of the report's vocabulary."""
+        self.heading(self.t(key))
+
+    def heading(self, text: str) -> None:
+        """A section heading of text already in the report's language (e.g. an exhibit's title)."""
+        display(HTML(f"<h2>{html.escape(text)}</h2>"))
 
     def say(self, *sentences: str) -> None:
         """Show generated sentences as one paragraph (escaped: names from the CRM are shown as text)."""

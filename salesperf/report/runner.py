@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Self
@@ -28,141 +28,9 @@ from salesperf.core.vocab import term
 from salesperf.data.catalog import Catalog
 from salesperf.data.dataset import build_snapshot, entities
 from salesperf.report.config import ReportSpec, check_notebook, report_parameters
+from salesperf.report.execute import Outcome, Task, execute_task, first_line
 
 SNAPSHOT = ".snapshot.duckdb"
-KERNEL_START_ATTEMPTS = 3
-KERNEL_START_TIMEOUT = (
-    30  # seconds; a kernel that has not answered by then lost its ports and is started again
-)
-
-
-@dataclass(frozen=True)
-class Task:
-    """One notebook execution: a report, or one fan-out copy of it (``entity`` set)."""
-
-    instance: str
-    report: str
-    notebook: str
-    parameters: dict
-    title: str
-    entity: str = ""
-
-
-@dataclass
-class Outcome:
-    """What became of one task."""
-
-    instance: str
-    report: str
-    entity: str
-    status: str
-    error: str
-    started: str
-    ended: str
-    seconds: float
-    parameters: dict = field(default_factory=dict)
-    html: str = ""
-    notebook: str = ""
-    exports: list = field(default_factory=list)
-    kpis: list = field(default_factory=list)
-
-
-def _first_line(text: str) -> str:
-    lines = [line for line in str(text).strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "unknown error"
-
-
-def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
-    """Execute one notebook with papermill and render it; never raises (failures become the outcome).
-
-    Runs in a worker process (local pool or Dask worker), so it takes and returns plain, picklable values.
-    """
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    from salesperf.report.render import render_html
-
-    staging_dir = Path(staging)
-    work = staging_dir / ".out" / task.instance
-    executed = staging_dir / f"{task.instance}.ipynb"
-    params = dict(task.parameters, output_dir=str(work))
-    started, t0 = datetime.now(), time.perf_counter()
-    status, error = "ok", ""
-    try:
-        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-            try:
-                papermill.execute_notebook(
-                    task.notebook,
-                    str(executed),
-                    parameters=params,
-                    cwd=str(Path(task.notebook).parent),
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    execution_timeout=timeout,
-                    start_timeout=KERNEL_START_TIMEOUT,
-                    extra_arguments=[
-                        "--IPKernelApp.log_level=ERROR"
-                    ],  # no kernel chatter on the user's terminal
-                )
-                break
-            except RuntimeError as exc:
-                # jupyter_client picks free ports before the kernel binds them: kernels starting at the same
-                # time in other processes can take a port first and the kernel never answers. Start it again.
-                if "didn't respond" not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
-                    raise
-    except PapermillExecutionError as exc:
-        status, error = "failed", f"{exc.ename}: {_first_line(exc.evalue)}"
-    except Exception as exc:
-        kind = type(exc).__name__
-        message = (
-            "the kernel died"
-            if "DeadKernel" in kind
-            else ("timed out" if "Timeout" in kind else _first_line(exc))
-        )
-        status, error = "failed", f"{kind}: {message}"
-    outcome = Outcome(
-        task.instance,
-        task.report,
-        task.entity,
-        status,
-        error,
-        started.isoformat(timespec="seconds"),
-        "",
-        0.0,
-        {k: v for k, v in task.parameters.items() if k != "data"},
-    )
-    if executed.exists():
-        outcome.notebook = executed.name
-    if status == "ok":
-        try:
-            page = render_html(nbformat.read(executed, as_version=4), task.title, lang)
-            (staging_dir / f"{task.instance}.html").write_text(page, encoding="utf-8")
-            outcome.html = f"{task.instance}.html"
-        except Exception as exc:
-            outcome.status, outcome.error = "failed", f"render: {_first_line(exc)}"
-    outcome.exports, outcome.kpis = _collect(work, staging_dir, task)
-    outcome.ended = datetime.now().isoformat(timespec="seconds")
-    outcome.seconds = round(time.perf_counter() - t0, 2)
-    return outcome
-
-
-def _collect(work: Path, staging: Path, task: Task) -> tuple[list, list]:
-    """Move a task's CSV exports to ``data/<instance>__<table>.csv`` and read its KPI tiles."""
-    exports = []
-    if (work / "data").is_dir():
-        (staging / "data").mkdir(exist_ok=True)
-        for csv in sorted((work / "data").glob("*.csv")):
-            table = csv.name.split("__", 1)[-1]
-            target = staging / "data" / f"{task.instance}__{table}"
-            shutil.move(str(csv), target)
-            exports.append(f"data/{target.name}")
-    kpi_file = work / f"{task.report}.kpis.json"
-    kpis = json.loads(kpi_file.read_text(encoding="utf-8")) if kpi_file.is_file() else []
-    return exports, kpis
-
-
 class PeriodLock:
     """Stops two runs of the same period at once: an exclusive lock file holding the owner's pid."""
 
@@ -329,7 +197,7 @@ def _run_tasks(
             client = Client(scheduler, timeout="20s")
         except (OSError, ValueError) as exc:  # unreachable, or not an address: the user's to fix, not a bug
             raise UserError(
-                f"cannot use the Dask scheduler {scheduler!r}: {_first_line(exc)}",
+                f"cannot use the Dask scheduler {scheduler!r}: {first_line(exc)}",
                 hint="give its address as tcp://HOST:PORT and check that it is running",
             ) from None
         with client:

@@ -12,7 +12,8 @@ from salesperf.core.errors import UserError
 from salesperf.core.present import Exhibit, Tile, table
 from salesperf.report import page, summary
 from salesperf.report.config import ReportSpec, load_report_set
-from salesperf.report.runner import Task, waves
+from salesperf.report.execute import Task
+from salesperf.report.runner import waves
 
 ROOT = Path(__file__).resolve().parents[2]
 
