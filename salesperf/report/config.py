@@ -8,12 +8,10 @@ a clear error (papermill alone would only warn).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from salesperf.core.errors import UserError
+from salesperf.core.rules import read_rules
 
 #: Parameters every report notebook takes; the runner fills them in.
 COMMON_PARAMETERS = {
@@ -64,18 +62,15 @@ def load_report_set(
         Malformed entries, unknown parameter types, missing notebooks.
     """
     if path is None:
-        text, where, base = (
-            resources.files("salesperf.conf").joinpath("reports.yml").read_text("utf-8"),
-            "reports.yml",
-            NOTEBOOKS,
-        )
+        spec, where = read_rules("salesperf.conf", "reports.yml", what="report set")
+        base = NOTEBOOKS
     else:
         path = Path(path)
         if not path.is_file():
             raise UserError(f"report set {str(path)!r} does not exist")
-        text, where, base = path.read_text("utf-8"), str(path), path.parent
+        spec, where = read_rules("salesperf.conf", "reports.yml", path, what="report set")
+        base = path.parent
     base = Path(notebooks) if notebooks else base
-    spec = yaml.safe_load(text) or {}
     reports = spec.get("reports")
     if not isinstance(reports, dict) or not reports:
         raise UserError(f"{where}: expected a non-empty 'reports:' mapping")
