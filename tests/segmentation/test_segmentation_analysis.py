@@ -10,7 +10,13 @@ import pytest
 from oracle import connect, make_orders, period_revenue
 
 from salesperf.analyses.base import Context
-from salesperf.analyses.segmentation import ANALYSIS, customer_base_sql, migration, segmentation_analysis, text
+from salesperf.analyses.segmentation import (
+    ANALYSIS,
+    customer_base_sql,
+    migration,
+    segmentation_analysis,
+    text,
+)
 from salesperf.core.periods import parse_period
 
 

@@ -7,8 +7,7 @@ import pandas as pd
 from oracle import connect, make_orders
 
 from salesperf.analyses.lifecycle import load_rules as load_lifecycle_rules
-from salesperf.analyses.segmentation import customer_status, status_inputs_sql
-from salesperf.analyses.segmentation import text
+from salesperf.analyses.segmentation import customer_status, status_inputs_sql, text
 
 
 def _buys(customer, *days):

@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from salesperf.analyses.segmentation.export import EXPORT_COLUMNS, customer_table
-from salesperf.analyses.segmentation.suggest import CoPurchaseSuggester, evaluate_suggestions, incidence_from_pairs
+from salesperf.analyses.segmentation.suggest import (
+    CoPurchaseSuggester,
+    evaluate_suggestions,
+    incidence_from_pairs,
+)
 
 
 def test_copurchase_similarity_and_suggestions_hand_computed():
