@@ -57,11 +57,15 @@ def cdnow_gammagamma(cdnow) -> clv.GammaGamma:
     return clv.GammaGamma().fit(cdnow["frequency"], cdnow["monetary_value"])
 
 
-def summary_of(orders: pd.DataFrame, as_of, time_unit_days: float = 7.0, calibration_end=None) -> pd.DataFrame:
+def summary_of(
+    orders: pd.DataFrame, as_of, time_unit_days: float = 7.0, calibration_end=None
+) -> pd.DataFrame:
     """clv.summary_sql on an in-memory orders frame."""
     con = duckdb.connect()
-    con.register("orders", orders.assign(order_date=pd.to_datetime(orders["order_date"]))
-                 if "order_date" in orders else orders)
+    con.register(
+        "orders",
+        orders.assign(order_date=pd.to_datetime(orders["order_date"])) if "order_date" in orders else orders,
+    )
     return clv.summary_sql(con, as_of, time_unit_days=time_unit_days, calibration_end=calibration_end)
 
 
@@ -168,8 +172,12 @@ def test_summary_by_hand_counts_purchase_occasions():
     # C: one occasion on the as-of date (T = 0). D first bought after as_of. A's Jan 29 occasion is after as_of.
     summary = summary_of(HAND_ORDERS, "2024-01-22", time_unit_days=1)
     expected = pd.DataFrame(
-        {"frequency": [1.0, 0.0, 0.0], "recency": [7.0, 0.0, 0.0], "T": [21.0, 2.0, 0.0],
-         "monetary_value": [40.0, 0.0, 0.0]},
+        {
+            "frequency": [1.0, 0.0, 0.0],
+            "recency": [7.0, 0.0, 0.0],
+            "T": [21.0, 2.0, 0.0],
+            "monetary_value": [40.0, 0.0, 0.0],
+        },
         index=pd.Index(["A", "B", "C"], name="customer_id"),
     )
     pd.testing.assert_frame_equal(summary, expected, check_dtype=False)
@@ -181,12 +189,14 @@ def test_summary_by_hand_counts_purchase_occasions():
 
 def test_summary_ignores_cancelled_and_returned_lines_like_cohorts():
     # One purchase-occasion rule for CLV, cohorts and stages: a cancelled or returned line is no occasion.
-    orders = pd.DataFrame({
-        "customer_id": ["A", "A", "A", "A"],
-        "order_date": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22"]),
-        "amount": [10.0, 20.0, 30.0, 40.0],
-        "status": ["completed", "cancelled", "returned", "completed"],
-    })
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "A"],
+            "order_date": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22"]),
+            "amount": [10.0, 20.0, 30.0, 40.0],
+            "status": ["completed", "cancelled", "returned", "completed"],
+        }
+    )
     summary = summary_of(orders, "2024-01-29", time_unit_days=1)
     assert summary.loc["A", "frequency"] == 1 and summary.loc["A", "recency"] == 21.0
     assert summary.loc["A", "monetary_value"] == 40.0
@@ -234,7 +244,9 @@ def test_analytic_gradients_match_finite_differences(cdnow):
     for i, h in enumerate(spend_theta * 1e-6):
         step = np.eye(3)[i] * h
         up = gamma_gamma._gammagamma_terms(spend_theta + step, x[repeat], m[repeat], gradient=False)[0].sum()
-        down = gamma_gamma._gammagamma_terms(spend_theta - step, x[repeat], m[repeat], gradient=False)[0].sum()
+        down = gamma_gamma._gammagamma_terms(spend_theta - step, x[repeat], m[repeat], gradient=False)[
+            0
+        ].sum()
         assert spend_gradient[i].sum() == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-4)
 
 
@@ -253,7 +265,9 @@ def test_fitted_log_likelihood_is_the_sum_at_the_optimum(cdnow, cdnow_betageo):
 def test_gammagamma_log_likelihood_and_spend_by_hand():
     # f(m | x) = G(px+q) / (G(px) G(q)) * gamma^q * m^(px-1) * x^(px) / (gamma + m x)^(px+q)   (FHL 2005 JMR, eq. 3)
     # p=1, q=2, gamma=3, x=1, m=2:  G(3)/(G(1)G(2)) * 9 * 1 * 1 / 5^3 = 18/125
-    ll, _ = gamma_gamma._gammagamma_terms(np.array([1.0, 2.0, 3.0]), np.array([1.0]), np.array([2.0]), gradient=False)
+    ll, _ = gamma_gamma._gammagamma_terms(
+        np.array([1.0, 2.0, 3.0]), np.array([1.0]), np.array([2.0]), gradient=False
+    )
     assert ll[0] == pytest.approx(math.log(18 / 125), rel=1e-12)
     # E[spend | x, m] = p (gamma + m x) / (p x + q - 1): x=1, m=2 -> 1*(3+2)/(1+1) = 2.5; x=0 -> p gamma/(q-1) = 3.
     spend = fixed_gammagamma().expected_average_spend([1, 0, 4], [2.0, 0.0, 2.0])
@@ -377,11 +391,14 @@ def test_recovers_simulated_parameters_within_sampling_error():
 
     steps = theta * 1e-5
     hessian = np.array(
-        [(gradient(theta + e) - gradient(theta - e)) / (2 * h) for e, h in zip(np.diag(steps), steps)]
+        [
+            (gradient(theta + e) - gradient(theta - e)) / (2 * h)
+            for e, h in zip(np.diag(steps), steps, strict=True)
+        ]
     )
     standard_errors = np.sqrt(np.diag(np.linalg.inv(-hessian)))
     z_scores = (theta - np.array(list(truth.values()))) / standard_errors
-    assert np.all(np.abs(z_scores) < 4), dict(zip(truth, z_scores))
+    assert np.all(np.abs(z_scores) < 4), dict(zip(truth, z_scores, strict=True))
     assert np.all(standard_errors / theta < 0.15)  # the test has power: each parameter known to within 15 %
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import numpy as np
 import pandas as pd
@@ -39,7 +37,9 @@ TINY = [
 
 
 def _orders(rows) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount", "status", "channel"][: len(rows[0])])
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "order_date", "amount", "status", "channel"][: len(rows[0])]
+    )
     frame["order_date"] = pd.to_datetime(frame["order_date"])
     return frame
 
@@ -64,15 +64,24 @@ def tiny_activity() -> pd.DataFrame:
 
 
 def test_cohort_activity_long_frame_by_hand(tiny_activity):
-    expected = pd.DataFrame({
-        "cohort": ["2026-01", "2026-01", "2026-01", "2026-02", "2026-02", "2026-03"],
-        "age": [0, 1, 2, 0, 1, 0],
-        "customers": [2, 1, 1, 2, 1, 1],
-        "revenue_net": [300.0, 50.0, -20.0, 230.0, 40.0, 70.0],  # Jan cohort age 2: A's 30 minus B's return 50
-        "revenue_gross": [300.0, 50.0, 30.0, 230.0, 40.0, 70.0],
-        "cohort_size": [2, 2, 2, 2, 2, 1],
-        "is_complete": [True] * 6,
-    })
+    expected = pd.DataFrame(
+        {
+            "cohort": ["2026-01", "2026-01", "2026-01", "2026-02", "2026-02", "2026-03"],
+            "age": [0, 1, 2, 0, 1, 0],
+            "customers": [2, 1, 1, 2, 1, 1],
+            "revenue_net": [
+                300.0,
+                50.0,
+                -20.0,
+                230.0,
+                40.0,
+                70.0,
+            ],  # Jan cohort age 2: A's 30 minus B's return 50
+            "revenue_gross": [300.0, 50.0, 30.0, 230.0, 40.0, 70.0],
+            "cohort_size": [2, 2, 2, 2, 2, 1],
+            "is_complete": [True] * 6,
+        }
+    )
     pd.testing.assert_frame_equal(tiny_activity, expected, check_dtype=False)
 
 
@@ -82,15 +91,23 @@ def test_retention_triangle_by_hand(tiny_activity):
 
 
 def test_cohort_revenue_retention_nets_the_return_line(tiny_activity):
-    net = _matrix({"2026-01": [1, 50 / 300, -20 / 300], "2026-02": [1, 40 / 230, NAN], "2026-03": [1, NAN, NAN]})
-    gross = _matrix({"2026-01": [1, 50 / 300, 30 / 300], "2026-02": [1, 40 / 230, NAN], "2026-03": [1, NAN, NAN]})
+    net = _matrix(
+        {"2026-01": [1, 50 / 300, -20 / 300], "2026-02": [1, 40 / 230, NAN], "2026-03": [1, NAN, NAN]}
+    )
+    gross = _matrix(
+        {"2026-01": [1, 50 / 300, 30 / 300], "2026-02": [1, 40 / 230, NAN], "2026-03": [1, NAN, NAN]}
+    )
     pd.testing.assert_frame_equal(lc.cohort_revenue_retention(tiny_activity, "net"), net, check_names=False)
-    pd.testing.assert_frame_equal(lc.cohort_revenue_retention(tiny_activity, "gross"), gross, check_names=False)
+    pd.testing.assert_frame_equal(
+        lc.cohort_revenue_retention(tiny_activity, "gross"), gross, check_names=False
+    )
 
 
 def test_cumulative_revenue_per_customer_by_hand(tiny_activity):
     expected = _matrix({"2026-01": [150, 175, 165], "2026-02": [115, 135, NAN], "2026-03": [70, NAN, NAN]})
-    pd.testing.assert_frame_equal(lc.cumulative_revenue_per_customer(tiny_activity), expected, check_names=False)
+    pd.testing.assert_frame_equal(
+        lc.cumulative_revenue_per_customer(tiny_activity), expected, check_names=False
+    )
 
 
 def test_pooled_curves_use_only_cohorts_that_reached_the_age(tiny_activity):
@@ -111,9 +128,19 @@ def test_cohorts_by_first_order_channel_by_hand():
     # direct: Jan {B} never back, Feb {D} back in March; online: Jan {A} every month, Feb {C} not back, Mar {E}.
     expected = pd.DataFrame(
         [[1, 0, 0], [1, 1, NAN], [1, 1, 1], [1, 0, NAN], [1, NAN, NAN]],
-        index=pd.MultiIndex.from_tuples([("direct", "2026-01"), ("direct", "2026-02"), ("online", "2026-01"),
-                                         ("online", "2026-02"), ("online", "2026-03")], names=["channel", "cohort"]),
-        columns=pd.Index([0, 1, 2], name="age"), dtype=float)
+        index=pd.MultiIndex.from_tuples(
+            [
+                ("direct", "2026-01"),
+                ("direct", "2026-02"),
+                ("online", "2026-01"),
+                ("online", "2026-02"),
+                ("online", "2026-03"),
+            ],
+            names=["channel", "cohort"],
+        ),
+        columns=pd.Index([0, 1, 2], name="age"),
+        dtype=float,
+    )
     pd.testing.assert_frame_equal(triangle, expected)
     direct_jan = activity[(activity["channel"] == "direct") & (activity["cohort"] == "2026-01")]
     assert direct_jan["revenue_net"].tolist() == [200.0, 0.0, -50.0]
@@ -121,9 +148,14 @@ def test_cohorts_by_first_order_channel_by_hand():
 
 def test_running_period_is_flagged_and_blanked():
     activity = lc.cohort_activity_sql(_con(_orders(TINY)), "2026-03-20")
-    assert activity.loc[activity["age"] + activity["cohort"].str[-2:].astype(int) == 3, "is_complete"].eq(
-        False).all()
-    assert activity.loc[(activity["cohort"] == "2026-02") & (activity["age"] == 1), "customers"].item() == 0  # D's
+    assert (
+        activity.loc[activity["age"] + activity["cohort"].str[-2:].astype(int) == 3, "is_complete"]
+        .eq(False)
+        .all()
+    )
+    assert (
+        activity.loc[(activity["cohort"] == "2026-02") & (activity["age"] == 1), "customers"].item() == 0
+    )  # D's
     # March 30 order is after the as-of date
     triangle = lc.retention_triangle(activity)
     assert np.isnan(triangle.loc["2026-01", 2]) and triangle.loc["2026-01", 1] == 0.5
@@ -133,7 +165,8 @@ def test_running_period_is_flagged_and_blanked():
 def test_quarter_grain_by_hand(tiny_activity):
     activity = lc.cohort_activity_sql(_con(_orders(TINY)), "2026-03-31", grain="quarter")
     assert activity[["cohort", "age", "customers", "revenue_net", "cohort_size"]].values.tolist() == [
-        ["2026-Q1", 0, 5, 670.0, 5]]  # 180 + 150 + 180 + 90 + 70
+        ["2026-Q1", 0, 5, 670.0, 5]
+    ]  # 180 + 150 + 180 + 90 + 70
 
 
 def test_no_orders_give_empty_tables_not_errors():
@@ -165,12 +198,24 @@ STAGE_CASES = [
     ("back", ["2025-01-10", "2026-10-01"], "reactivated", "came back 30 days ago after 629 days > 365"),
     ("risk", ["2025-12-01", "2026-05-01"], "at_risk", "183 days silent: 120 < 183 <= 365"),
     ("gone", ["2025-01-01", "2025-06-01"], "churned", "517 days silent > 365"),
-    ("monthly", ["2026-04-04", "2026-05-04", "2026-06-03", "2026-07-03"], "at_risk",
-     "gaps 30: at risk after 90, churned after 180; 120 days silent"),
-    ("weekly", ["2026-06-01", "2026-06-08", "2026-06-15", "2026-06-22"], "churned",
-     "gaps 7: at risk after max(30, 21) = 30, churned after 42; 131 days silent"),
-    ("fortnightly_back", ["2025-07-01", "2025-07-15", "2025-07-29", "2026-10-15"], "reactivated",
-     "rhythm before the window: gap 14, lapse after 6 x 14 = 84 days; came back after 443"),
+    (
+        "monthly",
+        ["2026-04-04", "2026-05-04", "2026-06-03", "2026-07-03"],
+        "at_risk",
+        "gaps 30: at risk after 90, churned after 180; 120 days silent",
+    ),
+    (
+        "weekly",
+        ["2026-06-01", "2026-06-08", "2026-06-15", "2026-06-22"],
+        "churned",
+        "gaps 7: at risk after max(30, 21) = 30, churned after 42; 131 days silent",
+    ),
+    (
+        "fortnightly_back",
+        ["2025-07-01", "2025-07-15", "2025-07-29", "2026-10-15"],
+        "reactivated",
+        "rhythm before the window: gap 14, lapse after 6 x 14 = 84 days; came back after 443",
+    ),
 ]
 
 
@@ -203,24 +248,41 @@ def test_without_rhythm_the_flat_thresholds_apply():
 def test_stage_summary_and_treatments():
     stages = lc.assign_stages(lc.customer_summary(_stage_orders(), "2026-10-31"), "2026-10-31")
     summary = lc.stage_summary(stages).set_index("stage")
-    assert summary["customers"].to_dict() == {"new": 1, "reactivated": 2, "active": 1, "at_risk": 3, "churned": 2}
+    assert summary["customers"].to_dict() == {
+        "new": 1,
+        "reactivated": 2,
+        "active": 1,
+        "at_risk": 3,
+        "churned": 2,
+    }
     assert summary["share"].sum() == pytest.approx(1.0)
-    assert summary.loc["churned", "treatment"] == "win_back" and summary.loc["new", "treatment"] == "onboarding"
+    assert (
+        summary.loc["churned", "treatment"] == "win_back" and summary.loc["new", "treatment"] == "onboarding"
+    )
     assert summary.loc["active", "treatment_zh"]
 
 
 def test_stage_flows_counts_and_revenue():
-    orders = _orders([
-        ("back", "2025-01-10", 100.0, "completed"), ("back", "2026-10-01", 250.0, "completed"),
-        ("gone", "2025-01-01", 100.0, "completed"), ("gone", "2025-06-01", 100.0, "completed"),
-        ("risk", "2025-12-01", 100.0, "completed"), ("risk", "2026-05-01", 100.0, "completed"),
-        ("risk", "2026-10-05", -40.0, "returned"),
-        ("fresh", "2026-10-10", 80.0, "completed"),
-    ])
+    orders = _orders(
+        [
+            ("back", "2025-01-10", 100.0, "completed"),
+            ("back", "2026-10-01", 250.0, "completed"),
+            ("gone", "2025-01-01", 100.0, "completed"),
+            ("gone", "2025-06-01", 100.0, "completed"),
+            ("risk", "2025-12-01", 100.0, "completed"),
+            ("risk", "2026-05-01", 100.0, "completed"),
+            ("risk", "2026-10-05", -40.0, "returned"),
+            ("fresh", "2026-10-10", 80.0, "completed"),
+        ]
+    )
     snapshot = lc.lifecycle_snapshot(_con(orders), "2026-10-31", "2026-09-30")
     flows = snapshot.flows.set_index(["from_stage", "to_stage"])
     assert flows["customers"].to_dict() == {
-        ("none", "new"): 1, ("at_risk", "at_risk"): 1, ("churned", "reactivated"): 1, ("churned", "churned"): 1}
+        ("none", "new"): 1,
+        ("at_risk", "at_risk"): 1,
+        ("churned", "reactivated"): 1,
+        ("churned", "churned"): 1,
+    }
     assert flows.loc[("churned", "reactivated"), "revenue"] == 250.0
     assert flows.loc[("at_risk", "at_risk"), "revenue"] == -40.0
     assert flows.loc[("none", "new"), "from_label_en"] == "Not yet a customer"
@@ -258,21 +320,28 @@ def test_kaplan_meier_median_by_hand():
 
 
 def test_kaplan_meier_median_not_reached_and_small_groups_left_out():
-    durations = pd.DataFrame({"group": ["a"] * 6 + ["b"] * 2, "duration_days": [1.0, 2, 3, 4, 5, 6, 1, 2],
-                              "event": [1, 0, 0, 0, 0, 0, 1, 1]})
+    durations = pd.DataFrame(
+        {
+            "group": ["a"] * 6 + ["b"] * 2,
+            "duration_days": [1.0, 2, 3, 4, 5, 6, 1, 2],
+            "event": [1, 0, 0, 0, 0, 0, 1, 1],
+        }
+    )
     result = lc.survival_curves(durations, min_customers=5)
     assert result.medians["group"].tolist() == ["a"] and np.isnan(result.medians.loc[0, "median_days"])
 
 
 def test_lifetime_durations_by_hand():
     stages = lc.assign_stages(lc.customer_summary(_stage_orders(), "2026-10-31"), "2026-10-31").set_index(
-        "customer_id", drop=False)
+        "customer_id", drop=False
+    )
     churn = lc.lifetime_durations(stages, "2026-10-31", "churn").set_index("customer_id")
     assert churn.loc["gone"].tolist() == ["all", 151 + 365, 1]  # lost 365 days after the last purchase
     assert churn.loc["new"].tolist() == ["all", 60, 0]  # censored at the as-of date
     assert churn.loc["weekly"].tolist() == ["all", 21 + 42, 1]  # personal threshold 6 x 7 days
     second = lc.lifetime_durations(stages, "2026-10-31", "second_purchase", cohort_grain="year").set_index(
-        "customer_id")
+        "customer_id"
+    )
     assert second.loc["back"].tolist() == ["2025", 629, 1] and second.loc["new"].tolist() == ["2026", 60, 0]
 
 
@@ -298,14 +367,19 @@ def test_at_risk_actions_ranked_by_value_with_owner():
 
 
 def test_second_purchase_due():
-    orders = _orders([
-        ("r1", "2026-01-01", 10.0, "completed"), ("r1", "2026-01-11", 10.0, "completed"),  # 10 days to 2nd
-        ("r2", "2026-02-01", 10.0, "completed"), ("r2", "2026-02-21", 10.0, "completed"),  # 20
-        ("r3", "2026-03-01", 10.0, "completed"), ("r3", "2026-03-31", 10.0, "completed"),  # 30 -> median 20
-        ("due", "2026-10-06", 10.0, "completed"),  # 25 days ago > 20
-        ("early", "2026-10-26", 10.0, "completed"),  # 5 days ago
-        ("lost", "2025-06-01", 10.0, "completed"),  # churned: win-back list, not this one
-    ])
+    orders = _orders(
+        [
+            ("r1", "2026-01-01", 10.0, "completed"),
+            ("r1", "2026-01-11", 10.0, "completed"),  # 10 days to 2nd
+            ("r2", "2026-02-01", 10.0, "completed"),
+            ("r2", "2026-02-21", 10.0, "completed"),  # 20
+            ("r3", "2026-03-01", 10.0, "completed"),
+            ("r3", "2026-03-31", 10.0, "completed"),  # 30 -> median 20
+            ("due", "2026-10-06", 10.0, "completed"),  # 25 days ago > 20
+            ("early", "2026-10-26", 10.0, "completed"),  # 5 days ago
+            ("lost", "2025-06-01", 10.0, "completed"),  # churned: win-back list, not this one
+        ]
+    )
     stages = lc.assign_stages(lc.customer_summary(orders, "2026-10-31"), "2026-10-31")
     due = lc.second_purchase_due(stages, "2026-10-31")
     # Kaplan-Meier over all 6 customers: events at 10, 20, 30 days; "early" (5 days), "due" (25) and "lost" (517)
@@ -313,6 +387,6 @@ def test_second_purchase_due():
     # 1 - S(tau) = 0.7; the median among eventual repeaters is the first t with 1 - S(t) >= 0.35: t = 20.
     # (The old quantile of observed gaps also said 20 here; the test below shows where they differ.)
     assert due.typical_days == 20.0 and due.repeaters == 3 and due.repeat_share == pytest.approx(0.7)
-    assert due.customers["customer_id"].tolist() == ["due"] and due.customers["days_overdue"].tolist() == [5.0]
-
-
+    assert due.customers["customer_id"].tolist() == ["due"] and due.customers["days_overdue"].tolist() == [
+        5.0
+    ]

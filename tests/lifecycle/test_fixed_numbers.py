@@ -14,16 +14,24 @@ from salesperf.analyses import lifecycle as lc
 from salesperf.analyses.lifecycle import text
 
 TINY = [  # as in test_cohorts_stages: five customers, January-March 2026
-    ("A", "2026-01-05", 100.0, "completed", "online"), ("A", "2026-02-10", 50.0, "completed", "online"),
-    ("A", "2026-03-15", 30.0, "completed", "direct"), ("B", "2026-01-20", 200.0, "completed", "direct"),
-    ("B", "2026-03-02", -50.0, "returned", "direct"), ("C", "2026-01-25", 80.0, "cancelled", "partner"),
-    ("C", "2026-02-03", 120.0, "completed", "online"), ("C", "2026-02-20", 60.0, "completed", "direct"),
-    ("D", "2026-02-14", 40.0, "completed", "direct"), ("D", "2026-02-14", 10.0, "completed", "online"),
-    ("D", "2026-03-30", 40.0, "completed", "online"), ("E", "2026-03-01", 70.0, "completed", "online"),
+    ("A", "2026-01-05", 100.0, "completed", "online"),
+    ("A", "2026-02-10", 50.0, "completed", "online"),
+    ("A", "2026-03-15", 30.0, "completed", "direct"),
+    ("B", "2026-01-20", 200.0, "completed", "direct"),
+    ("B", "2026-03-02", -50.0, "returned", "direct"),
+    ("C", "2026-01-25", 80.0, "cancelled", "partner"),
+    ("C", "2026-02-03", 120.0, "completed", "online"),
+    ("C", "2026-02-20", 60.0, "completed", "direct"),
+    ("D", "2026-02-14", 40.0, "completed", "direct"),
+    ("D", "2026-02-14", 10.0, "completed", "online"),
+    ("D", "2026-03-30", 40.0, "completed", "online"),
+    ("E", "2026-03-01", 70.0, "completed", "online"),
 ]
 
 
-def _con(rows, columns=("customer_id", "order_date", "amount", "status", "channel")) -> duckdb.DuckDBPyConnection:
+def _con(
+    rows, columns=("customer_id", "order_date", "amount", "status", "channel")
+) -> duckdb.DuckDBPyConnection:
     frame = pd.DataFrame(rows, columns=list(columns)[: len(rows[0])])
     frame["order_date"] = pd.to_datetime(frame["order_date"])
     con = duckdb.connect()
@@ -45,24 +53,38 @@ def test_cumulative_curve_by_dimension_never_falls_when_old_cohorts_were_small_s
     # online: an old cohort (Jan) of a low spender reaches age 2; a young cohort (Feb) of a big spender only age 1.
     # Pooling only the cohorts that reached each age made the curve fall at age 2 (only the small spender's cohort
     # is that old); adding per-age means gives 105 at age 0, 105 + (0.5 + 100) / 2 = 155.25 at age 1, + 0 at age 2.
-    rows = [("s", "2026-01-10", 10.0, "completed", "online"), ("b", "2026-02-10", 200.0, "completed", "online"),
-            ("b", "2026-03-10", 100.0, "completed", "online"), ("s", "2026-02-11", 0.5, "completed", "online")]
+    rows = [
+        ("s", "2026-01-10", 10.0, "completed", "online"),
+        ("b", "2026-02-10", 200.0, "completed", "online"),
+        ("b", "2026-03-10", 100.0, "completed", "online"),
+        ("s", "2026-02-11", 0.5, "completed", "online"),
+    ]
     curves = lc.cohort_report(_con(rows), "2026-03-31", by="channel").curves.set_index("age")
     assert curves["cumulative_revenue_per_customer"].is_monotonic_increasing
     assert curves.loc[1, "cumulative_revenue_per_customer"] == pytest.approx(105 + (0.5 + 100) / 2)
 
 
 def test_nrr_and_grr_as_finance_defines_them():
-    customers = pd.DataFrame({"customer_id": ["X", "Y", "Z"], "revenue_base": [100.0, 100.0, 0.0],
-                              "revenue_now": [300.0, 0.0, 500.0]})  # Z is new: not in the base
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["X", "Y", "Z"],
+            "revenue_base": [100.0, 100.0, 0.0],
+            "revenue_now": [300.0, 0.0, 500.0],
+        }
+    )  # Z is new: not in the base
     got = lc.revenue_retention(customers).iloc[0]
     assert got["nrr"] == pytest.approx(1.5) and got["grr"] == pytest.approx(0.5)
     assert got["customers_base"] == 2 and got["customers_kept"] == 1
 
 
 def test_revenue_windows_from_orders_by_hand():
-    rows = [("X", "2025-03-15", 100.0), ("X", "2026-02-01", 300.0), ("Y", "2025-02-01", 100.0),
-            ("Z", "2026-03-01", 500.0), ("X", "2024-02-01", 999.0)]  # 2024: before both windows
+    rows = [
+        ("X", "2025-03-15", 100.0),
+        ("X", "2026-02-01", 300.0),
+        ("Y", "2025-02-01", 100.0),
+        ("Z", "2026-03-01", 500.0),
+        ("X", "2024-02-01", 999.0),
+    ]  # 2024: before both windows
     frame = lc.customer_period_revenue_sql(_con(rows, ("customer_id", "order_date", "amount")), "2026-03-31")
     by_id = frame.set_index("customer_id")
     assert by_id["revenue_base"].to_dict() == {"X": 100.0, "Y": 100.0, "Z": 0.0}
@@ -72,9 +94,16 @@ def test_revenue_windows_from_orders_by_hand():
 def test_typical_time_to_second_purchase_counts_customers_still_waiting():
     # Repeaters at 10, 20 and 30 days; two customers have waited 25 days. The old quantile of observed gaps said 20.
     # Kaplan-Meier: S(10) = 4/5, S(20) = 3/5, the two censored at 25 leave 1 at risk, S(30) = 0: median 30.
-    rows = [("r1", "2026-01-01", 10.0), ("r1", "2026-01-11", 10.0), ("r2", "2026-01-01", 10.0),
-            ("r2", "2026-01-21", 10.0), ("r3", "2026-01-01", 10.0), ("r3", "2026-01-31", 10.0),
-            ("w1", "2026-03-07", 10.0), ("w2", "2026-03-07", 10.0)]
+    rows = [
+        ("r1", "2026-01-01", 10.0),
+        ("r1", "2026-01-11", 10.0),
+        ("r2", "2026-01-01", 10.0),
+        ("r2", "2026-01-21", 10.0),
+        ("r3", "2026-01-01", 10.0),
+        ("r3", "2026-01-31", 10.0),
+        ("w1", "2026-03-07", 10.0),
+        ("w2", "2026-03-07", 10.0),
+    ]
     con = _con(rows, ("customer_id", "order_date", "amount"))
     stages = lc.assign_stages(lc.customer_summary_sql(con, "2026-04-01"), "2026-04-01")
     due = lc.second_purchase_due(stages, "2026-04-01")
@@ -82,13 +111,18 @@ def test_typical_time_to_second_purchase_counts_customers_still_waiting():
 
 
 def test_kaplan_meier_band_is_greenwoods_log_log_interval():
-    durations = pd.DataFrame({"group": "all", "duration_days": [5, 8, 8, 12, 15, 20, 22, 30, 31, 40],
-                              "event": [1, 1, 0, 1, 0, 1, 1, 0, 1, 0]})
+    durations = pd.DataFrame(
+        {
+            "group": "all",
+            "duration_days": [5, 8, 8, 12, 15, 20, 22, 30, 31, 40],
+            "event": [1, 1, 0, 1, 0, 1, 1, 0, 1, 0],
+        }
+    )
     curve = lc.survival_curves(durations, alpha=0.05).curves.iloc[1:]
     z = norm.ppf(0.975)
     s, total = 1.0, 0.0
     for row in curve.itertuples():
-        at_risk = ((durations["duration_days"] >= row.time)).sum()
+        at_risk = (durations["duration_days"] >= row.time).sum()
         deaths = ((durations["duration_days"] == row.time) & (durations["event"] == 1)).sum()
         s *= 1 - deaths / at_risk
         total += deaths / (at_risk * (at_risk - deaths)) if at_risk > deaths else np.inf
@@ -100,7 +134,9 @@ def test_kaplan_meier_band_is_greenwoods_log_log_interval():
 
 
 def test_retention_tile_reads_12_months_at_the_quarter_grain():
-    rows = [(c, d, 10.0) for c in ("A", "B") for d in ("2025-01-10", "2026-01-10")] + [("C", "2025-02-01", 5.0)]
+    rows = [(c, d, 10.0) for c in ("A", "B") for d in ("2025-01-10", "2026-01-10")] + [
+        ("C", "2025-02-01", 5.0)
+    ]
     report = lc.cohort_report(_con(rows, ("customer_id", "order_date", "amount")), "2026-03-31", "quarter")
     # Q1 2025 cohort (A, B, C): age 4 = Q1 2026, A and B bought: 2/3. Before: the tile looked up age 12 ("–").
     assert report.headline["retention_12m"] == pytest.approx(2 / 3)
@@ -113,7 +149,9 @@ def test_small_orders_only_company_gets_stated_lines_not_a_crash():
         warnings.simplefilter("error")
         value = lc.customer_value_sql(con, "2026-10-31")
         holdout = lc.calibration_holdout(con, "2025-10-31", "2026-10-31")
-    assert value.status == "too_few_customers" and value.frame["p_alive"].isna().all() and len(value.frame) == 20
+    assert (
+        value.status == "too_few_customers" and value.frame["p_alive"].isna().all() and len(value.frame) == 20
+    )
     assert list(value.frame.columns) == ["customer_id", "p_alive", "expected_purchases", "clv"]
     assert isinstance(holdout, str)
     assert "no value forecast" in text.WORDS(f"clv_{value.status}", "en")

@@ -11,7 +11,6 @@ from salesperf.analyses import lifecycle as lc
 from salesperf.analyses.lifecycle import clv
 from salesperf.data import demo as demo_module
 
-
 # ---------------------------------------------------------------------------------------------- demo company, BG/NBD
 
 
@@ -47,7 +46,9 @@ def test_bgnbd_recovers_planted_group_parameters(demo):
         dropout, true_dropout = fitted["a"] / (fitted["a"] + fitted["b"]), true["a"] / (true["a"] + true["b"])
         assert len(members) > 500, name
         assert rate == pytest.approx(true_rate, rel=0.12), f"{name}: r/alpha {rate:.4f} vs {true_rate:.4f}"
-        assert dropout == pytest.approx(true_dropout, rel=0.25), f"{name}: a/(a+b) {dropout:.4f} vs {true_dropout:.4f}"
+        assert dropout == pytest.approx(true_dropout, rel=0.25), (
+            f"{name}: a/(a+b) {dropout:.4f} vs {true_dropout:.4f}"
+        )
 
 
 def test_demo_lifecycle_follows_the_planted_groups(demo):

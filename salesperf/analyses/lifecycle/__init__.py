@@ -1,4 +1,5 @@
-"""Customer lifecycle: acquisition cohorts, NRR/GRR, lifecycle stages and their flows, survival, customer value and
+"""Customer lifecycle: acquisition cohorts, NRR/GRR, lifecycle stages and their flows, survival, customer
+value and
 action lists.
 
 Modules (engine work in ``queries``; the rest is pure unless it says otherwise):

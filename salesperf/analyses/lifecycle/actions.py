@@ -81,8 +81,8 @@ def at_risk_actions(
     stages : DataFrame
         Per-customer stages.
     value : Series, optional
-        Expected value per customer (index customer_id), e.g. the CLV; customers missing from it (or NaN) fall back
-        to :func:`historical_value`.
+        Expected value per customer (index customer_id), e.g. the CLV; customers missing from it (or NaN) fall
+        back to :func:`historical_value`.
     customers : DataFrame, optional
         Customers table; ``owner_rep_id`` (and ``name``) are taken from it.
     include : tuple of str
@@ -154,10 +154,11 @@ def second_purchase_due(
     customers: pd.DataFrame | None = None,
     owner_col: str = "owner_rep_id",
 ) -> SecondPurchaseDue:
-    """New customers due for a second purchase: one purchase day, not churned, past the typical time to a second.
+    """New customers due for a second purchase: one purchase day, not churned, past the typical time to a
+    second.
 
-    The typical time is estimated on every customer (those who have not bought twice are censored at their days
-    since the first purchase: :func:`~salesperf.analyses.lifecycle.survival.event_time_quantile`).
+    The typical time is estimated on every customer (those who have not bought twice are censored at their
+    days since the first purchase: :func:`~salesperf.analyses.lifecycle.survival.event_time_quantile`).
 
     Parameters
     ----------

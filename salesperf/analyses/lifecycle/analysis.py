@@ -82,7 +82,7 @@ class LifecycleAnalysis(Analysis):
     words = text.WORDS
 
     def compute(self, ds, ctx: Context, upstream: Mapping[str, Result]) -> Lifecycle:
-        """Every table and figure input of the lifecycle report for ``ds``'s period (see :class:`Lifecycle`)."""
+        """Every table and figure input of the lifecycle report for ``ds``'s period (:class:`Lifecycle`)."""
         grain, by = self.param(ctx, "cohort_grain"), self.param(ctx, "compare_by")
         horizon, holdout_months = (
             int(self.param(ctx, "horizon_months")),

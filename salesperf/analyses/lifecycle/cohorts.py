@@ -1,7 +1,8 @@
 """Acquisition cohorts, pure: triangles and pooled curves from the long cohort activity frame.
 
 The activity frame (:func:`salesperf.analyses.lifecycle.queries.cohort_activity_sql`) has one row per
-([dimension,] cohort, age) with ``customers``, ``revenue_net``, ``revenue_gross``, ``cohort_size`` and ``is_complete``.
+([dimension,] cohort, age) with ``customers``, ``revenue_net``, ``revenue_gross``, ``cohort_size`` and
+``is_complete``.
 
 *Cohort revenue retention* is a cohort's revenue at age k over its revenue at age 0: a curve of how a cohort's
 spending decays, not the NRR / GRR of finance (those follow the same customers from a base window and cap them
@@ -65,7 +66,8 @@ def _period_end(day: date, months: int) -> date:
 
 
 def period_label(starts: pd.Series, grain: str) -> pd.Series:
-    """Label days as ``2026-03`` (month), ``2026-Q1`` (quarter) or ``2026`` (year), the labels of core.periods.
+    """Label days as ``2026-03`` (month), ``2026-Q1`` (quarter) or ``2026`` (year), the labels of
+    core.periods.
 
     Parameters
     ----------
@@ -183,7 +185,8 @@ def retention_triangle(activity: pd.DataFrame, complete_only: bool = True) -> pd
     Returns
     -------
     DataFrame
-        Index ([by,] cohort), columns age 0..K, values in [0, 1] (age 0 is 1); NaN where not reached or running.
+        Index ([by,] cohort), columns age 0..K, values in [0, 1] (age 0 is 1); NaN where not reached or
+        running.
     """
     return _pivot(activity, activity["customers"] / activity["cohort_size"], complete_only)
 
@@ -197,7 +200,8 @@ def _basis_column(basis: str) -> str:
 def cohort_revenue_retention(
     activity: pd.DataFrame, basis: str = "net", complete_only: bool = True
 ) -> pd.DataFrame:
-    """Cohort revenue retention: a cohort's revenue at age k over its revenue at age 0 (not NRR; see module doc).
+    """Cohort revenue retention: a cohort's revenue at age k over its revenue at age 0 (not NRR; see module
+    doc).
 
     Parameters
     ----------
@@ -240,17 +244,17 @@ def cumulative_revenue_per_customer(
 def cohort_curves(activity: pd.DataFrame, complete_only: bool = True) -> pd.DataFrame:
     """Cohorts pooled into one curve per dimension value.
 
-    Each age pools the cohorts that have completed it, weighted by size. The cumulative revenue per acquired customer
-    adds up the per-age means (``revenue_per_customer``: revenue at age k per customer acquired, over the cohorts
-    that reached k), so that it cannot fall because old cohorts differ from young ones (it falls only when net
-    returns exceed purchases at an age).
+    Each age pools the cohorts that have completed it, weighted by size. The cumulative revenue per acquired
+    customer adds up the per-age means (``revenue_per_customer``: revenue at age k per customer acquired, over
+    the cohorts that reached k), so that it cannot fall because old cohorts differ from young ones (it falls
+    only when net returns exceed purchases at an age).
 
     Returns
     -------
     DataFrame
-        One row per ([by,] age): ``cohorts`` pooled, ``customers_acquired``, ``customers`` active, ``retention``,
-        ``cohort_revenue_retention_net`` / ``_gross`` (revenue at age k over the same cohorts' age-0 revenue),
-        ``revenue_per_customer``, ``cumulative_revenue_per_customer`` (net).
+        One row per ([by,] age): ``cohorts`` pooled, ``customers_acquired``, ``customers`` active,
+        ``retention``, ``cohort_revenue_retention_net`` / ``_gross`` (revenue at age k over the same cohorts'
+        age-0 revenue), ``revenue_per_customer``, ``cumulative_revenue_per_customer`` (net).
     """
     dims = dimensions(activity)
     frame = activity.sort_values([*dims, "cohort", "age"]).copy()
@@ -300,8 +304,9 @@ class CohortReport:
     headline : dict
         ``cohorts``, ``customers_acquired``, ``largest_cohort`` / ``largest_cohort_size``; for each age of
         :data:`HEADLINE_AGES` reached: ``retention_age{k}``, ``cohort_revenue_retention_net_age{k}``,
-        ``cumulative_revenue_per_customer_age{k}``; and ``retention_12m`` / ``cumulative_revenue_12m`` at the age
-        that ends 12 months after acquisition (age 12 monthly, 4 quarterly). Pooled over every dimension value.
+        ``cumulative_revenue_per_customer_age{k}``; and ``retention_12m`` / ``cumulative_revenue_12m`` at the
+        age that ends 12 months after acquisition (age 12 monthly, 4 quarterly). Pooled over every dimension
+        value.
     """
 
     grain: str
@@ -318,8 +323,8 @@ class CohortReport:
 def cohort_tables(activity: pd.DataFrame, grain: str = "month", by: str | None = None) -> CohortReport:
     """Build every cohort table and the headline numbers from a cohort activity frame.
 
-    The headline pools the dimension values first (one row per cohort and age), so that splitting by a dimension
-    never changes it.
+    The headline pools the dimension values first (one row per cohort and age), so that splitting by a
+    dimension never changes it.
     """
     check_grain(grain)
     overall = cohort_curves(pooled_over_dimensions(activity)).set_index("age")

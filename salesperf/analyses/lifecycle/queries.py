@@ -1,9 +1,11 @@
-"""Engine work of the lifecycle analysis: every DuckDB query over the canonical ``orders`` (and ``customers``).
+"""Engine work of the lifecycle analysis: every DuckDB query over the canonical ``orders`` (and
+``customers``).
 
-Purchase lines, purchase occasions and counted revenue are those of :mod:`salesperf.core.sql`: a *purchase line* has
-``amount > 0`` and is neither cancelled nor returned; a *purchase occasion* is a distinct (customer, day) with a
-purchase line; *net revenue* sums every line that is not cancelled (returns netted), *gross revenue* the purchase lines.
-A customer's *cohort* is the month (or quarter) of the first purchase occasion; *age* k counts whole periods since it.
+Purchase lines, purchase occasions and counted revenue are those of :mod:`salesperf.core.sql`: a *purchase
+line* has ``amount > 0`` and is neither cancelled nor returned; a *purchase occasion* is a distinct (customer,
+day) with a purchase line; *net revenue* sums every line that is not cancelled (returns netted), *gross
+revenue* the purchase lines. A customer's *cohort* is the month (or quarter) of the first purchase occasion;
+*age* k counts whole periods since it.
 
 The customer-level RFM summary of the CLV models is :func:`salesperf.analyses.lifecycle.clv.summary_sql`.
 """
@@ -57,7 +59,8 @@ def _lines_cte(con: duckdb.DuckDBPyConnection, day: date, extra: str = "") -> st
 
 
 def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]:
-    """Where a cohort dimension comes from: ``('orders', column)`` of the first purchase, or ``('customers', column)``.
+    """Where a cohort dimension comes from: ``('orders', column)`` of the first purchase, or ``('customers',
+    column)``.
 
     ``customers.channel`` / ``orders.channel`` disambiguates; UserError when neither table has the column.
     """
@@ -71,7 +74,8 @@ def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]
         return "customers", column
     raise UserError(
         f"cohort dimension {by!r} is neither an orders column nor a customers column",
-        hint=f"orders has {examples(order_cols, 12)}; customers has {examples(customer_cols, 12) or 'no table'}",
+        hint=f"orders has {examples(order_cols, 12)}; "
+        f"customers has {examples(customer_cols, 12) or 'no table'}",
     )
 
 
@@ -83,22 +87,25 @@ def cohort_activity_sql(
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
-        Connection with the canonical relation ``orders`` (and ``customers`` when ``by`` names one of its columns).
+        Connection with the canonical relation ``orders`` (and ``customers`` when ``by`` names one of its
+        columns).
     as_of : date-like
         Lines after this day are ignored.
     grain : {'month', 'quarter'}
         Cohort and age period.
     by : str, optional
-        Compare cohorts by a dimension: an orders column taken from the largest purchase line of the customer's first
-        purchase day (ties: the smallest value), or a customers column. Missing values become ``'(none)'``.
+        Compare cohorts by a dimension: an orders column taken from the largest purchase line of the
+        customer's first purchase day (ties: the smallest value), or a customers column. Missing values become
+        ``'(none)'``.
 
     Returns
     -------
     DataFrame
         One row per ([by,] cohort, age) for every age the cohort has reached by ``as_of`` (zero-filled):
-        ``[by], cohort`` (period label), ``age`` (int), ``customers`` (distinct customers with a purchase occasion at
-        that age), ``revenue_net``, ``revenue_gross``, ``cohort_size`` (customers acquired), ``is_complete`` (False for
-        the period containing ``as_of`` unless ``as_of`` is its last day). Sorted by [by], cohort, age.
+        ``[by], cohort`` (period label), ``age`` (int), ``customers`` (distinct customers with a purchase
+        occasion at that age), ``revenue_net``, ``revenue_gross``, ``cohort_size`` (customers acquired),
+        ``is_complete`` (False for the period containing ``as_of`` unless ``as_of`` is its last day). Sorted
+        by [by], cohort, age.
     """
     day = as_date(as_of)
     months = check_grain(grain)
@@ -162,10 +169,11 @@ def cohort_activity_sql(
 
 
 def customer_period_revenue_sql(con: duckdb.DuckDBPyConnection, as_of, months: int = 12) -> pd.DataFrame:
-    """Each customer's net revenue in the ``months`` months up to ``as_of`` and in the ``months`` before those.
+    """Each customer's net revenue in the ``months`` months up to ``as_of`` and in the ``months`` before
+    those.
 
-    The two windows of the revenue-retention ratios (NRR, GRR): the *base* window ends ``months`` months before
-    ``as_of``, the *current* window ends at ``as_of``; both are ``months`` calendar months long.
+    The two windows of the revenue-retention ratios (NRR, GRR): the *base* window ends ``months`` months
+    before ``as_of``, the *current* window ends at ``as_of``; both are ``months`` calendar months long.
 
     Parameters
     ----------
@@ -177,8 +185,8 @@ def customer_period_revenue_sql(con: duckdb.DuckDBPyConnection, as_of, months: i
     Returns
     -------
     DataFrame
-        One row per customer with a purchase occasion by ``as_of``: ``customer_id``, ``first_date`` (first purchase
-        occasion), ``revenue_base``, ``revenue_now`` (net revenue in each window, 0 when none).
+        One row per customer with a purchase occasion by ``as_of``: ``customer_id``, ``first_date`` (first
+        purchase occasion), ``revenue_base``, ``revenue_now`` (net revenue in each window, 0 when none).
     """
     day = as_date(as_of)
     now_start = (pd.Timestamp(day) - pd.DateOffset(months=months)).date()
@@ -186,7 +194,8 @@ def customer_period_revenue_sql(con: duckdb.DuckDBPyConnection, as_of, months: i
     sql = f"""
         WITH {_lines_cte(con, day)}
         SELECT customer_id, min(CASE WHEN is_purchase THEN order_date END) AS first_date,
-               sum(CASE WHEN order_date > {date_literal(base_start)} AND order_date <= {date_literal(now_start)}
+               sum(CASE WHEN order_date > {date_literal(base_start)}
+                         AND order_date <= {date_literal(now_start)}
                         THEN amount ELSE 0 END) AS revenue_base,
                sum(CASE WHEN order_date > {date_literal(now_start)} THEN amount ELSE 0 END) AS revenue_now
         FROM lines GROUP BY customer_id
@@ -217,13 +226,14 @@ def customer_summary_sql(
     Returns
     -------
     DataFrame
-        One row per customer with at least one purchase occasion, sorted by ``customer_id`` (str): ``first_date``,
-        ``second_date`` (NaT for one-time buyers), ``last_date``, ``occasions`` (purchase days),
-        ``occasions_before_recent`` (occasions before the last ``recent_days`` days), ``typical_gap_days`` (median
-        days between consecutive occasions; NaN with one occasion), ``typical_gap_before_recent_days`` (the same
-        over the occasions before the last ``recent_days`` days: the rhythm a comeback is judged against),
-        ``recent_max_gap_days`` (longest gap before an occasion in the last ``recent_days`` days; NaN if none),
-        ``revenue_net``, ``revenue_gross``, ``revenue_12m`` (net, the 365 days up to ``as_of``).
+        One row per customer with at least one purchase occasion, sorted by ``customer_id`` (str):
+        ``first_date``, ``second_date`` (NaT for one-time buyers), ``last_date``, ``occasions`` (purchase
+        days), ``occasions_before_recent`` (occasions before the last ``recent_days`` days),
+        ``typical_gap_days`` (median days between consecutive occasions; NaN with one occasion),
+        ``typical_gap_before_recent_days`` (the same over the occasions before the last ``recent_days`` days:
+        the rhythm a comeback is judged against), ``recent_max_gap_days`` (longest gap before an occasion in
+        the last ``recent_days`` days; NaN if none), ``revenue_net``, ``revenue_gross``, ``revenue_12m`` (net,
+        the 365 days up to ``as_of``).
     """
     day = as_date(as_of)
     recent = load_rules().reactivation_days if recent_days is None else int(recent_days)
@@ -275,7 +285,8 @@ def customer_summary(
     amount_col: str = "amount",
     status_col: str = "status",
 ) -> pd.DataFrame:
-    """:func:`customer_summary_sql` of an in-memory orders frame (the same query, on a private DuckDB connection).
+    """:func:`customer_summary_sql` of an in-memory orders frame (the same query, on a private DuckDB
+    connection).
 
     Parameters
     ----------

@@ -29,7 +29,8 @@ class Lifecycle:
     by_dimension : CohortReport or None
         Split by ``compare_by``; None when neither orders nor customers have that column.
     comparison_curves : DataFrame
-        ``by_dimension.curves`` of the dimension values with at least :data:`MIN_COHORTS` cohorts (empty without).
+        ``by_dimension.curves`` of the dimension values with at least :data:`MIN_COHORTS` cohorts (empty
+        without).
     nrr_by_period : DataFrame
         NRR and GRR at the end of this and the previous periods (``period`` and the columns of
         :func:`~salesperf.analyses.lifecycle.revenue_retention.revenue_retention`).
@@ -42,7 +43,8 @@ class Lifecycle:
         Time to churn by acquisition year.
     holdout : HoldoutCheck or None
     holdout_status : str
-        ``fitted`` or why there is no holdout check (see :class:`~salesperf.analyses.lifecycle.value.CustomerValue`).
+        ``fitted`` or why there is no holdout check (see
+        :class:`~salesperf.analyses.lifecycle.value.CustomerValue`).
     calibration_end : datetime.date
     value : CustomerValue
     actions : DataFrame

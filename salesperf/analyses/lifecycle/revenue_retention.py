@@ -2,11 +2,11 @@
 
 The *base* customers are those with revenue in the base window (the 12 months ending a year before the as-of
 date); their revenue in the current window (the 12 months up to the as-of date) over their base revenue is the
-**NRR** (expansion counts, new customers do not); the **GRR** caps each customer at its base revenue (and at zero
-below), so it measures only what was kept: X 100 → 300 and Y 100 → 0 give NRR 1.5 and GRR 0.5.
+**NRR** (expansion counts, new customers do not); the **GRR** caps each customer at its base revenue (and at
+zero below), so it measures only what was kept: X 100 → 300 and Y 100 → 0 give NRR 1.5 and GRR 0.5.
 
-This is not the *cohort revenue retention* of :mod:`salesperf.analyses.lifecycle.cohorts` (a cohort's revenue at
-age k over its first-period revenue), which the report shows as a separate, differently named curve.
+This is not the *cohort revenue retention* of :mod:`salesperf.analyses.lifecycle.cohorts` (a cohort's revenue
+at age k over its first-period revenue), which the report shows as a separate, differently named curve.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def revenue_retention(customers: pd.DataFrame, group: str | None = None) -> pd.D
     Parameters
     ----------
     customers : DataFrame
-        One row per customer: ``revenue_base``, ``revenue_now`` (net revenue in each window) and ``group`` when
-        given (e.g. the acquisition cohort).
+        One row per customer: ``revenue_base``, ``revenue_now`` (net revenue in each window) and ``group``
+        when given (e.g. the acquisition cohort).
     group : str, optional
         Column to split by.
 
@@ -42,9 +42,9 @@ def revenue_retention(customers: pd.DataFrame, group: str | None = None) -> pd.D
     -------
     DataFrame
         One row per group (or one row): ``[group]``, ``customers_base`` (customers with base revenue > 0),
-        ``customers_kept`` (of them, with revenue now > 0), ``revenue_base``, ``revenue_now``, ``revenue_kept``
-        (sum of ``min(max(now, 0), base)``), ``nrr`` = revenue_now / revenue_base, ``grr`` = revenue_kept /
-        revenue_base (NaN without base revenue).
+        ``customers_kept`` (of them, with revenue now > 0), ``revenue_base``, ``revenue_now``,
+        ``revenue_kept`` (sum of ``min(max(now, 0), base)``), ``nrr`` = revenue_now / revenue_base, ``grr`` =
+        revenue_kept / revenue_base (NaN without base revenue).
     """
     needed = ["revenue_base", "revenue_now", *([group] if group else [])]
     missing = [c for c in needed if c not in customers.columns]

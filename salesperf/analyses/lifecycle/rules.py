@@ -1,7 +1,7 @@
 """Lifecycle rules: stage thresholds, the purchase-rhythm multiples, treatments and labels (``rules.yml``).
 
-:func:`load_rules` reads the packaged defaults, then an optional user file, then overrides, and validates them; a
-duplicated key in a YAML file is refused like everywhere in the project.
+:func:`load_rules` reads the packaged defaults, then an optional user file, then overrides, and validates
+them; a duplicated key in a YAML file is refused like everywhere in the project.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ DEFAULT_RULES_PATH = Path(__file__).parent / "rules.yml"
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """Stage thresholds and treatments (see ``rules.yml`` beside this module for the meaning of each field)."""
+    """Stage thresholds and treatments (``rules.yml`` beside this module says what each field means)."""
 
     new_days: int
     reactivation_days: int

@@ -1,7 +1,8 @@
-"""Lifecycle stages, pure apart from :func:`lifecycle_snapshot`: assignment by rules, per-stage summary, flows.
+"""Lifecycle stages, pure apart from :func:`lifecycle_snapshot`: assignment by rules, per-stage summary,
+flows.
 
-A customer's stage at the as-of date follows ``rules.yml`` (new, reactivated, active, at risk, churned, in that
-order of precedence), with thresholds scaled by the customer's own purchase rhythm when there is one.
+A customer's stage at the as-of date follows ``rules.yml`` (new, reactivated, active, at risk, churned, in
+that order of precedence), with thresholds scaled by the customer's own purchase rhythm when there is one.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def assign_stages(summary: pd.DataFrame, as_of, rules: LifecycleRules | None = N
     Parameters
     ----------
     summary : DataFrame
-        Customer summary (:func:`~salesperf.analyses.lifecycle.queries.customer_summary_sql`), one row per customer.
+        Customer summary (:func:`~salesperf.analyses.lifecycle.queries.customer_summary_sql`), one row per
+        customer.
     as_of : date-like
         The date the stages describe (the summary's).
     rules : LifecycleRules, optional
@@ -44,9 +46,9 @@ def assign_stages(summary: pd.DataFrame, as_of, rules: LifecycleRules | None = N
     -------
     DataFrame
         The summary plus ``days_since_first``, ``recency_days``, ``has_rhythm``, ``at_risk_after_days``,
-        ``churn_after_days`` (the customer's thresholds), ``lapse_after_days`` (the churn threshold of the rhythm
-        before the recent window, which a comeback gap must exceed to count as reactivation), ``stage``,
-        ``stage_label_en``, ``stage_label_zh``, ``treatment``, ``treatment_en``, ``treatment_zh``.
+        ``churn_after_days`` (the customer's thresholds), ``lapse_after_days`` (the churn threshold of the
+        rhythm before the recent window, which a comeback gap must exceed to count as reactivation),
+        ``stage``, ``stage_label_en``, ``stage_label_zh``, ``treatment``, ``treatment_en``, ``treatment_zh``.
     """
     rules = rules or load_rules()
     require(summary, SUMMARY_COLUMNS, "customer summary")
@@ -155,9 +157,10 @@ def stage_flows(
     Returns
     -------
     DataFrame
-        One row per observed (from_stage, to_stage): ``customers``, ``revenue`` (net revenue the movers brought in
-        between the two dates), ``from_label_en/zh``, ``to_label_en/zh``. Customers who had not bought by the
-        previous date come from the pseudo-stage ``none``. Ordered by lifecycle order of from, then to.
+        One row per observed (from_stage, to_stage): ``customers``, ``revenue`` (net revenue the movers
+        brought in between the two dates), ``from_label_en/zh``, ``to_label_en/zh``. Customers who had not
+        bought by the previous date come from the pseudo-stage ``none``. Ordered by lifecycle order of from,
+        then to.
     """
     rules = rules or load_rules()
     require(previous, ["customer_id", "stage", "revenue_net"], "previous stages")

@@ -1,7 +1,8 @@
 """Time-to-event, pure: per-customer durations and Kaplan–Meier curves with Greenwood (log-log) bands.
 
-Two events: *churn* (the day a customer's churn threshold passed without a purchase) and *second purchase*. Customers
-without the event are censored at the as-of date, so the estimates are not biased towards short times.
+Two events: *churn* (the day a customer's churn threshold passed without a purchase) and *second purchase*.
+Customers without the event are censored at the as-of date, so the estimates are not biased towards short
+times.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ def lifetime_durations(
 ) -> pd.DataFrame:
     """Per-customer durations and event flags for Kaplan–Meier.
 
-    ``event='churn'``: a churned customer is lost the day the churn threshold passes without a purchase, so the
-    duration is ``last_date + churn_after_days - first_date`` (event 1); everyone else is censored at
-    ``as_of - first_date``. ``event='second_purchase'``: ``second_date - first_date`` (event 1), else censored at
-    ``as_of - first_date``.
+    ``event='churn'``: a churned customer is lost the day the churn threshold passes without a purchase, so
+    the duration is ``last_date + churn_after_days - first_date`` (event 1); everyone else is censored at
+    ``as_of - first_date``. ``event='second_purchase'``: ``second_date - first_date`` (event 1), else censored
+    at ``as_of - first_date``.
 
     Parameters
     ----------
@@ -51,7 +52,8 @@ def lifetime_durations(
     Returns
     -------
     DataFrame
-        ``customer_id``, ``group`` (``'all'`` without a split), ``duration_days`` (float, >= 0), ``event`` (0/1).
+        ``customer_id``, ``group`` (``'all'`` without a split), ``duration_days`` (float, >= 0), ``event``
+        (0/1).
     """
     day = pd.Timestamp(as_date(as_of))
     require(stages, ["customer_id", "first_date"], "stages")
@@ -93,10 +95,12 @@ class SurvivalCurves:
     ----------
     curves : DataFrame
         One row per (group, time): ``group``, ``time`` (days), ``survival``, ``lower``, ``upper`` (pointwise
-        log-log band from Greenwood's variance), ``at_risk``, ``events``; each group starts at time 0, survival 1.
+        log-log band from Greenwood's variance), ``at_risk``, ``events``; each group starts at time 0,
+        survival 1.
     medians : DataFrame
-        One row per group: ``group``, ``customers``, ``events``, ``median_days`` (NaN when the curve never reaches
-        0.5: "median not reached"), ``median_lower``, ``median_upper`` (confidence interval; upper may be inf).
+        One row per group: ``group``, ``customers``, ``events``, ``median_days`` (NaN when the curve never
+        reaches 0.5: "median not reached"), ``median_lower``, ``median_upper`` (confidence interval; upper may
+        be inf).
     alpha : float
     """
 

@@ -1,8 +1,9 @@
 """All words of the lifecycle report: tiles, sentences and table specs in English and Chinese.
 
-Templates live in ``vocab.yml`` (one entry per idea with its ``en`` and ``zh`` text); the functions here compute the
-values that fill them from the :class:`~salesperf.analyses.lifecycle.result.Lifecycle` result, once for both
-languages. Table headers come from explicit :class:`~salesperf.core.present.TableSpec` s, never from column names.
+Templates live in ``vocab.yml`` (one entry per idea with its ``en`` and ``zh`` text); the functions here
+compute the values that fill them from the :class:`~salesperf.analyses.lifecycle.result.Lifecycle` result,
+once for both languages. Table headers come from explicit :class:`~salesperf.core.present.TableSpec` s, never
+from column names.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _pct(x) -> str:
     return "–" if _missing(x) else fmt.percent(x)
 
 
-# ------------------------------------------------------------------------------------------------------------ tiles
+# ------------------------------------------------------------------------------------------------------ tiles
 
 
 def tiles(life, lang: str) -> list[Tile]:
@@ -63,11 +64,11 @@ def tiles(life, lang: str) -> list[Tile]:
     ]
 
 
-# -------------------------------------------------------------------------------------------------------- sentences
+# -------------------------------------------------------------------------------------------------- sentences
 
 
 def cohort_sentence(life, lang: str) -> str:
-    """How cohorts keep buying: retention after one period and after a year (or one period), revenue per customer."""
+    """How cohorts keep buying: retention after one period and after a year, revenue per customer."""
     h, grain = life.cohorts.headline, life.grain
     age = 12 if grain == "month" else 4
     far, cumulative = h.get(f"retention_age{age}"), h.get(f"cumulative_revenue_per_customer_age{age}")
@@ -191,7 +192,7 @@ def survival_sentence(life, lang: str) -> str:
 
 
 def holdout_sentence(life, lang: str) -> str:
-    """How well BG/NBD fitted on older data predicted the repeat purchases that followed, or why it was skipped."""
+    """How well BG/NBD fitted on older data predicted the repeat purchases that followed (or why not)."""
     if life.holdout is None:
         return WORDS("holdout_unavailable", lang, calibration_end=life.calibration_end.isoformat())
     h = life.holdout.headline
@@ -280,7 +281,7 @@ def methods(lang: str) -> str:
     return WORDS("lifecycle_methods", lang)
 
 
-# ------------------------------------------------------------------------------------------------------ table specs
+# ------------------------------------------------------------------------------------------------ table specs
 
 
 def stages_table(lang: str) -> TableSpec:

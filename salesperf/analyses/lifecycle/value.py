@@ -1,8 +1,9 @@
-"""Customer value at the as-of date (BG/NBD + Gamma-Gamma) and the holdout check, never crashing on small data.
+"""Customer value at the as-of date (BG/NBD + Gamma-Gamma) and the holdout check, never crashing on small
+data.
 
-A fit that cannot be trusted gives no forecast: too few customers, no repeat buyers, or an optimiser that did not
-converge are reported as a ``status`` (the text layer states it in words) and the values are NaN. No warning of
-the optimiser or of numpy reaches the caller.
+A fit that cannot be trusted gives no forecast: too few customers, no repeat buyers, or an optimiser that did
+not converge are reported as a ``status`` (the text layer states it in words) and the values are NaN. No
+warning of the optimiser or of numpy reaches the caller.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ class HoldoutCheck:
     ----------
     table : DataFrame
         One row per calibration frequency group (``'0'`` .. ``'7+'``) and ``'total'``: ``customers, actual,
-        predicted, actual_mean, predicted_mean`` (see :func:`salesperf.analyses.lifecycle.clv.calibration_holdout`).
+        predicted, actual_mean, predicted_mean`` (see
+        :func:`salesperf.analyses.lifecycle.clv.calibration_holdout`).
     params : dict
         Fitted BG/NBD parameters ``r, alpha (weeks), a, b``.
     calibration_end, as_of : datetime.date
@@ -172,11 +174,13 @@ class HoldoutCheck:
 def calibration_holdout(
     con: duckdb.DuckDBPyConnection, calibration_end, as_of, max_frequency: int = 7
 ) -> HoldoutCheck | str:
-    """Fit BG/NBD on the orders up to ``calibration_end`` and compare its forecast with the holdout up to ``as_of``.
+    """Fit BG/NBD on the orders up to ``calibration_end`` and compare its forecast with the holdout up to
+    ``as_of``.
 
     Returns
     -------
-    HoldoutCheck, or the status (see :class:`CustomerValue`) when the calibration data give no trustworthy fit.
+    HoldoutCheck, or the status (see :class:`CustomerValue`) when the calibration data give no trustworthy
+    fit.
     """
     cut, end = as_date(calibration_end, "calibration_end"), as_date(as_of)
     if cut >= end:

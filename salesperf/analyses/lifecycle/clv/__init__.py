@@ -7,23 +7,25 @@ The models work on one row per customer:
 - ``T``: time from the first occasion to the end of the observation window (the as-of date);
 - ``monetary_value``: mean value of the repeat occasions (0 when ``frequency`` is 0).
 
-``recency`` and ``T`` are in one *model time unit* (weeks in the published CDNOW set-up, ``time_unit_days=7`` in
-:func:`summary_sql`). Every prediction horizon ``t`` is in that same unit, and the scale parameter ``alpha``
-of the BG/NBD model is in it too. :func:`summary_sql` builds these columns in DuckDB from canonical ``orders``.
+``recency`` and ``T`` are in one *model time unit* (weeks in the published CDNOW set-up, ``time_unit_days=7``
+in :func:`summary_sql`). Every prediction horizon ``t`` is in that same unit, and the scale parameter
+``alpha`` of the BG/NBD model is in it too. :func:`summary_sql` builds these columns in DuckDB from canonical
+``orders``.
 
-Modules: ``likelihood`` (input checks, distinct-row collapsing, the optimiser), ``bgnbd``, ``gamma_gamma`` (spend and
-CLV), ``summary`` (the RFM query), ``holdout`` (calibration/holdout table), ``simulate`` (draws for tests).
+Modules: ``likelihood`` (input checks, distinct-row collapsing, the optimiser), ``bgnbd``, ``gamma_gamma``
+(spend and CLV), ``summary`` (the RFM query), ``holdout`` (calibration/holdout table), ``simulate`` (draws for
+tests).
 
-Customers who share the same (frequency, recency, T) have the same likelihood and the same predictions, so fitting and
-scoring run on the distinct combinations with their counts as weights. Dates at day resolution make that a few tens of
-thousands of rows even for millions of customers.
+Customers who share the same (frequency, recency, T) have the same likelihood and the same predictions, so
+fitting and scoring run on the distinct combinations with their counts as weights. Dates at day resolution
+make that a few tens of thousands of rows even for millions of customers.
 
 References
 ----------
-Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting your customers" the easy way: an alternative to the
-Pareto/NBD model. Marketing Science 24(2), 275-284.
-Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). RFM and CLV: using iso-value curves for customer base analysis.
-Journal of Marketing Research 42(4), 415-430 (the Gamma-Gamma spend model).
+Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting your customers" the easy way: an alternative
+to the Pareto/NBD model. Marketing Science 24(2), 275-284. Fader, P. S., Hardie, B. G. S. and Lee, K. L.
+(2005). RFM and CLV: using iso-value curves for customer base analysis. Journal of Marketing Research 42(4),
+415-430 (the Gamma-Gamma spend model).
 """
 
 from salesperf.analyses.lifecycle.clv.bgnbd import BetaGeo, betageo_log_likelihood

@@ -1,8 +1,8 @@
 """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005, Marketing Science 24(2), 275-284).
 
-Input: one row per customer, ``frequency`` (repeat purchase occasions), ``recency`` (first to last occasion) and
-``T`` (first occasion to the end of observation), in one model time unit (weeks in the CDNOW set-up); ``alpha`` and
-every horizon are in that unit.
+Input: one row per customer, ``frequency`` (repeat purchase occasions), ``recency`` (first to last occasion)
+and ``T`` (first occasion to the end of observation), in one model time unit (weeks in the CDNOW set-up);
+``alpha`` and every horizon are in that unit.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ def betageo_log_likelihood(params, frequency, recency, T) -> np.ndarray:
 def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = True, weights=None):
     """BG/NBD log-likelihood and its derivatives in (r, alpha, a, b).
 
-    Without ``weights``: per-row log-likelihood, shape (n,), and gradient rows, shape (4, n). With ``weights``: their
-    weighted sums, a float and shape (4,) (what the optimiser needs, without building per-row gradient arrays).
-    Terms that depend only on x, only on t_x or only on T are computed once per distinct value (special functions
-    on a few hundred values instead of every row).
+    Without ``weights``: per-row log-likelihood, shape (n,), and gradient rows, shape (4, n). With
+    ``weights``: their weighted sums, a float and shape (4,) (what the optimiser needs, without building
+    per-row gradient arrays). Terms that depend only on x, only on t_x or only on T are computed once per
+    distinct value (special functions on a few hundred values instead of every row).
     """
     r, alpha, a, b = theta
     x_col, tx_col, t_col = _Factor.of(frequency), _Factor.of(recency), _Factor.of(T)
@@ -102,8 +102,9 @@ def _betageo_terms(theta: np.ndarray, frequency, recency, T, gradient: bool = Tr
 class BetaGeo(_Fitted):
     """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005), fitted by maximum likelihood.
 
-    While alive, a customer buys at Poisson rate ``lambda ~ Gamma(r, alpha)``; after each purchase they drop out
-    with probability ``p ~ Beta(a, b)``. Time is in the unit of ``recency`` and ``T`` (see the module docstring).
+    While alive, a customer buys at Poisson rate ``lambda ~ Gamma(r, alpha)``; after each purchase they drop
+    out with probability ``p ~ Beta(a, b)``. Time is in the unit of ``recency`` and ``T`` (see the module
+    docstring).
 
     Attributes
     ----------

@@ -20,7 +20,8 @@ from salesperf.core.errors import UserError, examples
 
 
 def _gammagamma_terms(theta: np.ndarray, frequency, monetary_value, gradient: bool = True):
-    """Log density of the mean spend ``m`` over ``x`` transactions (FHL 2005 JMR, eq. 3) and its gradient (3, n).
+    """Log density of the mean spend ``m`` over ``x`` transactions (FHL 2005 JMR, eq. 3) and its gradient (3,
+    n).
 
     ``ln f = lnG(px+q) - lnG(px) - lnG(q) + q ln(g) + (px-1) ln(m) + px ln(x) - (px+q) ln(g + m x)``.
     Special functions run once per distinct x.
@@ -122,7 +123,8 @@ class GammaGamma(_Fitted):
             raise UserError(f"frequency and monetary_value have different lengths: {len(x)}, {len(m)}")
         if ((x < 0) | (x != np.round(x))).any():
             raise UserError(
-                f"frequency must be a whole number >= 0, examples: {examples(x[(x < 0) | (x != np.round(x))])}"
+                "frequency must be a whole number >= 0, examples: "
+                f"{examples(x[(x < 0) | (x != np.round(x))])}"
             )
         return x, m
 
@@ -133,7 +135,8 @@ class GammaGamma(_Fitted):
         return p * (gamma + m * x) / (p * x + q - 1)
 
     def expected_average_spend(self, frequency, monetary_value) -> np.ndarray | pd.Series:
-        """E[value of a transaction | frequency, mean repeat spend]; customers with no repeat get ``p gamma/(q-1)``.
+        """E[value of a transaction | frequency, mean repeat spend]; customers with no repeat get ``p
+        gamma/(q-1)``.
 
         Returns
         -------
@@ -156,8 +159,9 @@ class GammaGamma(_Fitted):
     ) -> np.ndarray | pd.Series:
         """Discounted expected value of each customer's purchases over the next ``horizon`` steps.
 
-        ``CLV = E[spend] * sum_{i=1..horizon} (E[Y(i s)] - E[Y((i-1) s)]) / (1 + discount_rate)^i`` where ``E[Y(t)]``
-        is the BG/NBD conditional expectation and ``s = step`` (the approach of the ``lifetimes`` package).
+        ``CLV = E[spend] * sum_{i=1..horizon} (E[Y(i s)] - E[Y((i-1) s)]) / (1 + discount_rate)^i`` where
+        ``E[Y(t)]`` is the BG/NBD conditional expectation and ``s = step`` (the approach of the ``lifetimes``
+        package).
 
         Parameters
         ----------
@@ -187,7 +191,8 @@ class GammaGamma(_Fitted):
 
 
 def _discounted_purchases(betageo: BetaGeo, x, t_x, t_cal, horizon: int, discount_rate: float, step: float):
-    """P(alive) * sum_i (E[Y(i step) | alive] - E[Y((i-1) step) | alive]) / (1+d)^i on distinct (x, t_x, T) rows.
+    """P(alive) * sum_i (E[Y(i step) | alive] - E[Y((i-1) step) | alive]) / (1+d)^i on distinct (x, t_x, T)
+    rows.
 
     The sum depends on (x, T) only, so it runs on those distinct pairs.
     """

@@ -33,7 +33,8 @@ def calibration_holdout(
     Returns
     -------
     DataFrame, one row per frequency group (index ``'0'``, ``'1'``, ..., ``'7+'``) plus a ``'total'`` row
-        ``customers, actual, predicted`` (sums over the group), ``actual_mean, predicted_mean`` (per customer).
+        ``customers, actual, predicted`` (sums over the group), ``actual_mean, predicted_mean`` (per
+        customer).
     """
     missing = [
         c for c in (frequency_col, recency_col, T_col, holdout_col, duration_col) if c not in summary.columns

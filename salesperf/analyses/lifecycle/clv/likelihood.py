@@ -1,9 +1,10 @@
 """Shared machinery of the CLV models: input checks, collapsing to distinct rows, and maximum likelihood.
 
-Customers who share the same (frequency, recency, T) have the same likelihood and the same predictions, so fitting and
-scoring run on the distinct combinations with their counts as weights (:func:`_collapse`). Parameters are searched on
-the log scale by :func:`_maximise` (L-BFGS-B with analytic gradients, a Nelder-Mead rescue), which reports whether
-the optimum is a real one: gradient criterion met, inside the search bounds, positive curvature.
+Customers who share the same (frequency, recency, T) have the same likelihood and the same predictions, so
+fitting and scoring run on the distinct combinations with their counts as weights (:func:`_collapse`).
+Parameters are searched on the log scale by :func:`_maximise` (L-BFGS-B with analytic gradients, a Nelder-Mead
+rescue), which reports whether the optimum is a real one: gradient criterion met, inside the search bounds,
+positive curvature.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ class ConvergenceWarning(UserWarning):
     """The likelihood optimiser stopped without meeting its convergence criteria."""
 
 
-# ---------------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Input handling
-# ---------------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 def _as_float_array(values, name: str) -> np.ndarray:
@@ -90,7 +91,7 @@ def _check_weights(weights, n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Collapsed:
-    """Distinct rows of several aligned arrays: ``columns`` (one array each), ``inverse`` and summed ``weights``."""
+    """Distinct rows of aligned arrays: ``columns`` (one array each), ``inverse`` and summed ``weights``."""
 
     columns: tuple[np.ndarray, ...]
     inverse: np.ndarray
@@ -98,7 +99,7 @@ class _Collapsed:
 
 
 def _collapse(*arrays: np.ndarray, weights: np.ndarray | None = None) -> _Collapsed:
-    """Collapse aligned arrays to their distinct rows (hash-based, O(n)); ``weights`` are summed per distinct row."""
+    """Collapse aligned arrays to their distinct rows (hash-based, O(n)); ``weights`` summed per row."""
     key, keys = pd.factorize(arrays[0])
     key, n_keys = key.astype(np.int64), len(keys)
     for array in arrays[1:]:
@@ -141,9 +142,9 @@ def _maximise(
 ) -> _FitResult:
     """Minimise ``objective`` (negative mean log-likelihood and its gradient in log-parameters).
 
-    L-BFGS-B with the analytic gradient from each start; a Nelder-Mead pass followed by another L-BFGS-B polish when
-    it did not converge. The best result wins; a :class:`ConvergenceWarning` with diagnostics is emitted when even
-    that did not meet the gradient criterion.
+    L-BFGS-B with the analytic gradient from each start; a Nelder-Mead pass followed by another L-BFGS-B
+    polish when it did not converge. The best result wins; a :class:`ConvergenceWarning` with diagnostics is
+    emitted when even that did not meet the gradient criterion.
     """
     bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(names)
     lbfgs_options = {"maxiter": 2000, "ftol": 1e-15, "gtol": GRADIENT_TOLERANCE / 10, "maxls": 50}
@@ -190,11 +191,13 @@ def _maximise(
         at_bound = [n for n, p in zip(names, best.x, strict=True) if abs(p) >= LOG_PARAM_BOUND - 1e-6]
         warnings.warn(
             f"{model} maximum likelihood did not converge: optimiser message {best.message!r}; "
-            f"gradient norm {gradient_norm:.3g} (criterion {GRADIENT_TOLERANCE:g}, per customer and log-parameter); "
+            f"gradient norm {gradient_norm:.3g} "
+            f"(criterion {GRADIENT_TOLERANCE:g}, per customer and log-parameter); "
             f"{iterations} iterations; parameters {values}"
             + (f"; at the search bound: {', '.join(at_bound)}" if at_bound else "")
             + (
-                f"; flat likelihood (smallest Hessian eigenvalue {curvature:.3g}): the data do not identify the model"
+                f"; flat likelihood (smallest Hessian eigenvalue {curvature:.3g}): "
+                "the data do not identify the model"
                 if curvature <= CURVATURE_TOLERANCE
                 else ""
             ),
@@ -209,7 +212,7 @@ def _gradient_norm(objective, phi: np.ndarray) -> float:
 
 
 def _smallest_curvature(objective, phi: np.ndarray, step: float = 1e-4) -> float:
-    """Smallest eigenvalue of the Hessian of ``objective`` (forward differences of its gradient) at ``phi``."""
+    """Smallest eigenvalue of the Hessian of ``objective`` (differences of its gradient) at ``phi``."""
     at_phi = objective(phi)[1]
     columns = [(objective(phi + e)[1] - at_phi) / step for e in np.eye(len(phi)) * step]
     hessian = np.array(columns)
@@ -229,7 +232,8 @@ class _Fitted:
         params = getattr(self, "params_", None)
         if params is None:
             raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet: call fit(...) before using this method."
+                f"This {type(self).__name__} instance is not fitted yet: "
+                "call fit(...) before using this method."
             )
         return params
 
@@ -241,7 +245,7 @@ class _Fitted:
 
 @dataclass(frozen=True)
 class _Factor:
-    """A column with its distinct values and codes, so that functions of it are evaluated once per distinct value."""
+    """A column with its distinct values and codes: functions of it run once per distinct value."""
 
     values: np.ndarray
     uniques: np.ndarray
@@ -260,6 +264,7 @@ class _Factor:
 
 
 def _logaddexp(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """ln(exp(first) + exp(second)) for finite ``first`` (``second`` may be -inf); np.logaddexp is ~20x slower."""
+    """ln(exp(first) + exp(second)) for finite ``first`` (``second`` may be -inf), faster than
+    np.logaddexp."""
     larger = np.maximum(first, second)
     return larger + np.log1p(np.exp(-np.abs(first - second)))

@@ -18,10 +18,11 @@ def simulate_betageo(
 ) -> pd.DataFrame:
     """Draw (frequency, recency, T) from the BG/NBD process, vectorised.
 
-    Each customer has ``lambda ~ Gamma(r, rate alpha)`` and ``p ~ Beta(a, b)``, buys at time 0 and then at Poisson
-    rate ``lambda``, and drops out after each repeat purchase with probability ``p``. The number of repeat purchases
-    is ``min(N(T), K)`` with ``N(T) ~ Poisson(lambda T)`` and ``K ~ Geometric(p)``; the time of the last one is the
-    ``x``-th order statistic of ``N(T)`` uniform times on ``(0, T]``, i.e. ``T * Beta(x, N - x + 1)``.
+    Each customer has ``lambda ~ Gamma(r, rate alpha)`` and ``p ~ Beta(a, b)``, buys at time 0 and then at
+    Poisson rate ``lambda``, and drops out after each repeat purchase with probability ``p``. The number of
+    repeat purchases is ``min(N(T), K)`` with ``N(T) ~ Poisson(lambda T)`` and ``K ~ Geometric(p)``; the time
+    of the last one is the ``x``-th order statistic of ``N(T)`` uniform times on ``(0, T]``, i.e. ``T *
+    Beta(x, N - x + 1)``.
 
     Parameters
     ----------
@@ -32,7 +33,8 @@ def simulate_betageo(
         Observation time of each customer.
     seed : int
     resolution : float, optional
-        Round recency down to a multiple of this (e.g. ``1/7`` for day-level dates in weeks); ``T`` is not changed.
+        Round recency down to a multiple of this (e.g. ``1/7`` for day-level dates in weeks); ``T`` is not
+        changed.
 
     Returns
     -------

@@ -1,8 +1,8 @@
 """The per-customer RFM summary the CLV models read, computed in DuckDB from the canonical ``orders``.
 
 Purchase occasions are those of :mod:`salesperf.core.sql` (the same as cohorts and stages count): a distinct
-(customer, day) with at least one purchase line (amount > 0, neither cancelled nor returned); an occasion is worth the
-sum of its purchase lines.
+(customer, day) with at least one purchase line (amount > 0, neither cancelled nor returned); an occasion is
+worth the sum of its purchase lines.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ def _unit_days(time_unit) -> float:
 
 
 def summary_sql(con, as_of, time_unit_days: float = 7.0, calibration_end=None) -> pd.DataFrame:
-    """Per-customer frequency / recency / T / monetary_value (the standard BTYD set-up) over the relation ``orders``.
+    """Per-customer frequency / recency / T / monetary_value (the standard BTYD set-up) over the relation
+    ``orders``.
 
-    One occasion per customer and purchase day (see the module doc); ``as_of`` is inclusive and T is measured to it in
-    whole days. Plain SELECT / GROUP BY / window SQL: order lines never reach pandas.
+    One occasion per customer and purchase day (see the module doc); ``as_of`` is inclusive and T is measured
+    to it in whole days. Plain SELECT / GROUP BY / window SQL: order lines never reach pandas.
 
     Parameters
     ----------
@@ -39,13 +40,14 @@ def summary_sql(con, as_of, time_unit_days: float = 7.0, calibration_end=None) -
         Length of the model time unit in days (7 = weeks).
     calibration_end : date-like, optional
         When given, frequency / recency / T / monetary_value describe the calibration period up to this date
-        (inclusive; only customers who first bought by then), and holdout columns describe (calibration_end, as_of].
+        (inclusive; only customers who first bought by then), and holdout columns describe (calibration_end,
+        as_of].
 
     Returns
     -------
     DataFrame, one row per customer, indexed by ``customer_id`` (str) and sorted by it
-        ``frequency`` (repeat occasions), ``recency``, ``T`` (model time units), ``monetary_value`` (mean value of
-        the repeat occasions, 0 without one) and, with ``calibration_end``, ``frequency_holdout``,
+        ``frequency`` (repeat occasions), ``recency``, ``T`` (model time units), ``monetary_value`` (mean
+        value of the repeat occasions, 0 without one) and, with ``calibration_end``, ``frequency_holdout``,
         ``monetary_value_holdout``, ``duration_holdout``.
     """
     unit = _unit_days(time_unit_days)
