@@ -18,8 +18,8 @@ import pandas as pd
 from salesperf.analyses import lifecycle
 from salesperf.analyses.segmentation.base import HISTORY_COLUMNS, STATUS_INPUT_COLUMNS, status_frame
 from salesperf.analyses.segmentation.queries import AggregateQuery
-from salesperf.core.sql import as_date
 from salesperf.analyses.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
+from salesperf.core.sql import as_date
 
 
 def _recent_days(lifecycle_rules: lifecycle.LifecycleRules | None) -> int:
