@@ -63,7 +63,8 @@ def prepare(customers: int, seed: int) -> Path:
     from salesperf.data.demo import generate
 
     # The cache is keyed by the generator's source too: a changed demo company is generated afresh.
-    version = hashlib.sha1((HERE.parent / "salesperf" / "data" / "demo.py").read_bytes()).hexdigest()[:8]
+    sources = sorted((HERE.parent / "salesperf" / "data" / "demo").glob("*.py"))
+    version = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:8]
     folder = DATA / f"segmentation-demo-{customers}-{seed}-{version}"
     db = DATA / f"segmentation-{customers}-{seed}-{version}.duckdb"
     if db.exists():
