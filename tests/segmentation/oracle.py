@@ -16,8 +16,14 @@ RETURN_WORDS = {"returned", "return", "refunded", "refund", "退货", "已退货
 
 def _lines(orders: pd.DataFrame, as_of) -> pd.DataFrame:
     status = orders["status"] if "status" in orders else pd.Series(None, index=orders.index, dtype=object)
-    frame = pd.DataFrame({"customer_id": orders["customer_id"].astype(str), "day": pd.to_datetime(orders["order_date"]),
-                          "amount": orders["amount"].astype(float), "status": status})
+    frame = pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"].astype(str),
+            "day": pd.to_datetime(orders["order_date"]),
+            "amount": orders["amount"].astype(float),
+            "status": status,
+        }
+    )
     frame = frame[(frame["day"] <= pd.Timestamp(as_of)) & ~frame["status"].isin(CANCEL_WORDS)]
     return frame.assign(buy=(frame["amount"] > 0) & ~frame["status"].isin(RETURN_WORDS))
 
@@ -28,7 +34,9 @@ def rfm(orders: pd.DataFrame, as_of, lookback_days: int | None = None) -> pd.Dat
     if lookback_days is not None:
         lines = lines[lines["day"] > pd.Timestamp(as_of) - pd.Timedelta(days=lookback_days)]
     bought = lines[lines["buy"]].groupby("customer_id")["day"]
-    out = pd.DataFrame({"recency": (pd.Timestamp(as_of) - bought.max()).dt.days, "frequency": bought.nunique()})
+    out = pd.DataFrame(
+        {"recency": (pd.Timestamp(as_of) - bought.max()).dt.days, "frequency": bought.nunique()}
+    )
     out["monetary"] = lines.groupby("customer_id")["amount"].sum().reindex(out.index)
     return out.sort_index()
 

@@ -16,14 +16,26 @@ from salesperf.core.errors import UserError
 def _blobs(n_per=150, seed=0):
     rng = np.random.default_rng(seed)
     specs = [  # frequency, monetary, recency, Hardware share, direct share
-        (1, 100, 400, 0.9, 0.1), (12, 20000, 10, 0.1, 0.9), (4, 1500, 60, 0.5, 0.5)]
+        (1, 100, 400, 0.9, 0.1),
+        (12, 20000, 10, 0.1, 0.9),
+        (4, 1500, 60, 0.5, 0.5),
+    ]
     rows = []
     for g, (fr, mo, rec, hw, di) in enumerate(specs):
         for _ in range(n_per):
-            rows.append({"frequency": max(1, round(fr * rng.lognormal(0, 0.1))), "monetary": mo * rng.lognormal(0, 0.1),
-                         "recency": rec * rng.lognormal(0, 0.1), "tenure_days": 500 * rng.lognormal(0, 0.1),
-                         "category_share__Hardware": hw, "category_share__Software": 1 - hw,
-                         "channel_share__direct": di, "channel_share__online": 1 - di, "truth": g})
+            rows.append(
+                {
+                    "frequency": max(1, round(fr * rng.lognormal(0, 0.1))),
+                    "monetary": mo * rng.lognormal(0, 0.1),
+                    "recency": rec * rng.lognormal(0, 0.1),
+                    "tenure_days": 500 * rng.lognormal(0, 0.1),
+                    "category_share__Hardware": hw,
+                    "category_share__Software": 1 - hw,
+                    "channel_share__direct": di,
+                    "channel_share__online": 1 - di,
+                    "truth": g,
+                }
+            )
     frame = pd.DataFrame(rows)
     frame.insert(0, "customer_id", [f"c{i:04d}" for i in range(len(frame))])
     frame["gross_revenue"] = frame["monetary"]
@@ -40,12 +52,16 @@ def test_clusters_find_separated_groups_deterministically_and_describe_them():
     assert (again.labels["cluster"] == result.labels["cluster"]).all()
     big = result.profiles.loc[result.profiles["median_monetary"].idxmax()]
     assert text.cluster_description(big, "en", "¥").startswith(
-        "Frequent, high-spending, recently active buyers of Software, mostly direct")
-    assert text.cluster_description(big, "zh", "¥").startswith("高频、高消费、近期活跃的客户，主要购买 Software，主要通过 direct 渠道")
+        "Frequent, high-spending, recently active buyers of Software, mostly direct"
+    )
+    assert text.cluster_description(big, "zh", "¥").startswith(
+        "高频、高消费、近期活跃的客户，主要购买 Software，主要通过 direct 渠道"
+    )
     small = result.profiles.loc[result.profiles["median_monetary"].idxmin()]
     assert small["traits"] == ("one_time", "low_spending", "lapsed")
     assert text.cluster_description(small, "en", "¥").startswith(
-        "One-time, low-spending, lapsed buyers of Hardware, mostly online")
+        "One-time, low-spending, lapsed buyers of Hardware, mostly online"
+    )
 
 
 def test_prediction_strength_is_one_for_separated_groups_and_low_for_noise():

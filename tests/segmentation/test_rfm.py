@@ -18,13 +18,19 @@ from salesperf.analyses.segmentation.rfm import (
     segment_summary,
 )
 
-TINY = make_orders([
-    ("A", "2026-01-01", 60.0, "completed"), ("A", "2026-01-01", 40.0, "completed"),  # one occasion, two lines
-    ("A", "2026-01-11", 50.0, "completed"), ("A", "2026-01-15", -30.0, "returned"),
-    ("B", "2025-12-02", 200.0, "completed"), ("B", "2026-01-20", 500.0, "cancelled"),
-    ("C", "2026-01-31", 10.0, "completed"), ("C", "2026-02-05", 999.0, "completed"),  # after as_of
-    ("D", "2026-01-05", -20.0, "returned"),  # a return only: no purchase, not a customer here
-])
+TINY = make_orders(
+    [
+        ("A", "2026-01-01", 60.0, "completed"),
+        ("A", "2026-01-01", 40.0, "completed"),  # one occasion, two lines
+        ("A", "2026-01-11", 50.0, "completed"),
+        ("A", "2026-01-15", -30.0, "returned"),
+        ("B", "2025-12-02", 200.0, "completed"),
+        ("B", "2026-01-20", 500.0, "cancelled"),
+        ("C", "2026-01-31", 10.0, "completed"),
+        ("C", "2026-02-05", 999.0, "completed"),  # after as_of
+        ("D", "2026-01-05", -20.0, "returned"),  # a return only: no purchase, not a customer here
+    ]
+)
 
 
 def test_rfm_sql_hand_computed():
@@ -44,26 +50,43 @@ def test_rfm_sql_hand_computed():
 def test_every_cancel_and_return_word_is_honoured_by_the_sql():
     # The old pandas twin knew only "cancelled" / "returned": it counted E's void line as revenue, F's refunded line
     # as a purchase day and G's "canceled" (US spelling) line as both. The SQL uses the one list of core.sql.
-    orders = make_orders([
-        ("E", "2026-01-10", 100.0, "completed"), ("E", "2026-01-20", 500.0, "void"),
-        ("F", "2026-01-05", 80.0, "completed"), ("F", "2026-01-25", 30.0, "refunded"),
-        ("G", "2026-01-02", 40.0, "completed"), ("G", "2026-01-30", 70.0, "canceled"),
-        ("H", "2026-01-15", 25.0, None),  # no status: an ordinary purchase
-    ])
+    orders = make_orders(
+        [
+            ("E", "2026-01-10", 100.0, "completed"),
+            ("E", "2026-01-20", 500.0, "void"),
+            ("F", "2026-01-05", 80.0, "completed"),
+            ("F", "2026-01-25", 30.0, "refunded"),
+            ("G", "2026-01-02", 40.0, "completed"),
+            ("G", "2026-01-30", 70.0, "canceled"),
+            ("H", "2026-01-15", 25.0, None),  # no status: an ordinary purchase
+        ]
+    )
     rfm = rfm_sql(connect(orders=orders), "2026-01-31").set_index("customer_id")
     # E: only Jan 10 counts -> 21 days, 1 day, 100. F: the refunded line is no purchase day, but a non-cancelled
     # line: 1 day (Jan 5 -> 26 days), 80 + 30 = 110. G: Jan 2 -> 29 days, 40. H: 16 days, 25.
     assert rfm.loc[:, ["recency", "frequency", "monetary"]].values.tolist() == [
-        [21, 1, 100.0], [26, 1, 110.0], [29, 1, 40.0], [16, 1, 25.0]]
-    pd.testing.assert_frame_equal(rfm[["recency", "frequency", "monetary"]], oracle_rfm(orders, "2026-01-31"),
-                                  check_dtype=False, check_names=False)
+        [21, 1, 100.0],
+        [26, 1, 110.0],
+        [29, 1, 40.0],
+        [16, 1, 25.0],
+    ]
+    pd.testing.assert_frame_equal(
+        rfm[["recency", "frequency", "monetary"]],
+        oracle_rfm(orders, "2026-01-31"),
+        check_dtype=False,
+        check_names=False,
+    )
 
 
 @pytest.mark.parametrize("lookback", [None, 30])
 def test_rfm_sql_agrees_with_the_independent_oracle(lookback):
     got = rfm_sql(connect(orders=TINY), "2026-01-31", lookback).set_index("customer_id")
-    pd.testing.assert_frame_equal(got[["recency", "frequency", "monetary"]], oracle_rfm(TINY, "2026-01-31", lookback),
-                                  check_dtype=False, check_names=False)
+    pd.testing.assert_frame_equal(
+        got[["recency", "frequency", "monetary"]],
+        oracle_rfm(TINY, "2026-01-31", lookback),
+        check_dtype=False,
+        check_names=False,
+    )
 
 
 def test_rank_scores_hand_computed_with_ties():
@@ -84,7 +107,9 @@ def test_rank_scores_keep_a_missing_value_missing(rules):
     assert scores.isna().tolist() == [False, True, False, False, False]
     assert scores.dropna().tolist() == [1, 2, 3, 4]
     assert (scores.dropna() >= 1).all()
-    scored = rfm_scores(pd.DataFrame({"recency": [1, 2, 3], "frequency": [1, 2, 3], "monetary": [5.0, np.nan, 9.0]}))
+    scored = rfm_scores(
+        pd.DataFrame({"recency": [1, 2, 3], "frequency": [1, 2, 3], "monetary": [5.0, np.nan, 9.0]})
+    )
     assert pd.isna(scored.loc[1, "m_score"]) and pd.isna(scored.loc[1, "fm_score"])
     segments = assign_segments(scored, rules)
     assert segments[1] is None and segments[[0, 2]].notna().all()
@@ -93,8 +118,14 @@ def test_rank_scores_keep_a_missing_value_missing(rules):
 def test_heavy_ties_one_time_buyers_share_score_1_and_the_distribution_shows_it():
     n = 1000
     rng = np.random.default_rng(0)
-    rfm = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "recency": rng.permutation(n),
-                        "frequency": np.where(np.arange(n) < 700, 1, 2), "monetary": rng.permutation(n) + 1.0})
+    rfm = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "recency": rng.permutation(n),
+            "frequency": np.where(np.arange(n) < 700, 1, 2),
+            "monetary": rng.permutation(n) + 1.0,
+        }
+    )
     scored = rfm_scores(rfm)
     dist = score_distribution(scored)
     # 700 tied at 1 -> score 1; frequency 2 has 700 of 1,000 below -> 1 + floor(3.5) = 4
@@ -103,19 +134,33 @@ def test_heavy_ties_one_time_buyers_share_score_1_and_the_distribution_shows_it(
     assert segment_rfm(rfm).facts["one_time_share"] == pytest.approx(0.7)
 
 
-@pytest.mark.parametrize("r, f, m, expected", [
-    (5, 5, 5, "champions"), (5, 1, 1, "new"), (4, 1, 2, "promising"), (3, 1, 1, "about_to_sleep"),
-    (1, 5, 4, "cant_lose"), (2, 3, 4, "at_risk"), (1, 1, 2, "lost"), (2, 1, 1, "hibernating"),
-    (3, 2, 3, "need_attention"), (4, 2, 2, "potential_loyalists"), (3, 3, 3, "loyal"), (5, 3, 4, "loyal"),
-])
+@pytest.mark.parametrize(
+    "r, f, m, expected",
+    [
+        (5, 5, 5, "champions"),
+        (5, 1, 1, "new"),
+        (4, 1, 2, "promising"),
+        (3, 1, 1, "about_to_sleep"),
+        (1, 5, 4, "cant_lose"),
+        (2, 3, 4, "at_risk"),
+        (1, 1, 2, "lost"),
+        (2, 1, 1, "hibernating"),
+        (3, 2, 3, "need_attention"),
+        (4, 2, 2, "potential_loyalists"),
+        (3, 3, 3, "loyal"),
+        (5, 3, 4, "loyal"),
+    ],
+)
 def test_assign_segments_hand_picked(rules, r, f, m, expected):
     scored = pd.DataFrame({"r_score": [r], "fm_score": [(f + m) / 2]})
     assert assign_segments(scored, rules).iloc[0] == expected
 
 
 def test_every_score_combination_gets_a_segment_and_all_eleven_are_reachable(rules):
-    grid = pd.DataFrame([(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
-                        columns=["r_score", "f_score", "m_score"])
+    grid = pd.DataFrame(
+        [(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
+        columns=["r_score", "f_score", "m_score"],
+    )
     grid["fm_score"] = (grid["f_score"] + grid["m_score"]) / 2
     segments = assign_segments(grid, rules)
     assert segments.notna().all() and set(segments) == {s.key for s in rules.rfm_segments}
@@ -125,19 +170,33 @@ def test_cn8_hand_computed(rules):
     rfm = pd.DataFrame({"recency": [10, 100], "frequency": [5, 1], "monetary": [1000.0, 100.0]})
     # means 55 days, 3 purchase days, 550: first customer high on all three, second low on all three
     assert assign_cn8(rfm, rules).tolist() == ["important_value", "general_winback"]
-    combos = pd.DataFrame([(r, f, m) for r in (0, 100) for f in (1, 9) for m in (1.0, 9.0)],
-                          columns=["recency", "frequency", "monetary"])
+    combos = pd.DataFrame(
+        [(r, f, m) for r in (0, 100) for f in (1, 9) for m in (1.0, 9.0)],
+        columns=["recency", "frequency", "monetary"],
+    )
     keys = assign_cn8(combos, rules, {"recency": 50, "frequency": 5, "monetary": 5.0})
     assert keys.iloc[0] == "general_development" and keys.iloc[1] == "important_development"
     assert keys.iloc[3] == "important_value" and keys.iloc[7] == "important_retention" and keys.nunique() == 8
-    three = pd.DataFrame({"customer_id": list("xyz"), "recency": [1, 2, 3], "frequency": [1, 1, 2],
-                          "monetary": [1.0, 2.0, 3.0]})
+    three = pd.DataFrame(
+        {
+            "customer_id": list("xyz"),
+            "recency": [1, 2, 3],
+            "frequency": [1, 1, 2],
+            "monetary": [1.0, 2.0, 3.0],
+        }
+    )
     assert segment_rfm(three, cn8_split="median").cn8_thresholds["frequency"] == 1
 
 
 def test_segment_summary_hand_computed():
-    customers = pd.DataFrame({"segment": ["a", "a", "b", "b", "b"], "recency": [1, 3, 10, 20, 30],
-                              "frequency": [4, 2, 1, 1, 1], "monetary": [60.0, 20.0, 5.0, 10.0, 5.0]})
+    customers = pd.DataFrame(
+        {
+            "segment": ["a", "a", "b", "b", "b"],
+            "recency": [1, 3, 10, 20, 30],
+            "frequency": [4, 2, 1, 1, 1],
+            "monetary": [60.0, 20.0, 5.0, 10.0, 5.0],
+        }
+    )
     summary = segment_summary(customers).set_index("segment")
     assert summary.loc["a", "customers"] == 2 and summary.loc["a", "share"] == pytest.approx(0.4)
     assert summary.loc["a", "revenue_share"] == pytest.approx(0.8)

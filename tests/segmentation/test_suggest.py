@@ -15,8 +15,12 @@ from salesperf.analyses.segmentation.suggest import (
 
 
 def test_copurchase_similarity_and_suggestions_hand_computed():
-    pairs = pd.DataFrame({"customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u5", "u5"],
-                          "product_id": ["a", "b", "a", "b", "a", "c", "d", "d", "c"]})
+    pairs = pd.DataFrame(
+        {
+            "customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u5", "u5"],
+            "product_id": ["a", "b", "a", "b", "a", "c", "d", "d", "c"],
+        }
+    )
     inc = incidence_from_pairs(pairs)
     model = CoPurchaseSuggester(n=2, similarity="cosine").fit(inc)
     # buyers: a 3, b 2, c 2, d 2; co(a, b) = 2 -> cosine 2 / sqrt(6); co(a, c) = 1 -> 1 / sqrt(6)
@@ -51,13 +55,27 @@ def test_suggestions_beat_popularity_on_planted_bundles():
 
 
 def test_customer_table_hand_built():
-    rfm = pd.DataFrame({"customer_id": ["b", "a"], "recency": [5, 50], "frequency": [3, 1], "monetary": [90.0, 10.0],
-                        "r_score": [5, 1], "f_score": [5, 1], "m_score": [5, 1], "segment": ["champions", "lost"],
-                        "segment_cn8": ["important_value", "general_winback"]})
+    rfm = pd.DataFrame(
+        {
+            "customer_id": ["b", "a"],
+            "recency": [5, 50],
+            "frequency": [3, 1],
+            "monetary": [90.0, 10.0],
+            "r_score": [5, 1],
+            "f_score": [5, 1],
+            "m_score": [5, 1],
+            "segment": ["champions", "lost"],
+            "segment_cn8": ["important_value", "general_winback"],
+        }
+    )
     status = pd.DataFrame({"customer_id": ["a", "b", "p"], "status": ["churned", "active", "potential"]})
-    table = customer_table(rfm, status, abc=pd.DataFrame({"customer_id": ["a", "b"], "abc_tier": ["C", "A"]}),
-                           clusters=pd.DataFrame({"customer_id": ["a", "b"], "cluster": [1, 0]}),
-                           owners=pd.DataFrame({"customer_id": ["a", "p"], "owner_rep_id": ["R1", "R2"]}))
+    table = customer_table(
+        rfm,
+        status,
+        abc=pd.DataFrame({"customer_id": ["a", "b"], "abc_tier": ["C", "A"]}),
+        clusters=pd.DataFrame({"customer_id": ["a", "b"], "cluster": [1, 0]}),
+        owners=pd.DataFrame({"customer_id": ["a", "p"], "owner_rep_id": ["R1", "R2"]}),
+    )
     assert list(table.columns) == EXPORT_COLUMNS
     assert table["customer_id"].tolist() == ["a", "b", "p"]  # the never-bought CRM customer is kept
     assert table["status"].tolist() == ["churned", "active", "potential"]

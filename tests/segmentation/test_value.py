@@ -18,8 +18,14 @@ def test_abc_boundary_customer_crossing_the_line_is_in_a():
     assert result.customers["abc_tier"].tolist() == ["A", "A", "B", "B", "C", "C"]
     assert result.cutoffs == {"A": 30.0, "B": 5.0}
     # Move the line by one unit: with a_share 0.5 only u (0 above) is A; v has 50 above = 50 %, not < 50 % -> B.
-    assert abc_tiers(frame, a_share=0.5, b_share=0.95).customers["abc_tier"].tolist() == ["A", "B", "B", "B", "C",
-                                                                                            "C"]
+    assert abc_tiers(frame, a_share=0.5, b_share=0.95).customers["abc_tier"].tolist() == [
+        "A",
+        "B",
+        "B",
+        "B",
+        "C",
+        "C",
+    ]
     # A's revenue share here is 80 %, not "at least 80 %" by construction: with 50, 45, 5 it is 95 %.
     other = abc_tiers(pd.DataFrame({"customer_id": list("abc"), "monetary": [50.0, 45, 5]}))
     assert other.summary.set_index("abc_tier").loc["A", "revenue_share"] == pytest.approx(0.95)
@@ -32,8 +38,13 @@ def test_abc_ties_share_a_tier_and_negative_revenue_is_c():
     assert abc_tiers(frame, a_share=0.5, b_share=0.8).customers["abc_tier"].tolist() == ["A", "A", "C", "C"]
 
 
-FRAME = pd.DataFrame({"customer_id": ["X", "Y", "Z", "W", "V"], "monetary": [100.0, 30.0, 40.0, 5.0, 1.0],
-                      "abc_tier": ["A", "B", "C", "C", "C"]})
+FRAME = pd.DataFrame(
+    {
+        "customer_id": ["X", "Y", "Z", "W", "V"],
+        "monetary": [100.0, 30.0, 40.0, 5.0, 1.0],
+        "abc_tier": ["A", "B", "C", "C", "C"],
+    }
+)
 PREVIOUS = pd.Series({"X": 100.0, "Y": 25.0, "W": 5.0, "V": 1.0})  # Z is new in this window
 
 
@@ -58,8 +69,14 @@ def test_the_clv_rule_is_applied_when_a_clv_is_given_and_the_percentile_boundary
     got = grades.customers.set_index("customer_id")
     assert got["clv_percentile"][["W", "V", "X"]].tolist() == pytest.approx([0.8, 0.6, 0.0])
     assert np.isnan(got.loc["U", "clv_percentile"])
-    assert got["grade"].to_dict() == {"X": "key", "Y": "potential", "Z": "potential", "W": "potential",
-                                      "V": "ordinary", "U": "ordinary"}
+    assert got["grade"].to_dict() == {
+        "X": "key",
+        "Y": "potential",
+        "Z": "potential",
+        "W": "potential",
+        "V": "ordinary",
+        "U": "ordinary",
+    }
     assert got.loc["W", "rule"] == 1  # the CLV rule, not a revenue rule
     assert "skipped" not in text.grading_rules(grades, "en")[1]
 
@@ -72,8 +89,14 @@ def test_an_all_missing_clv_skips_the_rule_and_says_why():
 
 
 def test_lifecycle_customer_value_reaches_grading_through_the_result():
-    value = pd.DataFrame({"customer_id": ["W", "V"], "p_alive": [0.9, 0.5], "expected_purchases": [2.0, 1.0],
-                          "clv": [10.0, np.nan]})
+    value = pd.DataFrame(
+        {
+            "customer_id": ["W", "V"],
+            "p_alive": [0.9, 0.5],
+            "expected_purchases": [2.0, 1.0],
+            "clv": [10.0, np.nan],
+        }
+    )
     clv = clv_series({"lifecycle": Result("lifecycle", shared={"customer_value": value})})
     assert clv.to_dict() == pytest.approx({"W": 10.0, "V": np.nan}, nan_ok=True)
     assert clv_series({}) is None and clv_series({"lifecycle": Result("lifecycle")}) is None

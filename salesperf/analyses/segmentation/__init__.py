@@ -1,11 +1,11 @@
-"""Customer segmentation: RFM segments (eleven named segments and the Chinese eight classes), status (the lifecycle
-stage, plus potential), ABC value tiers and grades (with lifecycle's CLV), behavioural clusters, migration since the
-previous period, profiles, next-product suggestions and the customer export table.
+"""Customer segmentation: RFM segments (eleven named segments and the Chinese eight classes), status (the
+lifecycle stage, plus potential), ABC value tiers and grades (with lifecycle's CLV), behavioural clusters,
+migration since the previous period, profiles, next-product suggestions and the customer export table.
 
-Parts: ``query`` (the one per-customer DuckDB aggregate) and ``base`` (its frames); the pure computations ``rfm``,
-``status``, ``value``, ``clusters``, ``profiles``, ``migration``, ``suggest``, ``export``; ``analysis`` (the whole run,
-:class:`SegmentationAnalysis`); ``text`` (every word shown, from ``vocab.yml``); ``rules.yml`` (rule tables,
-:func:`load_rules`). :data:`ANALYSIS` is what the report and the registry run.
+Parts: ``query`` (the one per-customer DuckDB aggregate) and ``base`` (its frames); the pure computations
+``rfm``, ``status``, ``value``, ``clusters``, ``profiles``, ``migration``, ``suggest``, ``export``;
+``analysis`` (the whole run, :class:`SegmentationAnalysis`); ``text`` (every word shown, from ``vocab.yml``);
+``rules.yml`` (rule tables, :func:`load_rules`). :data:`ANALYSIS` is what the report and the registry run.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ from salesperf.core.vocab import CORE, Vocabulary
 
 def clv_series(upstream: Mapping[str, Result]) -> pd.Series | None:
     """CLV per customer_id from lifecycle's shared ``customer_value`` frame (customer_id, p_alive,
-    expected_purchases, clv); None when the lifecycle result or the frame is missing (grading then says so)."""
+    expected_purchases, clv); None when the lifecycle result or the frame is missing (grading then says
+    so)."""
     found = upstream.get("lifecycle")
     frame = None if found is None else found.shared.get("customer_value")
     if frame is None or not {"customer_id", "clv"} <= set(frame.columns):
         return None
-    return pd.Series(frame["clv"].to_numpy(dtype="float64"), index=frame["customer_id"].astype(str).to_numpy())
+    return pd.Series(
+        frame["clv"].to_numpy(dtype="float64"), index=frame["customer_id"].astype(str).to_numpy()
+    )
 
 
 class Segmentation(Analysis):
@@ -42,10 +45,16 @@ class Segmentation(Analysis):
     calendar period, grading with lifecycle's CLV."""
 
     name = "segmentation"
-    needs = Needs(optional={"customers": "potential customers, regions and owners",
-                            "orders.product_id": "next-product suggestions",
-                            "orders.category": "category mixes", "orders.channel": "channel mixes",
-                            "activities": "contact counts", "feedback": "satisfaction"})
+    needs = Needs(
+        optional={
+            "customers": "potential customers, regions and owners",
+            "orders.product_id": "next-product suggestions",
+            "orders.category": "category mixes",
+            "orders.channel": "channel mixes",
+            "activities": "contact counts",
+            "feedback": "satisfaction",
+        }
+    )
     uses = ("lifecycle",)
     parameters = {"lookback_days": 0, "clusters_max": 8}
     words = Vocabulary(__package__, CORE)
@@ -53,14 +62,21 @@ class Segmentation(Analysis):
     def compute(self, ds, ctx: Context, upstream: Mapping[str, Result]) -> SegmentationAnalysis:
         period = ds.period
         lookback = int(self.param(ctx, "lookback_days")) or None
-        return segmentation_analysis(ds.con, period.end, period.previous.end, period.previous.previous.end,
-                                     lookback_days=lookback, k_range=(2, int(self.param(ctx, "clusters_max"))),
-                                     clv=clv_series(upstream))
+        return segmentation_analysis(
+            ds.con,
+            period.end,
+            period.previous.end,
+            period.previous.previous.end,
+            lookback_days=lookback,
+            k_range=(2, int(self.param(ctx, "clusters_max"))),
+            clv=clv_series(upstream),
+        )
 
     def summarise(self, detail: SegmentationAnalysis, ds, ctx: Context) -> Result:
         previous = ds.period.previous.label_in(ctx.lang)
-        return Result(self.name, text.tiles(detail, ctx.lang),
-                      text.findings(detail, previous, ctx.lang, ctx.currency))
+        return Result(
+            self.name, text.tiles(detail, ctx.lang), text.findings(detail, previous, ctx.lang, ctx.currency)
+        )
 
 
 ANALYSIS = Segmentation()

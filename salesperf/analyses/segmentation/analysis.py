@@ -1,10 +1,11 @@
-"""The whole segmentation analysis for one period in one call (what ``ANALYSIS.compute`` and the benchmark run).
+"""The whole segmentation analysis for one period in one call (what ``ANALYSIS.compute`` and the benchmark
+run).
 
-Each field of :class:`SegmentationAnalysis` is the result object of one notebook section (numbers and frames only;
-:mod:`salesperf.analyses.segmentation.text` words them). The analysis itself reads the order lines once
-for every per-customer aggregate (:func:`~salesperf.analyses.segmentation.base.customer_base_sql`, both dates in one query)
-and once for the product pairs of the suggestions; every section then works on those aggregated frames, which share
-one customer order.
+Each field of :class:`SegmentationAnalysis` is the result object of one notebook section (numbers and frames
+only; :mod:`salesperf.analyses.segmentation.text` words them). The analysis itself reads the order lines once
+for every per-customer aggregate (:func:`~salesperf.analyses.segmentation.base.customer_base_sql`, both dates
+in one query) and once for the product pairs of the suggestions; every section then works on those aggregated
+frames, which share one customer order.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from salesperf.core.sql import relation_columns
 class SegmentationAnalysis:
     """Every section's result for one period (see the module functions for each field's contents).
 
-    ``rules`` are the segmentation rules applied (labels for the text layer); ``product_names`` maps product_id to
-    the products table's name (empty without one).
+    ``rules`` are the segmentation rules applied (labels for the text layer); ``product_names`` maps
+    product_id to the products table's name (empty without one).
     """
 
     as_of: dt.date
@@ -73,14 +74,26 @@ class SegmentationAnalysis:
         return self.rfm.summary
 
 
-def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of, before_previous, *,
-                          lookback_days: int | None = None, growth_window_days: int = 365,
-                          holdout_days: int = 90, rules: SegmentRules | None = None,
-                          k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, n_bootstrap: int = 10,
-                          random_state: int = 0, clv: pd.Series | None = None,
-                          p_alive: pd.Series | None = None, timings: dict | None = None,
-                          cpu_timings: dict | None = None,
-                          lifecycle_rules: LifecycleRules | None = None) -> SegmentationAnalysis:
+def segmentation_analysis(
+    con: duckdb.DuckDBPyConnection,
+    as_of,
+    previous_as_of,
+    before_previous,
+    *,
+    lookback_days: int | None = None,
+    growth_window_days: int = 365,
+    holdout_days: int = 90,
+    rules: SegmentRules | None = None,
+    k_range: tuple[int, int] = (2, 8),
+    sample_size: int = 20_000,
+    n_bootstrap: int = 10,
+    random_state: int = 0,
+    clv: pd.Series | None = None,
+    p_alive: pd.Series | None = None,
+    timings: dict | None = None,
+    cpu_timings: dict | None = None,
+    lifecycle_rules: LifecycleRules | None = None,
+) -> SegmentationAnalysis:
     """Run RFM, status, value tiers, clusters, profiles, migration, suggestions and the export table.
 
     Parameters
@@ -88,9 +101,9 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     con : duckdb.DuckDBPyConnection
         With ``orders`` and optionally customers, opportunities, activities, feedback (canonical columns).
     as_of, previous_as_of, before_previous : date-like
-        Ends of this period, the previous one and the one before it: this period is (previous_as_of, as_of], the
-        previous one (before_previous, previous_as_of] (for a report period ``p``: ``p.end``, ``p.previous.end``,
-        ``p.previous.previous.end``).
+        Ends of this period, the previous one and the one before it: this period is (previous_as_of, as_of],
+        the previous one (before_previous, previous_as_of] (for a report period ``p``: ``p.end``,
+        ``p.previous.end``, ``p.previous.previous.end``).
     lookback_days : int, optional
         RFM / feature window; None = all history.
     growth_window_days : int
@@ -104,7 +117,8 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     timings, cpu_timings : dict, optional
         Filled with wall seconds / process CPU seconds per section (for benchmarks).
     lifecycle_rules : LifecycleRules, optional
-        The status rule (lifecycle stages, :func:`salesperf.analyses.lifecycle.load_rules`; defaults to lifecycle.yml).
+        The status rule (lifecycle stages, :func:`salesperf.analyses.lifecycle.load_rules`; defaults to
+        lifecycle.yml).
 
     Returns
     -------
@@ -113,8 +127,15 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     rules = rules or load_rules()
     clock = _Clock(timings, cpu_timings)
     with clock("customer aggregates"):
-        base = customer_base_sql(con, as_of, previous_as_of, before_previous, lookback_days=lookback_days,
-                                 growth_window_days=growth_window_days, lifecycle_rules=lifecycle_rules)
+        base = customer_base_sql(
+            con,
+            as_of,
+            previous_as_of,
+            before_previous,
+            lookback_days=lookback_days,
+            growth_window_days=growth_window_days,
+            lifecycle_rules=lifecycle_rules,
+        )
     as_of, previous = base.as_of, base.previous_as_of
     now_rows, previous_rows = base.mask("rfm"), base.mask("previous_rfm")
 
@@ -122,17 +143,28 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
         rfm_now = segment_rfm(base.rfm("current"), rules)
         rfm_prev = segment_rfm(base.rfm("previous"), rules)
     with clock("status"):
-        status_now = customer_status(base.status_inputs("current"), as_of, previous, rules, p_alive,
-                                     lifecycle_rules=lifecycle_rules)
-        status_prev = customer_status(base.status_inputs("previous"), previous, base.before_previous, rules,
-                                      lifecycle_rules=lifecycle_rules)
+        status_now = customer_status(
+            base.status_inputs("current"), as_of, previous, rules, p_alive, lifecycle_rules=lifecycle_rules
+        )
+        status_prev = customer_status(
+            base.status_inputs("previous"),
+            previous,
+            base.before_previous,
+            rules,
+            lifecycle_rules=lifecycle_rules,
+        )
 
     with clock("value tiers"):
         abc = abc_tiers(rfm_now.customers, rules)
         windows = base.window_revenue()
         now_ids = pd.Index(rfm_now.customers["customer_id"].to_numpy(), name="customer_id")
-        graded = pd.DataFrame({"customer_id": now_ids, "monetary": rfm_now.customers["monetary"].to_numpy(),
-                               "abc_tier": abc.customers["abc_tier"].to_numpy()})
+        graded = pd.DataFrame(
+            {
+                "customer_id": now_ids,
+                "monetary": rfm_now.customers["monetary"].to_numpy(),
+                "abc_tier": abc.customers["abc_tier"].to_numpy(),
+            }
+        )
         before = pd.Series(windows["before"].to_numpy()[now_rows], index=now_ids)
         current = pd.Series(windows["current"].to_numpy()[now_rows], index=now_ids)
         grades = grade_customers(graded, before, clv, rules, current_revenue=current)
@@ -142,11 +174,13 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
     with clock("clusters"):
         interaction = "activities" if "activities" in features and features["activities"].sum() > 0 else None
         clusters = None
-        # prediction strength fits k clusters on each half of the sample: a half must hold at least k customers
+        # prediction strength fits k clusters on each half of the sample: a half must hold at least k
+        # customers
         k_high = min(k_range[1], len(features) // 2)
         if k_high >= max(2, k_range[0]):
-            clusters = cluster_customers(features, (k_range[0], k_high), sample_size, interaction, n_bootstrap,
-                                         random_state)
+            clusters = cluster_customers(
+                features, (k_range[0], k_high), sample_size, interaction, n_bootstrap, random_state
+            )
     with clock("profiles"):
         labelled = features.copy(deep=False)  # shares the feature columns: no copy of the big frame
         labelled["segment"] = rfm_now.customers["segment"].to_numpy()
@@ -157,19 +191,25 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
             cluster_profiles = group_profiles(labelled, "cluster")
 
     with clock("migration"):
+
         def on_base(values: np.ndarray, rows: np.ndarray) -> pd.Series:
             full = np.full(len(base.index), None, dtype=object)
             full[rows] = values
             return pd.Series(full, index=base.index)
 
         at_stake = windows["at_previous"]
-        seg_migration = migration(on_base(rfm_prev.customers["segment"].to_numpy(), previous_rows),
-                                  on_base(rfm_now.customers["segment"].to_numpy(), now_rows), at_stake,
-                                  order=list(rules.segment_labels()))
+        seg_migration = migration(
+            on_base(rfm_prev.customers["segment"].to_numpy(), previous_rows),
+            on_base(rfm_now.customers["segment"].to_numpy(), now_rows),
+            at_stake,
+            order=list(rules.segment_labels()),
+        )
         status_migration = migration(
             on_base(status_prev.customers["status"].to_numpy(), base.mask("previous_status")),
-            on_base(status_now.customers["status"].to_numpy(), base.mask("status")), at_stake,
-            order=list(STATUSES))
+            on_base(status_now.customers["status"].to_numpy(), base.mask("status")),
+            at_stake,
+            order=list(STATUSES),
+        )
 
     suggestions, evaluation = None, None
     with clock("suggestions"):
@@ -180,25 +220,53 @@ def segmentation_analysis(con: duckdb.DuckDBPyConnection, as_of, previous_as_of,
                 suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
                 cutoff = as_of - dt.timedelta(days=holdout_days)
                 try:
-                    evaluation = evaluate_suggestions(pairs.incidence(until=cutoff), pairs.incidence(since=cutoff))
+                    evaluation = evaluate_suggestions(
+                        pairs.incidence(until=cutoff), pairs.incidence(since=cutoff)
+                    )
                 except UserError:
                     evaluation = None
 
     with clock("export table"):
         owners = features[["customer_id", "owner_rep_id"]] if "owner_rep_id" in features else None
-        table = customer_table(rfm_now.customers, status_now.customers, abc.customers, grades.customers,
-                               clusters.labels if clusters is not None else None, suggestions, owners)
+        table = customer_table(
+            rfm_now.customers,
+            status_now.customers,
+            abc.customers,
+            grades.customers,
+            clusters.labels if clusters is not None else None,
+            suggestions,
+            owners,
+        )
     names = {}
     if suggestions is not None and {"product_id", "name"} <= set(relation_columns(con, "products") or []):
         names = dict(con.execute("SELECT product_id, name FROM products WHERE name IS NOT NULL").fetchall())
-    return SegmentationAnalysis(as_of, previous, base.before_previous, rules, rfm_now, rfm_prev, status_now,
-                                status_prev, abc, grades, features, clusters, segment_profiles, cluster_profiles,
-                                seg_migration, status_migration, suggestions, evaluation, table, names)
+    return SegmentationAnalysis(
+        as_of,
+        previous,
+        base.before_previous,
+        rules,
+        rfm_now,
+        rfm_prev,
+        status_now,
+        status_prev,
+        abc,
+        grades,
+        features,
+        clusters,
+        segment_profiles,
+        cluster_profiles,
+        seg_migration,
+        status_migration,
+        suggestions,
+        evaluation,
+        table,
+        names,
+    )
 
 
 class _Clock:
-    """Context manager factory adding wall seconds per section to ``timings`` and process CPU seconds (all threads,
-    DuckDB's included) to ``cpu_timings``; no-op without them."""
+    """Context manager factory adding wall seconds per section to ``timings`` and process CPU seconds (all
+    threads, DuckDB's included) to ``cpu_timings``; no-op without them."""
 
     def __init__(self, timings: dict | None, cpu_timings: dict | None = None):
         self.timings = timings

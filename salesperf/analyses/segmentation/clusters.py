@@ -1,26 +1,28 @@
-"""Behavioural clusters: standardised features, KMeans with k chosen by prediction strength, plain-word descriptions.
+"""Behavioural clusters: standardised features, KMeans with k chosen by prediction strength, plain-word
+descriptions.
 
 Features (from :func:`~salesperf.analyses.segmentation.features.customer_features_sql`):
 
-* the "rhythm & value" block: log1p of recency, frequency, monetary (negative clipped to 0) and tenure_days, plus
-  log1p(activities) when an interaction column is given;
+* the "rhythm & value" block: log1p of recency, frequency, monetary (negative clipped to 0) and tenure_days,
+  plus log1p(activities) when an interaction column is given;
 * the category-mix block and the channel-mix block: shares of gross purchase amount.
 
-Every feature is standardised (mean 0, sd 1 on the fitting sample). ``block_weights`` can rescale a block so that
-its total variance equals its weight; by default every feature counts once. (Counting each mix block as 1.5
-features, the earlier default, hid the channel and category differences between customer groups: on the demo
-company the adjusted Rand index against the planted groups was 0.35 that way and 0.73-0.75 with every feature
-counted once, at k = 4.)
+Every feature is standardised (mean 0, sd 1 on the fitting sample). ``block_weights`` can rescale a block so
+that its total variance equals its weight; by default every feature counts once. (Counting each mix block as
+1.5 features, the earlier default, hid the channel and category differences between customer groups: on the
+demo company the adjusted Rand index against the planted groups was 0.35 that way and 0.73-0.75 with every
+feature counted once, at k = 4.)
 
-k is the largest k in ``k_range`` whose clusters are reproducible: its prediction strength (Tibshirani & Walther
-2005, "Cluster validation by prediction strength", J. Comput. Graph. Stat. 14(3), 511-528) is at least
-``strength_threshold`` (0.8, their recommended minimum). The sample is split in halves; KMeans is fitted on each;
-prediction strength is, for the worst cluster of one half, the share of its pairs of customers that the other half's
-centroids also put together (averaged over ``n_splits`` splits). Silhouette (the earlier criterion, kept as
-``k_selection='silhouette'`` and reported for every k) kept rising with k on customer data because one-time buyers
-form tight point masses in the mix space: it chose 6-8 clusters on the demo company (ARI 0.50-0.61 against the
-planted groups) where prediction strength chose 4 at 10,000 customers (ARI 0.73) and 3-4 at 2,000 (0.68-0.75; one
-seed in eight fell to k = 2). Gaussian mixtures chosen by BIC did worse (7-8 components, ARI 0.24-0.44).
+k is the largest k in ``k_range`` whose clusters are reproducible: its prediction strength (Tibshirani &
+Walther 2005, "Cluster validation by prediction strength", J. Comput. Graph. Stat. 14(3), 511-528) is at least
+``strength_threshold`` (0.8, their recommended minimum). The sample is split in halves; KMeans is fitted on
+each; prediction strength is, for the worst cluster of one half, the share of its pairs of customers that the
+other half's centroids also put together (averaged over ``n_splits`` splits). Silhouette (the earlier
+criterion, kept as ``k_selection='silhouette'`` and reported for every k) kept rising with k on customer data
+because one-time buyers form tight point masses in the mix space: it chose 6-8 clusters on the demo company
+(ARI 0.50-0.61 against the planted groups) where prediction strength chose 4 at 10,000 customers (ARI 0.73)
+and 3-4 at 2,000 (0.68-0.75; one seed in eight fell to k = 2). Gaussian mixtures chosen by BIC did worse (7-8
+components, ARI 0.24-0.44).
 
 KMeans runs with one OpenMP thread: on the fitting sample (<= 20,000 rows) threads gain little, and on a busy
 2-core machine OpenMP spin-waiting made each fit 20x slower (6.8 s instead of 0.3 s for 20,000 x 14, k = 5).
@@ -46,25 +48,28 @@ DEFAULT_BLOCK_WEIGHTS = {"value": None, "category": None, "channel": None}
 K_SELECTIONS = ("prediction_strength", "silhouette")
 
 
-def prediction_strength(z: np.ndarray, k: int, n_splits: int = 3, n_init: int = 2,
-                        random_state: int = 0) -> float:
+def prediction_strength(
+    z: np.ndarray, k: int, n_splits: int = 3, n_init: int = 2, random_state: int = 0
+) -> float:
     """Prediction strength of KMeans with ``k`` clusters on the rows of ``z`` (Tibshirani & Walther 2005).
 
     For each random split into halves A and B: cluster both; for every cluster of B, the share of its pairs of
-    points that A's centroids assign to one cluster; the split's value is the smallest such share. Returns the mean
-    over ``n_splits`` splits (1 = every cluster reproduced exactly).
+    points that A's centroids assign to one cluster; the split's value is the smallest such share. Returns the
+    mean over ``n_splits`` splits (1 = every cluster reproduced exactly).
     """
     rng = np.random.default_rng(random_state)
     values = []
     for split in range(n_splits):
         order = rng.permutation(len(z))
-        a, b = z[order[: len(z) // 2]], z[order[len(z) // 2:]]
+        a, b = z[order[: len(z) // 2]], z[order[len(z) // 2 :]]
         seed = random_state + split
         own = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(b).labels_
         other = KMeans(n_clusters=k, n_init=n_init, random_state=seed + 1000).fit(a).predict(b)
         cells = np.bincount(own * k + other, minlength=k * k).reshape(k, k).astype("float64")
         sizes = cells.sum(axis=1)
-        pairs = np.where(sizes > 1, (cells * (cells - 1)).sum(axis=1) / np.maximum(sizes * (sizes - 1), 1), 1.0)
+        pairs = np.where(
+            sizes > 1, (cells * (cells - 1)).sum(axis=1) / np.maximum(sizes * (sizes - 1), 1), 1.0
+        )
         values.append(float(pairs.min()))
     return float(np.mean(values))
 
@@ -87,14 +92,15 @@ class BehaviourClusters:
     interaction_col : str, optional
         Per-customer count of activities to include (e.g. 'activities').
     block_weights : dict, optional
-        Total variance of each feature block: {'value': .., 'category': .., 'channel': ..}; None = feature count.
+        Total variance of each feature block: {'value': .., 'category': .., 'channel': ..}; None = feature
+        count.
     k_selection : {'prediction_strength', 'silhouette'}
         How k is chosen (see the module docstring).
     strength_threshold : float
         Smallest prediction strength of an accepted k (when no k reaches it, the smallest k).
     n_splits : int
-        Half-sample splits averaged per prediction strength (5: at 2,000 customers 3 splits let the estimate swing
-        by about 0.1 between seeds).
+        Half-sample splits averaged per prediction strength (5: at 2,000 customers 3 splits let the estimate
+        swing by about 0.1 between seeds).
     random_state : int
         Seed; the same data and seed give the same clusters.
 
@@ -104,16 +110,27 @@ class BehaviourClusters:
     silhouette_ : DataFrame
         Columns k, silhouette, prediction_strength (one row per k tried).
     stability_ : float
-        Mean adjusted Rand index between the reference clustering and refits on bootstrap samples (NaN if skipped).
+        Mean adjusted Rand index between the reference clustering and refits on bootstrap samples (NaN if
+        skipped).
     feature_names_ : list of str
     scaler_ : StandardScaler
     kmeans_ : KMeans
     """
 
-    def __init__(self, k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000, silhouette_sample: int = 4_000,
-                 n_init: int = 4, n_bootstrap: int = 10, interaction_col: str | None = None,
-                 block_weights: dict | None = None, k_selection: str = "prediction_strength",
-                 strength_threshold: float = 0.8, n_splits: int = 5, random_state: int = 0):
+    def __init__(
+        self,
+        k_range: tuple[int, int] = (2, 8),
+        sample_size: int = 20_000,
+        silhouette_sample: int = 4_000,
+        n_init: int = 4,
+        n_bootstrap: int = 10,
+        interaction_col: str | None = None,
+        block_weights: dict | None = None,
+        k_selection: str = "prediction_strength",
+        strength_threshold: float = 0.8,
+        n_splits: int = 5,
+        random_state: int = 0,
+    ):
         self.k_range = k_range
         self.sample_size = sample_size
         self.silhouette_sample = silhouette_sample
@@ -126,16 +143,21 @@ class BehaviourClusters:
         self.n_splits = n_splits
         self.random_state = random_state
 
-    # -- features ---------------------------------------------------------------------------------------------
+    # -- features --------------------------------------------------------------------------------------------
     def _blocks(self, features: pd.DataFrame) -> dict[str, list[str]]:
         value = [c for c in VALUE_FEATURES if c in features]
         if self.interaction_col:
             if self.interaction_col not in features:
-                raise UserError(f"features: interaction column {self.interaction_col!r} missing",
-                                hint="pass interaction_col=None or add the column")
+                raise UserError(
+                    f"features: interaction column {self.interaction_col!r} missing",
+                    hint="pass interaction_col=None or add the column",
+                )
             value.append(self.interaction_col)
-        blocks = {"value": value, "category": list(share_columns(features, CATEGORY_PREFIX)),
-                  "channel": list(share_columns(features, CHANNEL_PREFIX))}
+        blocks = {
+            "value": value,
+            "category": list(share_columns(features, CATEGORY_PREFIX)),
+            "channel": list(share_columns(features, CHANNEL_PREFIX)),
+        }
         return {k: v for k, v in blocks.items() if v}
 
     def _raw_matrix(self, features: pd.DataFrame) -> np.ndarray:
@@ -153,7 +175,7 @@ class BehaviourClusters:
     def _transform(self, features: pd.DataFrame) -> np.ndarray:
         return self.scaler_.transform(self._raw_matrix(features)) * self.weights_
 
-    # -- fit / predict ----------------------------------------------------------------------------------------
+    # -- fit / predict ---------------------------------------------------------------------------------------
     def fit(self, features: pd.DataFrame) -> BehaviourClusters:
         """Choose k and fit on a sample of ``features`` (one row per customer). Returns self."""
         with threadpool_limits(limits=1, user_api="openmp"):
@@ -162,19 +184,27 @@ class BehaviourClusters:
     def _fit(self, features: pd.DataFrame) -> BehaviourClusters:
         low, high = self.k_range
         if not 2 <= low <= high:
-            raise UserError(f"clusters: k_range must be (low, high) with 2 <= low <= high, got {self.k_range!r}")
+            raise UserError(
+                f"clusters: k_range must be (low, high) with 2 <= low <= high, got {self.k_range!r}"
+            )
         if self.k_selection not in K_SELECTIONS:
-            raise UserError(f"clusters: k_selection must be one of {', '.join(K_SELECTIONS)}, "
-                            f"got {self.k_selection!r}")
+            raise UserError(
+                f"clusters: k_selection must be one of {', '.join(K_SELECTIONS)}, got {self.k_selection!r}"
+            )
         if len(features) < high + 1:
-            raise UserError(f"clusters: {len(features)} customers are too few for up to {high} clusters",
-                            hint="lower k_range or use a longer window")
+            raise UserError(
+                f"clusters: {len(features)} customers are too few for up to {high} clusters",
+                hint="lower k_range or use a longer window",
+            )
         blocks = self._blocks(features)
         weights = {**DEFAULT_BLOCK_WEIGHTS, **(self.block_weights or {})}
         self.feature_names_ = [c for cols in blocks.values() for c in cols]
-        self.weights_ = np.concatenate([
-            np.full(len(cols), np.sqrt((weights[b] if weights[b] is not None else len(cols)) / len(cols)))
-            for b, cols in blocks.items()])
+        self.weights_ = np.concatenate(
+            [
+                np.full(len(cols), np.sqrt((weights[b] if weights[b] is not None else len(cols)) / len(cols)))
+                for b, cols in blocks.items()
+            ]
+        )
         rng = np.random.default_rng(self.random_state)
         n = len(features)
         self.sample_index_ = np.sort(rng.choice(n, size=min(n, self.sample_size), replace=False))
@@ -182,17 +212,27 @@ class BehaviourClusters:
         self.scaler_ = StandardScaler().fit(raw)
         z = self.scaler_.transform(raw) * self.weights_
         ks = list(range(low, high + 1))
-        models = {k: KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(z) for k in ks}
+        models = {
+            k: KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(z) for k in ks
+        }
         # Silhouettes of every k on one sample of customers (one distance matrix for all k).
-        picked = np.random.RandomState(self.random_state).permutation(len(z))[:min(self.silhouette_sample, len(z))]
+        picked = np.random.RandomState(self.random_state).permutation(len(z))[
+            : min(self.silhouette_sample, len(z))
+        ]
         distances = pairwise_distances(z[picked])
-        silhouettes = [silhouette_score(distances, models[k].labels_[picked], metric="precomputed") for k in ks]
+        silhouettes = [
+            silhouette_score(distances, models[k].labels_[picked], metric="precomputed") for k in ks
+        ]
         strengths = [prediction_strength(z, k, self.n_splits, random_state=self.random_state) for k in ks]
-        self.silhouette_ = pd.DataFrame({"k": ks, "silhouette": silhouettes, "prediction_strength": strengths})
+        self.silhouette_ = pd.DataFrame(
+            {"k": ks, "silhouette": silhouettes, "prediction_strength": strengths}
+        )
         if self.k_selection == "silhouette":
             self.k_ = int(self.silhouette_.loc[self.silhouette_["silhouette"].idxmax(), "k"])
         else:
-            reproducible = self.silhouette_.loc[self.silhouette_["prediction_strength"] >= self.strength_threshold, "k"]
+            reproducible = self.silhouette_.loc[
+                self.silhouette_["prediction_strength"] >= self.strength_threshold, "k"
+            ]
             self.k_ = int(reproducible.max()) if len(reproducible) else low
         self.kmeans_ = models[self.k_]
         # Number clusters by size (0 = largest on the sample) so labels read the same on every run.
@@ -210,7 +250,9 @@ class BehaviourClusters:
         scores = []
         for b in range(self.n_bootstrap):
             boot = rng.choice(len(z), size=len(z), replace=True)
-            refit = KMeans(n_clusters=self.k_, n_init=self.n_init, random_state=self.random_state + b + 1).fit(z[boot])
+            refit = KMeans(
+                n_clusters=self.k_, n_init=self.n_init, random_state=self.random_state + b + 1
+            ).fit(z[boot])
             scores.append(adjusted_rand_score(reference, refit.predict(z)))
         self.stability_scores_ = np.array(scores)
         return float(np.mean(scores))
@@ -226,8 +268,9 @@ class BehaviourClusters:
         return self.fit(features).predict(features)
 
 
-# -- descriptions -------------------------------------------------------------------------------------------------
-#: feature: (trait when clearly above the population, trait when clearly below); the text layer words each trait
+# -- descriptions --------------------------------------------------------------------------------------------
+#: feature: (trait when clearly above the population, trait when clearly below); the text layer words each
+#: trait
 TRAITS = {
     "frequency": ("frequent", "infrequent"),
     "monetary": ("high_spending", "low_spending"),
@@ -237,14 +280,22 @@ TRAITS = {
 }
 
 
-def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_col: str | None = None,
-                      threshold_sd: float = 0.5, mix_lift: float = 1.25, mix_share: float = 0.4) -> pd.DataFrame:
-    """Profile of each cluster versus the population and the traits that tell it apart (words come from ``text``).
+def describe_clusters(
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    interaction_col: str | None = None,
+    threshold_sd: float = 0.5,
+    mix_lift: float = 1.25,
+    mix_share: float = 0.4,
+) -> pd.DataFrame:
+    """Profile of each cluster versus the population and the traits that tell it apart (words come from
+    ``text``).
 
-    A behaviour trait is kept when the cluster mean of the log1p feature lies more than ``threshold_sd`` population
-    standard deviations from the population mean. A category is named when its mean share (customers weighted
-    equally) in the cluster is at least ``mix_share`` and ``mix_lift`` times the population's mean share; a channel
-    is named ("mostly direct") when its mean share is at least 0.5 and 1.1 times the population's.
+    A behaviour trait is kept when the cluster mean of the log1p feature lies more than ``threshold_sd``
+    population standard deviations from the population mean. A category is named when its mean share
+    (customers weighted equally) in the cluster is at least ``mix_share`` and ``mix_lift`` times the
+    population's mean share; a channel is named ("mostly direct") when its mean share is at least 0.5 and 1.1
+    times the population's.
 
     Parameters
     ----------
@@ -256,11 +307,11 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
     Returns
     -------
     DataFrame
-        One row per cluster: cluster, customers, share, revenue, revenue_share, median_recency, median_frequency,
-        median_monetary, median_tenure_days, top_category, top_category_share, top_category_lift, top_channel,
-        top_channel_share, top_channel_lift (the mix columns only when the features hold mixes), z_<feature> for the
-        behaviour features, traits (tuple of :data:`TRAITS` values, plus 'one_time' when the median customer bought
-        on one day), named_category and named_channel (bool).
+        One row per cluster: cluster, customers, share, revenue, revenue_share, median_recency,
+        median_frequency, median_monetary, median_tenure_days, top_category, top_category_share,
+        top_category_lift, top_channel, top_channel_share, top_channel_lift (the mix columns only when the
+        features hold mixes), z_<feature> for the behaviour features, traits (tuple of :data:`TRAITS` values,
+        plus 'one_time' when the median customer bought on one day), named_category and named_channel (bool).
     """
     cluster = np.asarray(labels)
     behaviour = [c for c in VALUE_FEATURES if c in features] + ([interaction_col] if interaction_col else [])
@@ -284,21 +335,28 @@ def describe_clusters(features: pd.DataFrame, labels: np.ndarray, interaction_co
         population_mix = shares.mean().rename(index=cols)
         out[f"top_{name}"] = cluster_mix.idxmax(axis=1)
         out[f"top_{name}_share"] = cluster_mix.max(axis=1)
-        out[f"top_{name}_lift"] = [cluster_mix.loc[c, out.loc[c, f"top_{name}"]] /
-                                   population_mix[out.loc[c, f"top_{name}"]] for c in out.index]
+        out[f"top_{name}_lift"] = [
+            cluster_mix.loc[c, out.loc[c, f"top_{name}"]] / population_mix[out.loc[c, f"top_{name}"]]
+            for c in out.index
+        ]
     for col in behaviour:
         out[f"z_{col}"] = z_means[col]
     out["traits"] = [_traits(row, behaviour, threshold_sd) for _, row in out.iterrows()]
-    out["named_category"] = (out["top_category_share"].ge(mix_share) & out["top_category_lift"].ge(mix_lift)
-                             if "top_category" in out else False)
-    out["named_channel"] = (out["top_channel_share"].ge(0.5) & out["top_channel_lift"].ge(1.1)
-                            if "top_channel" in out else False)
+    out["named_category"] = (
+        out["top_category_share"].ge(mix_share) & out["top_category_lift"].ge(mix_lift)
+        if "top_category" in out
+        else False
+    )
+    out["named_channel"] = (
+        out["top_channel_share"].ge(0.5) & out["top_channel_lift"].ge(1.1) if "top_channel" in out else False
+    )
     out.index.name = "cluster"
     return out.reset_index()
 
 
 def _traits(row: pd.Series, behaviour: list[str], threshold_sd: float) -> tuple[str, ...]:
-    """The :data:`TRAITS` of one cluster row, in the order of :data:`TRAITS` (then other interaction columns)."""
+    """The :data:`TRAITS` of one cluster row, in the order of :data:`TRAITS` (then other interaction
+    columns)."""
     traits = []
     for col in [c for c in TRAITS if c in behaviour] + [c for c in behaviour if c not in TRAITS]:
         high, low = TRAITS.get(col, TRAITS["interaction"])
@@ -338,9 +396,15 @@ class ClusterResult:
     model: BehaviourClusters
 
 
-def cluster_customers(features: pd.DataFrame, k_range: tuple[int, int] = (2, 8), sample_size: int = 20_000,
-                      interaction_col: str | None = None, n_bootstrap: int = 10, random_state: int = 0,
-                      **kwargs) -> ClusterResult:
+def cluster_customers(
+    features: pd.DataFrame,
+    k_range: tuple[int, int] = (2, 8),
+    sample_size: int = 20_000,
+    interaction_col: str | None = None,
+    n_bootstrap: int = 10,
+    random_state: int = 0,
+    **kwargs,
+) -> ClusterResult:
     """Fit :class:`BehaviourClusters` on a sample, assign every customer, describe and rate the stability.
 
     Parameters
@@ -354,9 +418,21 @@ def cluster_customers(features: pd.DataFrame, k_range: tuple[int, int] = (2, 8),
     -------
     ClusterResult
     """
-    model = BehaviourClusters(k_range=k_range, sample_size=sample_size, interaction_col=interaction_col,
-                              n_bootstrap=n_bootstrap, random_state=random_state, **kwargs).fit(features)
+    model = BehaviourClusters(
+        k_range=k_range,
+        sample_size=sample_size,
+        interaction_col=interaction_col,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        **kwargs,
+    ).fit(features)
     labels = model.predict(features)
     profiles = describe_clusters(features, labels, interaction_col)
-    return ClusterResult(pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster": labels}),
-                         model.k_, model.silhouette_, model.stability_, profiles, model)
+    return ClusterResult(
+        pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster": labels}),
+        model.k_,
+        model.silhouette_,
+        model.stability_,
+        profiles,
+        model,
+    )

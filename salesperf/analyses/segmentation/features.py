@@ -14,17 +14,22 @@ __all__ = ["CATEGORY_PREFIX", "CHANNEL_PREFIX", "OTHER", "customer_features_sql"
 
 def share_columns(features: pd.DataFrame, prefix: str) -> dict[str, str]:
     """{column: level} for the share columns with ``prefix`` (e.g. category_share__Hardware -> Hardware)."""
-    return {c: c[len(prefix):] for c in features.columns if c.startswith(prefix)}
+    return {c: c[len(prefix) :] for c in features.columns if c.startswith(prefix)}
 
 
-def customer_features_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = None,
-                          max_categories: int = 8, max_channels: int = 6) -> pd.DataFrame:
+def customer_features_sql(
+    con: duckdb.DuckDBPyConnection,
+    as_of,
+    lookback_days: int | None = None,
+    max_categories: int = 8,
+    max_channels: int = 6,
+) -> pd.DataFrame:
     """Per-customer features for clustering and profiles, computed in DuckDB in one query.
 
     Uses ``orders`` (category and channel when present) and, when available, ``customers`` (region,
-    owner_rep_id), ``activities`` (count per customer in the window) and ``feedback`` (mean CSAT and NPS scores).
-    Category / channel levels beyond the ``max_*`` largest by revenue are pooled as 'Other'. The SQL is the RFM and
-    feature parts of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`.
+    owner_rep_id), ``activities`` (count per customer in the window) and ``feedback`` (mean CSAT and NPS
+    scores). Category / channel levels beyond the ``max_*`` largest by revenue are pooled as 'Other'. The SQL
+    is the RFM and feature parts of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`.
 
     Parameters
     ----------
@@ -38,11 +43,14 @@ def customer_features_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: 
     DataFrame
         One row per customer with a purchase in the window, sorted by customer_id: customer_id, recency,
         frequency, monetary, n_orders (orders with a purchase line, counted on each of their purchase days),
-        gross_revenue (purchase lines only), tenure_days, category_share__<level>..., channel_share__<level>...
-        (shares of gross purchase amount, summing to 1), when available region, owner_rep_id, activities, csat,
-        nps_score, and top_category, top_channel.
+        gross_revenue (purchase lines only), tenure_days, category_share__<level>...,
+        channel_share__<level>... (shares of gross purchase amount, summing to 1), when available region,
+        owner_rep_id, activities, csat, nps_score, and top_category, top_channel.
     """
     as_of = as_date(as_of)
-    query = (AggregateQuery(con, as_of).add_rfm("", as_of, lookback_days)
-             .add_features(lookback_days, max_categories, max_channels))
+    query = (
+        AggregateQuery(con, as_of)
+        .add_rfm("", as_of, lookback_days)
+        .add_features(lookback_days, max_categories, max_channels)
+    )
     return features_frame(query.run("frequency > 0"), as_of)

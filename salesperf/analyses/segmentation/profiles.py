@@ -1,4 +1,5 @@
-"""Profiles of segments or clusters: size, revenue, order value, top categories / regions / channels / reps."""
+"""Profiles of segments or clusters: size, revenue, order value, top categories / regions / channels /
+reps."""
 
 from __future__ import annotations
 
@@ -32,10 +33,18 @@ def _counts(frame: pd.DataFrame, group_col: str, col: str) -> pd.DataFrame:
     return table.div(table.sum(axis=1), axis=0)
 
 
-def group_profiles(customers: pd.DataFrame, group_col: str = "segment", top_n: int = 3, *,
-                   revenue_col: str = "monetary", orders_col: str | None = None, region_col: str = "region",
-                   rep_col: str = "owner_rep_id", satisfaction_cols: tuple[str, ...] = ("csat", "nps_score"),
-                   order: list | None = None) -> pd.DataFrame:
+def group_profiles(
+    customers: pd.DataFrame,
+    group_col: str = "segment",
+    top_n: int = 3,
+    *,
+    revenue_col: str = "monetary",
+    orders_col: str | None = None,
+    region_col: str = "region",
+    rep_col: str = "owner_rep_id",
+    satisfaction_cols: tuple[str, ...] = ("csat", "nps_score"),
+    order: list | None = None,
+) -> pd.DataFrame:
     """One profile row per segment or cluster.
 
     Parameters
@@ -63,8 +72,13 @@ def group_profiles(customers: pd.DataFrame, group_col: str = "segment", top_n: i
     frame = customers
     orders_col = orders_col or ("n_orders" if "n_orders" in frame else "frequency")
     grouped = frame.groupby(group_col)
-    out = pd.DataFrame({"customers": grouped.size(), "revenue": grouped[revenue_col].sum(),
-                        "orders": grouped[orders_col].sum()})
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "revenue": grouped[revenue_col].sum(),
+            "orders": grouped[orders_col].sum(),
+        }
+    )
     out["share"] = out["customers"] / len(frame)
     total = frame[revenue_col].sum()
     out["revenue_share"] = out["revenue"] / total if total else np.nan

@@ -1,15 +1,17 @@
-"""The SQL of the per-customer aggregate: order lines -> purchase days -> one row per customer, in one DuckDB pass.
+"""The SQL of the per-customer aggregate: order lines -> purchase days -> one row per customer, in one DuckDB
+pass.
 
-The order lines are reduced once to purchase days (one row per customer and day: bought or not, net amount, gross
-purchase amount, orders, category and channel sums), and the days to one row per customer holding every aggregate
-the sections ask for. Distinct purchase days are counted once, by the first GROUP BY; every later count is a plain
-filtered COUNT over days, so several dates cost one scan of the order lines. When the features are asked for and
-lines carry an order_id, lines are first grouped by (customer, day, order) so that the orders of a day are a plain
-count too (no COUNT DISTINCT anywhere). Every expression is plain SQL (CASE inside aggregates, GROUP BY, GROUPING
-SETS, joins) that a warehouse also accepts.
+The order lines are reduced once to purchase days (one row per customer and day: bought or not, net amount,
+gross purchase amount, orders, category and channel sums), and the days to one row per customer holding every
+aggregate the sections ask for. Distinct purchase days are counted once, by the first GROUP BY; every later
+count is a plain filtered COUNT over days, so several dates cost one scan of the order lines. When the
+features are asked for and lines carry an order_id, lines are first grouped by (customer, day, order) so that
+the orders of a day are a plain count too (no COUNT DISTINCT anywhere). Every expression is plain SQL (CASE
+inside aggregates, GROUP BY, GROUPING SETS, joins) that a warehouse also accepts.
 
-:class:`AggregateQuery` composes that SQL from parts (``add_rfm``, ``add_status``, ``add_history``, ``add_windows``,
-``add_features``); :mod:`salesperf.analyses.segmentation.base` turns its output into each section's frame.
+:class:`AggregateQuery` composes that SQL from parts (``add_rfm``, ``add_status``, ``add_history``,
+``add_windows``, ``add_features``); :mod:`salesperf.analyses.segmentation.base` turns its output into each
+section's frame.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ CATEGORY_PREFIX = "category_share__"
 CHANNEL_PREFIX = "channel_share__"
 OTHER = "Other"
 
+
 @dataclass(frozen=True)
 class _Aggregate:
-    """One customer-level aggregate over purchase days: ``function`` of ``value`` on the days that pass the filter.
+    """One customer-level aggregate over purchase days: ``function`` of ``value`` on the days that pass the
+    filter.
 
     ``bought`` keeps purchase days only; ``after`` / ``upto`` bound the day: after < d <= upto (None = open).
     """
@@ -65,8 +69,8 @@ class _Aggregate:
 
     @property
     def kind(self) -> str:
-        """'count' (integer, 0 when no row), 'day' (a date, sent as days since 1970-01-01), 'gap' (days between
-        purchase days, NULL when none) or 'sum' (0 when none)."""
+        """'count' (integer, 0 when no row), 'day' (a date, sent as days since 1970-01-01), 'gap' (days
+        between purchase days, NULL when none) or 'sum' (0 when none)."""
         if self.function == "COUNT":
             return "count"
         return "day" if self.value == "d" else "gap" if self.value == "gap" else "sum"
@@ -83,8 +87,9 @@ class AggregateQuery:
         Latest date any part looks at; lines after it are ignored.
 
     Each ``add_*`` method names customer-level columns (with a prefix); the same aggregate asked for twice is
-    computed once. :meth:`run` returns one row per customer passing ``keep`` (an SQL condition on those columns),
-    sorted by customer_id, dates as days since 1970-01-01 (converted by :func:`rfm_frame` and the like).
+    computed once. :meth:`run` returns one row per customer passing ``keep`` (an SQL condition on those
+    columns), sorted by customer_id, dates as days since 1970-01-01 (converted by :func:`rfm_frame` and the
+    like).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, as_of: dt.date):
@@ -99,16 +104,21 @@ class AggregateQuery:
         self.outer_columns: list[str] = []
         self.joins: list[str] = []
         self.known_dates: dict[str, dt.date] = {}
-        self.crm_attributes: list[str] = []  # columns of customers carried to the output (region, owner_rep_id)
+        self.crm_attributes: list[
+            str
+        ] = []  # columns of customers carried to the output (region, owner_rep_id)
         self.earliest: dt.date | None = as_of  # lines on or before it are not needed; None = all history
-        self.gaps = False  # days carry 'gap': days since the customer's previous purchase day (purchase days only)
+        self.gaps = (
+            False  # days carry 'gap': days since the customer's previous purchase day (purchase days only)
+        )
 
     def _add(self, name: str, function: str, value: str, bought: bool, after=None, upto=None) -> None:
         self.aggregates[name] = _Aggregate(function, value, bought, after, upto)
         self.earliest = None if after is None or self.earliest is None else min(self.earliest, after)
 
     def add_rfm(self, prefix: str, end: dt.date, lookback_days: int | None) -> AggregateQuery:
-        """{prefix}frequency, first_purchase, last_purchase (purchase days) and monetary (net) in the window."""
+        """{prefix}frequency, first_purchase, last_purchase (purchase days) and monetary (net) in the
+        window."""
         after = None if lookback_days is None else end - dt.timedelta(days=int(lookback_days))
         self._add(f"{prefix}frequency", "COUNT", "d", True, after, end)
         self._add(f"{prefix}first_purchase", "MIN", "d", True, after, end)
@@ -118,7 +128,8 @@ class AggregateQuery:
 
     def add_status(self, prefix: str, as_of: dt.date, period_start: dt.date) -> AggregateQuery:
         """The :data:`STATUS_INPUT_COLUMNS` facts as of ``as_of`` for the period (period_start, as_of], plus
-        {prefix}known: 1 when the customer is in ``customers`` or ``opportunities`` with created_at <= as_of."""
+        {prefix}known: 1 when the customer is in ``customers`` or ``opportunities`` with created_at <=
+        as_of."""
         self._add(f"{prefix}frequency", "COUNT", "d", True, None, as_of)
         self._add(f"{prefix}first_purchase", "MIN", "d", True, None, as_of)
         self._add(f"{prefix}last_purchase", "MAX", "d", True, None, as_of)
@@ -131,11 +142,13 @@ class AggregateQuery:
 
     def add_history(self, prefix: str, as_of: dt.date, recent_days: int) -> AggregateQuery:
         """The :data:`HISTORY_COLUMNS` at ``as_of`` (the purchase rhythm of
-        :func:`salesperf.analyses.lifecycle.customer_summary_sql` with this ``recent_days``), from the same purchase days:
-        {prefix}occasions_before_recent, typical_gap_days, typical_gap_before_recent_days, recent_max_gap_days.
+        :func:`salesperf.analyses.lifecycle.customer_summary_sql` with this ``recent_days``), from the same
+        purchase days: {prefix}occasions_before_recent, typical_gap_days, typical_gap_before_recent_days,
+        recent_max_gap_days.
 
-        The gap of a purchase day to the previous one does not depend on the date asked for (every earlier day is
-        before it), so one window function over the days serves every date; each date is then a filtered aggregate.
+        The gap of a purchase day to the previous one does not depend on the date asked for (every earlier day
+        is before it), so one window function over the days serves every date; each date is then a filtered
+        aggregate.
         """
         cut = as_of - dt.timedelta(days=int(recent_days))
         self.gaps = True
@@ -151,10 +164,12 @@ class AggregateQuery:
             self._add(f"revenue__{name}", "SUM", "amount", False, end - dt.timedelta(days=int(days)), end)
         return self
 
-    def add_features(self, lookback_days: int | None, max_categories: int = 8, max_channels: int = 6) -> \
-            AggregateQuery:
-        """n_orders, gross_revenue, first_purchase_ever, category/channel shares in the RFM window of as_of, and
-        region, owner_rep_id (customers), activities (in the window) and csat, nps_score (feedback) when present."""
+    def add_features(
+        self, lookback_days: int | None, max_categories: int = 8, max_channels: int = 6
+    ) -> AggregateQuery:
+        """n_orders, gross_revenue, first_purchase_ever, category/channel shares in the RFM window of as_of,
+        and region, owner_rep_id (customers), activities (in the window) and csat, nps_score (feedback) when
+        present."""
         after = None if lookback_days is None else self.as_of - dt.timedelta(days=int(lookback_days))
         self.order_level = "order_id" in self.columns
         self.line_columns |= {"order_id"} & set(self.columns)
@@ -163,10 +178,17 @@ class AggregateQuery:
         self._add("gross_revenue", "SUM", "gross", False, after, self.as_of)
         self._add("first_purchase_ever", "MIN", "d", True)
         buy_window = f"{self.purchase} AND {window_predicate(self.as_of, lookback_days, 'order_date')}"
-        wanted = [(c, p, n) for c, p, n in (("category", CATEGORY_PREFIX, max_categories),
-                                            ("channel", CHANNEL_PREFIX, max_channels)) if c in self.columns]
-        for (column, prefix, _), (levels, has_other) in zip(wanted, self._top_levels(wanted, buy_window),
-                                                            strict=True):
+        wanted = [
+            (c, p, n)
+            for c, p, n in (
+                ("category", CATEGORY_PREFIX, max_categories),
+                ("channel", CHANNEL_PREFIX, max_channels),
+            )
+            if c in self.columns
+        ]
+        for (column, prefix, _), (levels, has_other) in zip(
+            wanted, self._top_levels(wanted, buy_window), strict=True
+        ):
             self.line_columns.add(column)
             conditions = [(f"{column} = {quote_literal(level)}", level) for level in levels]
             if has_other:
@@ -186,13 +208,15 @@ class AggregateQuery:
             return []
         sets = ", ".join(f"({c})" for c, _, _ in wanted)
         rows = self.con.execute(f"""
-            SELECT {', '.join(f'{c}, GROUPING({c}) AS _g_{c}' for c, _, _ in wanted)}, SUM(amount) AS revenue
+            SELECT {", ".join(f"{c}, GROUPING({c}) AS _g_{c}" for c, _, _ in wanted)}, SUM(amount) AS revenue
             FROM orders WHERE {buy_window} GROUP BY GROUPING SETS ({sets})
         """).fetchall()
         out = []
         for i, (_, _, limit) in enumerate(wanted):
-            mine = sorted(((r[2 * i], r[-1]) for r in rows if r[2 * i + 1] == 0 and r[2 * i] is not None),
-                          key=lambda lv: (-lv[1], str(lv[0])))
+            mine = sorted(
+                ((r[2 * i], r[-1]) for r in rows if r[2 * i + 1] == 0 and r[2 * i] is not None),
+                key=lambda lv: (-lv[1], str(lv[0])),
+            )
             levels = [str(level) for level, _ in mine]
             out.append((levels[:limit], len(levels) > limit))
         return out
@@ -204,22 +228,25 @@ class AggregateQuery:
             self.outer_columns += [f"k.{c}" for c in self.crm_attributes]
         activities = relation_columns(self.con, "activities") or []
         if {"customer_id", "at"} <= set(activities):
+            in_window = window_predicate(self.as_of, lookback_days, '"at"')
             self.joins.append(f"""LEFT JOIN (SELECT customer_id, COUNT(*) AS activities FROM activities
-                                 WHERE {window_predicate(self.as_of, lookback_days, '"at"')} GROUP BY customer_id) act
+                                 WHERE {in_window} GROUP BY customer_id) act
                                  ON act.customer_id = p.customer_id""")
             self.outer_columns.append("COALESCE(act.activities, 0) AS activities")
         feedback = relation_columns(self.con, "feedback") or []
         if {"customer_id", "responded_at", "score", "kind"} <= set(feedback):
+            as_of_literal = date_literal(self.as_of)
             self.joins.append(f"""LEFT JOIN (SELECT customer_id,
                                      AVG(CASE WHEN kind = 'csat' THEN score END) AS csat,
                                      AVG(CASE WHEN kind = 'nps' THEN score END) AS nps_score
-                                 FROM feedback WHERE responded_at <= {date_literal(self.as_of)} GROUP BY customer_id) fb
+                                 FROM feedback WHERE responded_at <= {as_of_literal} GROUP BY customer_id) fb
                                  ON fb.customer_id = p.customer_id""")
             self.outer_columns += ["fb.csat", "fb.nps_score"]
 
     def _crm_sql(self) -> str | None:
-        """One row per customer_id of ``customers`` and ``opportunities``: a {prefix}known flag (0/1) per status date
-        (created_at <= that date; always 1 without created_at) and the customers attributes asked for."""
+        """One row per customer_id of ``customers`` and ``opportunities``: a {prefix}known flag (0/1) per
+        status date (created_at <= that date; always 1 without created_at) and the customers attributes asked
+        for."""
         parts = []
         for relation in ("customers", "opportunities"):
             columns = relation_columns(self.con, relation) or []
@@ -227,16 +254,22 @@ class AggregateQuery:
                 continue
             created = "created_at" if "created_at" in columns else "CAST(NULL AS DATE)"
             always = "0" if "created_at" in columns else "1"
-            attributes = "".join(f", {c if c in columns else 'CAST(NULL AS VARCHAR)'} AS {c}"
-                                 for c in self.crm_attributes)
-            parts.append(f"SELECT customer_id, {created} AS created_at, {always} AS always{attributes} "
-                         f"FROM {relation} WHERE customer_id IS NOT NULL")
+            attributes = "".join(
+                f", {c if c in columns else 'CAST(NULL AS VARCHAR)'} AS {c}" for c in self.crm_attributes
+            )
+            parts.append(
+                f"SELECT customer_id, {created} AS created_at, {always} AS always{attributes} "
+                f"FROM {relation} WHERE customer_id IS NOT NULL"
+            )
         if not parts:
             return None
-        flags = [f"MAX(CASE WHEN always = 1 OR created_at <= {date_literal(day)} THEN 1 ELSE 0 END) AS {name}"
-                 for name, day in self.known_dates.items()]
+        flags = [
+            f"MAX(CASE WHEN always = 1 OR created_at <= {date_literal(day)} THEN 1 ELSE 0 END) AS {name}"
+            for name, day in self.known_dates.items()
+        ]
         flags += [f"MAX({c}) AS {c}" for c in self.crm_attributes]
-        return f"SELECT customer_id, {', '.join(flags)} FROM ({' UNION ALL '.join(parts)}) k GROUP BY customer_id"
+        crm_rows = " UNION ALL ".join(parts)
+        return f"SELECT customer_id, {', '.join(flags)} FROM ({crm_rows}) k GROUP BY customer_id"
 
     def _days_sql(self) -> str:
         sums = "".join(f", SUM({expr}) AS {alias}" for expr, alias in self.line_sums)
@@ -307,12 +340,12 @@ class AggregateQuery:
             ),
             {self._days_sql()},{self._gaps_sql()}
             per_customer AS (
-                SELECT customer_id, {', '.join(inner)}
+                SELECT customer_id, {", ".join(inner)}
                 FROM {"gapped_days" if self.gaps else "days"} GROUP BY customer_id
             ){f", crm AS ({crm})" if crm else ""}
             SELECT * FROM (
-                SELECT {', '.join(outer)}
-                FROM {source} {' '.join(self.joins)}
+                SELECT {", ".join(outer)}
+                FROM {source} {" ".join(self.joins)}
             ) AS joined
             WHERE {keep}
             ORDER BY customer_id

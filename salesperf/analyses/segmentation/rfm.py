@@ -1,9 +1,11 @@
-"""RFM per customer (engine and pure side), tie-aware 1..5 scores, the eleven named segments and the Chinese 8 classes.
+"""RFM per customer (engine and pure side), tie-aware 1..5 scores, the eleven named segments and the Chinese 8
+classes.
 
 Definitions (as of a date, optionally over a look-back window (as_of - lookback_days, as_of]):
 
 * recency   = days from the customer's last purchase day to ``as_of``;
-* frequency = distinct purchase occasions = distinct days with a purchase line (amount > 0, not returned/cancelled);
+* frequency = distinct purchase occasions = distinct days with a purchase line (amount > 0, not
+  returned/cancelled);
 * monetary  = sum of all non-cancelled line amounts in the window, so returns (negative lines) are netted off.
 
 Only customers with at least one purchase in the window appear.
@@ -28,7 +30,8 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
     """Per-customer RFM computed in DuckDB over the relation ``orders``.
 
     The lines are grouped into purchase days first, so frequency is a plain count of days (no COUNT DISTINCT);
-    the SQL is the RFM part of :class:`~salesperf.analyses.segmentation.base.AggregateQuery`, the query every section uses.
+    the SQL is the RFM part of :class:`~salesperf.analyses.segmentation.base.AggregateQuery`, the query every
+    section uses.
 
     Parameters
     ----------
@@ -42,9 +45,9 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
     Returns
     -------
     DataFrame
-        One row per customer with a purchase in the window, sorted by customer_id: customer_id, recency (int days),
-        frequency (int), monetary (float), first_purchase, last_purchase (datetime64[ns]) — purchase days within
-        the window.
+        One row per customer with a purchase in the window, sorted by customer_id: customer_id, recency (int
+        days), frequency (int), monetary (float), first_purchase, last_purchase (datetime64[ns]) — purchase
+        days within the window.
     """
     as_of = as_date(as_of)
     query = AggregateQuery(con, as_of).add_rfm("", as_of, lookback_days)
@@ -68,10 +71,10 @@ def _normalise(frame: pd.DataFrame, ordered: bool = False) -> pd.DataFrame:
 def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True) -> pd.Series:
     """1..bins scores from ranks; ties share a score; a missing value stays missing.
 
-    ``score = 1 + floor(bins * (customers strictly worse) / n)``, capped at ``bins``, where ``n`` counts the customers
-    with a value. Without ties this gives equal quintiles; with ties every tied customer gets the score of the first
-    of them, so the lowest value always scores 1 (all one-time buyers get F score 1) and the scores above jump by the
-    size of the tied block.
+    ``score = 1 + floor(bins * (customers strictly worse) / n)``, capped at ``bins``, where ``n`` counts the
+    customers with a value. Without ties this gives equal quintiles; with ties every tied customer gets the
+    score of the first of them, so the lowest value always scores 1 (all one-time buyers get F score 1) and
+    the scores above jump by the size of the tied block.
 
     Parameters
     ----------
@@ -85,8 +88,8 @@ def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True)
     Returns
     -------
     Series, same index
-        int64 scores when every value is given; otherwise nullable ``Int64`` with ``<NA>`` where the value is missing
-        (never a sentinel number: casting NaN to int gave -9.2e18 before).
+        int64 scores when every value is given; otherwise nullable ``Int64`` with ``<NA>`` where the value is
+        missing (never a sentinel number: casting NaN to int gave -9.2e18 before).
     """
     if bins < 1:
         raise UserError(f"rank_scores: bins must be at least 1, got {bins}")
@@ -103,9 +106,16 @@ def rank_scores(values: pd.Series, bins: int = 5, higher_is_better: bool = True)
     return out
 
 
-def rfm_scores(rfm: pd.DataFrame, bins: int = 5, *, recency_col: str = "recency",
-               frequency_col: str = "frequency", monetary_col: str = "monetary") -> pd.DataFrame:
-    """Add r_score, f_score, m_score (1..bins, see :func:`rank_scores`) and fm_score = (f_score + m_score) / 2.
+def rfm_scores(
+    rfm: pd.DataFrame,
+    bins: int = 5,
+    *,
+    recency_col: str = "recency",
+    frequency_col: str = "frequency",
+    monetary_col: str = "monetary",
+) -> pd.DataFrame:
+    """Add r_score, f_score, m_score (1..bins, see :func:`rank_scores`) and fm_score =
+    (f_score + m_score) / 2.
 
     Parameters
     ----------
@@ -140,7 +150,8 @@ def score_distribution(scored: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
 
 
 def assign_segments(scored: pd.DataFrame, rules: SegmentRules) -> pd.Series:
-    """Named segment key per customer from the rule table (first matching rule wins; validated to cover all pairs).
+    """Named segment key per customer from the rule table (first matching rule wins; validated to cover all
+    pairs).
 
     Parameters
     ----------
@@ -162,13 +173,20 @@ def assign_segments(scored: pd.DataFrame, rules: SegmentRules) -> pd.Series:
 
 
 def _segment_table(rules: SegmentRules) -> np.ndarray:
-    """Lookup table [R score, 2 x FM score] -> segment key (first matching rule; None when no rule matches)."""
+    """Lookup table [R score, 2 x FM score] -> segment key (first matching rule; None when no rule
+    matches)."""
     table = np.full((rules.bins + 1, 2 * rules.bins + 1), None, dtype=object)
     for r in range(1, rules.bins + 1):
         for twice_fm in range(2, 2 * rules.bins + 1):
             fm = twice_fm / 2
-            table[r, twice_fm] = next((rule.key for rule in rules.rfm_segments
-                                       if rule.r[0] <= r <= rule.r[1] and rule.fm[0] <= fm <= rule.fm[1]), None)
+            table[r, twice_fm] = next(
+                (
+                    rule.key
+                    for rule in rules.rfm_segments
+                    if rule.r[0] <= r <= rule.r[1] and rule.fm[0] <= fm <= rule.fm[1]
+                ),
+                None,
+            )
     return table
 
 
@@ -178,7 +196,9 @@ def cn8_thresholds(rfm: pd.DataFrame, split: str = "mean") -> dict[str, float]:
     return {k: float(v) for k, v in stat.items()}
 
 
-def assign_cn8(rfm: pd.DataFrame, rules: SegmentRules, thresholds: dict[str, float] | None = None) -> pd.Series:
+def assign_cn8(
+    rfm: pd.DataFrame, rules: SegmentRules, thresholds: dict[str, float] | None = None
+) -> pd.Series:
     """Chinese eight-class key per customer (R high = recency below the split; F, M high = strictly above it).
 
     Parameters
@@ -203,8 +223,13 @@ def assign_cn8(rfm: pd.DataFrame, rules: SegmentRules, thresholds: dict[str, flo
     return pd.Series(lookup[code], index=rfm.index, name="segment_cn8", dtype=object)
 
 
-def segment_summary(customers: pd.DataFrame, segment_col: str = "segment", labels: dict | None = None, *,
-                    monetary_col: str = "monetary") -> pd.DataFrame:
+def segment_summary(
+    customers: pd.DataFrame,
+    segment_col: str = "segment",
+    labels: dict | None = None,
+    *,
+    monetary_col: str = "monetary",
+) -> pd.DataFrame:
     """Size, share, revenue share and median R/F/M per segment.
 
     Parameters
@@ -221,13 +246,15 @@ def segment_summary(customers: pd.DataFrame, segment_col: str = "segment", label
         median_recency, median_frequency, median_monetary.
     """
     grouped = customers.groupby(segment_col)
-    out = pd.DataFrame({
-        "customers": grouped.size(),
-        "revenue": grouped[monetary_col].sum(),
-        "median_recency": grouped["recency"].median(),
-        "median_frequency": grouped["frequency"].median(),
-        "median_monetary": grouped[monetary_col].median(),
-    })
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "revenue": grouped[monetary_col].sum(),
+            "median_recency": grouped["recency"].median(),
+            "median_frequency": grouped["frequency"].median(),
+            "median_monetary": grouped[monetary_col].median(),
+        }
+    )
     order = list(labels) if labels else list(out.index)
     out = out.reindex(order + [k for k in out.index if k not in order])
     out["customers"] = out["customers"].fillna(0).astype("int64")
@@ -240,8 +267,18 @@ def segment_summary(customers: pd.DataFrame, segment_col: str = "segment", label
     if labels:
         out.insert(1, "label_en", out[segment_col].map(lambda k: labels[k].label_en if k in labels else k))
         out.insert(2, "label_zh", out[segment_col].map(lambda k: labels[k].label_zh if k in labels else k))
-    cols = [segment_col, "label_en", "label_zh", "customers", "share", "revenue", "revenue_share",
-            "median_recency", "median_frequency", "median_monetary"]
+    cols = [
+        segment_col,
+        "label_en",
+        "label_zh",
+        "customers",
+        "share",
+        "revenue",
+        "revenue_share",
+        "median_recency",
+        "median_frequency",
+        "median_monetary",
+    ]
     return out[[c for c in cols if c in out]]
 
 
@@ -275,8 +312,9 @@ class RfmSegmentation:
     facts: dict = field(default_factory=dict)
 
 
-def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None,
-                cn8_split: str | None = None) -> RfmSegmentation:
+def segment_rfm(
+    rfm: pd.DataFrame, rules: SegmentRules | None = None, cn8_split: str | None = None
+) -> RfmSegmentation:
     """Scores, named segments, the eight classes and their summaries, in one call (one notebook section).
 
     Parameters
@@ -300,7 +338,9 @@ def segment_rfm(rfm: pd.DataFrame, rules: SegmentRules | None = None,
     scored["segment_cn8"] = assign_cn8(scored, rules, thresholds)
     summary = segment_summary(scored, "segment", rules.segment_labels())
     summary_cn8 = segment_summary(scored, "segment_cn8", rules.cn8_labels())
-    result = RfmSegmentation(scored, summary, summary_cn8, score_distribution(scored, rules.bins), split, thresholds)
+    result = RfmSegmentation(
+        scored, summary, summary_cn8, score_distribution(scored, rules.bins), split, thresholds
+    )
     result.facts = _rfm_facts(scored, summary, summary_cn8)
     return result
 
@@ -318,8 +358,11 @@ def _rfm_facts(scored: pd.DataFrame, summary: pd.DataFrame, summary_cn8: pd.Data
         "revenue": float(scored["monetary"].sum()),
         "one_time_share": float(one_time.mean()),
         "one_time_f_score": int(scored["f_score"].to_numpy()[one_time][0]) if one_time.any() else None,
-        "top_revenue_segment": top_rev["segment"], "top_revenue_segment_share": float(top_rev["share"]),
+        "top_revenue_segment": top_rev["segment"],
+        "top_revenue_segment_share": float(top_rev["share"]),
         "top_revenue_segment_revenue_share": float(top_rev["revenue_share"]),
-        "largest_segment": biggest["segment"], "largest_segment_share": float(biggest["share"]),
-        "top_revenue_cn8": top_cn8["segment_cn8"], "top_revenue_cn8_revenue_share": float(top_cn8["revenue_share"]),
+        "largest_segment": biggest["segment"],
+        "largest_segment_share": float(biggest["share"]),
+        "top_revenue_cn8": top_cn8["segment_cn8"],
+        "top_revenue_cn8_revenue_share": float(top_cn8["revenue_share"]),
     }

@@ -1,4 +1,5 @@
-"""Rule tables for customer segmentation: load ``salesperf/conf/segments.yml`` (or a user copy) and validate it.
+"""Rule tables for customer segmentation: load ``salesperf/conf/segments.yml`` (or a user copy) and validate
+it.
 
 Every problem is a :class:`~salesperf.core.errors.UserError` naming the file and the key, e.g.
 ``segments.yml: rfm_segments[2].r: expected [low, high] with 1 <= low <= high <= 5, got [4, 9]``.
@@ -52,8 +53,9 @@ class Cn8Class:
 
 @dataclass(frozen=True)
 class StatusRules:
-    """Status labels and the optional P(alive) alternative. The at risk / churned / reactivated rule itself is the
-    lifecycle stage rule (salesperf/conf/lifecycle.yml, :func:`salesperf.analyses.lifecycle.assign_stages`)."""
+    """Status labels and the optional P(alive) alternative. The at risk / churned / reactivated rule itself is
+    the lifecycle stage rule (salesperf/conf/lifecycle.yml,
+    :func:`salesperf.analyses.lifecycle.assign_stages`)."""
 
     p_alive_at_risk_below: float
     p_alive_churned_below: float
@@ -112,7 +114,9 @@ def load_rules(path: str | Path | None = None) -> SegmentRules:
         path = Path(path)
         source = path.name
         if not path.is_file():
-            raise UserError(f"{path}: segmentation rule file not found", hint="pass None for the packaged defaults")
+            raise UserError(
+                f"{path}: segmentation rule file not found", hint="pass None for the packaged defaults"
+            )
         text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
@@ -150,7 +154,9 @@ class _Checker:
 
     def fail(self, key: str, problem: str, hint: str | None = None):
         where = f"{self.source}: {key}: " if key else f"{self.source}: "
-        raise UserError(where + problem, hint=hint or "see the packaged salesperf/conf/segments.yml for the format")
+        raise UserError(
+            where + problem, hint=hint or "see the packaged salesperf/conf/segments.yml for the format"
+        )
 
     def section(self, data: dict, key: str) -> dict:
         value = data.get(key)
@@ -197,7 +203,8 @@ class _Checker:
     def range_(self, data: dict, key: str, name: str, bins: int) -> tuple[float, float]:
         value = self.get(data, key, name)
         ok = (
-            isinstance(value, list) and len(value) == 2
+            isinstance(value, list)
+            and len(value) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
             and 1 <= value[0] <= value[1] <= bins
         )
@@ -212,20 +219,25 @@ def _rfm_segments(check: _Checker, data: dict, bins: int) -> tuple[RfmSegmentRul
         name = f"rfm_segments[{i}]"
         if not isinstance(item, dict):
             check.fail(name, f"expected a mapping, got {item!r}")
-        rules.append(RfmSegmentRule(
-            key=check.text(item, "key", f"{name}.key"),
-            label_en=check.text(item, "label_en", f"{name}.label_en"),
-            label_zh=check.text(item, "label_zh", f"{name}.label_zh"),
-            r=check.range_(item, "r", f"{name}.r", bins),
-            fm=check.range_(item, "fm", f"{name}.fm", bins),
-        ))
+        rules.append(
+            RfmSegmentRule(
+                key=check.text(item, "key", f"{name}.key"),
+                label_en=check.text(item, "label_en", f"{name}.label_en"),
+                label_zh=check.text(item, "label_zh", f"{name}.label_zh"),
+                r=check.range_(item, "r", f"{name}.r", bins),
+                fm=check.range_(item, "fm", f"{name}.fm", bins),
+            )
+        )
     _unique(check, "rfm_segments", [r.key for r in rules])
     for r_score in range(1, bins + 1):
         for twice_fm in range(2, 2 * bins + 1):
             fm = twice_fm / 2
             if not any(s.r[0] <= r_score <= s.r[1] and s.fm[0] <= fm <= s.fm[1] for s in rules):
-                check.fail("rfm_segments", f"no rule covers R score {r_score} with FM score {fm:g}",
-                           hint="add a rule (or widen one) so that every customer gets a segment")
+                check.fail(
+                    "rfm_segments",
+                    f"no rule covers R score {r_score} with FM score {fm:g}",
+                    hint="add a rule (or widen one) so that every customer gets a segment",
+                )
     return tuple(rules)
 
 
@@ -237,16 +249,20 @@ def _cn8(check: _Checker, data: dict) -> tuple[str, tuple[Cn8Class, ...]]:
         name = f"cn8.classes[{i}]"
         if not isinstance(item, dict):
             check.fail(name, f"expected a mapping, got {item!r}")
-        classes.append(Cn8Class(
-            key=check.text(item, "key", f"{name}.key"),
-            label_en=check.text(item, "label_en", f"{name}.label_en"),
-            label_zh=check.text(item, "label_zh", f"{name}.label_zh"),
-            **{d: check.choice(item, d, f"{name}.{d}", ("high", "low")) for d in "rfm"},
-        ))
+        classes.append(
+            Cn8Class(
+                key=check.text(item, "key", f"{name}.key"),
+                label_en=check.text(item, "label_en", f"{name}.label_en"),
+                label_zh=check.text(item, "label_zh", f"{name}.label_zh"),
+                **{d: check.choice(item, d, f"{name}.{d}", ("high", "low")) for d in "rfm"},
+            )
+        )
     _unique(check, "cn8.classes", [c.key for c in classes])
     combos = [(c.r, c.f, c.m) for c in classes]
     if len(set(combos)) != 8 or len(combos) != 8:
-        check.fail("cn8.classes", "expected exactly one class for each of the 8 high/low combinations of R, F, M")
+        check.fail(
+            "cn8.classes", "expected exactly one class for each of the 8 high/low combinations of R, F, M"
+        )
     return split, tuple(classes)
 
 
@@ -256,13 +272,18 @@ def _labels(check: _Checker, section: dict, name: str, expected: tuple[str, ...]
     if not isinstance(table, dict) or not table:
         check.fail(name, f"missing or not a mapping (got {table!r})")
     if expected is not None and set(table) != set(expected):
-        check.fail(name, f"expected labels for exactly {', '.join(expected)}, got {', '.join(map(str, table))}")
+        check.fail(
+            name, f"expected labels for exactly {', '.join(expected)}, got {', '.join(map(str, table))}"
+        )
     labels = {}
     for k, item in table.items():
         if not isinstance(item, dict):
             check.fail(f"{name}.{k}", f"expected a mapping with label_en and label_zh, got {item!r}")
-        labels[str(k)] = Label(str(k), check.text(item, "label_en", f"{name}.{k}.label_en"),
-                               check.text(item, "label_zh", f"{name}.{k}.label_zh"))
+        labels[str(k)] = Label(
+            str(k),
+            check.text(item, "label_en", f"{name}.{k}.label_en"),
+            check.text(item, "label_zh", f"{name}.{k}.label_zh"),
+        )
     return labels
 
 
@@ -274,12 +295,19 @@ def _status(check: _Checker, data: dict) -> StatusRules:
     s = check.section(data, "status")
     for key in OBSOLETE_STATUS_KEYS:
         if key in s:
-            check.fail(f"status.{key}", "no longer used: status follows the lifecycle stage rule",
-                       hint="set the thresholds in a lifecycle rule file (salesperf/conf/lifecycle.yml: thresholds, "
-                            "rhythm) and remove this key")
+            check.fail(
+                f"status.{key}",
+                "no longer used: status follows the lifecycle stage rule",
+                hint="set the thresholds in a lifecycle rule file (salesperf/conf/lifecycle.yml: thresholds, "
+                "rhythm) and remove this key",
+            )
     rules = StatusRules(
-        p_alive_at_risk_below=check.number(s, "p_alive_at_risk_below", "status.p_alive_at_risk_below", 0.0, 1.0),
-        p_alive_churned_below=check.number(s, "p_alive_churned_below", "status.p_alive_churned_below", 0.0, 1.0),
+        p_alive_at_risk_below=check.number(
+            s, "p_alive_at_risk_below", "status.p_alive_at_risk_below", 0.0, 1.0
+        ),
+        p_alive_churned_below=check.number(
+            s, "p_alive_churned_below", "status.p_alive_churned_below", 0.0, 1.0
+        ),
         labels=_labels(check, s, "status.labels", STATUSES),
     )
     if rules.p_alive_churned_below > rules.p_alive_at_risk_below:
@@ -305,20 +333,28 @@ def _grading(check: _Checker, data: dict, grades: dict[str, Label]) -> tuple[Gra
             check.fail(name, f"expected a mapping, got {item!r}")
         unknown = set(item) - {"grade", *GRADING_CONDITIONS}
         if unknown:
-            check.fail(f"{name}.{min(unknown)}", f"unknown condition; allowed: {', '.join(GRADING_CONDITIONS)}")
+            check.fail(
+                f"{name}.{min(unknown)}", f"unknown condition; allowed: {', '.join(GRADING_CONDITIONS)}"
+            )
         grade = check.choice(item, "grade", f"{name}.grade", tuple(grades))
         tiers = item.get("abc_tier")
-        if tiers is not None and (not isinstance(tiers, list) or not set(tiers) <= set(ABC_TIERS) or not tiers):
+        if tiers is not None and (
+            not isinstance(tiers, list) or not set(tiers) <= set(ABC_TIERS) or not tiers
+        ):
             check.fail(f"{name}.abc_tier", f"expected a list of A, B, C, got {tiers!r}")
         numbers = {}
         for key in ("growth_min", "monetary_percentile_min", "clv_percentile_min"):
             if key in item:
                 high = math.inf if key == "growth_min" else 1.0
-                numbers[key] = check.number(item, key, f"{name}.{key}", -1.0 if key == "growth_min" else 0.0, high)
+                numbers[key] = check.number(
+                    item, key, f"{name}.{key}", -1.0 if key == "growth_min" else 0.0, high
+                )
         rules.append(GradingRule(grade=grade, abc_tier=tuple(tiers) if tiers else None, **numbers))
     last = rules[-1]
     if any(getattr(last, c) is not None for c in GRADING_CONDITIONS):
-        check.fail(f"grading.rules[{len(rules) - 1}]", "the last rule must have no condition (it catches the rest)")
+        check.fail(
+            f"grading.rules[{len(rules) - 1}]", "the last rule must have no condition (it catches the rest)"
+        )
     return tuple(rules)
 
 

@@ -1,9 +1,9 @@
 """Customer status (potential / active / at risk / churned / reactivated).
 
-At risk, churned and reactivated are decided by the lifecycle stage rule (:func:`salesperf.analyses.lifecycle.assign_stages`,
-thresholds in ``salesperf/conf/lifecycle.yml``), with lifecycle's ``new`` counted as active; ``potential`` (known to the
-CRM, never bought) is the one status only segmentation has. A P(alive) per customer may replace the rule for active /
-at risk / churned.
+At risk, churned and reactivated are decided by the lifecycle stage rule
+(:func:`salesperf.analyses.lifecycle.assign_stages`, thresholds in ``salesperf/conf/lifecycle.yml``), with
+lifecycle's ``new`` counted as active; ``potential`` (known to the CRM, never bought) is the one status only
+segmentation has. A P(alive) per customer may replace the rule for active / at risk / churned.
 """
 
 from __future__ import annotations
@@ -26,14 +26,18 @@ def _recent_days(lifecycle_rules: lifecycle.LifecycleRules | None) -> int:
     return (lifecycle_rules or lifecycle.load_rules()).reactivation_days
 
 
-def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start,
-                      lifecycle_rules: lifecycle.LifecycleRules | None = None) -> pd.DataFrame:
+def status_inputs_sql(
+    con: duckdb.DuckDBPyConnection,
+    as_of,
+    period_start,
+    lifecycle_rules: lifecycle.LifecycleRules | None = None,
+) -> pd.DataFrame:
     """Per-customer purchase-day facts needed by :func:`customer_status`, computed in DuckDB.
 
     Uses ``orders`` and, when present, ``customers`` (created_at <= as_of) and ``opportunities`` (customer_id,
-    created_at <= as_of) to list the customers known to the CRM without a purchase. The SQL is the status part of
-    :class:`~salesperf.analyses.segmentation.base.AggregateQuery` with its history part (the purchase rhythm of
-    :func:`salesperf.analyses.lifecycle.customer_summary_sql`, from the same purchase days).
+    created_at <= as_of) to list the customers known to the CRM without a purchase. The SQL is the status part
+    of :class:`~salesperf.analyses.segmentation.base.AggregateQuery` with its history part (the purchase
+    rhythm of :func:`salesperf.analyses.lifecycle.customer_summary_sql`, from the same purchase days).
 
     Parameters
     ----------
@@ -50,13 +54,16 @@ def status_inputs_sql(con: duckdb.DuckDBPyConnection, as_of, period_start,
     DataFrame
         One row per customer, sorted by customer_id: customer_id, frequency (purchase days up to as_of; 0 for
         never-bought), first_purchase, last_purchase, frequency_before / last_before (purchase days up to
-        period_start), first_in_period (first purchase day in the period, NaT if none), revenue_period (net amount
-        in the period; 0 for never-bought), and the lifecycle rhythm columns occasions_before_recent,
+        period_start), first_in_period (first purchase day in the period, NaT if none), revenue_period (net
+        amount in the period; 0 for never-bought), and the lifecycle rhythm columns occasions_before_recent,
         typical_gap_days, typical_gap_before_recent_days, recent_max_gap_days (0 / NaN for never-bought).
     """
     as_of, start = as_date(as_of), as_date(period_start, "period_start")
-    query = (AggregateQuery(con, as_of).add_status("status_", as_of, start)
-             .add_history("status_", as_of, _recent_days(lifecycle_rules)))
+    query = (
+        AggregateQuery(con, as_of)
+        .add_status("status_", as_of, start)
+        .add_history("status_", as_of, _recent_days(lifecycle_rules))
+    )
     return _normalise(status_frame(query.run("status_frequency > 0 OR status_known = 1")))
 
 
@@ -82,15 +89,16 @@ class CustomerStatus:
     Attributes
     ----------
     customers : DataFrame
-        Per customer: customer_id, status, days_since_last, interval_days (the median gap between purchase days
-        when the customer has a personal rhythm, else NaN), interval_source ('own' for a personal rhythm, 'flat'
-        for lifecycle's flat thresholds, '' for potential), at_risk_after_days, churned_after_days (lifecycle's
-        thresholds for the customer), p_alive (NaN unless passed), revenue_period, lifecycle_stage (the lifecycle
-        stage, with ``new`` kept; '' for potential).
+        Per customer: customer_id, status, days_since_last, interval_days (the median gap between purchase
+        days when the customer has a personal rhythm, else NaN), interval_source ('own' for a personal rhythm,
+        'flat' for lifecycle's flat thresholds, '' for potential), at_risk_after_days, churned_after_days
+        (lifecycle's thresholds for the customer), p_alive (NaN unless passed), revenue_period,
+        lifecycle_stage (the lifecycle stage, with ``new`` kept; '' for potential).
     summary : DataFrame
         Per status: status, label_en, label_zh, customers, share, revenue_period.
     population_interval_days : float
-        Median of the personal typical gaps of the customers with a rhythm (informative; the rule does not use it).
+        Median of the personal typical gaps of the customers with a rhythm (informative; the rule does not use
+        it).
     as_of : date
     lifecycle_rules : LifecycleRules
         The stage rule applied (its thresholds are quoted by the text layer).
@@ -116,30 +124,42 @@ _STATUS_NAMES = np.array(["active", "at_risk", "churned"], dtype=object)
 
 
 def lifecycle_summary(inputs: pd.DataFrame) -> pd.DataFrame:
-    """The buyers of ``inputs`` as a :func:`salesperf.analyses.lifecycle.assign_stages` summary (the rhythm columns the stage
-    rule reads; revenue columns and second_date, which it does not read, left empty)."""
+    """The buyers of ``inputs`` as a :func:`salesperf.analyses.lifecycle.assign_stages` summary (the rhythm
+    columns the stage rule reads; revenue columns and second_date, which it does not read, left empty)."""
     buyers = inputs[inputs["frequency"].to_numpy() > 0]
     empty = np.full(len(buyers), np.nan)
-    return pd.DataFrame({
-        "customer_id": buyers["customer_id"].to_numpy(),
-        "first_date": buyers["first_purchase"].to_numpy(), "second_date": pd.NaT,
-        "last_date": buyers["last_purchase"].to_numpy(), "occasions": buyers["frequency"].to_numpy(),
-        **{c: buyers[c].to_numpy() for c in HISTORY_COLUMNS},
-        "revenue_net": empty, "revenue_gross": empty, "revenue_12m": empty,
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": buyers["customer_id"].to_numpy(),
+            "first_date": buyers["first_purchase"].to_numpy(),
+            "second_date": pd.NaT,
+            "last_date": buyers["last_purchase"].to_numpy(),
+            "occasions": buyers["frequency"].to_numpy(),
+            **{c: buyers[c].to_numpy() for c in HISTORY_COLUMNS},
+            "revenue_net": empty,
+            "revenue_gross": empty,
+            "revenue_12m": empty,
+        }
+    )
 
 
-def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRules | None = None,
-                    p_alive: pd.Series | None = None, *,
-                    lifecycle_rules: lifecycle.LifecycleRules | None = None) -> CustomerStatus:
-    """Status per customer: the lifecycle stage (:func:`salesperf.analyses.lifecycle.assign_stages`) with new counted as
-    active, and potential for customers known to the CRM who never bought.
+def customer_status(
+    inputs: pd.DataFrame,
+    as_of,
+    period_start,
+    rules: SegmentRules | None = None,
+    p_alive: pd.Series | None = None,
+    *,
+    lifecycle_rules: lifecycle.LifecycleRules | None = None,
+) -> CustomerStatus:
+    """Status per customer: the lifecycle stage (:func:`salesperf.analyses.lifecycle.assign_stages`) with new
+    counted as active, and potential for customers known to the CRM who never bought.
 
     Parameters
     ----------
     inputs : DataFrame
-        Output of :func:`status_inputs_sql` (built with the same ``lifecycle_rules``): one row per customer with
-        the :data:`~salesperf.analyses.segmentation.base.STATUS_INPUT_COLUMNS`.
+        Output of :func:`status_inputs_sql` (built with the same ``lifecycle_rules``): one row per customer
+        with the :data:`~salesperf.analyses.segmentation.base.STATUS_INPUT_COLUMNS`.
     as_of, period_start : date-like
         This period is (period_start, as_of]; ``revenue_period`` is the revenue in it.
     rules : SegmentRules, optional
@@ -158,7 +178,9 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
     lr = lifecycle_rules or lifecycle.load_rules()
     sr = rules.status
     as_of = pd.Timestamp(as_date(as_of))
-    as_date(period_start, "period_start")  # checked only: revenue_period in ``inputs`` already covers the period
+    as_date(
+        period_start, "period_start"
+    )  # checked only: revenue_period in ``inputs`` already covers the period
     never = inputs["frequency"].to_numpy() == 0
     bought = ~never
     stages = lifecycle.assign_stages(lifecycle_summary(inputs), as_of, lr)
@@ -173,25 +195,30 @@ def customer_status(inputs: pd.DataFrame, as_of, period_start, rules: SegmentRul
     p = pd.Series(np.nan, index=inputs.index)
     if p_alive is not None:
         p = inputs["customer_id"].map(p_alive.astype("float64")).astype("float64")
-        by_p = _STATUS_NAMES[np.select([p < sr.p_alive_churned_below, p < sr.p_alive_at_risk_below], [2, 1], 0)]
+        by_p = _STATUS_NAMES[
+            np.select([p < sr.p_alive_churned_below, p < sr.p_alive_at_risk_below], [2, 1], 0)
+        ]
         use_p = p.notna().to_numpy() & bought & ((status != "reactivated") | (by_p == "churned"))
         status[use_p] = by_p[use_p]
     status[never] = "potential"
 
     has_rhythm = spread("has_rhythm", np.nan) == 1
     gap = inputs["typical_gap_days"].to_numpy(dtype="float64")
-    out = pd.DataFrame(copy=False, data={
-        "customer_id": inputs["customer_id"].to_numpy(),
-        "status": status,
-        "days_since_last": spread("recency_days", np.nan),
-        "interval_days": np.where(has_rhythm, gap, np.nan),
-        "interval_source": np.where(never, "", np.where(has_rhythm, "own", "flat")).astype(object),
-        "at_risk_after_days": spread("at_risk_after_days", np.nan),
-        "churned_after_days": spread("churn_after_days", np.nan),
-        "p_alive": p.to_numpy(),
-        "revenue_period": inputs["revenue_period"].to_numpy(),
-        "lifecycle_stage": stage,
-    })
+    out = pd.DataFrame(
+        copy=False,
+        data={
+            "customer_id": inputs["customer_id"].to_numpy(),
+            "status": status,
+            "days_since_last": spread("recency_days", np.nan),
+            "interval_days": np.where(has_rhythm, gap, np.nan),
+            "interval_source": np.where(never, "", np.where(has_rhythm, "own", "flat")).astype(object),
+            "at_risk_after_days": spread("at_risk_after_days", np.nan),
+            "churned_after_days": spread("churn_after_days", np.nan),
+            "p_alive": p.to_numpy(),
+            "revenue_period": inputs["revenue_period"].to_numpy(),
+            "lifecycle_stage": stage,
+        },
+    )
     rhythm_gaps = gap[has_rhythm]
     population = float(np.median(rhythm_gaps)) if len(rhythm_gaps) else float("nan")
     summary = _summary(out, sr)

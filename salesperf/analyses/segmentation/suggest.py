@@ -1,17 +1,19 @@
-"""Next-product suggestions from item-to-item co-purchase, with a popularity fallback and a time-based holdout.
+"""Next-product suggestions from item-to-item co-purchase, with a popularity fallback and a time-based
+holdout.
 
-The customer x product incidence (1 = bought at least once) is built in DuckDB from distinct (customer, product)
-pairs (one query with each pair's first and last purchase day serves every incidence the analysis needs) and held as
-a scipy sparse matrix; from the co-purchase counts ``c = X'X`` (n_i = buyers of i, N = customers) the item similarity
-is confidence ``c_ij / n_i`` = P(bought j | bought i) (default), cosine ``c_ij / sqrt(n_i n_j)`` or lift
-``c_ij N / (n_i n_j)``. Cosine and lift discount popular products. Without product affinities (the demo company
-before product bundles were planted) cosine lost to the popularity baseline (54 % vs 59 % hit rate at 3) while
-confidence, which keeps the popularity of j in the score, matched it; with the planted bundles (10,000 customers,
-one-year holdout) confidence reaches 64-67 % against 53-56 % for popularity, cosine 65-68 % and lift 26-30 %.
-Confidence stays the default: it wins when there are affinities and does not lose when there are none. A customer's
-score for a product is the sum of its similarities to the products the customer bought; products already bought are
-excluded; when fewer than ``n`` products score above 0 the rest are filled with the most popular products (distinct
-buyers) the customer has not bought.
+The customer x product incidence (1 = bought at least once) is built in DuckDB from distinct (customer,
+product) pairs (one query with each pair's first and last purchase day serves every incidence the analysis
+needs) and held as a scipy sparse matrix; from the co-purchase counts ``c = X'X`` (n_i = buyers of i,
+N = customers) the item similarity is confidence ``c_ij / n_i`` = P(bought j | bought i) (default), cosine
+``c_ij / sqrt(n_i n_j)`` or lift ``c_ij N / (n_i n_j)``. Cosine and lift discount popular products. Without
+product affinities (the demo company before product bundles were planted) cosine lost to the popularity
+baseline (54 % vs 59 % hit rate at 3) while confidence, which keeps the popularity of j in the score, matched
+it; with the planted bundles (10,000 customers, one-year holdout) confidence reaches 64-67 % against 53-56 %
+for popularity, cosine 65-68 % and lift 26-30 %. Confidence stays the default: it wins when there are
+affinities and does not lose when there are none. A customer's score for a product is the sum of its
+similarities to the products the customer bought; products already bought are excluded; when fewer than ``n``
+products score above 0 the rest are filled with the most popular products (distinct buyers) the customer has
+not bought.
 """
 
 from __future__ import annotations
@@ -39,15 +41,24 @@ class Incidence:
     matrix: sparse.csr_matrix
 
     def align(self, customers: np.ndarray, products: np.ndarray) -> Incidence:
-        """The same incidence re-indexed on given customer and product ids (unknown ids dropped, missing = empty)."""
+        """The same incidence re-indexed on given customer and product ids (unknown ids dropped, missing
+        = empty)."""
         coo = self.matrix.tocoo()
-        rows = coo.row if _same_ids(customers, self.customers) else \
-            pd.Index(customers).get_indexer(self.customers)[coo.row]
-        cols = coo.col if _same_ids(products, self.products) else \
-            pd.Index(products).get_indexer(self.products)[coo.col]
+        rows = (
+            coo.row
+            if _same_ids(customers, self.customers)
+            else pd.Index(customers).get_indexer(self.customers)[coo.row]
+        )
+        cols = (
+            coo.col
+            if _same_ids(products, self.products)
+            else pd.Index(products).get_indexer(self.products)[coo.col]
+        )
         keep = (rows >= 0) & (cols >= 0)
-        matrix = sparse.csr_matrix((np.ones(keep.sum(), dtype=np.float32), (rows[keep], cols[keep])),
-                                   shape=(len(customers), len(products)))
+        matrix = sparse.csr_matrix(
+            (np.ones(keep.sum(), dtype=np.float32), (rows[keep], cols[keep])),
+            shape=(len(customers), len(products)),
+        )
         return Incidence(np.asarray(customers), np.asarray(products), matrix)
 
 
@@ -56,18 +67,21 @@ def _same_ids(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _incidence(customer_codes: np.ndarray, product_codes: np.ndarray, customers, products) -> Incidence:
-    matrix = sparse.csr_matrix((np.ones(len(customer_codes), dtype=np.float32), (customer_codes, product_codes)),
-                               shape=(len(customers), len(products)))
+    matrix = sparse.csr_matrix(
+        (np.ones(len(customer_codes), dtype=np.float32), (customer_codes, product_codes)),
+        shape=(len(customers), len(products)),
+    )
     matrix.data[:] = 1.0  # duplicates summed by the constructor: back to 0/1
     return Incidence(np.asarray(customers), np.asarray(products), matrix)
 
 
 @dataclass
 class PurchasePairs:
-    """Every (customer, product) bought up to a date with its first and last purchase day (days since 1970-01-01).
+    """Every (customer, product) bought up to a date with its first and last purchase day (days since
+    1970-01-01).
 
-    One query serves every incidence the suggestions need: all purchases, purchases up to a cut-off and purchases
-    after it share the customer axis, so they line up without re-indexing.
+    One query serves every incidence the suggestions need: all purchases, purchases up to a cut-off and
+    purchases after it share the customer axis, so they line up without re-indexing.
     """
 
     customers: np.ndarray
@@ -78,8 +92,8 @@ class PurchasePairs:
     last_day: np.ndarray
 
     def incidence(self, until=None, since=None) -> Incidence:
-        """Incidence of purchases dated in (since, until] (open ends = everything), on all customers and on the
-        products bought in that range."""
+        """Incidence of purchases dated in (since, until] (open ends = everything), on all customers and on
+        the products bought in that range."""
         keep = np.ones(len(self.customer_code), dtype=bool)
         if until is not None:
             keep &= self.first_day <= _epoch_day(until, "until")
@@ -88,8 +102,9 @@ class PurchasePairs:
         used = np.flatnonzero(np.bincount(self.product_code[keep], minlength=len(self.products)) > 0)
         recode = np.full(len(self.products), -1)
         recode[used] = np.arange(len(used))
-        return _incidence(self.customer_code[keep], recode[self.product_code[keep]], self.customers,
-                          self.products[used])
+        return _incidence(
+            self.customer_code[keep], recode[self.product_code[keep]], self.customers, self.products[used]
+        )
 
 
 def _epoch_day(value, name: str) -> int:
@@ -97,18 +112,20 @@ def _epoch_day(value, name: str) -> int:
 
 
 def purchase_pairs_sql(con: duckdb.DuckDBPyConnection, as_of) -> PurchasePairs:
-    """Distinct (customer, product) purchase pairs up to ``as_of`` with first and last purchase day, from DuckDB.
+    """Distinct (customer, product) purchase pairs up to ``as_of`` with first and last purchase day, from
+    DuckDB.
 
     Only the aggregated pairs leave the engine (as Arrow, dictionary-encoded to integer codes).
     """
     as_of = as_date(as_of)
     columns = require_columns(con, "orders", ["customer_id", "order_date", "amount", "product_id"])
+    purchases = purchase_predicate(columns)
     relation = con.sql(f"""
         SELECT customer_id, product_id,
                CAST(MIN(order_date) AS DATE) - DATE '1970-01-01' AS first_day,
                CAST(MAX(order_date) AS DATE) - DATE '1970-01-01' AS last_day
         FROM orders
-        WHERE order_date <= DATE '{as_of.isoformat()}' AND {purchase_predicate(columns)} AND product_id IS NOT NULL
+        WHERE order_date <= DATE '{as_of.isoformat()}' AND {purchases} AND product_id IS NOT NULL
         GROUP BY customer_id, product_id
     """)
     table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
@@ -120,15 +137,21 @@ def purchase_pairs_sql(con: duckdb.DuckDBPyConnection, as_of) -> PurchasePairs:
     order = np.argsort(products, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return PurchasePairs(cust.dictionary.to_numpy(zero_copy_only=False), products[order],
-                         cust.indices.to_numpy(), rank[prod.indices.to_numpy()],
-                         table.column("first_day").to_numpy(), table.column("last_day").to_numpy())
+    return PurchasePairs(
+        cust.dictionary.to_numpy(zero_copy_only=False),
+        products[order],
+        cust.indices.to_numpy(),
+        rank[prod.indices.to_numpy()],
+        table.column("first_day").to_numpy(),
+        table.column("last_day").to_numpy(),
+    )
 
 
 def incidence_sql(con: duckdb.DuckDBPyConnection, as_of, since=None) -> Incidence:
     """Customer x product incidence of purchases dated in (since, as_of], from ``orders`` in DuckDB.
 
-    Rows are every customer who bought a product by ``as_of`` (empty rows for those with nothing in the range).
+    Rows are every customer who bought a product by ``as_of`` (empty rows for those with nothing in the
+    range).
 
     Returns
     -------
@@ -137,8 +160,9 @@ def incidence_sql(con: duckdb.DuckDBPyConnection, as_of, since=None) -> Incidenc
     return purchase_pairs_sql(con, as_of).incidence(since=since)
 
 
-def incidence_from_pairs(pairs: pd.DataFrame, customer_col: str = "customer_id",
-                         product_col: str = "product_id") -> Incidence:
+def incidence_from_pairs(
+    pairs: pd.DataFrame, customer_col: str = "customer_id", product_col: str = "product_id"
+) -> Incidence:
     """Incidence from a small frame of purchases (one row per line or pair)."""
     cust = pd.Categorical(pairs[customer_col].astype(str))
     prod = pd.Categorical(pairs[product_col].astype(str))
@@ -172,8 +196,9 @@ class CoPurchaseSuggester:
 
     def fit(self, incidence: Incidence) -> CoPurchaseSuggester:
         if self.similarity not in ("confidence", "cosine", "lift"):
-            raise UserError(f"suggestions: similarity must be 'confidence', 'cosine' or 'lift', "
-                            f"got {self.similarity!r}")
+            raise UserError(
+                f"suggestions: similarity must be 'confidence', 'cosine' or 'lift', got {self.similarity!r}"
+            )
         x = incidence.matrix
         co = (x.T @ x).toarray().astype(np.float64)
         buyers = np.asarray(x.sum(axis=0)).ravel().astype(np.float64)
@@ -183,7 +208,9 @@ class CoPurchaseSuggester:
         elif self.similarity == "cosine":
             sim = co / np.sqrt(np.outer(safe, safe))
         else:
-            customers = np.count_nonzero(np.diff(x.indptr))  # empty rows (no purchase in the range) do not count
+            customers = np.count_nonzero(
+                np.diff(x.indptr)
+            )  # empty rows (no purchase in the range) do not count
             sim = co * customers / np.outer(safe, safe)
         np.fill_diagonal(sim, 0.0)
         self.similarity_ = sim.astype(np.float32)
@@ -196,20 +223,21 @@ class CoPurchaseSuggester:
             raise NotFittedError("CoPurchaseSuggester is not fitted yet: call fit(incidence) first")
 
     def top_codes(self, matrix: sparse.csr_matrix, method: str = "copurchase") -> np.ndarray:
-        """Product column numbers of the top-n suggestions per row of a customer x product incidence (-1 = none).
+        """Product column numbers of the top-n suggestions per row of a customer x product incidence
+        (-1 = none).
 
         ``method='popularity'`` ranks by popularity only (the baseline).
         """
         self._check()
         n_products = len(self.products_)
         n = min(self.n, n_products)
-        # tiny popularity tie-break so that equal co-purchase scores fall back to popularity (in float64, where 1e-6
-        # of a score is not lost to rounding); exact ties keep the products' (sorted) column order
+        # tiny popularity tie-break so that equal co-purchase scores fall back to popularity (in float64,
+        # where 1e-6 of a score is not lost to rounding); exact ties keep the products' (sorted) column order
         pop_bonus = self.popularity_ / (self.popularity_.max() + 1.0) * 1e-6
         similarity = self.similarity_.astype(np.float64)
         out = np.full((matrix.shape[0], n), -1, dtype=np.int64)
         for start in range(0, matrix.shape[0], self.chunk_size):
-            block = matrix[start:start + self.chunk_size]
+            block = matrix[start : start + self.chunk_size]
             owned = block.toarray() > 0
             if method == "popularity":
                 scores = np.broadcast_to(self.popularity_, owned.shape).copy()
@@ -229,7 +257,7 @@ class CoPurchaseSuggester:
             order = np.argsort(-part, axis=1, kind="stable")
             idx, part = np.take_along_axis(idx, order, axis=1), np.take_along_axis(part, order, axis=1)
             idx[~np.isfinite(part)] = -1
-            out[start:start + len(scores)] = idx
+            out[start : start + len(scores)] = idx
         return out
 
     def suggest(self, incidence: Incidence) -> pd.DataFrame:
@@ -238,7 +266,8 @@ class CoPurchaseSuggester:
         Returns
         -------
         DataFrame
-            customer_id, suggestion_1..suggestion_n (product ids; None when the customer already has everything).
+            customer_id, suggestion_1..suggestion_n (product ids; None when the customer already has
+            everything).
         """
         self._check()
         if not np.array_equal(incidence.products, self.products_):
@@ -273,9 +302,11 @@ class SuggestionEvaluation:
     n: int
 
 
-def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3,
-                         similarity: str = "confidence") -> SuggestionEvaluation:
-    """Fit on purchases before the cut-off (``train``), score hits on products first bought after it (``test``).
+def evaluate_suggestions(
+    train: Incidence, test: Incidence, n: int = 3, similarity: str = "confidence"
+) -> SuggestionEvaluation:
+    """Fit on purchases before the cut-off (``train``), score hits on products first bought after it
+    (``test``).
 
     Parameters
     ----------
@@ -293,14 +324,18 @@ def evaluate_suggestions(train: Incidence, test: Incidence, n: int = 3,
     bought_before = np.diff(train.matrix.tocsr().indptr) > 0
     rows = np.flatnonzero((np.diff(new.indptr) > 0) & bought_before)
     if len(rows) == 0:
-        raise UserError("suggestions: no customer bought a new product after the cut-off",
-                        hint="choose an earlier cut-off")
+        raise UserError(
+            "suggestions: no customer bought a new product after the cut-off",
+            hint="choose an earlier cut-off",
+        )
     subset = train.matrix[rows]
     target = new[rows]
 
     def hits(codes: np.ndarray) -> float:
-        picked = sparse.csr_matrix((np.ones(np.count_nonzero(codes >= 0)), (np.nonzero(codes >= 0)[0],
-                                   codes[codes >= 0])), shape=target.shape)
+        picked = sparse.csr_matrix(
+            (np.ones(np.count_nonzero(codes >= 0)), (np.nonzero(codes >= 0)[0], codes[codes >= 0])),
+            shape=target.shape,
+        )
         return float((np.asarray(picked.multiply(target).sum(axis=1)).ravel() > 0).mean())
 
     rate = hits(model.top_codes(subset))
