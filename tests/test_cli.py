@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import PERIOD, TODAY
+from support import PERIOD, TODAY
 
 
 def _one_line_error(result, *must_contain: str) -> str:

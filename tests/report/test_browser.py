@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_CUSTOMER_NAMES, HOSTILE_PRODUCT_NAMES
+from support import HOSTILE_CUSTOMER_NAMES, HOSTILE_PRODUCT_NAMES
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import PERIOD, TODAY, kpi_tiles, money_en, month_kpis, page_text, salesperf_run
+from support import PERIOD, TODAY, kpi_tiles, money_en, month_kpis, page_text, salesperf_run
 
 REGIONS = ("North", "East", "South", "West")  # the demo company's regions (salesperf.data.demo.REGIONS)
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import (
+from support import (
     ENV_DB_PASSWORD,
     HOSTILE_CUSTOMER_NAMES,
     LITERAL_DB_PASSWORD,
