@@ -86,8 +86,8 @@ def test_rule_file_errors(tmp_path):
         load_rules(tmp_path / "missing.yml")
     bad = tmp_path / "bad.yml"
     bad.write_text("scores: [1,\n", encoding="utf-8")
-    with pytest.raises(UserError, match="^bad.yml: not valid YAML"):
+    with pytest.raises(UserError, match=r"/bad.yml: not valid YAML"):  # the full path: the user finds the file
         load_rules(bad)
     good = tmp_path / "mine.yml"
     good.write_text(yaml.safe_dump(_raw_rules(), allow_unicode=True), encoding="utf-8")
-    assert load_rules(good).source == "mine.yml"
+    assert load_rules(good).source == str(good)

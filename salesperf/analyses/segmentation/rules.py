@@ -1,4 +1,4 @@
-"""Rule tables for customer segmentation: load ``salesperf/conf/segments.yml`` (or a user copy) and validate
+"""Rule tables for customer segmentation: load ``rules.yml`` beside this module (or a user copy) and validate
 it.
 
 Every problem is a :class:`~salesperf.core.errors.UserError` naming the file and the key, e.g.
@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from salesperf.core.errors import UserError
+from salesperf.core.rules import RuleChecker, read_rules
 
 DEFAULT_RULES_FILE = "rules.yml"
 STATUSES = ("potential", "active", "at_risk", "churned", "reactivated")
@@ -54,7 +51,7 @@ class Cn8Class:
 @dataclass(frozen=True)
 class StatusRules:
     """Status labels and the optional P(alive) alternative. The at risk / churned / reactivated rule itself is
-    the lifecycle stage rule (salesperf/conf/lifecycle.yml,
+    the lifecycle stage rule (salesperf/analyses/lifecycle/rules.yml,
     :func:`salesperf.analyses.lifecycle.assign_stages`)."""
 
     p_alive_at_risk_below: float
@@ -107,21 +104,7 @@ def load_rules(path: str | Path | None = None) -> SegmentRules:
     UserError
         When the file is missing, is not YAML, or a table is invalid (message names the file and the key).
     """
-    if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_RULES_FILE).read_text(encoding="utf-8")
-        source = DEFAULT_RULES_FILE
-    else:
-        path = Path(path)
-        source = path.name
-        if not path.is_file():
-            raise UserError(
-                f"{path}: segmentation rule file not found", hint="pass None for the packaged defaults"
-            )
-        text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{source}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data, source = read_rules(__package__, DEFAULT_RULES_FILE, path, what="segmentation rules")
     return rules_from_dict(data, source=source)
 
 
@@ -130,7 +113,7 @@ def rules_from_dict(data: Any, source: str = "<rules>") -> SegmentRules:
     check = _Checker(source)
     if not isinstance(data, dict):
         check.fail("", "expected a mapping at the top level")
-    bins = check.integer(check.section(data, "scores"), "scores.bins", low=2, high=10)
+    bins = check.integer(check.section(data, "scores"), "bins", "scores.bins", low=2, high=10)
     segments = _rfm_segments(check, data, bins)
     split, classes = _cn8(check, data)
     return SegmentRules(
@@ -146,59 +129,13 @@ def rules_from_dict(data: Any, source: str = "<rules>") -> SegmentRules:
     )
 
 
-class _Checker:
-    """Small helpers that raise UserError naming the file and key."""
+class _Checker(RuleChecker):
+    """The shared field checks plus the RFM score range of this rule table."""
 
     def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, key: str, problem: str, hint: str | None = None):
-        where = f"{self.source}: {key}: " if key else f"{self.source}: "
-        raise UserError(
-            where + problem, hint=hint or "see the packaged salesperf/conf/segments.yml for the format"
+        super().__init__(
+            source, hint="see the packaged salesperf/analyses/segmentation/rules.yml for the format"
         )
-
-    def section(self, data: dict, key: str) -> dict:
-        value = data.get(key)
-        if not isinstance(value, dict):
-            self.fail(key, f"missing or not a mapping (got {value!r})")
-        return value
-
-    def get(self, data: dict, key: str, name: str):
-        if key not in data:
-            self.fail(name, "missing")
-        return data[key]
-
-    def number(self, data: dict, key: str, name: str, low: float, high: float) -> float:
-        value = self.get(data, key, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            self.fail(name, f"expected a number in [{low}, {high}], got {value!r}")
-        return float(value)
-
-    def integer(self, data: dict, name: str, low: int, high: int) -> int:
-        key = name.rsplit(".", 1)[-1]
-        value = self.get(data, key, name)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(name, f"expected an integer in [{low}, {high}], got {value!r}")
-        return value
-
-    def text(self, data: dict, key: str, name: str) -> str:
-        value = self.get(data, key, name)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(name, f"expected a non-empty text, got {value!r}")
-        return value
-
-    def choice(self, data: dict, key: str, name: str, options: tuple[str, ...]) -> str:
-        value = self.get(data, key, name)
-        if value not in options:
-            self.fail(name, f"expected one of {', '.join(options)}, got {value!r}")
-        return value
-
-    def sequence(self, data: dict, key: str) -> list:
-        value = data.get(key)
-        if not isinstance(value, list) or not value:
-            self.fail(key, f"missing or not a non-empty list (got {value!r})")
-        return value
 
     def range_(self, data: dict, key: str, name: str, bins: int) -> tuple[float, float]:
         value = self.get(data, key, name)
@@ -298,7 +235,7 @@ def _status(check: _Checker, data: dict) -> StatusRules:
             check.fail(
                 f"status.{key}",
                 "no longer used: status follows the lifecycle stage rule",
-                hint="set the thresholds in a lifecycle rule file (salesperf/conf/lifecycle.yml: thresholds, "
+                hint="set the thresholds in a lifecycle rule file (analyses/lifecycle/rules.yml: thresholds, "
                 "rhythm) and remove this key",
             )
     rules = StatusRules(

@@ -1,7 +1,7 @@
 """Customer status (potential / active / at risk / churned / reactivated).
 
 At risk, churned and reactivated are decided by the lifecycle stage rule
-(:func:`salesperf.analyses.lifecycle.assign_stages`, thresholds in ``salesperf/conf/lifecycle.yml``), with
+(:func:`salesperf.analyses.lifecycle.assign_stages`, thresholds in ``analyses/lifecycle/rules.yml``), with
 lifecycle's ``new`` counted as active; ``potential`` (known to the CRM, never bought) is the one status only
 segmentation has. A P(alive) per customer may replace the rule for active / at risk / churned.
 """
