@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from salesperf.core.errors import UserError
-from salesperf.core.vocab import load_unique_yaml
+from salesperf.core.rules import read_rules
 
 STAGES = ("new", "reactivated", "active", "at_risk", "churned")
 ENTRY_STAGE = "none"
@@ -58,16 +56,6 @@ def _merge(base: dict, override: dict, where: str) -> dict:
         )
         out[key] = _merge(base[key], value, f"{where}.{key}") if nested else value
     return out
-
-
-def _read(path: Path) -> dict:
-    try:
-        data = load_unique_yaml(Path(path).read_text(encoding="utf-8"), str(path)) or {}
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        raise UserError(f"{path}: cannot read the lifecycle rules ({error})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of lifecycle rules")
-    return data
 
 
 def _validate(config: dict, where: str) -> None:
@@ -119,11 +107,10 @@ def load_rules(path: str | Path | None = None, overrides: dict | None = None) ->
     UserError
         Unknown keys, non-positive thresholds, churn below at-risk, stages without a treatment or labels.
     """
-    where = str(DEFAULT_RULES_PATH)
-    config = _read(DEFAULT_RULES_PATH)
+    config, where = read_rules(__package__, DEFAULT_RULES_PATH.name, what="lifecycle rules")
     if path is not None:
-        where = str(path)
-        config = _merge(config, _read(Path(path)), where)
+        user, where = read_rules(__package__, DEFAULT_RULES_PATH.name, path, what="lifecycle rules")
+        config = _merge(config, user, where)
     if overrides:
         config = _merge(config, overrides, "overrides")
     _validate(config, where)
