@@ -1,8 +1,8 @@
 """The one rules loader: read a YAML rule file (the packaged default or a user's copy) and check its fields.
 
-Every rule table of the project (segmentation, lifecycle, the report set, future commission plans) is read by
-:func:`read_rules` and checked with a :class:`RuleChecker`, so every mistake is reported the same way: one line
-naming the file and the key, what was expected and what was found, exit code 2.
+Every rule table of the project (segmentation, lifecycle, the report set, future commission plans) is read
+by :func:`read_rules` and checked with a :class:`RuleChecker`, so every mistake is reported the same way:
+one line naming the file and the key, what was expected and what was found, exit code 2.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from salesperf.core.errors import UserError
 from salesperf.core.vocab import load_unique_yaml
 
 
-def read_rules(package: str, filename: str, path: str | Path | None = None, what: str = "rules") -> tuple[dict, str]:
+def read_rules(
+    package: str, filename: str, path: str | Path | None = None, what: str = "rules"
+) -> tuple[dict, str]:
     """The mapping in a rule file and the name to show in messages.
 
     Parameters
@@ -42,7 +44,9 @@ def read_rules(package: str, filename: str, path: str | Path | None = None, what
     else:
         source = str(path)
         if not Path(path).is_file():
-            raise UserError(f"{source}: {what} file not found", hint="leave it out to use the packaged defaults")
+            raise UserError(
+                f"{source}: {what} file not found", hint="leave it out to use the packaged defaults"
+            )
         text = Path(path).read_text(encoding="utf-8")
     try:
         data = load_unique_yaml(text, source)
@@ -51,12 +55,13 @@ def read_rules(package: str, filename: str, path: str | Path | None = None, what
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if not isinstance(data, dict):
-        raise UserError(f"{source}: expected a mapping of {what} at the top level, got {type(data).__name__}")
+        found = type(data).__name__
+        raise UserError(f"{source}: expected a mapping of {what} at the top level, got {found}")
     return data, source
 
 
 class RuleChecker:
-    """Field checks that raise a UserError naming the file and the key (``segments.yml: scores.bins: ...``)."""
+    """Field checks raising a UserError that names the file and the key (``rules.yml: scores.bins: ...``)."""
 
     def __init__(self, source: str, hint: str | None = None):
         self.source = source
@@ -77,7 +82,9 @@ class RuleChecker:
             self.fail(name, "missing")
         return data[key]
 
-    def number(self, data: dict, key: str, name: str, low: float = float("-inf"), high: float = float("inf")) -> float:
+    def number(
+        self, data: dict, key: str, name: str, low: float = float("-inf"), high: float = float("inf")
+    ) -> float:
         value = self.get(data, key, name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
             self.fail(name, f"expected a number in [{low}, {high}], got {value!r}")
