@@ -15,6 +15,7 @@ from salesperf.analyses.segmentation import (
     customer_base_sql,
     migration,
     segmentation_analysis,
+    tables,
     text,
 )
 from salesperf.core.periods import parse_period
@@ -73,10 +74,10 @@ def test_orders_only_data_end_to_end(lang):
     result = ANALYSIS.summarise(seg, ds, Context(lang, "€", {}))
     assert seg.customers["customer_id"].nunique() == orders["customer_id"].nunique()  # every buyer, no CRM
     assert seg.suggestions is None and seg.suggestion_evaluation is None and seg.product_names == {}
-    profiles = text.segment_profiles(seg, lang)
+    profiles = tables.segment_profiles(seg, lang)
     for absent in ("top_categories", "top_channels", "top_regions", "top_owner_reps", "mean_csat"):
         assert absent not in profiles  # the data have no category, channel, customers or feedback
-    shown = [c.name for c in text.profiles_table(lang).present(profiles.columns)]
+    shown = [c.name for c in tables.profiles_table(lang).present(profiles.columns)]
     assert shown == ["group", "customers", "revenue", "avg_order_value"]
     assert len(result.headline) == 4 and result.findings
     assert text.suggestion_sentence(seg.suggestion_evaluation, lang) == ""

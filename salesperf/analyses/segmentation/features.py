@@ -12,6 +12,10 @@ from salesperf.core.sql import as_date
 __all__ = ["CATEGORY_PREFIX", "CHANNEL_PREFIX", "OTHER", "customer_features_sql", "share_columns"]
 
 
+#: The value features of every customer (the behavioural clusters standardise their logarithms).
+VALUE_FEATURES = ("recency", "frequency", "monetary", "tenure_days")
+
+
 def share_columns(features: pd.DataFrame, prefix: str) -> dict[str, str]:
     """{column: level} for the share columns with ``prefix`` (e.g. category_share__Hardware -> Hardware)."""
     return {c: c[len(prefix) :] for c in features.columns if c.startswith(prefix)}
