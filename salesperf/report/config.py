@@ -12,6 +12,7 @@ from pathlib import Path
 
 from salesperf.core.errors import UserError
 from salesperf.core.rules import read_rules
+from salesperf.core.vocab import CORE, term
 
 #: Parameters every report notebook takes; the runner fills them in.
 COMMON_PARAMETERS = {
@@ -38,6 +39,13 @@ class ReportSpec:
     audience: str
     parameters: dict = field(default_factory=dict)  # name -> (type, default)
     after: tuple[str, ...] = ()  # reports whose results this one reads ("*": every other report of the run)
+    titles: dict = field(default_factory=dict)  # language -> title, from the set's optional `title:`
+
+    def title(self, lang: str) -> str:
+        """The title: the set's ``title:`` for ``lang``, else the core word for the id, else the id."""
+        if lang in self.titles:
+            return self.titles[lang]
+        return term(self.id, lang) if self.id in CORE else self.id
 
     def runs_for(self, grain: str) -> bool:
         return _CADENCE_OF_GRAIN[grain] in self.cadence
@@ -101,8 +109,12 @@ def load_report_set(
         after = ("*",) if after == "all" else tuple(after) if isinstance(after, (list, tuple)) else None
         if after is None:
             raise UserError(f"{where}: report '{rid}': 'after' must be a list of report ids or 'all'")
+        titles = entry.get("title") or {}
+        if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
+            example = "{en: Pipeline, zh: 销售管道}"
+            raise UserError(f"{where}: report '{rid}': 'title' must map languages to text, e.g. {example}")
         out[rid] = ReportSpec(
-            rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after
+            rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after, titles
         )
     return out
 

@@ -27,8 +27,9 @@ class Task:
     report: str
     notebook: str
     parameters: dict
-    title: str
+    title: str  # the page title: report title, period and entity value
     entity: str = ""
+    heading: str = ""  # the report title and entity value, for the period index
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Outcome:
     notebook: str = ""
     exports: list = field(default_factory=list)
     kpis: list = field(default_factory=list)
+    title: str = ""
 
 
 def first_line(text: str) -> str:
@@ -115,6 +117,7 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
         "",
         0.0,
         {k: v for k, v in task.parameters.items() if k != "data"},
+        title=task.heading or task.report,
     )
     if executed.exists():
         outcome.notebook = executed.name

@@ -53,9 +53,7 @@ def _tiles(kpis: list[dict]) -> str:
 
 
 def _report_block(report: dict, lang: str) -> str:
-    title = term(report["report"], lang) + (
-        f" · {report['entity'].split(':', 1)[1]}" if report["entity"] else ""
-    )
+    title = report["title"]
     ok = report["status"] == "ok"
     links = []
     if report["html"]:

@@ -85,9 +85,10 @@ class Report:
         as_of = self.ds.as_of.isoformat()
         extra = f"<p class='sp-subtitle'>{html.escape(subtitle)}</p>" if subtitle else ""
         entity = f" · {self.ds.entity.split(':', 1)[1]}" if self.ds.entity else ""
+        name = self.t(self.name) if self.name in self.words else self.name  # a custom set's report: its id
         display(
             HTML(
-                f"<h1 class='sp-title'>{html.escape(self.t(self.name))} · "
+                f"<h1 class='sp-title'>{html.escape(name)} · "
                 f"{html.escape(period)}{html.escape(entity)}</h1>"
                 f"<p class='sp-meta'>{html.escape(self.t('as_of'))} {as_of}</p>{extra}"
             )

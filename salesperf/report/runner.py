@@ -24,7 +24,6 @@ from salesperf import __version__
 from salesperf.core.errors import UserError
 from salesperf.core.fmt import slug
 from salesperf.core.periods import Period
-from salesperf.core.vocab import term
 from salesperf.data.catalog import Catalog
 from salesperf.data.dataset import build_snapshot, entities
 from salesperf.report.config import ReportSpec, check_notebook, report_parameters
@@ -130,7 +129,7 @@ def plan(
             "today": today.isoformat(),
             "currency": currency,
         }
-        title = f"{term(spec.id, lang)} · {period.label_in(lang)}"
+        title = f"{spec.title(lang)} · {period.label_in(lang)}"
         for value in each_values if each else [""]:
             entity = f"{each}:{value}" if each else ""
             instance = f"{spec.id}--{each}-{slug(value)}" if each else spec.id
@@ -142,6 +141,7 @@ def plan(
                     common | {"entity": entity} | own,
                     title + (f" · {value}" if value else ""),
                     entity,
+                    spec.title(lang) + (f" · {value}" if value else ""),
                 )
             )
     return tasks

@@ -41,7 +41,7 @@ def exhibits(results: list[Result]) -> list[Exhibit]:
 def report_links(rep) -> list[tuple[str, str]]:
     """(title, file) of the other reports of the set that run for the period's grain."""
     return [
-        (rep.t(spec.id), f"{spec.id}.html")
+        (spec.title(rep.lang), f"{spec.id}.html")
         for spec in load_report_set().values()
         if spec.id != rep.name and spec.runs_for(rep.ds.period.grain)
     ]

@@ -103,6 +103,7 @@ def test_period_folder_holds_every_artefact(demo_run):
     assert files == expected  # nothing missing, nothing else (no snapshot, no work folders)
     overview = demo_run.report("overview")
     assert {Path(p).name for p in overview["exports"]} == {
+        "overview__attainment.csv",
         "overview__monthly.csv",
         "overview__regions.csv",
         "overview__top_customers.csv",

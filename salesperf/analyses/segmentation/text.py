@@ -6,6 +6,9 @@ The computations (:mod:`~salesperf.analyses.segmentation.rfm`, ``status``, ``val
 formatted into the English or Chinese template of ``vocab.yml``; names of segments, statuses, tiers and grades
 come from ``rules.yml``. Every function returns plain text (the page escapes it) or an empty list / string
 when there is nothing to say.
+
+Longer than 400 lines because it holds every sentence of the report's seven sections in one place, beside one
+vocabulary file; the table specs are already apart, in :mod:`.tables`.
 """
 
 from __future__ import annotations
@@ -378,9 +381,6 @@ def cluster_sentences(clusters, lang: str, currency: str) -> list[str]:
             )
         )
     return out
-
-
-# -- profiles ------------------------------------------------------------------------------------------------
 
 
 # -- migration -----------------------------------------------------------------------------------------------
