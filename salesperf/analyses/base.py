@@ -129,6 +129,11 @@ class Result:
         )
 
 
+#: Marker files of a result a run has promised (written by the runner before the reports start) and of one
+#: whose report ended without it.
+PENDING, FAILED = "pending", "failed"
+
+
 def _write_atomic(target: Path, write) -> None:
     partial = target.with_name(f".{target.name}.partial")
     write(partial)

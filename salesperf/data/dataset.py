@@ -201,8 +201,13 @@ def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     quality = QualityReport([TableQuality(**t) for t in meta["quality"]])
     _expose(con, [t.table for t in quality.tables], entity)
     period = parse_period(meta["period"])
-    store = path.parent / ".results" / (slug(entity) if entity else "all")
+    store = results_folder(path, entity)
     return Dataset(con, period, date.fromisoformat(meta["today"]), quality, meta["origin"], entity, store)
+
+
+def results_folder(snapshot: Path, entity: str = "") -> Path:
+    """Where a run keeps the analyses' results for the snapshot (and one entity of a fan-out)."""
+    return Path(snapshot).parent / ".results" / (slug(entity) if entity else "all")
 
 
 def open_dataset(

@@ -8,6 +8,7 @@ Layout of ``<out>/<period>/``: ``<report>.html``, ``<report>.ipynb`` (kept when 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -21,15 +22,19 @@ from pathlib import Path
 from typing import Self
 
 from salesperf import __version__
+from salesperf.analyses import registry
+from salesperf.analyses.base import FAILED, PENDING
 from salesperf.core.errors import UserError
 from salesperf.core.fmt import slug
 from salesperf.core.periods import Period
 from salesperf.data.catalog import Catalog
-from salesperf.data.dataset import build_snapshot, entities
+from salesperf.data.dataset import build_snapshot, entities, results_folder
 from salesperf.report.config import ReportSpec, check_notebook, report_parameters
 from salesperf.report.execute import Outcome, Task, execute_task, first_line
 
 SNAPSHOT = ".snapshot.duckdb"
+
+
 class PeriodLock:
     """Stops two runs of the same period at once: an exclusive lock file holding the owner's pid."""
 
@@ -150,8 +155,6 @@ def plan(
 def waves(tasks: list[Task], specs: dict[str, ReportSpec]) -> list[list[Task]]:
     """Group tasks so that a report runs after the reports whose results it reads (its analysis's ``uses`` and
     its spec's ``after``); reports of one wave run in parallel."""
-    from salesperf.analyses import registry
-
     in_run = {t.report for t in tasks}
     needs = {}
     for report in in_run:
@@ -185,11 +188,16 @@ def _run_tasks(
 ) -> list[Outcome]:
     args = (str(staging), timeout, lang)
     outcomes = []
+    promised = _promise_results(tasks, staging)
 
     def report(outcome: Outcome) -> None:
+        folder = promised.get(outcome.instance)
+        if folder is not None and not (folder / "result.json").exists():
+            (folder / FAILED).write_text(outcome.error or "no result", encoding="utf-8")  # stop the waiters
         outcomes.append(outcome)
         progress(f"{outcome.instance}: {outcome.status} ({len(outcomes)}/{len(tasks)})")
 
+    ordered = waves(tasks, specs)
     if scheduler:
         from distributed import Client, as_completed
 
@@ -200,8 +208,8 @@ def _run_tasks(
                 f"cannot use the Dask scheduler {scheduler!r}: {first_line(exc)}",
                 hint="give its address as tcp://HOST:PORT and check that it is running",
             ) from None
-        with client:
-            for wave in waves(tasks, specs):
+        with client:  # a cluster starts tasks in any order: a wave starts when the one before it has ended
+            for wave in ordered:
                 futures = [
                     client.submit(
                         execute_task, t, *args, key=f"salesperf-{t.instance}-{staging.name}", pure=False
@@ -211,16 +219,32 @@ def _run_tasks(
                 for future in as_completed(futures):
                     report(future.result())
     elif workers <= 1:
-        for wave in waves(tasks, specs):
-            for task in wave:
-                report(execute_task(task, *args))
+        for task in (t for wave in ordered for t in wave):
+            report(execute_task(task, *args))
     else:
+        # A local pool starts tasks in submission order, so each task's upstream reports have started before
+        # it: a report waits for an upstream result only when it needs it, while the other worker computes it.
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for wave in waves(tasks, specs):
-                for outcome in pool.map(execute_task, wave, *[[a] * len(wave) for a in args]):
-                    report(outcome)
+            futures = [pool.submit(execute_task, t, *args) for wave in ordered for t in wave]
+            for future in concurrent.futures.as_completed(futures):
+                report(future.result())
     order = {t.instance: i for i, t in enumerate(tasks)}
     return sorted(outcomes, key=lambda o: order[o.instance])
+
+
+def _promise_results(tasks: list[Task], staging: Path) -> dict[str, Path]:
+    """Mark, for every task that computes an analysis, the result folder it will fill (instance → folder).
+
+    A report that uses that result waits for it while the marker stands (see salesperf.analyses.registry).
+    """
+    promised = {}
+    for task in tasks:
+        if task.report in registry.names():
+            folder = results_folder(staging / SNAPSHOT, task.entity) / task.report
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / PENDING).write_text("", encoding="utf-8")
+            promised[task.instance] = folder
+    return promised
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:

@@ -69,7 +69,7 @@ class Segmentation(Analysis):
             period.previous.previous.end,
             lookback_days=lookback,
             k_range=(2, int(self.param(ctx, "clusters_max"))),
-            clv=clv_series(upstream),
+            clv=lambda: clv_series(upstream),  # read when grading: lifecycle may still be computing it
         )
 
     def summarise(self, detail: SegmentationAnalysis, ds, ctx: Context) -> Result:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -88,7 +89,7 @@ def segmentation_analysis(
     sample_size: int = 20_000,
     n_bootstrap: int = 10,
     random_state: int = 0,
-    clv: pd.Series | None = None,
+    clv: pd.Series | Callable[[], pd.Series | None] | None = None,
     p_alive: pd.Series | None = None,
     timings: dict | None = None,
     cpu_timings: dict | None = None,
@@ -110,8 +111,9 @@ def segmentation_analysis(
         Window for the revenue growth used in grading (this window vs the one before it).
     holdout_days : int
         Suggestions are evaluated by fitting on purchases up to as_of - holdout_days.
-    clv : Series, optional
+    clv : Series or callable, optional
         CLV per customer_id (lifecycle's ``customer_value``); the grading rules with a CLV condition use it.
+        A callable is called only when grading needs it (an upstream result may still be being computed).
     p_alive : Series, optional
         P(alive) per customer_id; where given it decides status instead of the stage rule.
     timings, cpu_timings : dict, optional
@@ -167,6 +169,7 @@ def segmentation_analysis(
         )
         before = pd.Series(windows["before"].to_numpy()[now_rows], index=now_ids)
         current = pd.Series(windows["current"].to_numpy()[now_rows], index=now_ids)
+        clv = clv() if callable(clv) else clv
         grades = grade_customers(graded, before, clv, rules, current_revenue=current)
 
     with clock("features"):
