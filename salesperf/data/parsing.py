@@ -419,6 +419,44 @@ def parse_date(
     return _parse_date_text(text, day_first, tz)
 
 
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([AaPp][Mm])?")
+
+
+def time_of_day(value: object, tz: str | None = None) -> str | None:
+    """The time of day a date cell carries, as ``HH:MM:SS`` (``None`` when it carries none).
+
+    ``2024-03-05 13:20:35`` → ``13:20:35``; ``3/5/2024 1:20 PM`` → ``13:20:00``; a ``datetime`` from .xlsx
+    gives its time. With ``tz``, a time that carries ``Z`` or an offset is first moved into that zone (as
+    :func:`parse_date` does for the date).
+    """
+    if isinstance(value, datetime):
+        moment = value.astimezone(_zone(tz)) if value.tzinfo is not None and tz else value
+        return moment.strftime("%H:%M:%S")
+    text = clean_text(value) if isinstance(value, str) else None
+    if text is None:
+        return None
+    match = _YMD.match(text) or _DMY_OR_MDY.match(text)
+    rest = match.group(match.re.groups) if match else None
+    if not rest:
+        return None
+    if tz and _TZ_SUFFIX.search(rest.strip()) and match.re is _YMD:
+        try:
+            day = f"{int(match.group(1)):04d}-{int(match.group(2)):02d}-{int(match.group(3)):02d}"
+            moment = datetime.fromisoformat(f"{day}T{rest.strip()}")
+        except ValueError:
+            return None
+        return moment.astimezone(_zone(tz)).strftime("%H:%M:%S")
+    clock = _CLOCK.match(rest.strip())
+    if not clock:
+        return None
+    hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
+    if clock.group(4):
+        hour = hour % 12 + (12 if clock.group(4).lower() == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}:{second:02d}"
+
+
 def _parse_date_text(text: str, day_first: bool, tz: str | None) -> date:
     if re.fullmatch(r"\d{8}", text) and text[:2] in ("19", "20"):
         return datetime.strptime(text, "%Y%m%d").date()

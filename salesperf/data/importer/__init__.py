@@ -14,10 +14,12 @@ returned ``ImportSummary``.
 Modules, in the order a file goes through them: :mod:`~.mapping` (mapping files and presets), :mod:`~.read`
 (cells, header row, footers), :mod:`~.detect` (which preset and kind), :mod:`~.columns` (headers to fields),
 :mod:`~.convert` (cells to canonical values), :mod:`~.assemble` (rows to tables, :func:`run_import`) and
-:mod:`~.summary` (row accounting).
+:mod:`~.summary` (row accounting) and :mod:`~.accounting` (``import_accounting.csv`` beside the tables,
+read back with :func:`read_import_accounting`; one row per customer/product/rep from flat files).
 """
 
-from salesperf.data.importer.assemble import import_file, run_import
+from salesperf.data.importer.accounting import ACCOUNTING_FILE, accounting_frame, read_import_accounting
+from salesperf.data.importer.assemble import import_file, import_source, run_import
 from salesperf.data.importer.columns import Resolved, resolve_columns
 from salesperf.data.importer.detect import detect_preset
 from salesperf.data.importer.mapping import (
@@ -34,6 +36,7 @@ from salesperf.data.importer.read import HEADER_SEARCH_ROWS, locate_header, read
 from salesperf.data.importer.summary import ImportSummary, SourceSummary, TableSummary
 
 __all__ = [
+    "ACCOUNTING_FILE",
     "COMMON_FILE",
     "HEADER_SEARCH_ROWS",
     "HELPER_FIELDS",
@@ -45,12 +48,15 @@ __all__ = [
     "Resolved",
     "SourceSummary",
     "TableSummary",
+    "accounting_frame",
     "available_presets",
     "detect_preset",
     "import_file",
+    "import_source",
     "load_mapping",
     "locate_header",
     "read_cells",
+    "read_import_accounting",
     "resolve_columns",
     "run_import",
 ]

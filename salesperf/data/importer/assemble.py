@@ -5,25 +5,42 @@ duplication, re-keying names to ids and writing ``<table>.csv``.
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from salesperf.core.errors import UserError
 from salesperf.data import parsing
+from salesperf.data.importer.accounting import MERGED_TABLES, merge_repeated, write_accounting
 from salesperf.data.importer.columns import resolve_columns
 from salesperf.data.importer.convert import (
     apply_values,
+    memo_map,
     opportunity_status,
     order_status,
     parse_field,
     route_close_date,
 )
 from salesperf.data.importer.detect import auto_mapping, detect_kind
-from salesperf.data.importer.mapping import HELPER_FIELDS, Kind, Mapping, load_mapping, value_key
+from salesperf.data.importer.mapping import HELPER_FIELDS, Join, Kind, Mapping, load_mapping, value_key
 from salesperf.data.importer.read import body_rows, is_blank, locate_header, read_cells
 from salesperf.data.importer.summary import ImportSummary, SourceSummary, TableSummary
 from salesperf.data.schema import TABLES
+
+
+def _drop(frame: pd.DataFrame, mask: pd.Series, source: SourceSummary, reason: str) -> pd.DataFrame:
+    """Drop the rows of ``mask`` under ``reason``, keeping up to three example line numbers."""
+    n = int(mask.sum())
+    if n:
+        source.dropped[reason] += n
+        if "_line" in frame:
+            source.examples.setdefault(reason, []).extend(
+                f"line {int(v)}" for v in frame.loc[mask, "_line"].head(3)
+            )
+    return frame[~mask]
 
 
 def finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes: list[str]) -> pd.DataFrame:
@@ -41,17 +58,30 @@ def finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes: 
             )
     for fname, value in kind.constants.items():
         frame[fname] = frame[fname].where(frame[fname].notna(), str(value)) if fname in frame else str(value)
-    for fname, (keep, label) in kind.keep_rows.items():
-        if fname in frame:
-            mask = frame[fname].map(lambda v, wanted=keep: value_key(v) in wanted)
-            source.dropped[label] += int((~mask).sum())
-            frame = frame[mask].copy()
     if kind.table == "opportunities":
         opportunity_status(frame, kind, source, notes)
         route_close_date(frame, kind)
+    if kind.table == "orders":
+        _cancellations(frame, kind)
     if kind.table == "orders" and "amount" in frame:
         order_status(frame, kind, source, notes)
     return frame
+
+
+def _cancellations(frame: pd.DataFrame, kind: Kind) -> None:
+    """``cancelled_if``: lines whose id starts with a prefix, or whose flag column is true, are cancelled."""
+    rule = kind.cancelled_if
+    mask = pd.Series(False, index=frame.index)
+    if rule.get("id_prefix") and rule["column"] in frame:
+        ids = frame[rule["column"]]
+        mask |= ids.map(lambda v, p=rule["id_prefix"]: isinstance(v, str) and v.startswith(p)).astype(bool)
+    if "_cancel_flag" in frame:
+        mask |= frame["_cancel_flag"].eq(True)
+        frame.drop(columns="_cancel_flag", inplace=True)
+    if mask.any():
+        if "status" not in frame:
+            frame["status"] = None
+        frame.loc[mask, "status"] = "cancelled"
 
 
 def required_check(frame: pd.DataFrame, kind: Kind, source: SourceSummary, headers: list) -> pd.DataFrame:
@@ -68,48 +98,173 @@ def required_check(frame: pd.DataFrame, kind: Kind, source: SourceSummary, heade
                 hint=f"add the column to the export, or map it under 'columns: {col}:' in a mapping file",
             )
     for col in table.required:
-        missing = frame[col].isna()
-        if missing.any():
-            source.dropped[f"missing {col}"] += int(missing.sum())
-            frame = frame[~missing]
+        frame = _drop(frame, frame[col].isna(), source, f"missing {col}")
     return frame
 
 
 def import_file(
     path: Path, mapping: Mapping, locale: str | None, notes: list[str]
 ) -> tuple[SourceSummary, pd.DataFrame]:
-    """Read one export with one mapping: canonical rows (plus helper columns) and the source's accounting."""
+    """Read one export with one mapping: canonical rows (plus helper columns) and the source's accounting.
+
+    For a mapping with ``tables:`` (one file, several tables) use :func:`import_source`."""
+    results = import_source(path, mapping, locale, notes)
+    if len(results) != 1:
+        raise UserError(f"{path.name}: the mapping makes {len(results)} tables of this file; use run_import")
+    return results[0][0], results[0][1]
+
+
+def import_source(
+    path: Path, mapping: Mapping, locale: str | None, notes: list[str]
+) -> list[tuple[SourceSummary, pd.DataFrame, Kind]]:
+    """Read one export: one (accounting, canonical rows, kind) per table it feeds. A mapping with ``kinds:``
+    feeds one table (the kind recognised from the headers); one with ``tables:`` feeds every entry whose
+    ``file:`` pattern fits the file name (none: the file is left to the other entries' ``join:``)."""
     locale = locale or mapping.locale
-    rows, encoding = read_cells(path, mapping.encoding, mapping.delimiter, mapping.sheet, locale)
     file = path.name
+    if mapping.all_kinds:
+        kinds = [k for k in mapping.kinds.values() if k.file is None or _fits(path, k.file)]
+        if not kinds:
+            return []
+    rows, encoding = read_cells(path, mapping.encoding, mapping.delimiter, mapping.sheet, locale)
     if not rows or all(is_blank(r) for r in rows):
         raise UserError(f"{file}: the file is empty")
     header_index = locate_header(rows, mapping.alias_keys, mapping.header_row)
     headers = [("" if h is None else str(h)) for h in rows[header_index]]
-    kind = detect_kind(mapping, headers, file)
-    source = SourceSummary(
-        file=str(path),
-        preset=mapping.name,
-        kind=kind.name,
-        table=kind.table,
-        encoding=encoding,
-        header_row=header_index + 1,
-    )
+    if not mapping.all_kinds:
+        kinds = [detect_kind(mapping, headers, file)]
     above = rows[:header_index]
-    source.rows_read = len(rows) - 1
+    pre = Counter()
     if above:
-        source.dropped["title row above the header"] += sum(not is_blank(r) for r in above)
-        source.dropped["blank row"] += sum(is_blank(r) for r in above)
-    body = body_rows(rows[header_index + 1 :], mapping, source.dropped)
+        pre["title row above the header"] += sum(not is_blank(r) for r in above)
+        pre["blank row"] += sum(is_blank(r) for r in above)
+    body, lines = body_rows(rows[header_index + 1 :], mapping, pre, first_line=header_index + 2)
+    width = len(headers)
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    out = []
+    for kind in kinds:
+        source = SourceSummary(
+            file=str(path),
+            preset=mapping.name,
+            kind=kind.name,
+            table=kind.table,
+            encoding=encoding,
+            header_row=header_index + 1,
+        )
+        source.rows_read = len(rows) - 1
+        source.dropped.update(pre)
+        k_headers, k_body, k_lines = headers, body, lines
+        for join in kind.join:
+            k_headers, k_body, k_lines = _join(
+                path, join, k_headers, k_body, k_lines, mapping, source, locale
+            )
+        if kind.join:
+            source.rows_read = sum(pre.values()) + len(k_body) + sum(
+                n for r, n in source.dropped.items() if r.startswith("no match")
+            )
+        frame = _kind_frame(kind, mapping, k_headers, k_body, k_lines, source, locale, notes)
+        out.append((source, frame, kind))
+    return out
+
+
+def _fits(path: Path, pattern: str) -> bool:
+    return fnmatch.fnmatch(path.name.casefold(), pattern.casefold())
+
+
+def _join(
+    path: Path,
+    join: Join,
+    headers: list[str],
+    body: list[list],
+    lines: list[int],
+    mapping: Mapping,
+    source: SourceSummary,
+    locale: str | None,
+) -> tuple[list[str], list[list], list[int]]:
+    """Rows of ``body`` joined with the rows of ``join.file`` (beside the source) whose key matches: one row
+    per match (so order lines fan out), the source row alone when nothing matches (``how: left``) or dropped
+    and counted (``how: inner``). Columns of the joined file whose header the source already has are left
+    out."""
+    other = path.parent / join.file
+    if not other.exists():
+        raise UserError(f"{path.name}: join: no file '{join.file}' beside it ({other})")
+    rows, _ = read_cells(other, join.encoding, join.delimiter, 0, locale)
+    rows = [r for r in rows if not is_blank(r)]
+    if not rows:
+        raise UserError(f"{join.file}: the file is empty")
+    their = [("" if h is None else str(h)) for h in rows[0]]
+    left_key, right_key = (parsing.normalize_header(k) for k in join.on)
+    mine = [parsing.normalize_header(h) for h in headers]
+    theirs = [parsing.normalize_header(h) for h in their]
+    for key, names, where in ((left_key, mine, path.name), (right_key, theirs, join.file)):
+        if key not in names:
+            raise UserError(
+                f"{where}: join on '{key}': no such column",
+                hint=f"headers: {', '.join(h for h in (headers if where == path.name else their) if h)}",
+            )
+    li, ri = mine.index(left_key), theirs.index(right_key)
+    extra = [i for i, h in enumerate(theirs) if h and h not in mine]
+    index: dict[str, list[list]] = {}
+    for row in rows[1:]:
+        row = list(row) + [None] * (len(their) - len(row))
+        index.setdefault(_join_key(row[ri]), []).append([row[i] for i in extra])
+    blank = [None] * len(extra)
+    out_rows, out_lines, missing = [], [], []
+    for row, line in zip(body, lines, strict=True):
+        matches = index.get(_join_key(row[li]))
+        if matches:
+            out_rows += [row + m for m in matches]
+            out_lines += [line] * len(matches)
+        elif join.how == "left":
+            out_rows.append(row + blank)
+            out_lines.append(line)
+        else:
+            missing.append(line)
+    if missing:
+        reason = f"no match in {join.file}"
+        source.dropped[reason] += len(missing)
+        source.examples.setdefault(reason, []).extend(f"line {n}" for n in missing[:3])
+    return headers + [their[i] for i in extra], out_rows, out_lines
+
+
+def _join_key(value: object) -> str | None:
+    text = parsing.clean_text(value)
+    if text is not None and (m := re.match(r"^(-?\d+)\.0+$", text)):
+        return m.group(1)
+    return text
+
+
+def _kind_frame(
+    kind: Kind,
+    mapping: Mapping,
+    headers: list[str],
+    body: list[list],
+    lines: list[int],
+    source: SourceSummary,
+    locale: str | None,
+    notes: list[str],
+) -> pd.DataFrame:
+    """One kind's canonical rows from the (joined) cells: filters on source values, parsing, rules."""
+    file = Path(source.file).name
     resolved = resolve_columns(headers, kind, mapping)
     source.columns = {f: r.header for f, r in resolved.items()}
     used = {r.index for r in resolved.values()}
+    frame = pd.DataFrame({"_line": lines}, dtype=object)
+    mask = _source_filters(kind, headers, body, resolved, file)
+    for reason, drop in mask.items():
+        frame = _drop(frame, pd.Series(drop, index=range(len(body))).reindex(frame.index), source, reason)
+    body = [body[i] for i in frame.index]
+    frame = frame.reset_index(drop=True)
+    flag = kind.cancelled_if.get("flag")
+    if flag:
+        fi = _header_index(headers, flag)
+        if fi is None:
+            raise UserError(f"{file}: cancelled_if.flag: no column '{flag}'")
+        used.add(fi)
+        frame["_cancel_flag"] = memo_map(lambda v: _or_none(parsing.parse_bool, v), [r[fi] for r in body])
     source.ignored_columns = [
         str(h) for i, h in enumerate(headers) if i not in used and parsing.clean_text(h)
     ]
-    width = len(headers)
-    body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
-    frame = pd.DataFrame(index=range(len(body)))
     for fname, res in resolved.items():
         raw = [r[res.index] for r in body]
         frame[fname] = pd.Series(
@@ -120,7 +275,41 @@ def import_file(
     frame = required_check(frame, kind, source, headers)
     source.rows_kept = len(frame)
     source.dropped = +source.dropped  # drop zero counts
-    return source, frame.reset_index(drop=True)
+    return frame.reset_index(drop=True)
+
+
+def _header_index(headers: list[str], name: str) -> int | None:
+    key = parsing.normalize_header(name)
+    keys = [parsing.normalize_header(h) for h in headers]
+    return keys.index(key) if key in keys else None
+
+
+def _source_filters(
+    kind: Kind, headers: list[str], body: list[list], resolved: dict, file: str
+) -> dict[str, list[bool]]:
+    """``keep_rows``/``drop_rows`` on SOURCE values (before value maps): reason -> rows to drop. A filter
+    names a header of the file, or a field of the mapping (its source column)."""
+    out: dict[str, list[bool]] = {}
+    for filters, keep in ((kind.keep_rows, True), (kind.drop_rows, False)):
+        for name, (wanted, label) in filters.items():
+            index = resolved[name].index if name in resolved else _header_index(headers, name)
+            if index is None:
+                if name in kind.columns or name in HELPER_FIELDS:
+                    continue  # a mapped field this file does not have
+                raise UserError(
+                    f"{file}: {'keep_rows' if keep else 'drop_rows'}: no column '{name}'",
+                    hint="name a header of the file (or a field mapped under 'columns:')",
+                )
+            hits = memo_map(lambda v, w=wanted: value_key(v) in w, [r[index] for r in body])
+            out[label] = [not h if keep else h for h in hits]
+    return out
+
+
+def _or_none(function, value):
+    try:
+        return function(value)
+    except ValueError:
+        return None
 
 
 def _side_rows(frame: pd.DataFrame, source: SourceSummary, kind: Kind) -> dict[str, pd.DataFrame]:
@@ -154,6 +343,7 @@ def _dedupe(frame: pd.DataFrame, key: str, table: TableSummary, reason: str) -> 
     duplicated = frame.duplicated(subset=[key], keep="first")
     if duplicated.any():
         table.dropped[reason] += int(duplicated.sum())
+        table.examples.setdefault(reason, []).extend(str(v) for v in frame.loc[duplicated, key].head(3))
     return frame[~duplicated]
 
 
@@ -262,21 +452,27 @@ def run_import(
     derived: dict[str, list[pd.DataFrame]] = {}
     for path in files:
         chosen = fixed or auto_mapping(path, locale)
-        source, frame = import_file(path, chosen, locale, summary.notes)
-        summary.sources.append(source)
-        table = summary.table(source.table)
-        table.rows_read += source.rows_read
-        table.dropped.update(source.dropped)
-        table.sources.append(source.file)
-        frames.setdefault(source.table, []).append(frame)
-        for side_table, rows in _side_rows(frame, source, chosen.kinds[source.kind]).items():
-            derived.setdefault(side_table, []).append(rows)
+        results = import_source(path, chosen, locale, summary.notes)
+        if not results:
+            summary.notes.append(
+                f"{path.name}: no 'tables:' entry reads this file (used only by 'join:', if any)"
+            )
+        for source, frame, kind in results:
+            summary.sources.append(source)
+            table = summary.table(source.table)
+            table.rows_read += source.rows_read
+            table.dropped.update(source.dropped)
+            table.sources.append(source.file)
+            frames.setdefault(source.table, []).append(frame)
+            for side_table, rows in _side_rows(frame, source, kind).items():
+                derived.setdefault(side_table, []).append(rows)
     tables = _assemble(frames, derived, summary)
     _reconcile(tables, summary)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         summary.table(name).rows_written = len(frame)
         summary.files_written.append(_write(frame, name, out))
+    summary.accounting_file = write_accounting(summary, out)
     if "orders" not in tables:
         summary.notes.append(
             "no orders table was imported: '--data' needs orders.csv (import a sales-order export "
@@ -290,9 +486,11 @@ def _assemble(
 ) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     for name, parts in frames.items():
-        frame = pd.concat(parts, ignore_index=True)
+        frame = pd.concat(parts, ignore_index=True).drop(columns="_line", errors="ignore")
         key = TABLES[name].key
-        if key and name != "orders":
+        if name in MERGED_TABLES:
+            frame = merge_repeated(frame, key, summary.table(name))
+        elif key and name != "orders":
             frame = _dedupe(frame, key, summary.table(name), f"duplicate {key}")
         if name == "opportunity_history":
             frame = _history_changes(frame, summary.table(name))

@@ -37,6 +37,9 @@ ID_FIELDS = {
 ORDER_STATUSES = {"completed", "returned", "cancelled"}
 _EXCEL_SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 _SALESFORCE_ID18 = re.compile(r"^(?=.*\d)[0-9A-Za-z]{18}$")
+_FLOAT_ID = re.compile(r"^(-?\d+)\.0+$")  # "17850.0": an integer id that went through a float column
+#: Date columns whose time of day is kept (``YYYY-MM-DD HH:MM:SS``) when the source has one.
+TIME_OF_DAY_FIELDS = {("orders", "order_date")}
 
 
 def _bad_column(
@@ -83,6 +86,8 @@ def _parse_ids(values: list, mapping: Mapping, file: str, res: Resolved, fname: 
             return None
         if _EXCEL_SCIENTIFIC.match(text):
             return ValueError
+        if float_id := _FLOAT_ID.match(text):
+            text = float_id.group(1)
         for prefix in mapping.strip_id_prefixes:
             text = text.removeprefix(prefix)
         if mapping.id_style == "salesforce" and _SALESFORCE_ID18.match(text):
@@ -129,7 +134,29 @@ def parse_field(
         return out
     if fname in ID_FIELDS:
         return _parse_ids(values, mapping, file, res, fname)
+    if kind.table == "targets" and fname == "period":
+        return memo_map(_period_text, values)
+    if mapping.not_blank:
+        keep = mapping.not_blank
+        return memo_map(
+            lambda v: v.strip()
+            if isinstance(v, str) and v.strip().casefold() in keep
+            else parsing.clean_text(v),
+            values,
+        )
     return memo_map(parsing.clean_text, values)
+
+
+def _period_text(value: object) -> str | None:
+    """A target's period: ``2017-12`` stays; a date (``2017/12/01``, an .xlsx date) becomes its month."""
+    text = parsing.clean_text(value)
+    if text is None or re.fullmatch(r"\d{4}-(\d{2}|Q[1-4]|W\d{2})", text):
+        return text
+    try:
+        day = parsing.parse_date(value)
+    except ValueError:
+        return text
+    return day.strftime("%Y-%m") if day else text
 
 
 def _parse_probabilities(values: list, fname: str, res: Resolved, file: str, locale: str | None) -> list:
@@ -176,7 +203,12 @@ def _parse_dates(
         ) from None
     if note:
         notes.append(f"{file}: column '{res.header}': {note}")
-    return [d.isoformat() if d else None for d in dates]
+    out = [d.isoformat() if d else None for d in dates]
+    if (kind.table, fname) in TIME_OF_DAY_FIELDS:
+        times = memo_map(lambda v: parsing.time_of_day(v, mapping.timezone), values)
+        if any(t not in (None, "00:00:00") for t in times):  # midnight everywhere means "no time": date only
+            out = [f"{d} {t}" if d and t else d for d, t in zip(out, times, strict=True)]
+    return out
 
 
 def memo_map(function, values: list) -> list:

@@ -9,7 +9,7 @@ docs/import.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ HELPER_FIELDS = {
     "lost_flag": "BOOLEAN",
     "closed_flag": "BOOLEAN",
     "field_event": "VARCHAR",
+    "row_date": "DATE",
 }
 OPPORTUNITY_STATUSES = {"open", "won", "lost"}
 
@@ -69,6 +70,11 @@ TOP_KEYS = {
     "keep_rows",
     "stage_categories",
     "cancelled_amount",
+    "tables",
+    "not_blank",
+    "drop_rows",
+    "cancelled_if",
+    "join",
 }
 KIND_KEYS = {
     "table",
@@ -84,7 +90,13 @@ KIND_KEYS = {
     "fallbacks",
     "date_format",
     "cancelled_amount",
+    "drop_rows",
+    "cancelled_if",
+    "file",
+    "join",
+    "name",
 }
+JOIN_KEYS = {"file", "on", "how", "delimiter", "encoding"}
 
 
 @dataclass
@@ -107,6 +119,17 @@ class Detect:
 
 
 @dataclass
+class Join:
+    """A second file joined onto every row of the source by a key (``join:`` of a mapping or table entry)."""
+
+    file: str
+    on: tuple[str, str]  # (header in the source, header in the joined file)
+    how: str = "left"
+    delimiter: str = "auto"
+    encoding: str = "auto"
+
+
+@dataclass
 class Kind:
     """One kind of export within a mapping (e.g. Salesforce deals) and how it becomes a canonical table."""
 
@@ -123,6 +146,10 @@ class Kind:
     stage_categories: dict[str, str]
     fallbacks: dict[str, str]
     cancelled_amount: str
+    drop_rows: dict[str, tuple[set[str], str]] = field(default_factory=dict)
+    cancelled_if: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    join: list[Join] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +170,8 @@ class Mapping:
     strip_id_prefixes: tuple[str, ...] = ()
     footer_patterns: tuple[re.Pattern, ...] = ()
     weighted_amount_headers: frozenset[str] = frozenset()
+    all_kinds: bool = False  # ``tables:``: every entry reads every file it applies to (no detection)
+    not_blank: frozenset[str] = frozenset()
 
     @property
     def alias_keys(self) -> set[str]:
@@ -233,7 +262,10 @@ def _load_mapping_cached(source: str) -> Mapping:
     common = _read_yaml(COMMON_FILE)
     doc = _merge(common, doc)
     kinds_doc = doc.get("kinds")
-    if kinds_doc is None:
+    all_kinds = "tables" in doc
+    if all_kinds:
+        kinds_doc = _tables_entries(doc, origin)
+    elif kinds_doc is None:
         if "table" not in doc:
             raise UserError(
                 f"{origin}: a mapping needs 'table:' and 'columns:' "
@@ -276,7 +308,28 @@ def _load_mapping_cached(source: str) -> Mapping:
         strip_id_prefixes=tuple(_as_list(doc.get("strip_id_prefixes"), f"{origin}: strip_id_prefixes")),
         footer_patterns=footers,
         weighted_amount_headers=weighted,
+        all_kinds=all_kinds,
+        not_blank=frozenset(v.casefold() for v in _as_list(doc.get("not_blank"), f"{origin}: not_blank")),
     )
+
+
+def _tables_entries(doc: dict, origin: str) -> dict[str, dict]:
+    """``tables:`` (a list of table entries, each like a one-table mapping) as kinds named by ``name:`` or
+    table; the mapping's top-level ``join:``, ``keep_rows:``/``drop_rows:`` and ``cancelled_if:`` apply to
+    each entry that does not set its own."""
+    entries = doc.get("tables")
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise UserError(f"{origin}: 'tables:' must be a list of entries, each with 'table:' and 'columns:'")
+    if "kinds" in doc or "table" in doc:
+        raise UserError(f"{origin}: give either 'tables:' or 'table:'/'kinds:', not both")
+    kinds: dict[str, dict] = {}
+    for entry in entries:
+        spec = {k: doc[k] for k in ("join", "keep_rows", "drop_rows", "cancelled_if") if k in doc} | entry
+        name = str(entry.get("name") or entry.get("table"))
+        if name in kinds:
+            raise UserError(f"{origin}: two 'tables:' entries are called '{name}'; give one a 'name:'")
+        kinds[name] = spec
+    return kinds
 
 
 def _check_zone(zone: Any, origin: str) -> None:
@@ -329,10 +382,8 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
                 f"{where}: derive.{fname}: write it as 'quantity * unit_price' (two columns of the table)"
             )
         derive[fname] = (parts[0], parts[1])
-    keep_rows = {}
-    for fname, wanted in (spec.get("keep_rows") or {}).items():
-        wanted = _as_list(wanted, f"{where}: keep_rows.{fname}")
-        keep_rows[fname] = ({value_key(v) for v in wanted}, f"{fname} not {' / '.join(wanted)}")
+    keep_rows = _row_filters(spec.get("keep_rows"), f"{where}: keep_rows", "not")
+    drop_rows = _row_filters(spec.get("drop_rows"), f"{where}: drop_rows", "is")
     stage_categories = {value_key(k): str(v) for k, v in (spec.get("stage_categories") or {}).items()}
     bad = sorted(set(stage_categories.values()) - OPPORTUNITY_STATUSES)
     if bad:
@@ -354,7 +405,71 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
         stage_categories=stage_categories,
         fallbacks={**(doc.get("fallbacks") or {}), **(spec.get("fallbacks") or {})},
         cancelled_amount=cancelled_amount,
+        drop_rows=drop_rows,
+        cancelled_if=_cancelled_if(spec.get("cancelled_if"), table, where),
+        file=None if spec.get("file") is None else str(spec["file"]),
+        join=_joins(spec.get("join"), where),
     )
+
+
+def _row_filters(spec: Any, where: str, verb: str) -> dict[str, tuple[set[str], str]]:
+    """``keep_rows:``/``drop_rows:``: header (or mapped field) -> SOURCE values keeping/dropping a row."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise UserError(f"{where}: expected 'header: [values]' lines")
+    out = {}
+    for name, wanted in spec.items():
+        wanted = _as_list(wanted, f"{where}.{name}")
+        out[str(name)] = ({value_key(v) for v in wanted}, f"{name} {verb} {' / '.join(wanted)}")
+    return out
+
+
+def _cancelled_if(spec: Any, table: str, where: str) -> dict[str, Any]:
+    """``cancelled_if: {id_prefix: C, flag: <header>}``: order lines that are cancellations."""
+    if spec is None:
+        return {}
+    if table != "orders" or not isinstance(spec, dict) or set(spec) - {"id_prefix", "flag", "column"}:
+        raise UserError(
+            f"{where}: cancelled_if takes id_prefix: (e.g. C), column: (the id column, default order_id) and "
+            "flag: (a true/false column), for order lines"
+        )
+    return {
+        "id_prefix": tuple(_as_list(spec.get("id_prefix"), f"{where}: cancelled_if.id_prefix")),
+        "column": str(spec.get("column") or "order_id"),
+        "flag": None if spec.get("flag") is None else str(spec["flag"]),
+    }
+
+
+def _joins(spec: Any, where: str) -> list[Join]:
+    """``join:`` entries: ``{file: items.csv, on: order_id}`` or ``on: {source header: joined header}``."""
+    if spec is None:
+        return []
+    items = spec if isinstance(spec, list) else [spec]
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or not {"file", "on"} <= set(item) or set(item) - JOIN_KEYS:
+            raise UserError(f"{where}: each 'join:' entry takes file:, on: and optionally how: (left/inner)")
+        on = item["on"]
+        if isinstance(on, dict) and len(on) == 1:
+            pair = (str(next(iter(on))), str(next(iter(on.values()))))
+        elif isinstance(on, str):
+            pair = (on, on)
+        else:
+            raise UserError(f"{where}: join.on is a header name or '{{source header: joined header}}'")
+        how = str(item.get("how", "left"))
+        if how not in ("left", "inner"):
+            raise UserError(f"{where}: join.how must be 'left' or 'inner'")
+        out.append(
+            Join(
+                str(item["file"]),
+                pair,
+                how,
+                str(item.get("delimiter") or "auto"),
+                str(item.get("encoding") or "auto"),
+            )
+        )
+    return out
 
 
 def _kind_columns(spec: dict, table: str, allowed: set[str], where: str, weighted: frozenset[str]) -> dict:

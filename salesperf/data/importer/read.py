@@ -85,9 +85,12 @@ def locate_header(rows: list[list], alias_keys: set[str], header_row: int | None
     return next((i for i, row in enumerate(rows) if not is_blank(row)), 0)
 
 
-def body_rows(rows: list[list], mapping: Mapping, dropped: Counter) -> list[list]:
-    """Data rows below the header with blank rows, report footers and subtotal rows removed (and counted)."""
-    kept = []
+def body_rows(
+    rows: list[list], mapping: Mapping, dropped: Counter, first_line: int = 2
+) -> tuple[list[list], list[int]]:
+    """Data rows below the header with blank rows, report footers and subtotal rows removed (and counted), and
+    the line number of each kept row (``first_line`` is the number of ``rows[0]``)."""
+    kept, lines = [], []
     for i, row in enumerate(rows):
         if is_blank(row):
             if mapping.stop_at_blank_row:
@@ -105,4 +108,5 @@ def body_rows(rows: list[list], mapping: Mapping, dropped: Counter) -> list[list
             dropped["report footer or subtotal row"] += 1
             continue
         kept.append(row)
-    return kept
+        lines.append(first_line + i)
+    return kept, lines

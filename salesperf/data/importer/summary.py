@@ -20,6 +20,7 @@ class SourceSummary:
     rows_read: int = 0
     rows_kept: int = 0
     dropped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -33,7 +34,10 @@ class TableSummary:
     rows_derived: int = 0
     rows_written: int = 0
     dropped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    #: attribute conflicts kept as one value per key: reason -> (number of keys, examples); not dropped rows
+    conflicts: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
     @property
     def rows_dropped(self) -> int:
@@ -48,6 +52,8 @@ class ImportSummary:
     tables: dict[str, TableSummary] = field(default_factory=dict)
     sources: list[SourceSummary] = field(default_factory=list)
     files_written: list[Path] = field(default_factory=list)
+    #: ``import_accounting.csv``: rows read, dropped (by reason), merged and written per table and source
+    accounting_file: Path | None = None
     notes: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> TableSummary:
@@ -67,6 +73,10 @@ class ImportSummary:
             lines.append(
                 f"{t.table}: {t.rows_read} read{derived}, {t.rows_written} written, dropped: {dropped}"
             )
+            for reason, (n, _) in sorted(t.conflicts.items()):
+                lines.append(f"{t.table}: {n} {reason}")
         lines += [f"wrote {p}" for p in self.files_written]
+        if self.accounting_file:
+            lines.append(f"wrote {self.accounting_file} (rows read, dropped and written per table)")
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
