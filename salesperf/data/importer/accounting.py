@@ -1,11 +1,12 @@
 """The import accounting file (``import_accounting.csv``, written beside the tables) and one row per key for
 the dimension tables (customers, products, reps) read from flat files that repeat them on every line.
 
-The file has one line per (table, source, kind, reason): ``read`` (rows read from a source), ``derived`` (rows
-made from another table's file, e.g. reps from owner names), ``dropped`` (rows not written, by reason, with up
-to three example lines), ``written`` (rows in ``<table>.csv``) and ``conflict`` (keys whose rows disagree on
-an attribute: the number of keys, not rows; nothing is dropped for it). Per table,
-``sum(read) + sum(derived) == written + sum(dropped)``.
+The file has one line per (table, source, kind, reason): ``read`` (rows read from a source), ``derived``
+(rows made from another table's file, e.g. reps from owner names), ``dropped`` (rows not written, by reason,
+with up to three example lines), ``merged`` (repeated rows of one customer/product/rep folded into one),
+``written`` (rows in ``<table>.csv``) and ``conflict`` (keys whose rows disagree on an attribute: the number
+of keys, not rows; nothing is dropped for it). Per table,
+``sum(read) + sum(derived) == written + sum(dropped) + sum(merged)``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ACCOUNTING_FILE = "import_accounting.csv"
 ACCOUNTING_COLUMNS = ["table", "source", "kind", "reason", "rows", "examples"]
 #: Tables whose rows describe one key each; a flat file repeats them, and repeated rows are merged to one.
 MERGED_TABLES = ("customers", "products", "reps")
+MERGED_PREFIX = "repeated "
 
 
 def merge_repeated(frame: pd.DataFrame, key: str, table: TableSummary) -> pd.DataFrame:
@@ -62,7 +64,7 @@ def merge_repeated(frame: pd.DataFrame, key: str, table: TableSummary) -> pd.Dat
             out["row_date"] = rows["row_date"].dropna().max() if rows["row_date"].notna().any() else None
         merged_rows.append(out)
     n_merged = len(multi) - len(merged_rows)
-    reason = f"repeated {key} row merged (one row per {key})"
+    reason = f"{MERGED_PREFIX}{key} row merged (one row per {key})"
     table.dropped[reason] += n_merged
     table.examples.setdefault(reason, []).extend(str(k) for k in list(multi[key].drop_duplicates())[:3])
     for col, found in conflicts.items():
@@ -93,7 +95,8 @@ def accounting_frame(summary: ImportSummary) -> pd.DataFrame:
             rows.append([name, "", "derived", "made from other tables' files", t.rows_derived, ""])
         table_level = t.dropped - by_source.get(name, Counter())
         for reason, n in sorted(table_level.items()):
-            rows.append([name, "", "dropped", reason, n, ", ".join(t.examples.get(reason, [])[:3])])
+            kind = "merged" if reason.startswith(MERGED_PREFIX) else "dropped"
+            rows.append([name, "", kind, reason, n, ", ".join(t.examples.get(reason, [])[:3])])
         for reason, (n, shown) in sorted(t.conflicts.items()):
             rows.append([name, "", "conflict", reason, n, "; ".join(shown)])
         rows.append([name, "", "written", f"{name}.csv", t.rows_written, ""])

@@ -188,7 +188,9 @@ def _join(
     other = path.parent / join.file
     if not other.exists():
         raise UserError(f"{path.name}: join: no file '{join.file}' beside it ({other})")
-    rows, _ = read_cells(other, join.encoding, join.delimiter, 0, locale)
+    encoding = mapping.encoding if join.encoding == "auto" else join.encoding
+    delimiter = mapping.delimiter if join.delimiter == "auto" else join.delimiter
+    rows, _ = read_cells(other, encoding, delimiter, 0, locale)
     rows = [r for r in rows if not is_blank(r)]
     if not rows:
         raise UserError(f"{join.file}: the file is empty")

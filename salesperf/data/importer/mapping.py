@@ -448,6 +448,8 @@ def _joins(spec: Any, where: str) -> list[Join]:
     items = spec if isinstance(spec, list) else [spec]
     out = []
     for item in items:
+        if isinstance(item, dict):  # YAML 1.1 reads a bare `on:` key as true
+            item = {("on" if k is True else k): v for k, v in item.items()}
         if not isinstance(item, dict) or not {"file", "on"} <= set(item) or set(item) - JOIN_KEYS:
             raise UserError(f"{where}: each 'join:' entry takes file:, on: and optionally how: (left/inner)")
         on = item["on"]
