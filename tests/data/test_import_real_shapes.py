@@ -301,3 +301,15 @@ def test_mapping_errors_name_the_key(tmp_path):
 def test_read_import_accounting_of_a_folder_without_one(tmp_path):
     frame = read_import_accounting(tmp_path)
     assert frame.empty and list(frame.columns) == ["table", "source", "kind", "reason", "rows", "examples"]
+
+
+def test_derive_with_a_discount_rate(tmp_path):
+    lines = "id,cust,day,qty,price,disc\n1,A,2024-01-01,12,14,0\n2,B,2024-01-02,10,20,0.15\n3,C,2024-01-03,2,5,\n"
+    mapping = """\
+table: orders
+columns: {order_id: id, customer_id: cust, order_date: day, quantity: qty, unit_price: price, discount: disc}
+derive:
+  amount: quantity * unit_price * (1 - discount)
+"""
+    run_import([_write(tmp_path, "f.csv", lines)], tmp_path / "out", mapping=_write(tmp_path, "m.yml", mapping))
+    assert [float(a) for a in _read(tmp_path / "out", "orders").amount] == [168.0, 170.0, 10.0]

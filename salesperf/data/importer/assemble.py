@@ -44,11 +44,14 @@ def _drop(frame: pd.DataFrame, mask: pd.Series, source: SourceSummary, reason: s
 
 
 def finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes: list[str]) -> pd.DataFrame:
-    for fname, (left, right) in kind.derive.items():
-        if left in frame and right in frame:
-            product = pd.to_numeric(frame[left], errors="coerce") * pd.to_numeric(
-                frame[right], errors="coerce"
-            )
+    for fname, terms in kind.derive.items():
+        if all(name in frame for name, _ in terms):
+            product = pd.Series(1.0, index=frame.index)
+            for name, complement in terms:
+                value = pd.to_numeric(frame[name], errors="coerce")
+                if complement:  # (1 - discount): a blank discount is no discount
+                    value = 1 - value.fillna(0)
+                product = product * value
             product = product.round(6).astype(object).where(product.notna(), None)
             frame[fname] = frame[fname].where(frame[fname].notna(), product) if fname in frame else product
     for fname, helper in kind.fallbacks.items():

@@ -38,6 +38,7 @@ HELPER_FIELDS = {
     "closed_flag": "BOOLEAN",
     "field_event": "VARCHAR",
     "row_date": "DATE",
+    "discount": "DOUBLE",
 }
 OPPORTUNITY_STATUSES = {"open", "won", "lost"}
 
@@ -140,7 +141,7 @@ class Kind:
     values: dict[str, dict]
     dates: dict[str, list[str]]
     constants: dict[str, Any]
-    derive: dict[str, tuple[str, str]]
+    derive: dict[str, tuple[tuple[str, bool], ...]]  # product of fields; True: the term is (1 - field)
     closed_at_from: list[str]
     keep_rows: dict[str, tuple[set[str], str]]
     stage_categories: dict[str, str]
@@ -376,12 +377,16 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
             dates[fname] = _as_list(formats, f"{where}: dates.{fname}") or default_formats
     derive = {}
     for fname, expr in (spec.get("derive") or {}).items():
-        parts = [p.strip() for p in str(expr).split("*")]
-        if len(parts) != 2 or not all(p in allowed for p in parts):
+        terms = []
+        for part in (p.strip() for p in str(expr).split("*")):
+            complement = re.fullmatch(r"\(\s*1\s*-\s*(\w+)\s*\)", part)
+            terms.append((complement.group(1), True) if complement else (part, False))
+        if len(terms) < 2 or not all(name in allowed for name, _ in terms):
             raise UserError(
-                f"{where}: derive.{fname}: write it as 'quantity * unit_price' (two columns of the table)"
+                f"{where}: derive.{fname}: write it as 'quantity * unit_price' or "
+                "'quantity * unit_price * (1 - discount)' (columns of the table or helpers)"
             )
-        derive[fname] = (parts[0], parts[1])
+        derive[fname] = tuple(terms)
     keep_rows = _row_filters(spec.get("keep_rows"), f"{where}: keep_rows", "not")
     drop_rows = _row_filters(spec.get("drop_rows"), f"{where}: drop_rows", "is")
     stage_categories = {value_key(k): str(v) for k, v in (spec.get("stage_categories") or {}).items()}
