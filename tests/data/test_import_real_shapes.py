@@ -313,3 +313,19 @@ derive:
 """
     run_import([_write(tmp_path, "f.csv", lines)], tmp_path / "out", mapping=_write(tmp_path, "m.yml", mapping))
     assert [float(a) for a in _read(tmp_path / "out", "orders").amount] == [168.0, 170.0, 10.0]
+
+
+def test_one_row_per_unit_is_added_up_not_lost_as_a_duplicate(tmp_path):
+    lines = "order,item,cust,at,price\nO1,1,A,2024-01-05 10:00:00,9.9\nO1,2,A,2024-01-05 10:00:00,9.9\nO1,3,A,2024-01-05 10:00:00,5\n"
+    mapping = """\
+table: orders
+columns: {order_id: order, customer_id: cust, order_date: at, amount: price}
+constants: {quantity: 1}
+add_up_identical_lines: true
+"""
+    run_import([_write(tmp_path, "f.csv", lines)], tmp_path / "out", mapping=_write(tmp_path, "m.yml", mapping))
+    orders = _read(tmp_path / "out", "orders")
+    assert list(zip(orders.amount, orders.quantity, strict=True)) == [("19.8", "2.0"), ("5.0", "1.0")]
+    acc = read_import_accounting(tmp_path / "out")
+    assert acc.loc[acc.kind == "merged", "rows"].item() == 1
+    _accounted(tmp_path / "out")

@@ -88,7 +88,8 @@ def accounting_frame(summary: ImportSummary) -> pd.DataFrame:
         rows.append([src.table, Path(src.file).name, "read", "", src.rows_read, ""])
         for reason, n in sorted(src.dropped.items()):
             shown = ", ".join(src.examples.get(reason, [])[:3])
-            rows.append([src.table, Path(src.file).name, "dropped", reason, n, shown])
+            kind = "merged" if reason.startswith(MERGED_PREFIX) else "dropped"
+            rows.append([src.table, Path(src.file).name, kind, reason, n, shown])
         by_source.setdefault(src.table, Counter()).update(src.dropped)
     for name, t in summary.tables.items():
         if t.rows_derived:

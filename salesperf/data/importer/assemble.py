@@ -278,9 +278,36 @@ def _kind_frame(
     apply_values(frame, kind, file, resolved)
     frame = finish_frame(frame, kind, source, notes)
     frame = required_check(frame, kind, source, headers)
+    if kind.add_up_identical_lines and kind.table == "orders":
+        frame = _add_up_identical_lines(frame, source)
     source.rows_kept = len(frame)
     source.dropped = +source.dropped  # drop zero counts
     return frame.reset_index(drop=True)
+
+
+IDENTICAL_LINES = "repeated order line added up (the source has one row per unit)"
+
+
+def _add_up_identical_lines(frame: pd.DataFrame, source: SourceSummary) -> pd.DataFrame:
+    """``add_up_identical_lines``: order lines equal in every column (the same product, amount and time in one
+    order: exports with one row per unit) become one line with the amounts and quantities summed; the rows
+    folded away are counted. Without it, validation would take the second unit for a duplicate row."""
+    sums = [c for c in ("amount", "quantity") if c in frame]
+    keys = [c for c in frame.columns if c != "_line"]
+    identity = pd.util.hash_pandas_object(frame[keys].astype(str), index=False)
+    repeated = identity.duplicated()
+    if not repeated.any():
+        return frame
+    numbers = frame[sums].apply(pd.to_numeric, errors="coerce").astype(float)
+    numbers = numbers.groupby(identity.values).transform("sum")
+    kept = frame[~repeated].copy()
+    for col in sums:
+        kept[col] = numbers.loc[kept.index, col].round(6).astype(object)
+    source.dropped[IDENTICAL_LINES] += int(repeated.sum())
+    source.examples.setdefault(IDENTICAL_LINES, []).extend(
+        f"line {int(v)}" for v in frame.loc[repeated, "_line"].head(3)
+    )
+    return kept
 
 
 def _header_index(headers: list[str], name: str) -> int | None:

@@ -76,6 +76,7 @@ TOP_KEYS = {
     "drop_rows",
     "cancelled_if",
     "join",
+    "add_up_identical_lines",
 }
 KIND_KEYS = {
     "table",
@@ -93,6 +94,7 @@ KIND_KEYS = {
     "cancelled_amount",
     "drop_rows",
     "cancelled_if",
+    "add_up_identical_lines",
     "file",
     "join",
     "name",
@@ -151,6 +153,7 @@ class Kind:
     cancelled_if: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
     join: list[Join] = field(default_factory=list)
+    add_up_identical_lines: bool = False
 
 
 @dataclass
@@ -325,7 +328,8 @@ def _tables_entries(doc: dict, origin: str) -> dict[str, dict]:
         raise UserError(f"{origin}: give either 'tables:' or 'table:'/'kinds:', not both")
     kinds: dict[str, dict] = {}
     for entry in entries:
-        spec = {k: doc[k] for k in ("join", "keep_rows", "drop_rows", "cancelled_if") if k in doc} | entry
+        shared = ("join", "keep_rows", "drop_rows", "cancelled_if", "add_up_identical_lines")
+        spec = {k: doc[k] for k in shared if k in doc} | entry
         name = str(entry.get("name") or entry.get("table"))
         if name in kinds:
             raise UserError(f"{origin}: two 'tables:' entries are called '{name}'; give one a 'name:'")
@@ -414,6 +418,9 @@ def _kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset[str]
         cancelled_if=_cancelled_if(spec.get("cancelled_if"), table, where),
         file=None if spec.get("file") is None else str(spec["file"]),
         join=_joins(spec.get("join"), where),
+        add_up_identical_lines=bool(
+            spec.get("add_up_identical_lines", doc.get("add_up_identical_lines", False))
+        ),
     )
 
 
