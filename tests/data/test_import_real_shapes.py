@@ -329,3 +329,21 @@ add_up_identical_lines: true
     acc = read_import_accounting(tmp_path / "out")
     assert acc.loc[acc.kind == "merged", "rows"].item() == 1
     _accounted(tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("cell", "tz", "expected"),
+    [
+        ("2024-03-05 13:20:35", None, "13:20:35"),
+        ("12/1/2010 8:26", None, "08:26:00"),
+        ("3/5/2024 1:20 PM", None, "13:20:00"),
+        ("2/24/2003 0:00", None, "00:00:00"),
+        ("2024-03-05", None, None),
+        ("2024-03-05T23:30:00.000Z", "Asia/Shanghai", "07:30:00"),
+        (None, None, None),
+    ],
+)
+def test_time_of_day_of_a_date_cell(cell, tz, expected):
+    from salesperf.data.parsing import time_of_day
+
+    assert time_of_day(cell, tz) == expected
