@@ -26,6 +26,7 @@ the executive summary, the period index and other analyses read. The registry
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from salesperf.core.present import Exhibit, TableSpec, Tile
+from salesperf.core.sql import relation_columns
 from salesperf.core.vocab import CORE, Vocabulary
 
 
@@ -41,14 +43,32 @@ from salesperf.core.vocab import CORE, Vocabulary
 class Needs:
     """The data an analysis reads: required tables (with required columns) and optional ones.
 
-    ``optional`` maps a table (or ``table.column``) to the sections that use it; when it is missing those
-    sections say so in one line instead of failing.
+    ``optional`` maps a table, a ``table.column`` or alternatives (``orders.region / customers.region``:
+    either will do) to ``(section, what)``: the vocabulary keys of the report section that uses it and of what
+    that section leaves out without it; when it is missing the section says so in one line
+    (:meth:`Analysis.missing_lines`) instead of failing. This is the one place an analysis lists what it reads
+    beyond the required orders columns.
     """
 
     required: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {"orders": ("customer_id", "order_date", "amount")}
     )
-    optional: Mapping[str, str] = field(default_factory=dict)
+    optional: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def absent(self, ds, section: str | None = None) -> list[str]:
+        """The optional entries (of ``section``, or all) that ``ds`` lacks, in declaration order."""
+        return [
+            need
+            for need, (used_by, _) in self.optional.items()
+            if (section is None or used_by == section) and not any(_has(ds, a) for a in need.split(" / "))
+        ]
+
+
+def _has(ds, need: str) -> bool:
+    table, _, column = need.partition(".")
+    if not column or not ds.has(table):
+        return ds.has(table)
+    return column in relation_columns(ds.con, table) and ds.has(table, column)
 
 
 @dataclass(frozen=True)
@@ -135,7 +155,8 @@ PENDING, FAILED = "pending", "failed"
 
 
 def _write_atomic(target: Path, write) -> None:
-    partial = target.with_name(f".{target.name}.partial")
+    # one partial file per process: two kernels of a run may store the same analysis at the same time
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     write(partial)
     partial.replace(target)
 
@@ -166,6 +187,14 @@ class Analysis:
     def param(self, ctx: Context, name: str) -> Any:
         """The value of parameter ``name`` in ``ctx``, or its default."""
         return ctx.params.get(name, self.parameters[name])
+
+    def missing_lines(self, ds, section: str, lang: str) -> list[str]:
+        """One stated line per optional need of ``section`` that ``ds`` lacks (the package's ``missing_need``
+        template: the data named, the part left out)."""
+        return [
+            self.words("missing_need", lang, need=need, what=self.words(self.needs.optional[need][1], lang))
+            for need in self.needs.absent(ds, section)
+        ]
 
     def compute(self, ds, ctx: Context, upstream: Mapping[str, Result]) -> Any:
         """The rich result the notebook shows (a dataclass of frames). ``ds`` is a

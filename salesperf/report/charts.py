@@ -129,7 +129,7 @@ def curves(
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
     else:
         ax.yaxis.set_major_formatter(FuncFormatter(_compact))
-    if group:
+    if group and ax.get_legend_handles_labels()[1]:  # no curve (e.g. no group reached an event): no legend
         ax.legend(fontsize=8)
     return fig
 

@@ -27,6 +27,23 @@ from salesperf.core.sql import relation_columns
 from salesperf.core.vocab import LANGUAGES
 
 NRR_PERIODS = {"month": 6, "quarter": 4}  # NRR/GRR rows: the report period and the ones before it
+MIN_HOLDOUT_MONTHS = 3  # a shorter holdout holds too few repeat purchases to check a forecast against
+
+
+def history_months(con, as_of) -> int:
+    """Calendar months from the first order's month to ``as_of``'s, both counted (0 without orders)."""
+    query = f"SELECT min(order_date) FROM orders WHERE order_date <= DATE '{as_of}'"
+    first = con.execute(query).fetchone()[0]
+    if first is None:
+        return 0
+    return (as_of.year - first.year) * 12 + as_of.month - first.month + 1
+
+
+def holdout_window(requested: int, history: int) -> int:
+    """Months of the holdout check: the requested ones, at most half the history (the other half calibrates);
+    0 (no check) when that leaves fewer than :data:`MIN_HOLDOUT_MONTHS`."""
+    months = min(max(requested, 1), history // 2)
+    return months if months >= MIN_HOLDOUT_MONTHS else 0
 
 
 def _months_back(day, months: int):
@@ -72,7 +89,7 @@ class LifecycleAnalysis(Analysis):
     """Acquisition cohorts, NRR/GRR, lifecycle stages and flows, survival, customer value and action lists."""
 
     name = "lifecycle"
-    needs = Needs(optional={"customers": "owner reps and names of the action lists; customer dimensions"})
+    needs = Needs(optional={"customers": ("action_lists", "owners_and_names")})
     parameters = {
         "cohort_grain": "month",
         "compare_by": "channel",
@@ -98,8 +115,10 @@ class LifecycleAnalysis(Analysis):
         nrr_by_period, nrr_by_cohort = _nrr(con, end, grain)
         stages = lifecycle_snapshot(con, end, previous, rules)
         survival = survival_curves(lifetime_durations(stages.customers, end, "churn", cohort_grain="year"))
-        calibration_end = _months_back(end, max(holdout_months, 1))
-        holdout = calibration_holdout(con, calibration_end, end)
+        history = history_months(con, end)
+        used = holdout_window(holdout_months, history)
+        calibration_end = _months_back(end, used or max(holdout_months, 1))
+        holdout = calibration_holdout(con, calibration_end, end) if used else "short_history"
         value = customer_value_sql(con, end, horizon)
         customers = _customers(ds)
         return Lifecycle(
@@ -121,6 +140,9 @@ class LifecycleAnalysis(Analysis):
             holdout_status=holdout if isinstance(holdout, str) else "fitted",
             calibration_end=calibration_end,
             value=value,
+            history_months=history,
+            holdout_months=used,
+            holdout_requested=holdout_months,
             actions=at_risk_actions(stages.customers, value.clv, customers),
             due=second_purchase_due(stages.customers, end, rules, customers),
             has_customers=customers is not None,

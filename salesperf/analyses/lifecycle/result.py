@@ -46,6 +46,9 @@ class Lifecycle:
         ``fitted`` or why there is no holdout check (see
         :class:`~salesperf.analyses.lifecycle.value.CustomerValue`).
     calibration_end : datetime.date
+    history_months, holdout_months, holdout_requested : int
+        Calendar months of order history; months of the holdout check actually used (at most half the
+        history, 0 when too short: ``holdout_status`` is then ``short_history``) and asked for.
     value : CustomerValue
     actions : DataFrame
         Win-back list (see :func:`~salesperf.analyses.lifecycle.actions.at_risk_actions`).
@@ -75,6 +78,9 @@ class Lifecycle:
     actions: pd.DataFrame
     due: SecondPurchaseDue
     has_customers: bool
+    history_months: int = 0
+    holdout_months: int = 0
+    holdout_requested: int = 0
 
     @property
     def holdout_groups(self) -> pd.DataFrame:

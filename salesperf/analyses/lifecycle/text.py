@@ -25,6 +25,11 @@ def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _months(n: int, lang: str) -> str:
+    """``1 month`` / ``5 months`` / ``5 个月``."""
+    return WORDS("n_month" if n == 1 else "n_months", lang, n=_n(n))
+
+
 def _money(x, lang: str, currency: str) -> str:
     return fmt.money(x, lang, currency)
 
@@ -83,7 +88,7 @@ def cohort_sentence(life, lang: str) -> str:
         cohorts=_n(h["cohorts"]),
         adjective=WORDS(f"adjective_{grain}", lang),
         unit=WORDS(f"unit_{grain}", lang),
-        units=WORDS(f"units_{grain}", lang),
+        units=WORDS(f"unit_{grain}" if age == 1 else f"units_{grain}", lang),  # "1 month on", "12 months on"
         retention1=_pct(h["retention_age1"]),
         far=_pct(far),
         age=age,
@@ -193,11 +198,26 @@ def survival_sentence(life, lang: str) -> str:
 
 def holdout_sentence(life, lang: str) -> str:
     """How well BG/NBD fitted on older data predicted the repeat purchases that followed (or why not)."""
+    if life.holdout_status == "short_history":
+        return WORDS("holdout_short_history", lang, months=_months(life.history_months, lang))
+    if life.holdout_status in ("not_converged", "implausible"):
+        return WORDS(f"holdout_{life.holdout_status}", lang, calibration_end=life.calibration_end.isoformat())
     if life.holdout is None:
         return WORDS("holdout_unavailable", lang, calibration_end=life.calibration_end.isoformat())
     h = life.holdout.headline
     error = "–" if _missing(h["error_pct"]) else fmt.signed_percent(h["error_pct"] / 100)
-    return WORDS(
+    shortened = (
+        WORDS(
+            "holdout_shortened",
+            lang,
+            months=_months(life.holdout_months, lang),
+            history=_months(life.history_months, lang),
+        )
+        + " "
+        if 0 < life.holdout_months < life.holdout_requested
+        else ""
+    )
+    return shortened + WORDS(
         "holdout_sentence",
         lang,
         calibration_end=life.calibration_end.isoformat(),
@@ -210,6 +230,10 @@ def holdout_sentence(life, lang: str) -> str:
 
 def value_sentence(life, lang: str) -> str:
     """Expected value over the horizon (total, at-risk share, top decile), or why there is no forecast."""
+    if life.value.status == "implausible":
+        p = life.value.params.get("bgnbd", {})
+        shown = {k: fmt.number(p.get(k, math.nan), 2) for k in ("r", "alpha", "a", "b")}
+        return WORDS("clv_implausible", lang, **shown)
     if life.value.status != "fitted":
         return WORDS(f"clv_{life.value.status}", lang)
     values = life.value.clv
@@ -225,7 +249,7 @@ def value_sentence(life, lang: str) -> str:
         "value_sentence",
         lang,
         total=_money(total, lang, life.currency),
-        months=life.value.horizon_months,
+        months=_months(life.value.horizon_months, lang),
         at_risk=_money(at_risk, lang, life.currency),
         top_share=_pct(top),
     )
@@ -386,3 +410,11 @@ __all__ = [
     "tiles",
     "value_sentence",
 ]
+
+
+def missing(ds, section: str, lang: str) -> list[str]:
+    """The stated line ("missing_need") for each optional table or column of ``section`` that ``ds`` lacks,
+    from the analysis's ``needs`` (the one place it lists them)."""
+    from salesperf.analyses import registry  # the registry imports this package
+
+    return registry.get(__package__.rsplit(".", 1)[-1]).missing_lines(ds, section, lang)

@@ -23,6 +23,11 @@ from salesperf.core.sql import as_date
 WEEK_DAYS = 7.0
 MIN_CUSTOMERS = 30  # below this a four-parameter model is not identified
 MIN_REPEATERS = 10  # Gamma-Gamma's three parameters on fewer repeat buyers are noise
+#: BG/NBD shape parameters (r, a, b) above this describe customers who all buy, and all leave, alike: the
+#: optimum of a likelihood that cannot tell them apart (one real export ended at r = 361, alpha = 12,701),
+#: not a finding. Published fits sit far below it (CDNOW: r = 0.24, a = 0.79, b = 2.43; Fader, Hardie & Lee
+#: 2005).
+MAX_PLAUSIBLE_SHAPE = 100.0
 VALUE_COLUMNS = ["customer_id", "p_alive", "expected_purchases", "clv"]
 
 
@@ -37,7 +42,8 @@ class CustomerValue:
         ``clv`` (discounted expected value over the horizon); NaN where the models could not be fitted.
     status : str
         ``fitted``; ``spend_not_fitted`` (purchases forecast, no spend model: clv NaN); ``too_few_customers``,
-        ``no_repeat_buyers``, ``not_converged`` (no forecast at all).
+        ``no_repeat_buyers``, ``not_converged``, ``implausible`` (a converged fit on parameters beyond
+        :data:`MAX_PLAUSIBLE_SHAPE`; ``params['bgnbd']`` holds them for the sentence) (no forecast at all).
     horizon_months : int
     params : dict
         Fitted parameters (``bgnbd`` and ``gamma_gamma`` when fitted).
@@ -63,15 +69,27 @@ def _quiet_fit(fit):
     return model, bool(model.converged_)
 
 
-def _fit_purchases(summary: pd.DataFrame) -> tuple[clv.BetaGeo | None, str]:
+def implausible(params: dict) -> bool:
+    """Whether fitted BG/NBD parameters are beyond what customers plausibly look like
+    (:data:`MAX_PLAUSIBLE_SHAPE`)."""
+    return any(not params.get(k, 0.0) <= MAX_PLAUSIBLE_SHAPE for k in ("r", "a", "b"))
+
+
+def _fit_purchases(summary: pd.DataFrame) -> tuple[clv.BetaGeo | None, str, dict]:
+    """(model or None, status, parameters reached); the model only for a converged, plausible fit."""
     if len(summary) < MIN_CUSTOMERS:
-        return None, "too_few_customers"
+        return None, "too_few_customers", {}
     if not (summary["frequency"] > 0).any():
-        return None, "no_repeat_buyers"
+        return None, "no_repeat_buyers", {}
     model, converged = _quiet_fit(
         lambda: clv.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
     )
-    return (model, "fitted") if converged else (None, "not_converged")
+    params = {k: float(v) for k, v in dict(getattr(model, "params_", {}) or {}).items()}
+    if not converged:
+        return None, "not_converged", params
+    if implausible(params):
+        return None, "implausible", params
+    return model, "fitted", params
 
 
 def customer_value_sql(
@@ -105,9 +123,9 @@ def customer_value_sql(
             "clv": np.nan,
         }
     )
-    purchases, status = _fit_purchases(summary)
+    purchases, status, reached = _fit_purchases(summary)
     if purchases is None:
-        return CustomerValue(frame, status, horizon_months)
+        return CustomerValue(frame, status, horizon_months, {"bgnbd": reached} if reached else {})
     weeks = horizon_months * 52.0 / 12.0
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -187,7 +205,7 @@ def calibration_holdout(
         raise UserError(f"calibration_end {cut} must be before as_of {end}", hint="leave a holdout period")
     summary = clv.summary_sql(con, end, time_unit_days=WEEK_DAYS, calibration_end=cut)
     summary = summary[summary["T"] > 0]
-    model, status = _fit_purchases(summary)
+    model, status, _ = _fit_purchases(summary)
     if model is None:
         return status
     with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -52,10 +52,10 @@ class Overview(Analysis):
     name = "overview"
     needs = Needs(
         optional={
-            "customers.region": "revenue by region",
-            "orders.product_id": "top products",
-            "targets": "attainment",
-            "reps.team": "attainment by team",
+            "orders.region / customers.region": ("top_regions", "top_regions"),
+            "orders.product_id": ("top_products", "top_products"),
+            "targets": ("attainment", "attainment"),
+            "reps.team": ("attainment", "attainment_by_team"),
         }
     )
     parameters = {"top_n": 10, "months": 24}

@@ -47,12 +47,14 @@ class Segmentation(Analysis):
     name = "segmentation"
     needs = Needs(
         optional={
-            "customers": "potential customers, regions and owners",
-            "orders.product_id": "next-product suggestions",
-            "orders.category": "category mixes",
-            "orders.channel": "channel mixes",
-            "activities": "contact counts",
-            "feedback": "satisfaction",
+            "customers / opportunities": ("customer_status", "potential_customers"),
+            "orders.category": ("segment_profiles", "top_categories"),
+            "orders.channel": ("segment_profiles", "top_channels"),
+            "customers.region": ("segment_profiles", "top_regions"),
+            "customers.owner_rep_id": ("segment_profiles", "top_owner_reps"),
+            "feedback": ("segment_profiles", "mean_csat"),
+            "activities": ("clusters", "contact_counts"),
+            "orders.product_id": ("suggestions", "suggestions"),
         }
     )
     uses = ("lifecycle",)
