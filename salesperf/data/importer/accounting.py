@@ -87,7 +87,7 @@ def accounting_frame(summary: ImportSummary) -> pd.DataFrame:
     for src in summary.sources:
         rows.append([src.table, Path(src.file).name, "read", "", src.rows_read, ""])
         for reason, n in sorted(src.dropped.items()):
-            shown = ", ".join(src.examples.get(reason, [])[:3])
+            shown = ", ".join(list(dict.fromkeys(src.examples.get(reason, [])))[:3])
             kind = "merged" if reason.startswith(MERGED_PREFIX) else "dropped"
             rows.append([src.table, Path(src.file).name, kind, reason, n, shown])
         by_source.setdefault(src.table, Counter()).update(src.dropped)
