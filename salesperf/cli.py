@@ -7,6 +7,7 @@ Errors the user can fix print one line (plus a hint) and exit with code 2; no tr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -72,14 +73,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from salesperf.data.dataset import open_dataset
 
     today = _today(args.today)
-    catalog = resolve(args.catalog, args.data)
+    catalog = _with_currency(resolve(args.catalog, args.data), args.currency)
     period = parse_period(args.period or today.strftime("%Y-%m"), today)
-    ds = open_dataset(Path(catalog.origin), period, today)
+    ds = open_dataset(catalog, period, today)
     frame = ds.quality.frame()
     print(frame.drop(columns=["source"]).to_string(index=False))
     excluded = int(frame.loc[frame["kind"] == "excluded", "rows"].sum())
+    print(f"currency: {ds.currency}" + "".join(f"; {line}" for line in ds.quality.notes("en")))
     print(f"valid: {len(ds.tables)} table(s), {excluded:,} row(s) excluded (see reasons above)")
     return 0
+
+
+def _with_currency(catalog, stated: str | None):
+    """The catalog with its report currency: ``--currency`` over the catalog's ``currency:`` over the data's
+    one currency (several without one stated: a UserError, exit 2)."""
+    from salesperf.data.dataset import data_currency
+
+    return dataclasses.replace(catalog, currency=data_currency(catalog, stated or ""))
 
 
 def _overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
@@ -119,6 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report not in specs:
             raise UserError(f"--param names report '{report}', which is not in this run")
     catalog = resolve(args.catalog, args.data or (None if args.catalog else "data/demo"))
+    if args.currency:  # stated: validation excludes the rows in other currencies and says so
+        catalog = _with_currency(catalog, args.currency)
     manifest = run_period(
         catalog,
         period,
@@ -126,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.out,
         lang=lang,
         today=today,
-        currency=args.currency,
+        currency=catalog.currency or "¥",
         workers=args.workers,
         scheduler=args.scheduler or "",
         each=args.each or "",
@@ -142,6 +154,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     print(Path(args.out).resolve() / period.label / "index.html")
     return 0 if manifest["status"] == "ok" else 1
+
+
+_CURRENCY_HELP = (
+    "currency of the amounts, an ISO code (GBP) or a symbol (£); default: the catalog's currency:, else the "
+    "one currency of the orders' currency column, else CNY; with several currencies, rows in others are "
+    "excluded"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(p)
     p.add_argument("--period", help="cut the data at this period's end (default: the current month)")
     p.add_argument("--today", help="run date YYYY-MM-DD (default: the system date)")
+    p.add_argument("--currency", help=_CURRENCY_HELP)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="render the report set for a period into reports/<period>/")
@@ -191,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(p)
     p.add_argument("--out", default="reports", help="reports root (default reports)")
     p.add_argument("--lang", default="en", help="report language: en or zh")
-    p.add_argument("--currency", default="¥", help="currency symbol (default ¥)")
+    p.add_argument("--currency", help=_CURRENCY_HELP)
     p.add_argument(
         "--workers", type=int, default=1, help="notebooks run in parallel on this many local workers"
     )

@@ -1,8 +1,9 @@
 """Number formatting for managers: thousands separators, currency, percentages, signed changes, 万/亿 in
 Chinese.
 
-Narrative and KPI tiles use compact money (``¥1.23 M`` / ``123.5 万元``); tables keep full figures
-(``¥1,234,567``). Negative numbers use the typographic minus sign (U+2212).
+Narrative and KPI tiles use compact money (``¥1.23 M`` / ``123.5 万元``; ``£1.23 M`` / ``123.5 万英镑``);
+tables keep full figures (``¥1,234,567``). The currency is an ISO code or a symbol; Chinese pages keep it
+(万美元, 亿英镑). Negative numbers use the typographic minus sign (U+2212).
 """
 
 from __future__ import annotations
@@ -25,8 +26,71 @@ def number(x: float, decimals: int = 0) -> str:
     return (MINUS if x < 0 and float(text.replace(",", "")) != 0 else "") + text
 
 
+#: ISO code → (symbol for English pages, unit for Chinese pages). Other ISO codes are written as the code.
+CURRENCIES = {
+    "CNY": ("¥", "元"),
+    "USD": ("$", "美元"),
+    "GBP": ("£", "英镑"),
+    "EUR": ("€", "欧元"),
+    "JPY": ("JP¥", "日元"),
+    "HKD": ("HK$", "港元"),
+    "TWD": ("NT$", "新台币"),
+    "SGD": ("S$", "新加坡元"),
+    "AUD": ("A$", "澳元"),
+    "CAD": ("C$", "加元"),
+    "KRW": ("₩", "韩元"),
+    "CHF": ("CHF ", "瑞士法郎"),
+    "INR": ("₹", "卢比"),
+    "RUB": ("₽", "卢布"),
+}
+#: What users and exports write for a currency besides its ISO code (``¥`` is the yuan, the default).
+_ALIASES = {
+    "¥": "CNY",
+    "￥": "CNY",
+    "RMB": "CNY",
+    "元": "CNY",
+    "人民币": "CNY",
+    "$": "USD",
+    "US$": "USD",
+    "£": "GBP",
+    "€": "EUR",
+    "JP¥": "JPY",
+    "円": "JPY",
+    "HK$": "HKD",
+    "NT$": "TWD",
+    "S$": "SGD",
+    "A$": "AUD",
+    "C$": "CAD",
+    "₩": "KRW",
+    "₹": "INR",
+    "₽": "RUB",
+}
+DEFAULT_CURRENCY = "CNY"
+
+
+def currency_code(currency: str | None) -> str:
+    """The ISO code of a currency given as a code or a symbol: ``'$'`` → ``'USD'``, ``'gbp'`` → ``'GBP'``,
+    ``'¥'`` → ``'CNY'``; empty → ``''``; a symbol we do not know is returned as written."""
+    text = str(currency or "").strip()
+    if not text:
+        return ""
+    if text in _ALIASES:
+        return _ALIASES[text]
+    if text.upper() in _ALIASES:
+        return _ALIASES[text.upper()]
+    return text.upper() if re.fullmatch(r"[A-Za-z]{3}", text) else text
+
+
+def _units(currency: str) -> tuple[str, str]:
+    """(English prefix, Chinese unit) of a currency code or symbol."""
+    code = currency_code(currency) or DEFAULT_CURRENCY
+    if code in CURRENCIES:
+        return CURRENCIES[code]
+    return (f"{code} " if code.isalpha() else code), code
+
+
 def money(x: float, lang: str = "en", currency: str = "¥", compact: bool = True) -> str:
-    """Format an amount.
+    """Format an amount in its currency (an ISO code or a symbol: ``'GBP'``, ``'£'``, ``'¥'``...).
 
     Examples
     --------
@@ -38,24 +102,30 @@ def money(x: float, lang: str = "en", currency: str = "¥", compact: bool = True
     '3.56 亿元'
     >>> money(-41300, 'en', compact=False)
     '−¥41,300'
+    >>> money(123_000, 'zh', 'USD'), money(123_000_000, 'zh', '£')
+    ('12.3 万美元', '1.23 亿英镑')
+    >>> money(1234567, 'en', 'BRL'), money(1234567, 'zh', 'BRL')
+    ('BRL 1.23 M', '123.5 万 BRL')
     """
     if _is_missing(x):
         return "–"
     sign = MINUS if x < 0 else ""
     a = abs(x)
-    if lang == "zh" and compact:
-        if a >= 1e8:
-            return f"{sign}{a / 1e8:,.2f} 亿元"
-        if a >= 1e4:
-            return f"{sign}{a / 1e4:,.1f} 万元"
-        return f"{sign}{a:,.0f} 元"
+    prefix, unit = _units(currency)
+    if lang == "zh":
+        gap = " " if unit.isascii() else ""  # 万美元, but 万 BRL
+        if compact and a >= 1e8:
+            return f"{sign}{a / 1e8:,.2f} 亿{gap}{unit}"
+        if compact and a >= 1e4:
+            return f"{sign}{a / 1e4:,.1f} 万{gap}{unit}"
+        return f"{sign}{a:,.0f} {unit}"
     if compact and a >= 1e9:
-        return f"{sign}{currency}{a / 1e9:,.2f} B"
+        return f"{sign}{prefix}{a / 1e9:,.2f} B"
     if compact and a >= 1e6:
-        return f"{sign}{currency}{a / 1e6:,.2f} M"
+        return f"{sign}{prefix}{a / 1e6:,.2f} M"
     if compact and a >= 1e4:
-        return f"{sign}{currency}{a / 1e3:,.1f} k"
-    return f"{sign}{currency}{a:,.0f}"
+        return f"{sign}{prefix}{a / 1e3:,.1f} k"
+    return f"{sign}{prefix}{a:,.0f}"
 
 
 def percent(share: float, decimals: int = 1) -> str:

@@ -3,6 +3,7 @@
 A catalog is a YAML file::
 
     stages: [Qualification, Proposal, Negotiation, Closed Won, Closed Lost]   # optional: known stage names
+    currency: GBP                           # optional: the amounts' currency when the data do not say
     tables:
       orders: exports/orders-*.csv          # a file, or a glob of files (CSV/TSV, Parquet, Excel .xlsx)
       customers:
@@ -32,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from salesperf.core.errors import UserError
+from salesperf.core.fmt import currency_code
 from salesperf.data.schema import TABLES
 
 FILE_FORMATS = {
@@ -84,6 +86,7 @@ class Catalog:
     sources: dict[str, Source]
     origin: str
     stages: tuple[str, ...] = ()
+    currency: str = ""  # ISO code (or symbol) stated by the catalog or the command line; '' = the data's
 
     def __contains__(self, table: str) -> bool:
         return table in self.sources
@@ -199,7 +202,12 @@ def load_catalog(path: str | Path) -> Catalog:
         raise UserError(f"{path}: unknown table(s) {', '.join(unknown)}", hint=f"known: {', '.join(TABLES)}")
     sources = {name: _source(name, spec_, path.parent, str(path)) for name, spec_ in tables.items()}
     stages = tuple(str(s) for s in spec.get("stages") or ())
-    return _checked(Catalog(sources, str(path), stages))
+    currency = spec.get("currency") or ""
+    if not isinstance(currency, str) or len(currency.strip()) > 8:
+        raise UserError(
+            f"{path}: 'currency:' must be an ISO code such as GBP (or a symbol), got {currency!r}"
+        )
+    return _checked(Catalog(sources, str(path), stages, currency_code(currency)))
 
 
 def catalog_from_folder(folder: str | Path) -> Catalog:

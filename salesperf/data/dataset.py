@@ -16,12 +16,19 @@ import duckdb
 import pandas as pd
 
 from salesperf.core.errors import UserError
-from salesperf.core.fmt import slug
+from salesperf.core.fmt import DEFAULT_CURRENCY, currency_code, slug
 from salesperf.core.periods import Period, parse_period
 from salesperf.data.catalog import Catalog, resolve
 from salesperf.data.schema import TABLES
 from salesperf.data.sources import attach
-from salesperf.data.validate import QualityReport, TableQuality, validate_table
+from salesperf.data.validate import (
+    QualityReport,
+    TableQuality,
+    by_code,
+    choose_currency,
+    currency_values,
+    validate_table,
+)
 
 _META = "_salesperf_meta"
 # customers first: orders are checked against them
@@ -65,6 +72,12 @@ class Dataset:
         return self.period.end
 
     @property
+    def currency(self) -> str:
+        """The currency of the amounts (ISO code): stated, or the data's one currency, else the default."""
+        orders = self.quality.get("orders")
+        return (orders.currency if orders else "") or DEFAULT_CURRENCY
+
+    @property
     def tables(self) -> list[str]:
         return [t.table for t in self.quality.tables]
 
@@ -88,16 +101,47 @@ def _validate_catalog(
     con: duckdb.DuckDBPyConnection, catalog: Catalog, period: Period, today: date
 ) -> QualityReport:
     reports = []
+    currency = catalog.currency
     for table in _ORDER:
         if table not in catalog.sources:
             continue
         src = catalog.sources[table]
         present = attach(con, src)
         where = str(src.files[0]) if len(src.files) == 1 else src.location
-        reports.append(
-            validate_table(con, table, present, where, today=today, as_of=period.end, stages=catalog.stages)
+        quality = validate_table(
+            con,
+            table,
+            present,
+            where,
+            today=today,
+            as_of=period.end,
+            stages=catalog.stages,
+            currency=currency,
         )
+        if table == "orders":  # the orders' currency is the report's: other tables' amounts must match it
+            currency = quality.currency or currency
+        reports.append(quality)
     return QualityReport(reports)
+
+
+def data_currency(catalog: Catalog, stated: str = "") -> str:
+    """The report currency of a catalog (ISO code, or a symbol we do not know), before validation.
+
+    ``stated`` (``--currency``) wins, then the catalog's ``currency:``, then the one currency of the orders'
+    currency column, then the default (CNY). Reads only the orders' currency column.
+
+    Raises
+    ------
+    UserError
+        Several currencies in the orders and none stated, or a stated currency none of the orders has.
+    """
+    stated = currency_code(stated) or catalog.currency
+    src = catalog.sources["orders"]
+    with duckdb.connect() as con:
+        present = attach(con, src)
+        values = currency_values(con, "raw_orders") if "currency" in present else {}
+    where = str(src.files[0]) if len(src.files) == 1 else src.location
+    return choose_currency(by_code(values), stated, where) or DEFAULT_CURRENCY
 
 
 _ENTITY_KINDS = ("region", "team", "rep")
@@ -211,14 +255,18 @@ def results_folder(snapshot: Path, entity: str = "") -> Path:
 
 
 def open_dataset(
-    data: str | Path, period: str | Period = "last-month", today: str | date | None = None, entity: str = ""
+    data: str | Path | Catalog,
+    period: str | Period = "last-month",
+    today: str | date | None = None,
+    entity: str = "",
 ) -> Dataset:
     """Open data for a period: a snapshot written by a run, a catalog file or a folder of table files.
 
     Parameters
     ----------
-    data : str or Path
-        ``*.duckdb`` snapshot (then ``period`` and ``today`` come from it), ``catalog.yml`` or a data folder.
+    data : str, Path or Catalog
+        ``*.duckdb`` snapshot (then ``period`` and ``today`` come from it), ``catalog.yml``, a data folder or
+        a catalog already read (with its report currency).
     period : str or Period
         ``2026-10``, ``2026-Q3``, ``last-month``... (ignored for snapshots).
     today : str or date, optional
@@ -230,12 +278,13 @@ def open_dataset(
     -------
     Dataset
     """
-    data = Path(data)
-    if data.suffix == ".duckdb" and data.is_file():
-        return _open_snapshot(data, entity)
+    if not isinstance(data, Catalog):
+        data = Path(data)
+        if data.suffix == ".duckdb" and data.is_file():
+            return _open_snapshot(data, entity)
     today = date.fromisoformat(today) if isinstance(today, str) and today else (today or date.today())
     period = period if isinstance(period, Period) else parse_period(period, today)
-    catalog = resolve(data=data)
+    catalog = data if isinstance(data, Catalog) else resolve(data=data)
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS snap")
     con.execute("USE snap")

@@ -15,7 +15,9 @@ import duckdb
 import pandas as pd
 
 from salesperf.core.errors import UserError, examples
+from salesperf.core.fmt import currency_code
 from salesperf.core.sql import CANCELLED, RETURNED
+from salesperf.core.vocab import term
 from salesperf.data.schema import TABLES, Table
 from salesperf.data.sources import _literal, _quote
 
@@ -25,6 +27,7 @@ from salesperf.data.sources import _literal, _quote
 FATAL_UNPARSEABLE_SHARE = 0.01
 
 AFTER_PERIOD = "after the period end"
+OTHER_CURRENCY = "in another currency (no exchange rates)"
 
 
 @dataclass
@@ -39,6 +42,8 @@ class TableQuality:
     flagged: dict[str, int] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)
     content_hash: str = ""
+    currency: str = ""  # the currency of the amounts used (ISO code), '' when the table has none
+    currencies: dict[str, int] = field(default_factory=dict)  # rows read per currency of the currency column
 
 
 @dataclass
@@ -69,6 +74,26 @@ class QualityReport:
 
     def get(self, table: str) -> TableQuality | None:
         return next((t for t in self.tables if t.table == table), None)
+
+    def notes(self, lang: str = "en") -> list[str]:
+        """Stated problems beyond the row counts, one sentence each: a table whose amounts came in several
+        currencies (only those in the report currency are used: there are no exchange rates)."""
+        out = []
+        for t in self.tables:
+            if len(t.currencies) > 1:
+                others = {c: n for c, n in t.currencies.items() if c != t.currency}
+                out.append(
+                    term(
+                        "several_currencies",
+                        lang,
+                        table=t.table,
+                        n=len(t.currencies),
+                        currency=t.currency,
+                        others=", ".join(others),
+                        rows=f"{sum(others.values()):,}",
+                    )
+                )
+        return out
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -124,7 +149,7 @@ def _check_parseable(con, table: Table, present: list[str], where: str) -> None:
             sample = [
                 r[0]
                 for r in con.execute(
-                    f"SELECT DISTINCT {raw} FROM raw_{table.name} WHERE {bad_rows} LIMIT 5"
+                    f"SELECT DISTINCT {raw} FROM raw_{table.name} WHERE {bad_rows} ORDER BY 1 LIMIT 5"
                 ).fetchall()
             ]
             kind = "dates (YYYY-MM-DD)" if col.type == "DATE" else "numbers"
@@ -136,7 +161,12 @@ def _check_parseable(con, table: Table, present: list[str], where: str) -> None:
 
 
 def _reason_cases(
-    table: Table, today: date, as_of: date, has_customers: bool, stages: tuple[str, ...]
+    table: Table,
+    today: date,
+    as_of: date,
+    has_customers: bool,
+    stages: tuple[str, ...],
+    other_currencies: tuple[str, ...] = (),
 ) -> tuple[list, list]:
     """Exclusion reasons (first match wins) and flags of one table, as (label, SQL condition) pairs."""
     excluded = []
@@ -144,6 +174,8 @@ def _reason_cases(
         if col.required:
             what = "missing or unparseable" if col.type != "VARCHAR" else "missing"
             excluded.append((f"{what} {col.name}", f"{_quote(col.name)} IS NULL"))
+    if other_currencies:
+        excluded.append((OTHER_CURRENCY, f"currency IN {_in(other_currencies)}"))
     flags = []
     if table.name == "orders":
         excluded.append(("cancelled (status)", f"lower(status) IN {_in(CANCELLED)}"))
@@ -180,6 +212,53 @@ def _reason_cases(
     return excluded, flags
 
 
+def currency_values(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, int]:
+    """Rows per non-empty value of the ``currency`` column of ``relation`` (values as written, trimmed)."""
+    value = "NULLIF(TRIM(CAST(currency AS VARCHAR)), '')"
+    rows = con.execute(
+        f"SELECT {value}, count(*) FROM {relation} WHERE {value} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    return {str(v): int(n) for v, n in rows}
+
+
+def by_code(values: dict[str, int]) -> dict[str, int]:
+    """Rows per ISO code (``'$'`` and ``'usd'`` are both USD), largest first."""
+    out: dict[str, int] = {}
+    for value, n in values.items():
+        out[currency_code(value)] = out.get(currency_code(value), 0) + n
+    return dict(sorted(out.items(), key=lambda item: (-item[1], item[0])))
+
+
+def choose_currency(codes: dict[str, int], stated: str, where: str, table: str = "orders") -> str:
+    """The currency of a table's amounts: the stated one (``--currency`` or the catalog's ``currency:``), else
+    the one currency of its currency column ('' when the column is absent or empty).
+
+    Raises
+    ------
+    UserError
+        Several currencies and none stated (salesperf has no exchange rates: summing them would be wrong), or
+        a stated currency that none of the rows has.
+    """
+    stated = currency_code(stated)
+    listed = ", ".join(f"{code} {n:,} rows" for code, n in codes.items())
+    if stated:
+        if codes and stated not in codes:
+            raise UserError(
+                f"{where}: the report currency is {stated}, but the {table} amounts are in {listed}",
+                hint="drop --currency (or the catalog's 'currency:') to use the data's currency",
+            )
+        return stated
+    if len(codes) > 1:
+        first = next(iter(codes))
+        raise UserError(
+            f"{where}: the {table} amounts are in {len(codes)} currencies ({listed}) and salesperf has no "
+            "exchange rates, so it will not add them up",
+            hint=f"choose the report currency with --currency {first} (or 'currency: {first}' in the "
+            "catalog): rows in other currencies are then excluded and counted; or convert to one currency",
+        )
+    return next(iter(codes), "")
+
+
 def _point_in_time(table: Table, as_of: date) -> dict[str, str]:
     """Column rewrites that show a row as it stood at ``as_of`` (a deal closed later was still open then)."""
     cut = f"DATE {_literal(as_of.isoformat())}"
@@ -210,6 +289,7 @@ def validate_table(
     today: date,
     as_of: date,
     stages: tuple[str, ...] = (),
+    currency: str = "",
 ) -> TableQuality:
     """Validate ``raw_<table>`` and create the clean table ``<table>`` (point-in-time at ``as_of``).
 
@@ -227,6 +307,10 @@ def validate_table(
         Rows dated after ``today`` are future-dated errors; rows dated after ``as_of`` are outside the period.
     stages : tuple of str
         Known stage names; when given, other stages are flagged.
+    currency : str
+        The report currency when stated (``--currency``, the catalog's ``currency:``); rows of a currency
+        column in another currency are excluded (no exchange rates). Unstated, the column must hold one
+        currency.
 
     Returns
     -------
@@ -235,12 +319,18 @@ def validate_table(
     Raises
     ------
     UserError
-        Missing required column, mostly unparseable required column, or (for orders) no rows at all.
+        Missing required column, mostly unparseable required column, several currencies and none stated, or
+        (for orders) no rows at all.
     """
     table = TABLES[table_name]
     found_all = [r[0] for r in con.execute(f"DESCRIBE raw_{table_name}").fetchall()]
     _require_columns(table, present, where, [c for c in found_all if c != "_empty"])
     _check_parseable(con, table, present, where)
+    values = currency_values(con, f"raw_{table_name}") if "currency" in present else {}
+    codes = by_code(values)
+    if table_name == "orders" or not currency:
+        currency = choose_currency(codes, currency, where, table_name)
+    others = tuple(v for v in values if currency and currency_code(v) != currency)
     typed = ", ".join(f"{_typed_expression(table, c, present)} AS {_quote(c)}" for c in table.names)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS "
@@ -248,7 +338,7 @@ def validate_table(
     )
 
     has_customers = table_name == "orders" and _exists(con, "customers")
-    excluded, flags = _reason_cases(table, today, as_of, has_customers, stages)
+    excluded, flags = _reason_cases(table, today, as_of, has_customers, stages, others)
     reason_sql = (
         "CASE " + " ".join(f"WHEN {cond} THEN {_literal(label)}" for label, cond in excluded) + " END"
     )
@@ -275,11 +365,21 @@ def validate_table(
         raise UserError(
             f"{where}: the orders table has no rows", hint="export the orders (order lines) again"
         )
-    quality = TableQuality(table_name, where, rows_read, 0, content_hash=f"{int(digest):016x}")
-    example_col = _quote(table.key or table.names[0])
+    quality = TableQuality(
+        table_name,
+        where,
+        rows_read,
+        0,
+        content_hash=f"{int(digest):016x}",
+        currency=currency,
+        currencies=codes,
+    )
+    # examples: the smallest keys, so the same data always show the same examples whatever the read order
+    example_col = _quote(next((c for c in (table.key, *table.names) if c and c in present), table.names[0]))
     for reason, n, sample in con.execute(
-        f"SELECT _reason, count(*), list({example_col}) FILTER (WHERE {example_col} IS NOT NULL)[1:3] "
-        f"FROM checked_{table_name} WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
+        f"SELECT _reason, count(*), "
+        f"list(DISTINCT {example_col} ORDER BY {example_col}) FILTER (WHERE {example_col} IS NOT NULL)[1:3] "
+        f"FROM checked_{table_name} WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall():
         quality.excluded[reason] = n
         quality.examples[reason] = examples(sample or [], 3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from salesperf.analyses import registry
 from salesperf.analyses.base import Context, Result
 from salesperf.core import fmt
 from salesperf.core.present import TableSpec, Tile, table
-from salesperf.core.vocab import CORE, Vocabulary, check_lang
+from salesperf.core.vocab import CORE, Vocabulary, check_lang, term
 from salesperf.data.dataset import Dataset, open_dataset
 from salesperf.report.style import apply_style
 
@@ -48,6 +49,83 @@ def _missing(value) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+#: The vocabulary keys of the data-quality reasons (core/vocab.yml): the English text is the label validation
+#: keeps in the accounting (manifest, ``salesperf validate``); pages show it in their language.
+REASON_KEYS = (
+    "reason_unparseable",
+    "reason_missing",
+    "reason_other_currency",
+    "reason_cancelled",
+    "reason_zero_amount",
+    "reason_negative_amount",
+    "reason_unknown_customer",
+    "reason_unknown_status",
+    "reason_unknown_stage",
+    "reason_future",
+    "reason_duplicate_row",
+    "reason_duplicate_key",
+    "reason_after_period",
+)
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>\\S+)" for i, p in enumerate(parts))
+    return re.compile(regex)
+
+
+def reason_text(label: str, lang: str) -> str:
+    """A reason of the accounting (its English label) in ``lang``; a label we do not know is shown as is."""
+    if lang == "en":
+        return label
+    for key in REASON_KEYS:
+        match = _pattern(term(key, "en")).fullmatch(label)
+        if match:
+            return term(key, lang, **match.groupdict())
+    return label
+
+
+_DIRECTION = re.compile(rf"[+{fmt.MINUS}-](?=\s*\d)|\d")
+
+
+def second_tone(tile: dict) -> str:
+    """The colour of a tile's second comparison.
+
+    A tile's ``tone`` says whether its first change is good or bad; the second takes its own ``tone2`` when
+    the tile has one, else follows from the signs: the same direction as the first keeps its tone, the
+    opposite direction gets the opposite tone, no direction (flat, no figure) is neutral.
+    """
+    if tile.get("tone2"):
+        return tile["tone2"]
+    tone = tile.get("tone", "neutral")
+
+    def direction(text: str) -> int:  # the sign before the first figure: +1, -1, or 0 (none)
+        found = _DIRECTION.search(str(text))
+        return {"+": 1, fmt.MINUS: -1, "-": -1}.get(found[0], 0) if found else 0
+
+    first, second = direction(tile.get("delta", "")), direction(tile.get("delta2", ""))
+    if tone not in ("good", "bad") or not first or not second:
+        return "neutral"
+    return tone if first == second else {"good": "bad", "bad": "good"}[tone]
+
+
+def tiles_html(tiles: list[dict]) -> str:
+    """KPI tiles as HTML (every value escaped), the second comparison in its own tone."""
+    cells = []
+    for tile in tiles:
+        tones = (tile.get("tone", "neutral"), second_tone(tile))
+        deltas = "".join(
+            f"<div class='sp-delta sp-{html.escape(tone)}'>{html.escape(tile[k])}</div>"
+            for k, tone in zip(("delta", "delta2"), tones, strict=True)
+            if tile.get(k)
+        )
+        cells.append(
+            f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile['label'])}</div>"
+            f"<div class='sp-kpi-value'>{html.escape(tile['value'])}</div>{deltas}</div>"
+        )
+    return f"<div class='sp-kpis'>{''.join(cells)}</div>" if cells else ""
 
 
 @dataclass
@@ -128,18 +206,7 @@ class Report:
 
     def kpis(self, tiles: list[Tile]) -> None:
         """KPI tiles, also recorded for the period index (``<report>.kpis.json`` beside the exports)."""
-        cells = []
-        for tile in tiles:
-            deltas = "".join(
-                f"<div class='sp-delta sp-{html.escape(tile.tone)}'>{html.escape(text)}</div>"
-                for text in (tile.delta, tile.delta2)
-                if text
-            )
-            cells.append(
-                f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile.label)}</div>"
-                f"<div class='sp-kpi-value'>{html.escape(tile.value)}</div>{deltas}</div>"
-            )
-        display(HTML(f"<div class='sp-kpis'>{''.join(cells)}</div>"))
+        display(HTML(tiles_html([t.to_dict() for t in tiles])))
         self.kpi_values.extend(t.to_dict() for t in tiles)
         if self.output_dir is not None:
             (self.output_dir / f"{self.name}.kpis.json").write_text(
@@ -222,7 +289,7 @@ class Report:
         quality = self.ds.quality.frame()
         for t in self.ds.quality.tables:
             excluded = sum(t.excluded.values())
-            parts = [f"{n:,} {reason}" for reason, n in t.excluded.items()]
+            parts = [f"{n:,} {reason_text(reason, self.lang)}" for reason, n in t.excluded.items()]
             if self.lang == "zh":
                 sentence = (
                     f"{t.table}：读取 {t.rows_read:,} 行，使用 {t.rows_used:,} 行，剔除 {excluded:,} 行"
@@ -234,7 +301,9 @@ class Report:
                 )
                 sentence += f" ({'; '.join(parts)})." if parts else "."
             self.say(sentence)
+        self.say(*self.ds.quality.notes(self.lang))
         quality["kind"] = quality["kind"].map(self.t)
+        quality["reason"] = quality["reason"].map(lambda r: reason_text(r, self.lang))
         self.table(quality, self._quality_spec(), max_rows=200)
 
     def _quality_spec(self) -> TableSpec:
@@ -286,7 +355,8 @@ def start(
     data : str
         Snapshot written by ``salesperf run``, a catalog file or a data folder.
     period, lang, today, output_dir, currency : str
-        The notebook's parameters; ``output_dir`` empty means no CSV exports (interactive use).
+        The notebook's parameters; ``output_dir`` empty means no CSV exports (interactive use); ``currency``
+        empty means the data's (see :attr:`salesperf.data.dataset.Dataset.currency`).
     entity : str
         ``region:East``, ``team:...`` or ``rep:...`` for a fan-out copy restricted to that entity; empty for
         all.
@@ -296,6 +366,7 @@ def start(
     check_lang(lang)
     apply_style(lang)
     ds = open_dataset(data, period, today or None, entity)
+    currency = currency or ds.currency
     out = Path(output_dir) if output_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@ set's order, from the run's store (each report stored its own result) or compute
 from __future__ import annotations
 
 from salesperf.analyses import registry
-from salesperf.analyses.base import Context, Result
+from salesperf.analyses.base import FAILED, Context, Result
+from salesperf.core.fmt import slug
 from salesperf.core.present import Exhibit, Tile
 from salesperf.report.config import load_report_set
 
@@ -39,9 +40,24 @@ def exhibits(results: list[Result]) -> list[Exhibit]:
 
 
 def report_links(rep) -> list[tuple[str, str]]:
-    """(title, file) of the other reports of the set that run for the period's grain."""
-    return [
-        (spec.title(rep.lang), f"{spec.id}.html")
-        for spec in load_report_set().values()
-        if spec.id != rep.name and spec.runs_for(rep.ds.period.grain)
-    ]
+    """(title, file) of the other reports of the set that run for the period's grain and, in a run, that are
+    part of it and did not fail (a fan-out copy links to the copies of the same entity).
+
+    A report still running when the summary is written may fail later: the period index, written once every
+    report has ended, turns such a link into plain text (salesperf.report.index.drop_dead_links).
+    """
+    store = rep.ds.store
+    suffix = ""
+    if rep.ds.entity:
+        kind, _, value = rep.ds.entity.partition(":")
+        suffix = f"--{kind}-{slug(value)}"
+    links = []
+    for spec in load_report_set().values():
+        if spec.id == rep.name or not spec.runs_for(rep.ds.period.grain):
+            continue
+        if store is not None and rep.output_dir is not None and spec.id in registry.names():
+            folder = store / spec.id
+            if not folder.is_dir() or (folder / FAILED).exists():  # not in this run, or failed
+                continue
+        links.append((spec.title(rep.lang), f"{spec.id}{suffix}.html"))
+    return links

@@ -165,3 +165,114 @@ def test_the_first_of_duplicate_keys_is_kept_every_time(tmp_path):
         for _ in range(8)
     }
     assert kept == {"Gamma"}
+
+
+# ----------------------------------------------------------------------------------------------------- currency
+def _orders_in(folder, currencies):
+    rows = [(f"O{i}", f"C{i % 3}", "2026-10-0" + str(1 + i % 9), 10.0 * (i + 1), c) for i, c in enumerate(currencies)]
+    pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "amount", "currency"]).to_csv(
+        folder / "orders.csv", index=False
+    )
+
+
+def test_the_currency_comes_from_the_data(tmp_path):
+    _orders_in(tmp_path, ["GBP", "gbp", "£", ""])
+    ds = open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    assert ds.currency == "GBP" and ds.quality.get("orders").currencies == {"GBP": 3}
+    assert ds.quality.notes() == []
+
+
+def test_without_a_currency_column_the_default_is_the_yuan(tmp_path):
+    _write(tmp_path)
+    assert open_dataset(tmp_path, "2026-10", today="2026-11-27").currency == "CNY"
+
+
+def test_several_currencies_none_stated_is_fatal(tmp_path):
+    _orders_in(tmp_path, ["GBP", "GBP", "USD", "EUR"])
+    with pytest.raises(UserError) as err:
+        open_dataset(tmp_path, "2026-10", today="2026-11-27")
+    message = err.value.message
+    assert "3 currencies (GBP 2 rows, EUR 1 rows, USD 1 rows)" in message and "no exchange rates" in message
+    assert "--currency GBP" in err.value.hint
+
+
+def test_a_stated_currency_excludes_the_others_and_says_so(tmp_path):
+    from dataclasses import replace
+
+    from salesperf.data.catalog import resolve
+
+    _orders_in(tmp_path, ["GBP", "GBP", "USD", "EUR"])
+    ds = open_dataset(replace(resolve(data=tmp_path), currency="GBP"), "2026-10", today="2026-11-27")
+    q = ds.quality.get("orders")
+    assert q.excluded == {"in another currency (no exchange rates)": 2} and q.rows_used == 2
+    assert q.examples["in another currency (no exchange rates)"] == "'O2', 'O3'"
+    assert ds.sql("SELECT sum(amount) AS s FROM orders")["s"].iloc[0] == 10 + 20  # never a mixed sum
+    assert ds.quality.notes("en") == [
+        "orders: the amounts are in 3 currencies and there are no exchange rates: figures are in GBP; "
+        "the 2 rows in EUR, USD are excluded."
+    ]
+    assert ds.quality.notes("zh")[0].startswith("orders：金额涉及 3 种币种且无汇率：数字以 GBP 计")
+
+
+def test_a_stated_currency_that_no_row_has_is_fatal(tmp_path):
+    from dataclasses import replace
+
+    from salesperf.data.catalog import resolve
+
+    _orders_in(tmp_path, ["GBP", "GBP"])
+    with pytest.raises(UserError, match="report currency is USD, but the orders amounts are in GBP 2 rows"):
+        open_dataset(replace(resolve(data=tmp_path), currency="USD"), "2026-10", today="2026-11-27")
+
+
+def test_the_catalog_states_the_currency(tmp_path):
+    from salesperf.data.catalog import load_catalog
+
+    _orders_in(tmp_path, ["", ""])
+    (tmp_path / "catalog.yml").write_text("currency: usd\ntables:\n  orders: orders.csv\n", encoding="utf-8")
+    catalog = load_catalog(tmp_path / "catalog.yml")
+    assert catalog.currency == "USD"
+    assert open_dataset(tmp_path, "2026-10", today="2026-11-27").currency == "USD"
+
+
+def test_data_currency_resolves_before_validation(tmp_path):
+    from salesperf.data.catalog import resolve
+    from salesperf.data.dataset import data_currency
+
+    _orders_in(tmp_path, ["USD", "EUR"])
+    assert data_currency(resolve(data=tmp_path), "eur") == "EUR"
+    with pytest.raises(UserError, match="2 currencies"):
+        data_currency(resolve(data=tmp_path))
+
+
+# -------------------------------------------------------------------------------------- examples and languages
+def test_examples_are_the_same_whatever_the_row_order(tmp_path):
+    rows = [(f"O{i:03d}", "", "2026-10-01", "10") for i in range(40)]
+    seen = set()
+    for seed in range(4):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "amount"])
+        frame.sample(frac=1, random_state=seed).to_csv(folder / "orders.csv", index=False)
+        q = open_dataset(folder, "2026-10", today="2026-11-27").quality.get("orders")
+        seen.add(q.examples["missing customer_id"])
+    assert seen == {"'O000', 'O001', 'O002'"}
+
+
+def test_every_reason_is_translated():
+    from datetime import date
+
+    from salesperf.data.schema import TABLES
+    from salesperf.data.validate import _reason_cases
+    from salesperf.report.page import reason_text
+
+    labels = set()
+    for table in TABLES.values():
+        excluded, flags = _reason_cases(table, date(2026, 11, 27), date(2026, 10, 31), True, ("A",), ("USD",))
+        labels |= {label for label, _ in excluded + flags}
+    assert "in another currency (no exchange rates)" in labels and "missing or unparseable amount" in labels
+    untranslated = sorted(label for label in labels if reason_text(label, "zh") == label)
+    assert not untranslated
+    assert reason_text("missing customer_id", "zh") == "缺少 customer_id"
+    assert reason_text("duplicate row", "zh") == "重复行"
+    assert reason_text("duplicate rep_id", "zh") == "rep_id 重复"
+    assert reason_text("something new", "zh") == "something new"  # unknown: shown as is, never an error
