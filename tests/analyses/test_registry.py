@@ -58,3 +58,14 @@ def test_upstream_results_are_fetched_only_when_read(tmp_path):
     assert ds.results == {}  # nothing read yet
     assert upstream["lifecycle"].findings == ["Stored."] and list(upstream) == ["lifecycle"]
     assert upstream.get("overview") is None  # not one of the analyses it uses
+
+
+def test_two_processes_can_store_the_same_result_at_once(tmp_path):
+    """Two kernels of one run may compute and store the same analysis; neither may fail."""
+    import multiprocessing
+
+    result = Result("overview", [Tile("Revenue", "¥1")], ["Same."])
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(result.save, [tmp_path / "overview"] * 40)
+    assert Result.load(tmp_path / "overview").findings == ["Same."]
+    assert not list((tmp_path / "overview").glob("*.partial"))
