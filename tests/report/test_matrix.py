@@ -183,7 +183,9 @@ def _thin_cases(tables: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | No
     first = orders.sort_values(["order_date", "customer_id"]).groupby("customer_id").head(1)
     cases["no_repeat_buyer"] = (first, None, "")
     cases["one_day"] = (orders.assign(order_date=pd.Timestamp("2026-10-15")), None, "")
-    regions = pd.DataFrame({"customer_id": ids, "region": ["Tiny" if i < 3 else "Main" for i in range(len(ids))]})
+    regions = pd.DataFrame(
+        {"customer_id": ids, "region": ["Tiny" if i < 3 else "Main" for i in range(len(ids))]}
+    )
     cases["entity_of_3_customers"] = (orders, regions, "region:Tiny")
     return cases
 

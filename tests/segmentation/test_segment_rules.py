@@ -30,7 +30,7 @@ def test_default_rules_have_eleven_segments_and_eight_classes_with_both_labels()
         "Need attention",
         "About to sleep",
         "Can't lose",
-        "At risk",
+        "Slipping",
         "Hibernating",
         "Lost",
     ]

@@ -100,9 +100,9 @@ def test_migration_sentences_hand_computed_in_both_languages():
     zh = text.migration_sentences(m, {}, "zh", "¥")
     assert en == [
         "67% of customers present at both dates kept their state.",
-        "1 customers left s2 without a new state (50% of s2), with ¥40 of previous-window revenue.",
-        "1 customers moved from s1 to s2 (50% of s1), with ¥20 of previous-window revenue.",
-        "1 customers entered as s1 (100% of the 1 newcomers).",
+        "1 customer left s2 without a new state (50% of s2), with ¥40 of previous-window revenue.",
+        "1 customer moved from s1 to s2 (50% of s1), with ¥20 of previous-window revenue.",
+        "1 customer entered as s1 (100% of the 1 newcomers).",
     ]
     assert zh == [
         "两个时点都在的客户中，67% 保持原状态。",
@@ -119,9 +119,9 @@ def test_migration_sentences_use_the_rule_labels_of_the_language():
     labels = {"s1": Label("s1", "Loyal", "忠诚客户"), "s2": Label("s2", "At risk", "流失预警客户")}
     m = _migration()
     assert text.migration_sentences(m, labels, "en", "€")[1:] == [
-        "1 customers left At risk without a new state (50% of At risk), with €40 of previous-window revenue.",
-        "1 customers moved from Loyal to At risk (50% of Loyal), with €20 of previous-window revenue.",
-        "1 customers entered as Loyal (100% of the 1 newcomers).",
+        "1 customer left At risk without a new state (50% of At risk), with €40 of previous-window revenue.",
+        "1 customer moved from Loyal to At risk (50% of Loyal), with €20 of previous-window revenue.",
+        "1 customer entered as Loyal (100% of the 1 newcomers).",
     ]
     assert text.migration_sentences(m, labels, "zh", "€")[1:] == [
         "1 位流失预警客户退出（占流失预警客户的 50%），涉及上一窗口销售额 40 元。",
@@ -134,7 +134,7 @@ def test_largest_move_is_between_two_states_in_both_languages():
     # d leaving (to no state) is the first flow, but the largest move between segments is b: s1 -> s2.
     m = _migration()
     assert text.largest_move(m, {}, "2026-09", "en", "¥") == (
-        "Since 2026-09, the largest move between RFM segments: 1 customers from s1 to s2 (50% of s1), "
+        "Since 2026-09, the largest move between RFM segments: 1 customer from s1 to s2 (50% of s1), "
         "with ¥20 of revenue in the year before at stake."
     )
     assert text.largest_move(m, {}, "2026-09", "zh", "¥") == (

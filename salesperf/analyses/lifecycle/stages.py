@@ -239,7 +239,7 @@ def lifecycle_snapshot(
     day = as_date(as_of)
     current = assign_stages(customer_summary_sql(con, day, rules.reactivation_days), day, rules)
     summary = stage_summary(current, rules)
-    headline: dict = {"customers": int(summary["customers"].sum())}
+    headline: dict = {"customers": int(summary["customers"].sum()), "new_days": rules.new_days}
     for row in summary.itertuples():
         headline[row.stage] = int(row.customers)
         headline[f"{row.stage}_share"] = float(row.share)

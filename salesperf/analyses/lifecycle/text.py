@@ -133,7 +133,11 @@ def stage_sentence(headline: dict, lang: str) -> str:
     return WORDS(
         "stage_sentence",
         lang,
-        **{k: _n(headline[k]) for k in ("customers", "active", "new", "reactivated", "at_risk", "churned")},
+        new_days=headline.get("new_days", 90),
+        **{
+            k: _n(headline.get(k, 0))
+            for k in ("customers", "active", "new", "reactivated", "at_risk", "churned")
+        },
     )
 
 
@@ -141,15 +145,12 @@ def flow_sentence(headline: dict, versus: str, lang: str) -> str:
     """How many customers moved towards churn, and back, since the previous period."""
     if "active_to_at_risk" not in headline:
         return ""
-    return WORDS(
-        "flow_sentence",
-        lang,
-        versus=versus,
-        **{
-            k: _n(headline[k])
-            for k in ("active_to_at_risk", "at_risk_to_churned", "reactivated_from_churned")
-        },
-    )
+    counts = ("active_to_at_risk", "at_risk_to_churned", "reactivated_from_churned")
+    nouns = {  # "1 churned customer came back", "2 churned customers came back"
+        f"noun_{i}": WORDS("customer_noun_one" if headline[k] == 1 else "customer_noun_many", lang)
+        for i, k in enumerate(counts, 1)
+    }
+    return WORDS("flow_sentence", lang, versus=versus, **nouns, **{k: _n(headline[k]) for k in counts})
 
 
 def stage_sentences(headline: dict, versus: str, lang: str) -> list[str]:

@@ -32,9 +32,9 @@ class OverviewResult:
         One row per month (``months`` of them, ending with the period's): month, revenue, orders, customers,
         aov.
     regions, customers, products : DataFrame
-        Revenue by value of the dimension (see :func:`~.queries.by_dimension`); regions empty without
-        customers.region, products empty without orders.product_id; customers and products hold the top
-        ``top_n``.
+        Revenue by value of the dimension (see :func:`~.queries.by_dimension`); regions are the order line's
+        where it has one, else the customer's (empty without orders.region and customers.region); products
+        empty without orders.product_id; customers and products hold the top ``top_n``.
     attainment_total, attainment_by_team : DataFrame or None
         Revenue against quota for the whole company and by team (None without a targets table).
     """
@@ -67,9 +67,7 @@ class Overview(Analysis):
         return OverviewResult(
             kpis=comparison(ds.con, period),
             trend=monthly(ds.con, period.end, self.param(ctx, "months")),
-            regions=by_dimension(
-                ds.con, "region", period, top=None, has_customers=ds.has("customers", "region")
-            ),
+            regions=by_dimension(ds.con, "region", period, top=None),
             customers=by_dimension(ds.con, "customer", period, top_n, has_customers=ds.has("customers")),
             products=by_dimension(ds.con, "product", period, top_n, has_products=ds.has("products"))
             if ds.has("orders", "product_id")

@@ -65,10 +65,14 @@ def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.D
     Returns
     -------
     DataFrame
-        One row per month (missing months filled with zeros): month (Timestamp, first day), revenue, orders,
-        customers, aov.
+        One row per month from the month of the first order on (at most ``months`` of them; months without
+        orders in between filled with zeros): month (Timestamp, first day), revenue, orders, customers, aov.
     """
     first = pd.Timestamp(end).to_period("M").start_time - pd.DateOffset(months=months - 1)
+    earliest = con.execute("SELECT min(order_date) FROM orders WHERE order_date <= ?", [end]).fetchone()[0]
+    if earliest is not None:  # the trend starts where the data start: no empty months before the first order
+        first = max(first, pd.Timestamp(earliest).to_period("M").start_time)
+        months = (pd.Timestamp(end).to_period("M") - first.to_period("M")).n + 1
     bought = purchase_predicate(relation_columns(con, "orders"))
     frame = con.execute(
         f"SELECT date_trunc('month', order_date) AS month, round(sum(amount), 2) AS revenue, "
@@ -95,11 +99,30 @@ _DIMENSIONS = {
         "LEFT JOIN customers c USING (customer_id)",
     ),
     "product": ("o.product_id", "coalesce(p.name, o.product_id)", "LEFT JOIN products p USING (product_id)"),
-    "category": ("o.category", "o.category", ""),
-    "region": ("c.region", "c.region", "LEFT JOIN customers c USING (customer_id)"),
-    "channel": ("o.channel", "o.channel", ""),
     "rep": ("o.rep_id", "o.rep_id", ""),
 }
+#: Attributes that may sit on the order line or on the customer / product: the line's value where it has one.
+_ATTRIBUTES = {
+    "region": ("customers", "c", "customer_id"),
+    "channel": ("customers", "c", "customer_id"),
+    "category": ("products", "p", "product_id"),
+}
+
+
+def attribute_source(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, str] | None:
+    """(SQL expression, join) for ``column`` of an order line: ``orders.<column>`` where the line has it,
+    else the customer's (region, channel) or the product's (category); None when neither table has it."""
+    table, alias, key = _ATTRIBUTES[column]
+    on_line = column in (relation_columns(con, "orders") or [])
+    on_entity = column in (relation_columns(con, table) or []) and key in (
+        relation_columns(con, "orders") or []
+    )
+    join = f"LEFT JOIN {table} {alias} USING ({key})" if on_entity else ""
+    if on_line and on_entity:
+        return f"coalesce(o.{column}, {alias}.{column})", join
+    if on_line:
+        return f"o.{column}", ""
+    return (f"{alias}.{column}", join) if on_entity else None
 
 
 def by_dimension(
@@ -115,6 +138,8 @@ def by_dimension(
     Parameters
     ----------
     dimension : {'customer', 'product', 'category', 'region', 'channel', 'rep'}
+        Region, channel and category are the line's where ``orders`` has them, else the customer's
+        (product's): see :func:`attribute_source`.
     top : int or None
         Keep the largest ``top`` rows (None: all).
     has_customers, has_products : bool
@@ -126,11 +151,16 @@ def by_dimension(
         key, name, revenue, share (of the period's revenue), previous (revenue in the previous period), change
         (relative; NaN when previous is 0).
     """
-    key, name, join = _DIMENSIONS[dimension]
-    if (join and "customers" in join and not has_customers) or (
-        join and "products" in join and not has_products
+    if dimension in _ATTRIBUTES:
+        source = attribute_source(con, dimension)
+        key, name, join = (source[0], source[0], source[1]) if source else (None, None, None)
+    else:
+        key, name, join = _DIMENSIONS[dimension]
+    if key is not None and (
+        (join and "customers" in join and not has_customers)
+        or (join and "products" in join and not has_products)
     ):
-        key, name, join = (key, key, "") if not key.startswith("c.") else (None, None, None)
+        key, name, join = (key, key, "") if key.startswith("o.") else (None, None, None)
     if key is None:
         return pd.DataFrame(columns=["key", "name", "revenue", "share", "previous", "change"])
     prev = period.previous

@@ -30,12 +30,13 @@ KMeans runs with one OpenMP thread: on the fitting sample (<= 20,000 rows) threa
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -182,8 +183,13 @@ class BehaviourClusters:
 
     # -- fit / predict ---------------------------------------------------------------------------------------
     def fit(self, features: pd.DataFrame) -> BehaviourClusters:
-        """Choose k and fit on a sample of ``features`` (one row per customer). Returns self."""
-        with threadpool_limits(limits=1, user_api="openmp"):
+        """Choose k and fit on a sample of ``features`` (one row per customer). Returns self.
+
+        scikit-learn's warnings (e.g. fewer distinct points than clusters on tiny or tied data) stay out of
+        the page: such a k scores low on the selection criterion and is not chosen.
+        """
+        with threadpool_limits(limits=1, user_api="openmp"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
             return self._fit(features)
 
     def _fit(self, features: pd.DataFrame) -> BehaviourClusters:

@@ -44,7 +44,9 @@ _CLV_SKIPPED_KEYS = {"not_given": "clv_skipped_not_given", "no_values": "clv_ski
 
 
 def word(key: str, lang: str, **values) -> str:
-    return WORDS(key, check_lang(lang), **values)
+    """The template ``key`` filled in; ``{customer_noun}`` agrees with ``n`` ("1 customer", "2 customers")."""
+    noun = "customer_noun_one" if values.get("n") == "1" else "customer_noun_many"
+    return WORDS(key, check_lang(lang), **{"customer_noun": WORDS(noun, lang), **values})
 
 
 def rule_label(labels: dict, key, lang: str) -> str:

@@ -148,7 +148,7 @@ def build(
 
     customer_ids = id_column("C", np.arange(people.n), id_width(people.n))
     tables = {
-        "orders": orders_table(lines, customer_ids, org, products),
+        "orders": orders_table(lines, customer_ids, org, products, people),
         "customers": customers_table(people, customer_ids, org, streams[9], calendar),
         "products": products_table(products),
         "reps": reps_table(org),

@@ -86,8 +86,16 @@ def date_column(days: np.ndarray) -> pa.Array:
     return pa.array(days.astype(np.int32), pa.int32(), mask=mask if mask.any() else None).cast(pa.date32())
 
 
-def orders_table(lines: Lines, customer_ids: pa.Array, org: Org, products: Products) -> pa.Table:
-    """The ``orders`` table: one row per order line (returns are negative lines of the same order id)."""
+def orders_table(
+    lines: Lines, customer_ids: pa.Array, org: Org, products: Products, people: People | None = None
+) -> pa.Table:
+    """The ``orders`` table: one row per order line (returns are negative lines of the same order id); a
+    line's region is its customer's (the demo's customers never move), null without ``people``."""
+    region = (
+        label_column(REGIONS, people.region[lines.customer])
+        if people is not None
+        else pa.nulls(len(lines.day), pa.string())
+    )
     return canonical_table(
         "orders",
         {
@@ -101,6 +109,7 @@ def orders_table(lines: Lines, customer_ids: pa.Array, org: Org, products: Produ
             "category": label_column(CATEGORIES, products.category[lines.product]),
             "rep_id": label_column(org.rep_ids, lines.rep),
             "channel": label_column(CHANNELS, lines.channel),
+            "region": region,
             "currency": label_column([CURRENCY], np.zeros(len(lines.day), dtype=np.int64)),
             "status": label_column(["completed", "returned"], lines.returned.astype(np.int64)),
         },
