@@ -56,8 +56,8 @@ def test_abc_sentence_other_shares_and_currency():
     )
     assert text.abc_sentence(abc, "zh", "€") == (
         "16.7% 的客户（1 位）贡献了 50.0% 的销售额"
-        "（A 类客户：累计贡献前 50% 的销售额，单客销售额 50 元起）；"
-        "B 类客户（累计至 90%）单客销售额 10 元起。"
+        "（A 类客户：累计贡献前 50% 的销售额，单客销售额 50 欧元起）；"  # zh keeps the real currency
+        "B 类客户（累计至 90%）单客销售额 10 欧元起。"
     )
 
 
@@ -124,8 +124,8 @@ def test_migration_sentences_use_the_rule_labels_of_the_language():
         "1 customer entered as Loyal (100% of the 1 newcomers).",
     ]
     assert text.migration_sentences(m, labels, "zh", "€")[1:] == [
-        "1 位流失预警客户退出（占流失预警客户的 50%），涉及上一窗口销售额 40 元。",
-        "1 位客户从忠诚客户转为流失预警客户（占忠诚客户的 50%），涉及上一窗口销售额 20 元。",
+        "1 位流失预警客户退出（占流失预警客户的 50%），涉及上一窗口销售额 40 欧元。",
+        "1 位客户从忠诚客户转为流失预警客户（占忠诚客户的 50%），涉及上一窗口销售额 20 欧元。",
         "1 位新出现的客户归入忠诚客户（占新出现客户 1 位的 100%）。",
     ]
 
