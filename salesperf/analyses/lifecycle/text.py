@@ -207,17 +207,10 @@ def holdout_sentence(life, lang: str) -> str:
         return WORDS("holdout_unavailable", lang, calibration_end=life.calibration_end.isoformat())
     h = life.holdout.headline
     error = "–" if _missing(h["error_pct"]) else fmt.signed_percent(h["error_pct"] / 100)
-    shortened = (
-        WORDS(
-            "holdout_shortened",
-            lang,
-            months=_months(life.holdout_months, lang),
-            history=_months(life.history_months, lang),
-        )
-        + " "
-        if 0 < life.holdout_months < life.holdout_requested
-        else ""
-    )
+    shortened = ""
+    if 0 < life.holdout_months < life.holdout_requested:
+        used, history = _months(life.holdout_months, lang), _months(life.history_months, lang)
+        shortened = WORDS("holdout_shortened", lang, months=used, history=history) + " "
     return shortened + WORDS(
         "holdout_sentence",
         lang,
