@@ -130,8 +130,9 @@ def write_period_index(folder: Path, manifest: dict, lang: str) -> Path:
     return target
 
 
-_LINK_LIST = re.compile(r"<ul class='sp-links'>(.*?)</ul>", re.DOTALL)
-_LINK_ITEM = re.compile(r"<li><a href='([^'/]+\.html)'>(.*?)</a></li>", re.DOTALL)
+# the rendered page may quote attributes either way (nbconvert writes double quotes)
+_LINK_LIST = re.compile(r"<ul class=[\"']sp-links[\"']>(.*?)</ul>", re.DOTALL)
+_LINK_ITEM = re.compile(r"<li><a href=[\"']([^\"'/]+\.html)[\"']>(.*?)</a></li>", re.DOTALL)
 
 
 def drop_dead_links(folder: Path, manifest: dict) -> None:

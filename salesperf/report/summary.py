@@ -7,7 +7,7 @@ set's order, from the run's store (each report stored its own result) or compute
 from __future__ import annotations
 
 from salesperf.analyses import registry
-from salesperf.analyses.base import FAILED, Context, Result
+from salesperf.analyses.base import FAILED, PENDING, Context, Result
 from salesperf.core.fmt import slug
 from salesperf.core.present import Exhibit, Tile
 from salesperf.report.config import load_report_set
@@ -57,7 +57,7 @@ def report_links(rep) -> list[tuple[str, str]]:
             continue
         if store is not None and rep.output_dir is not None and spec.id in registry.names():
             folder = store / spec.id
-            if not folder.is_dir() or (folder / FAILED).exists():  # not in this run, or failed
+            if not (folder / PENDING).exists() or (folder / FAILED).exists():  # not in this run, or failed
                 continue
         links.append((spec.title(rep.lang), f"{spec.id}{suffix}.html"))
     return links

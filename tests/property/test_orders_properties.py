@@ -31,7 +31,7 @@ from salesperf.data.dataset import open_dataset
 PERIOD, TODAY = "2026-10", "2026-11-27"
 AS_OF = date(2026, 10, 31)
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=15,
     deadline=None,
     derandomize=True,  # the same examples on every run: CI stays reproducible
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from support import kpi_tiles, page_text, texts_of_class
 
-from salesperf.analyses.base import FAILED
+from salesperf.analyses.base import FAILED, PENDING
 from salesperf.core.periods import parse_period
 from salesperf.report import summary
 from salesperf.report.index import drop_dead_links, failure_sentence, write_period_index
@@ -99,23 +99,26 @@ def test_the_second_comparison_has_its_own_tone():
 def test_links_to_pages_that_did_not_render_become_text(tmp_path):
     manifest = _manifest(_report("overview"), _report("segmentation", "failed"), _report("summary"))
     _index(tmp_path, manifest)
-    links = (
-        "<ul class='sp-links'><li><a href='overview.html'>Sales overview</a></li>"
-        "<li><a href='segmentation.html'>Customer segmentation</a></li>"
-        "<li><a href='lifecycle.html'>Customer lifecycle &amp; cohorts</a></li></ul>"
+    links = (  # as nbconvert writes them: double quotes
+        '<ul class="sp-links"><li><a href="overview.html">Sales overview</a></li>'
+        '<li><a href="segmentation.html">Customer segmentation</a></li>'
+        '<li><a href="lifecycle.html">Customer lifecycle &amp; cohorts</a></li></ul>'
     )
     (tmp_path / "summary.html").write_text(f"<html><body>{links}</body></html>", encoding="utf-8")
     drop_dead_links(tmp_path, manifest)
     page = (tmp_path / "summary.html").read_text(encoding="utf-8")
-    assert re.findall(r"href='([^']+)'", page) == ["overview.html"]
+    assert re.findall(r'href="([^"]+)"', page) == ["overview.html"]
     assert "Customer segmentation (not produced in this run)" in page_text(page)
     assert "Customer lifecycle &amp; cohorts" in page
 
 
 def _rep(tmp_path, entity="", in_run=("overview", "segmentation"), failed=()):
     store = tmp_path / "store"
-    for name in in_run:
+    for name in in_run:  # the runner promises the result of every analysis of the run
         (store / name).mkdir(parents=True, exist_ok=True)
+        (store / name / PENDING).write_text("", encoding="utf-8")
+    (store / "lifecycle").mkdir()  # computed in the summary's kernel (not in the run): no promise
+    (store / "lifecycle" / "result.json").write_text("{}", encoding="utf-8")
     for name in failed:
         (store / name / FAILED).write_text("boom", encoding="utf-8")
     ds = SimpleNamespace(store=store, entity=entity, period=parse_period("2026-10"))
