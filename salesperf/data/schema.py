@@ -64,7 +64,7 @@ TABLES: dict[str, Table] = {
                 ("category", "VARCHAR", False, "product category"),
                 ("rep_id", "VARCHAR", False, "selling rep"),
                 ("channel", "VARCHAR", False, "sales channel (online, direct, partner, ...)"),
-                ("region", "VARCHAR", False, "region of the sale (wins over the customer's region where set)"),
+                ("region", "VARCHAR", False, "region of the sale (used before the customer's)"),
                 ("currency", "VARCHAR", False, "ISO currency code"),
                 ("status", "VARCHAR", False, "completed / returned / cancelled"),
             ),
