@@ -129,8 +129,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report not in specs:
             raise UserError(f"--param names report '{report}', which is not in this run")
     catalog = resolve(args.catalog, args.data or (None if args.catalog else "data/demo"))
-    if args.currency:  # stated: validation excludes the rows in other currencies and says so
-        catalog = _with_currency(catalog, args.currency)
+    # --currency, else the catalog's currency:, else the data's one currency (several: exit 2; a stated one
+    # excludes the rows in other currencies, counted)
+    catalog = _with_currency(catalog, args.currency)
     manifest = run_period(
         catalog,
         period,

@@ -139,7 +139,7 @@ def test_manifest_records_parameters_fingerprints_versions_and_timing(demo_run, 
             "period": PERIOD,
             "lang": "en",
             "today": TODAY,
-            "currency": "¥",
+            "currency": "CNY",  # the demo company's orders are in CNY
             "entity": "",
         }.items() <= report["parameters"].items()
         assert "data" not in report["parameters"]  # the snapshot path is temporary: not a parameter to record

@@ -230,6 +230,6 @@ COMMENTS = {
 COMMENT_SHARE = 0.3
 
 QUOTA_STRETCH = 1.10  # quotas = 110 % of the territory's smoothed realised revenue
-CURRENCY = "EUR"
+CURRENCY = "CNY"  # the reports of the demo company read in 元 / 万元
 
 PRODUCT_LEVELS = ("Basic", "Standard", "Pro", "Plus", "Max", "Ultra")
