@@ -11,28 +11,24 @@ docs/import.md for the format.
 dates) that ``--data DIR`` reads. Every row read is either written or counted under a drop reason in the
 returned ``ImportSummary``.
 
-Modules, in the order a file goes through them: :mod:`~.mapping` (mapping files and presets), :mod:`~.read`
-(cells, header row, footers), :mod:`~.detect` (which preset and kind), :mod:`~.columns` (headers to fields),
-:mod:`~.convert` (cells to canonical values), :mod:`~.assemble` (rows to tables, :func:`run_import`) and
-:mod:`~.summary` (row accounting) and :mod:`~.accounting` (``import_accounting.csv`` beside the tables,
-read back with :func:`read_import_accounting`; one row per customer/product/rep from flat files).
+Modules, in the order a file goes through them: :mod:`~.mapping` (mapping files and presets; one kind in
+:mod:`~.mapping_kinds`, ``tables:`` and ``join:`` in :mod:`~.mapping_tables`), :mod:`~.read` (cells, header
+row, footers), :mod:`~.detect` (which preset and kind), :mod:`~.join` (a ``join:`` file onto the rows),
+:mod:`~.columns` (headers to fields), :mod:`~.convert` (cells to canonical values), :mod:`~.rows` (one file to
+canonical rows, :func:`import_source`), :mod:`~.entities` (one row per entity, side tables, names re-keyed to
+ids), :mod:`~.assemble` (all files to tables, :func:`run_import`), :mod:`~.summary` (row accounting) and
+:mod:`~.accounting` (``import_accounting.csv`` beside the tables, read back with
+:func:`read_import_accounting`; one row per customer/product/rep from flat files).
 """
 
 from salesperf.data.importer.accounting import ACCOUNTING_FILE, accounting_frame, read_import_accounting
-from salesperf.data.importer.assemble import import_file, import_source, run_import
+from salesperf.data.importer.assemble import run_import
 from salesperf.data.importer.columns import Resolved, resolve_columns
 from salesperf.data.importer.detect import detect_preset
-from salesperf.data.importer.mapping import (
-    COMMON_FILE,
-    HELPER_FIELDS,
-    PRESET_DIR,
-    Detect,
-    Kind,
-    Mapping,
-    available_presets,
-    load_mapping,
-)
+from salesperf.data.importer.mapping import COMMON_FILE, PRESET_DIR, Mapping, available_presets, load_mapping
+from salesperf.data.importer.mapping_kinds import HELPER_FIELDS, Detect, Kind
 from salesperf.data.importer.read import HEADER_SEARCH_ROWS, locate_header, read_cells
+from salesperf.data.importer.rows import import_file, import_source
 from salesperf.data.importer.summary import ImportSummary, SourceSummary, TableSummary
 
 __all__ = [

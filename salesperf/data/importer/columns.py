@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from salesperf.data import parsing
-from salesperf.data.importer.mapping import Kind, Mapping
+from salesperf.data.importer.mapping import Mapping
+from salesperf.data.importer.mapping_kinds import Kind
 
 
 def header_keys(headers: list) -> set[str]:

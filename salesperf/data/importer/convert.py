@@ -11,10 +11,10 @@ import pandas as pd
 from salesperf.core.errors import UserError, examples
 from salesperf.data import parsing
 from salesperf.data.importer.columns import Resolved
-from salesperf.data.importer.mapping import (
+from salesperf.data.importer.mapping import Mapping
+from salesperf.data.importer.mapping_kinds import (
     OPPORTUNITY_STATUSES,
     Kind,
-    Mapping,
     field_type,
     value_key,
     value_key_or_none,

@@ -7,7 +7,8 @@ from pathlib import Path
 from salesperf.core.errors import UserError
 from salesperf.data import parsing
 from salesperf.data.importer.columns import header_keys
-from salesperf.data.importer.mapping import Kind, Mapping, available_presets, load_mapping
+from salesperf.data.importer.mapping import Mapping, available_presets, load_mapping
+from salesperf.data.importer.mapping_kinds import Kind
 from salesperf.data.importer.read import locate_header, read_cells
 
 
