@@ -41,7 +41,10 @@ def region_run(cluster, demo_company, tmp_path_factory):
 @pytest.fixture(scope="module")
 def orders_with_region(demo_orders, demo_company) -> pd.DataFrame:
     customers = pd.read_parquet(demo_company / "customers.parquet", columns=["customer_id", "region"])
-    return demo_orders.merge(customers, on="customer_id", how="left")
+    joined = demo_orders.merge(customers, on="customer_id", how="left", suffixes=("", "_customer"))
+    # a region page holds the region's customers; the demo's order lines carry their customer's region
+    assert (joined["region"] == joined["region_customer"]).all()
+    return joined
 
 
 def test_one_page_per_region(region_run):

@@ -226,8 +226,10 @@ def test_kpis_in_chinese_equal_independent_computation(demo_run_zh, demo_orders)
 def test_region_export_equals_independent_revenue_by_region(demo_run, demo_orders, demo_company):
     customers = pd.read_parquet(demo_company / "customers.parquet")[["customer_id", "region"]]
     october = demo_orders[demo_orders["order_date"].dt.strftime("%Y-%m") == PERIOD].merge(
-        customers, on="customer_id"
+        customers, on="customer_id", suffixes=("", "_customer")
     )
+    # revenue by region uses the order line's region; the demo's lines carry their customer's region
+    assert (october["region"] == october["region_customer"]).all()
     expected = october.groupby("region")["amount"].sum()
     regions = demo_run.export("overview", "regions").set_index("name")["revenue"]
     assert set(regions.index) == {"North", "East", "South", "West"}
