@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_company import TINY
 
 from salesperf.analyses import lifecycle as lc
 from salesperf.core.errors import UserError
@@ -20,20 +21,6 @@ NAN = np.nan
 #   C  Jan 25 80 cancelled (ignored) | Feb 03 120 online | Feb 20 60   -> cohort Feb (the cancelled line does not count)
 #   D  Feb 14 40 direct + 10 online (same day) | Mar 30 40              -> cohort Feb, channel direct (largest line)
 #   E  Mar 01 70 online                                                 -> cohort Mar
-TINY = [
-    ("A", "2026-01-05", 100.0, "completed", "online"),
-    ("A", "2026-02-10", 50.0, "completed", "online"),
-    ("A", "2026-03-15", 30.0, "completed", "direct"),
-    ("B", "2026-01-20", 200.0, "completed", "direct"),
-    ("B", "2026-03-02", -50.0, "returned", "direct"),
-    ("C", "2026-01-25", 80.0, "cancelled", "partner"),
-    ("C", "2026-02-03", 120.0, "completed", "online"),
-    ("C", "2026-02-20", 60.0, "completed", "direct"),
-    ("D", "2026-02-14", 40.0, "completed", "direct"),
-    ("D", "2026-02-14", 10.0, "completed", "online"),
-    ("D", "2026-03-30", 40.0, "completed", "online"),
-    ("E", "2026-03-01", 70.0, "completed", "online"),
-]
 
 
 def _orders(rows) -> pd.DataFrame:

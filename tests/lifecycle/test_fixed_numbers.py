@@ -9,24 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
+from tiny_company import TINY
 
 from salesperf.analyses import lifecycle as lc
 from salesperf.analyses.lifecycle import text
-
-TINY = [  # as in test_cohorts_stages: five customers, January-March 2026
-    ("A", "2026-01-05", 100.0, "completed", "online"),
-    ("A", "2026-02-10", 50.0, "completed", "online"),
-    ("A", "2026-03-15", 30.0, "completed", "direct"),
-    ("B", "2026-01-20", 200.0, "completed", "direct"),
-    ("B", "2026-03-02", -50.0, "returned", "direct"),
-    ("C", "2026-01-25", 80.0, "cancelled", "partner"),
-    ("C", "2026-02-03", 120.0, "completed", "online"),
-    ("C", "2026-02-20", 60.0, "completed", "direct"),
-    ("D", "2026-02-14", 40.0, "completed", "direct"),
-    ("D", "2026-02-14", 10.0, "completed", "online"),
-    ("D", "2026-03-30", 40.0, "completed", "online"),
-    ("E", "2026-03-01", 70.0, "completed", "online"),
-]
 
 
 def _con(
