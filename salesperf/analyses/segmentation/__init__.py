@@ -48,9 +48,9 @@ class Segmentation(Analysis):
     needs = Needs(
         optional={
             "customers / opportunities": ("customer_status", "potential_customers"),
-            "orders.category": ("segment_profiles", "top_categories"),
-            "orders.channel": ("segment_profiles", "top_channels"),
-            "customers.region": ("segment_profiles", "top_regions"),
+            "orders.category / products.category": ("segment_profiles", "top_categories"),
+            "orders.channel / customers.channel": ("segment_profiles", "top_channels"),
+            "orders.region / customers.region": ("segment_profiles", "top_regions"),
             "customers.owner_rep_id": ("segment_profiles", "top_owner_reps"),
             "feedback": ("segment_profiles", "mean_csat"),
             "activities": ("clusters", "contact_counts"),

@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from salesperf.analyses import lifecycle
-from salesperf.analyses.segmentation.queries import CATEGORY_PREFIX, CHANNEL_PREFIX, AggregateQuery
+from salesperf.analyses.segmentation.queries import (
+    CATEGORY_PREFIX,
+    CHANNEL_PREFIX,
+    REGION_PREFIX,
+    AggregateQuery,
+)
 from salesperf.core.errors import UserError
 from salesperf.core.sql import as_date
 
@@ -160,13 +165,16 @@ def features_frame(aggregates: pd.DataFrame, as_of, prefix: str = "") -> pd.Data
     out["gross_revenue"] = _pick(aggregates, "gross_revenue", rows, "float64")
     out["tenure_days"] = _epoch(as_date(as_of)) - _pick(aggregates, "first_purchase_ever", rows, "int64")
     tops = {}
-    for share_prefix, name in ((CATEGORY_PREFIX, "top_category"), (CHANNEL_PREFIX, "top_channel")):
+    mixes = ((CATEGORY_PREFIX, "top_category"), (CHANNEL_PREFIX, "top_channel"), (REGION_PREFIX, None))
+    for share_prefix, name in mixes:
         cols = [c for c in aggregates.columns if c.startswith(share_prefix)]
         if not cols:
             continue
         block = np.nan_to_num(aggregates[cols].to_numpy(dtype="float64", na_value=np.nan)[rows], nan=0.0)
         for j, col in enumerate(cols):
             out[col] = block[:, j]
+        if name is None:  # region shares feed the profiles only
+            continue
         tops[name] = np.array([c[len(share_prefix) :] for c in cols], dtype=object)[block.argmax(axis=1)]
     for col in ("region", "owner_rep_id", "activities", "csat", "nps_score"):
         if col in aggregates:

@@ -6,10 +6,25 @@ import duckdb
 import pandas as pd
 
 from salesperf.analyses.segmentation.base import features_frame
-from salesperf.analyses.segmentation.queries import CATEGORY_PREFIX, CHANNEL_PREFIX, OTHER, AggregateQuery
+from salesperf.analyses.segmentation.queries import (
+    CATEGORY_PREFIX,
+    CHANNEL_PREFIX,
+    OTHER,
+    REGION_PREFIX,
+    AggregateQuery,
+    mix_source,
+)
 from salesperf.core.sql import as_date
 
-__all__ = ["CATEGORY_PREFIX", "CHANNEL_PREFIX", "OTHER", "customer_features_sql", "share_columns"]
+__all__ = [
+    "CATEGORY_PREFIX",
+    "CHANNEL_PREFIX",
+    "OTHER",
+    "REGION_PREFIX",
+    "customer_features_sql",
+    "mix_source",
+    "share_columns",
+]
 
 
 #: The value features of every customer (the behavioural clusters standardise their logarithms).
@@ -30,10 +45,12 @@ def customer_features_sql(
 ) -> pd.DataFrame:
     """Per-customer features for clustering and profiles, computed in DuckDB in one query.
 
-    Uses ``orders`` (category and channel when present) and, when available, ``customers`` (region,
-    owner_rep_id), ``activities`` (count per customer in the window) and ``feedback`` (mean CSAT and NPS
-    scores). Category / channel levels beyond the ``max_*`` largest by revenue are pooled as 'Other'. The SQL
-    is the RFM and feature parts of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`.
+    Uses ``orders`` (category, channel and region when present) and, when available, ``customers``
+    (region, owner_rep_id; channel and region of lines that have none), ``products`` (category of lines
+    that have none), ``activities`` (count per customer in the window) and ``feedback`` (mean CSAT and NPS
+    scores). Category / channel / region levels beyond the ``max_*`` largest by revenue are pooled as
+    'Other'. The SQL is the RFM and feature parts of
+    :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`.
 
     Parameters
     ----------
@@ -48,7 +65,8 @@ def customer_features_sql(
         One row per customer with a purchase in the window, sorted by customer_id: customer_id, recency,
         frequency, monetary, n_orders (orders with a purchase line, counted on each of their purchase days),
         gross_revenue (purchase lines only), tenure_days, category_share__<level>...,
-        channel_share__<level>... (shares of gross purchase amount, summing to 1), when available region,
+        channel_share__<level>..., region_share__<level>... (shares of gross purchase amount, summing to 1;
+        each line counts under its own value, see :func:`mix_source`), when available region (the customer's),
         owner_rep_id, activities, csat, nps_score, and top_category, top_channel.
     """
     as_of = as_date(as_of)

@@ -1,12 +1,22 @@
 """Profiles of segments or clusters: size, revenue, order value, top categories / regions / channels /
-reps."""
+reps.
+
+Categories, channels and regions are shares of the group's purchase revenue, each order line counted under its
+own value (the region of the line where it has one, else the customer's: see
+:func:`salesperf.analyses.segmentation.queries.mix_source`); owner reps are shares of the group's customers.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from salesperf.analyses.segmentation.features import CATEGORY_PREFIX, CHANNEL_PREFIX, share_columns
+from salesperf.analyses.segmentation.features import (
+    CATEGORY_PREFIX,
+    CHANNEL_PREFIX,
+    REGION_PREFIX,
+    share_columns,
+)
 
 
 def _top_text(shares: pd.Series, top_n: int) -> str:
@@ -51,8 +61,9 @@ def group_profiles(
     ----------
     customers : DataFrame
         One row per customer with ``group_col``, ``revenue_col`` and optionally n_orders (or frequency),
-        gross_revenue, category_share__*/channel_share__* columns, region, owner_rep_id, csat, nps_score — as
-        returned by :func:`customer_features_sql` joined to the segment/cluster labels.
+        gross_revenue, category_share__*/channel_share__*/region_share__* columns, owner_rep_id, csat,
+        nps_score — as returned by :func:`customer_features_sql` joined to the segment/cluster labels. Without
+        region_share__* columns, ``region_col`` (one region per customer) gives the region mix.
     group_col : str
         Column holding the segment or cluster.
     top_n : int
@@ -66,8 +77,9 @@ def group_profiles(
     -------
     DataFrame
         One row per group: group, customers, share, revenue, revenue_share, orders, avg_order_value,
-        top_categories, top_channels, top_regions, top_owner_reps (texts like 'Hardware 45%, Software 30%'),
-        and mean_<satisfaction col> when given.
+        top_categories, top_channels, top_regions (shares of the group's purchase revenue), top_owner_reps
+        (shares of its customers) as texts like 'Hardware 45%, Software 30%', and mean_<satisfaction col>
+        when given.
     """
     frame = customers
     orders_col = orders_col or ("n_orders" if "n_orders" in frame else "frequency")
@@ -84,14 +96,20 @@ def group_profiles(
     out["revenue_share"] = out["revenue"] / total if total else np.nan
     out["avg_order_value"] = out["revenue"] / out["orders"].replace(0, np.nan)
     weight = frame["gross_revenue"] if "gross_revenue" in frame else pd.Series(1.0, frame.index)
-    for prefix, name in ((CATEGORY_PREFIX, "top_categories"), (CHANNEL_PREFIX, "top_channels")):
+    if not share_columns(frame, REGION_PREFIX) and region_col in frame:  # one region per customer
+        regions = pd.get_dummies(frame[region_col], dtype="float64")  # no region: in no share
+        frame = frame.join(regions.add_prefix(REGION_PREFIX))
+    for prefix, name in (
+        (CATEGORY_PREFIX, "top_categories"),
+        (CHANNEL_PREFIX, "top_channels"),
+        (REGION_PREFIX, "top_regions"),
+    ):
         mix = _mix(frame, group_col, prefix, weight)
         if mix is not None:
             out[name] = [_top_text(mix.loc[g], top_n) if g in mix.index else "" for g in out.index]
-    for col, name in ((region_col, "top_regions"), (rep_col, "top_owner_reps")):
-        if col in frame:
-            shares = _counts(frame, group_col, col)
-            out[name] = [_top_text(shares.loc[g], top_n) for g in out.index]
+    if rep_col in frame:
+        shares = _counts(frame, group_col, rep_col)
+        out["top_owner_reps"] = [_top_text(shares.loc[g], top_n) for g in out.index]
     for col in satisfaction_cols:
         if col in frame and frame[col].notna().any():
             out[f"mean_{col}"] = grouped[col].mean()

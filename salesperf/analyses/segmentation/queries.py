@@ -35,7 +35,33 @@ from salesperf.core.sql import (
 
 CATEGORY_PREFIX = "category_share__"
 CHANNEL_PREFIX = "channel_share__"
+REGION_PREFIX = "region_share__"
 OTHER = "Other"
+#: The mixes of a customer's purchases: (column, share prefix, the table holding the column when a line has
+#: none, its key on the line). The line's value wins where it has one (a store's export: a region per line).
+MIXES = (
+    ("category", CATEGORY_PREFIX, "products", "product_id"),
+    ("channel", CHANNEL_PREFIX, "customers", "customer_id"),
+    ("region", REGION_PREFIX, "customers", "customer_id"),
+)
+
+
+def mix_source(con: duckdb.DuckDBPyConnection, column: str) -> tuple[bool, str | None]:
+    """Where the ``column`` of a mix (:data:`MIXES`) comes from: (whether order lines hold it, the table that
+    gives it to lines without one — ``customers`` or ``products`` — or None when that table does not).
+
+    A column "held" is present with at least one value (a validated table carries every canonical column,
+    empty where the source had none).
+    """
+    _, _, table, key = next(m for m in MIXES if m[0] == column)
+    orders = relation_columns(con, "orders") or []
+    entity = relation_columns(con, table) or []
+
+    def holds(relation: str, columns: list[str]) -> bool:
+        return column in columns and con.execute(f"SELECT count({column}) > 0 FROM {relation}").fetchone()[0]
+
+    on_entity = key in orders and key in entity and holds(table, entity)
+    return bool(holds("orders", orders)), table if on_entity else None
 
 
 @dataclass(frozen=True)
@@ -97,7 +123,8 @@ class AggregateQuery:
         self.as_of = as_of
         self.columns = require_columns(con, "orders", ["customer_id", "order_date", "amount"])
         self.purchase = purchase_predicate(self.columns)
-        self.line_columns: set[str] = set()  # optional order columns the lines level must carry
+        self.line_columns: dict[str, str] = {}  # alias -> SQL expression the lines level must carry
+        self.line_joins: dict[str, str] = {}  # table -> join giving lines its column (a mix column)
         self.line_sums: list[tuple[str, str]] = []  # (line-level amount expression, alias) summed per day
         self.order_level = False  # count orders per day through an (order, day) level
         self.aggregates: dict[str, _Aggregate] = {}  # output name -> aggregate
@@ -165,31 +192,30 @@ class AggregateQuery:
         return self
 
     def add_features(
-        self, lookback_days: int | None, max_categories: int = 8, max_channels: int = 6
+        self, lookback_days: int | None, max_categories: int = 8, max_channels: int = 6, max_regions: int = 8
     ) -> AggregateQuery:
-        """n_orders, gross_revenue, first_purchase_ever, category/channel shares in the RFM window of as_of,
-        and region, owner_rep_id (customers), activities (in the window) and csat, nps_score (feedback) when
-        present."""
+        """n_orders, gross_revenue, first_purchase_ever, category/channel/region shares (:data:`MIXES`: the
+        line's value, else the customer's or product's) in the RFM window of as_of, and region, owner_rep_id
+        (customers), activities (in the window) and csat, nps_score (feedback) when present."""
         after = None if lookback_days is None else self.as_of - dt.timedelta(days=int(lookback_days))
         self.order_level = "order_id" in self.columns
-        self.line_columns |= {"order_id"} & set(self.columns)
+        if self.order_level:
+            self.line_columns["order_id"] = "order_id"
         self.line_sums.append(("CASE WHEN buy = 1 THEN amount ELSE 0 END", "gross"))
         self._add("n_orders", "SUM", "orders", False, after, self.as_of)
         self._add("gross_revenue", "SUM", "gross", False, after, self.as_of)
         self._add("first_purchase_ever", "MIN", "d", True)
         buy_window = f"{self.purchase} AND {window_predicate(self.as_of, lookback_days, 'order_date')}"
-        wanted = [
-            (c, p, n)
-            for c, p, n in (
-                ("category", CATEGORY_PREFIX, max_categories),
-                ("channel", CHANNEL_PREFIX, max_channels),
-            )
-            if c in self.columns
-        ]
+        limits = {"category": max_categories, "channel": max_channels, "region": max_regions}
+        wanted = []
+        for column, prefix, _, _ in MIXES:
+            expression = self._mix_expression(column)
+            if expression is not None:
+                self.line_columns[column] = expression
+                wanted.append((column, prefix, limits[column]))
         for (column, prefix, _), (levels, has_other) in zip(
             wanted, self._top_levels(wanted, buy_window), strict=True
         ):
-            self.line_columns.add(column)
             conditions = [(f"{column} = {quote_literal(level)}", level) for level in levels]
             if has_other:
                 listed = ", ".join(quote_literal(level) for level in levels)
@@ -202,14 +228,35 @@ class AggregateQuery:
         self._feature_joins(lookback_days)
         return self
 
+    def _mix_expression(self, column: str) -> str | None:
+        """SQL of a mix column on the lines level (the line's value, else its customer's or product's; the
+        join is added to :attr:`line_joins`); None when neither has it."""
+        on_line, table = mix_source(self.con, column)
+        if table is None:
+            return column if on_line else None
+        key = next(m[3] for m in MIXES if m[0] == column)
+        wanted = sorted({c for c, _, t, _ in MIXES if t == table and mix_source(self.con, c)[1] == table})
+        values = ", ".join(f"MAX({c}) AS _{table}_{c}" for c in wanted)
+        self.line_joins[table] = (
+            f"LEFT JOIN (SELECT {key}, {values} FROM {table} WHERE {key} IS NOT NULL GROUP BY {key}) "
+            f"_{table} USING ({key})"
+        )
+        return f"COALESCE({column}, _{table}_{column})" if on_line else f"_{table}_{column}"
+
+    def _from_lines(self) -> str:
+        """``orders`` with the joins that give lines their customer's or product's mix columns."""
+        return " ".join(["orders", *self.line_joins.values()])
+
     def _top_levels(self, wanted, buy_window: str) -> list[tuple[list[str], bool]]:
         """The ``limit`` largest levels of each mix column by purchase revenue in the window (one scan)."""
         if not wanted:
             return []
         sets = ", ".join(f"({c})" for c, _, _ in wanted)
+        values = ", ".join(f"{self.line_columns[c]} AS {c}" for c, _, _ in wanted)
         rows = self.con.execute(f"""
             SELECT {", ".join(f"{c}, GROUPING({c}) AS _g_{c}" for c, _, _ in wanted)}, SUM(amount) AS revenue
-            FROM orders WHERE {buy_window} GROUP BY GROUPING SETS ({sets})
+            FROM (SELECT amount, {values} FROM {self._from_lines()} WHERE {buy_window}) AS mixed
+            GROUP BY GROUPING SETS ({sets})
         """).fetchall()
         out = []
         for i, (_, _, limit) in enumerate(wanted):
@@ -329,13 +376,13 @@ class AggregateQuery:
             outer.insert(0, "p.customer_id")
             outer += [f"0 AS {name}" for name in self.known_dates]
         outer += self.outer_columns
-        extra = "".join(f", {c}" for c in sorted(self.line_columns))
+        extra = "".join(f", {e} AS {c}" for c, e in sorted(self.line_columns.items()))
         lower = "" if self.earliest is None else f" AND order_date > {date_literal(self.earliest)}"
         return f"""
             WITH lines AS (
                 SELECT customer_id, CAST(order_date AS DATE) AS d, amount,
                        CASE WHEN {self.purchase} THEN 1 ELSE 0 END AS buy {extra}
-                FROM orders
+                FROM {self._from_lines()}
                 WHERE order_date <= {date_literal(self.as_of)}{lower} AND {counted_predicate(self.columns)}
             ),
             {self._days_sql()},{self._gaps_sql()}

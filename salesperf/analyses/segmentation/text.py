@@ -18,6 +18,7 @@ import datetime as dt
 import numpy as np
 
 from salesperf.analyses.segmentation.migration import NONE, Migration
+from salesperf.analyses.segmentation.queries import mix_source
 from salesperf.core import fmt
 from salesperf.core.present import Tile
 from salesperf.core.vocab import CORE, Vocabulary, check_lang
@@ -440,7 +441,19 @@ def suggestion_sentence(evaluation, lang: str) -> str:
 
 def missing(ds, section: str, lang: str) -> list[str]:
     """The stated line ("missing_need") for each optional table or column of ``section`` that ``ds`` lacks,
-    from the analysis's ``needs`` (the one place it lists them)."""
+    from the analysis's ``needs`` (the one place it lists them); for the profiles, then where their regions
+    come from (:func:`region_source`)."""
     from salesperf.analyses import registry  # the registry imports this package
 
-    return registry.get(__package__.rsplit(".", 1)[-1]).missing_lines(ds, section, lang)
+    lines = registry.get(__package__.rsplit(".", 1)[-1]).missing_lines(ds, section, lang)
+    return lines + (region_source(ds, lang) if section == "segment_profiles" else [])
+
+
+def region_source(ds, lang: str) -> list[str]:
+    """Which region the profiles' region mix uses: the order line's, the customer's where a line has none,
+    or the customer's alone (:func:`~.queries.mix_source`); nothing without a region."""
+    on_line, table = mix_source(ds.con, "region")
+    if not on_line and table is None:
+        return []
+    key = "regions_from_lines" if table is None else "regions_from_lines_else_customer"
+    return [word(key if on_line else "regions_from_customers", lang)]
