@@ -43,6 +43,7 @@ from salesperf.analyses.lifecycle.queries import (
     customer_period_revenue_sql,
     customer_summary,
     customer_summary_sql,
+    holds_values,
 )
 from salesperf.analyses.lifecycle.result import Lifecycle
 from salesperf.analyses.lifecycle.revenue_retention import retention_by_period, revenue_retention
@@ -105,6 +106,7 @@ __all__ = [
     "customer_period_revenue_sql",
     "customer_summary",
     "customer_summary_sql",
+    "holds_values",
     "customer_value_sql",
     "historical_value",
     "lifecycle_snapshot",

@@ -58,19 +58,28 @@ def _lines_cte(con: duckdb.DuckDBPyConnection, day: date, extra: str = "") -> st
         )"""
 
 
-def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]:
-    """Where a cohort dimension comes from: ``('orders', column)`` of the first purchase, or ``('customers',
-    column)``.
+def holds_values(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> bool:
+    """Whether ``relation`` has ``column`` with at least one value (a validated table carries every canonical
+    column, empty where the source had none)."""
+    if column not in (relation_columns(con, relation) or []):
+        return False
+    return bool(con.execute(f'SELECT count("{column}") > 0 FROM {relation}').fetchone()[0])
 
-    ``customers.channel`` / ``orders.channel`` disambiguates; UserError when neither table has the column.
+
+def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]:
+    """Where a cohort dimension comes from: ``('orders', column)`` of the first purchase where the order
+    lines hold it, else ``('customers', column)``.
+
+    ``customers.channel`` / ``orders.channel`` disambiguates; UserError when neither table holds values in the
+    column.
     """
     order_cols = require_columns(con, "orders", ORDER_COLUMNS)
     table, _, column = by.rpartition(".")
     column = column.lower()
-    if table in ("", "orders") and column in order_cols:
+    if table in ("", "orders") and holds_values(con, "orders", column):
         return "orders", column
     customer_cols = relation_columns(con, "customers") or []
-    if table in ("", "customers") and column in customer_cols:
+    if table in ("", "customers") and holds_values(con, "customers", column):
         return "customers", column
     raise UserError(
         f"cohort dimension {by!r} is neither an orders column nor a customers column",

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from salesperf.analyses.lifecycle import holds_values
 from salesperf.core.sql import (
     counted_predicate,
     date_literal,
@@ -54,14 +55,8 @@ def mix_source(con: duckdb.DuckDBPyConnection, column: str) -> tuple[bool, str |
     empty where the source had none).
     """
     _, _, table, key = next(m for m in MIXES if m[0] == column)
-    orders = relation_columns(con, "orders") or []
-    entity = relation_columns(con, table) or []
-
-    def holds(relation: str, columns: list[str]) -> bool:
-        return column in columns and con.execute(f"SELECT count({column}) > 0 FROM {relation}").fetchone()[0]
-
-    on_entity = key in orders and key in entity and holds(table, entity)
-    return bool(holds("orders", orders)), table if on_entity else None
+    on_entity = key in (relation_columns(con, "orders") or []) and holds_values(con, table, column)
+    return holds_values(con, "orders", column), table if on_entity else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,45 @@
+"""Cohorts compared by a dimension use the order line's value where the lines hold one, else the customer's; a
+column the source did not have (empty in the validated table) is no dimension."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from salesperf.analyses.lifecycle.queries import dimension_source
+from salesperf.core.errors import UserError
+from salesperf.data.dataset import open_dataset
+
+ORDERS = pd.DataFrame(
+    {
+        "customer_id": ["A", "B"],
+        "order_date": pd.to_datetime(["2026-10-02", "2026-10-03"]),
+        "amount": [10.0, 20.0],
+    }
+)
+
+
+def _dataset(folder, orders, customers=None):
+    folder.mkdir()
+    orders.to_parquet(folder / "orders.parquet", index=False)
+    if customers is not None:
+        customers.to_parquet(folder / "customers.parquet", index=False)
+    return open_dataset(folder, "2026-10", "2026-11-27")
+
+
+def test_the_line_channel_where_the_lines_hold_one(tmp_path):
+    customers = pd.DataFrame({"customer_id": ["A", "B"], "channel": ["web", "shop"]})
+    ds = _dataset(tmp_path / "c", ORDERS.assign(channel=["online", "direct"]), customers)
+    assert dimension_source(ds.con, "channel") == ("orders", "channel")
+
+
+def test_the_customer_channel_when_the_lines_have_none(tmp_path):
+    customers = pd.DataFrame({"customer_id": ["A", "B"], "channel": ["web", "shop"]})
+    ds = _dataset(tmp_path / "c", ORDERS, customers)
+    assert dimension_source(ds.con, "channel") == ("customers", "channel")
+
+
+def test_orders_only_has_no_channel_to_compare(tmp_path):
+    ds = _dataset(tmp_path / "c", ORDERS)
+    with pytest.raises(UserError, match="channel"):
+        dimension_source(ds.con, "channel")
