@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from salesperf.analyses.base import Analysis, Context, Needs, Result
-from salesperf.analyses.lifecycle import text
+from salesperf.analyses.lifecycle import tables, text
 from salesperf.analyses.lifecycle.actions import at_risk_actions, second_purchase_due
 from salesperf.analyses.lifecycle.cohorts import CohortReport, cohort_tables, period_label
 from salesperf.analyses.lifecycle.queries import (
@@ -154,7 +154,7 @@ class LifecycleAnalysis(Analysis):
         stages = Exhibit(
             text.WORDS("lifecycle_stages", lang),
             detail.stages.summary,
-            text.stages_table(lang),
+            tables.stages_table(lang),
             text.stage_sentence(detail.stages.headline, lang),
         )
         return Result(

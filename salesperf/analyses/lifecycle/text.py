@@ -2,8 +2,7 @@
 
 Templates live in ``vocab.yml`` (one entry per idea with its ``en`` and ``zh`` text); the functions here
 compute the values that fill them from the :class:`~salesperf.analyses.lifecycle.result.Lifecycle` result,
-once for both languages. Table headers come from explicit :class:`~salesperf.core.present.TableSpec` s, never
-from column names.
+once for both languages. Table headers and display frames are in :mod:`.tables`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import math
 
 from salesperf.core import fmt
-from salesperf.core.present import TableSpec, Tile, table
+from salesperf.core.present import Tile
 from salesperf.core.vocab import CORE, Vocabulary
 
 WORDS = Vocabulary(__package__, CORE)
@@ -175,15 +174,11 @@ def survival_sentence(life, lang: str) -> str:
         return WORDS("survival_none", lang)
     best, worst = known.loc[known["median_days"].idxmax()], known.loc[known["median_days"].idxmin()]
 
-    def ci(row) -> str:
-        if _missing(row["median_lower"]):
-            return "–"
-        upper = (
-            "∞"
-            if math.isinf(row["median_upper"]) or _missing(row["median_upper"])
-            else _n(row["median_upper"])
-        )
-        return f"{_n(row['median_lower'])}–{upper}"
+    def ci(row) -> str:  # a bound the band has not reached by the end of the data (NaN, inf) says so
+        low, high = (row[c] if math.isfinite(row[c]) else None for c in ("median_lower", "median_upper"))
+        if low is None:
+            return WORDS("not_reached", lang)
+        return f"{_n(low)}–{_n(high)}" if high is not None else WORDS("ci_open", lang, lower=_n(low))
 
     return WORDS(
         "survival_sentence",
@@ -299,108 +294,20 @@ def methods(lang: str) -> str:
     return WORDS("lifecycle_methods", lang)
 
 
-# ------------------------------------------------------------------------------------------------ table specs
-
-
-def stages_table(lang: str) -> TableSpec:
-    """Per-stage summary (``LifecycleSnapshot.summary``)."""
-    return table(
-        (f"stage_label_{lang}", WORDS("stage", lang)),
-        ("customers", WORDS("customers", lang), "int"),
-        ("share", WORDS("share", lang), "pct"),
-        ("revenue_12m", WORDS("revenue_12m", lang), "money"),
-        (f"treatment_{lang}", WORDS("treatment", lang)),
-    )
-
-
-def flows_table(lang: str) -> TableSpec:
-    """Stage flows since the previous period."""
-    return table(
-        (f"from_label_{lang}", WORDS("from_stage", lang)),
-        (f"to_label_{lang}", WORDS("to_stage", lang)),
-        ("customers", WORDS("customers", lang), "int"),
-        ("revenue", WORDS("revenue_moved", lang), "money"),
-    )
-
-
-def nrr_period_table(lang: str) -> TableSpec:
-    """NRR and GRR at the end of each recent period."""
-    return table(("period", WORDS("period", lang)), *_nrr_columns(lang))
-
-
-def nrr_cohort_table(lang: str) -> TableSpec:
-    """NRR and GRR per acquisition year."""
-    return table(("acquired_in", WORDS("acquired_in", lang)), *_nrr_columns(lang))
-
-
-def _nrr_columns(lang: str) -> list[tuple[str, str, str]]:
-    return [
-        ("customers_base", WORDS("customers_base", lang), "int"),
-        ("customers_kept", WORDS("customers_kept", lang), "int"),
-        ("revenue_base", WORDS("revenue_base", lang), "money"),
-        ("revenue_now", WORDS("revenue_now", lang), "money"),
-        ("nrr", WORDS("nrr", lang), "pct"),
-        ("grr", WORDS("grr", lang), "pct"),
-    ]
-
-
-def survival_table(lang: str) -> TableSpec:
-    """Median time to churn per acquisition year."""
-    return table(
-        ("group", WORDS("acquired_in", lang)),
-        ("customers", WORDS("customers", lang), "int"),
-        ("events", WORDS("events", lang), "int"),
-        ("median_days", WORDS("median_days", lang), "int"),
-        ("median_lower", WORDS("median_lower", lang), "int"),
-        ("median_upper", WORDS("median_upper", lang), "int"),
-    )
-
-
-def actions_table(lang: str) -> TableSpec:
-    """The win-back list."""
-    return table(
-        ("rank", WORDS("rank", lang), "int"),
-        ("customer_id", WORDS("customer_id", lang)),
-        ("name", WORDS("name", lang)),
-        (f"stage_label_{lang}", WORDS("stage", lang)),
-        ("value_at_stake", WORDS("value_at_stake", lang), "money"),
-        ("owner_rep_id", WORDS("owner_rep_id", lang)),
-        ("last_date", WORDS("last_date", lang), "date"),
-    )
-
-
-def second_purchase_table(lang: str) -> TableSpec:
-    """One-time buyers due for a second purchase."""
-    return table(
-        ("customer_id", WORDS("customer_id", lang)),
-        ("first_date", WORDS("first_date", lang), "date"),
-        ("days_overdue", WORDS("days_overdue", lang), "int"),
-        ("revenue_net", WORDS("revenue_net", lang), "money"),
-        ("owner_rep_id", WORDS("owner_rep_id", lang)),
-    )
-
-
 __all__ = [
     "WORDS",
     "actions_sentence",
-    "actions_table",
     "cohort_sentence",
     "comparison_sentence",
     "findings",
     "flow_sentence",
-    "flows_table",
     "holdout_sentence",
     "methods",
-    "nrr_cohort_table",
-    "nrr_period_table",
     "nrr_sentence",
     "second_purchase_sentence",
-    "second_purchase_table",
     "stage_sentence",
     "stage_sentences",
-    "stages_table",
     "survival_sentence",
-    "survival_table",
     "tiles",
     "value_sentence",
 ]
