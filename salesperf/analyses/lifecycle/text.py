@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from salesperf.analyses.lifecycle.value import at_bound
 from salesperf.core import fmt
 from salesperf.core.present import Tile
 from salesperf.core.vocab import CORE, Vocabulary
@@ -196,7 +197,7 @@ def holdout_sentence(life, lang: str) -> str:
     """How well BG/NBD fitted on older data predicted the repeat purchases that followed (or why not)."""
     if life.holdout_status == "short_history":
         return WORDS("holdout_short_history", lang, months=_months(life.history_months, lang))
-    if life.holdout_status in ("not_converged", "implausible"):
+    if life.holdout_status in ("not_converged", "at_bound", "implausible"):
         return WORDS(f"holdout_{life.holdout_status}", lang, calibration_end=life.calibration_end.isoformat())
     if life.holdout is None:
         return WORDS("holdout_unavailable", lang, calibration_end=life.calibration_end.isoformat())
@@ -219,12 +220,11 @@ def holdout_sentence(life, lang: str) -> str:
 
 def value_sentence(life, lang: str) -> str:
     """Expected value over the horizon (total, at-risk share, top decile), or why there is no forecast."""
-    if life.value.status == "implausible":
-        p = life.value.params.get("bgnbd", {})
-        shown = {k: fmt.number(p.get(k, math.nan), 2) for k in ("r", "alpha", "a", "b")}
-        return WORDS("clv_implausible", lang, **shown)
-    if life.value.status != "fitted":
-        return WORDS(f"clv_{life.value.status}", lang)
+    status, params = life.value.status, life.value.params
+    if status != "fitted":  # which fit failed and how, with the parameters it reached where they tell
+        reached = params.get("gamma_gamma" if status.startswith("spend_") else "bgnbd", {})
+        shown = {k: fmt.number(v, 2) for k, v in reached.items()}
+        return WORDS(f"clv_{status}", lang, names=", ".join(at_bound(reached)), **shown)
     values = life.value.clv
     total = values.sum()
     stages = life.stages.customers

@@ -1,9 +1,12 @@
 """Customer value at the as-of date (BG/NBD + Gamma-Gamma) and the holdout check, never crashing on small
 data.
 
-A fit that cannot be trusted gives no forecast: too few customers, no repeat buyers, or an optimiser that did
-not converge are reported as a ``status`` (the text layer states it in words) and the values are NaN. No
-warning of the optimiser or of numpy reaches the caller.
+A fit that cannot be trusted gives no forecast: too few customers, no repeat buyers, an optimiser that did not
+converge or ran to the edge of its search range, or parameters that describe no real customer base are
+reported as a ``status`` (the text layer states it in words) and the values are NaN. Both models are judged by
+one rule (:func:`_judge`); what counts as sound differs: BG/NBD shapes up to :data:`MAX_PLAUSIBLE_SHAPE`,
+Gamma-Gamma ``q > 1`` (its mean spend ``p gamma / (q - 1)`` is finite only then). No warning of the optimiser
+or of numpy reaches the caller.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from salesperf.analyses.lifecycle import clv
+from salesperf.analyses.lifecycle.clv.likelihood import LOG_PARAM_BOUND
 from salesperf.core.errors import UserError
 from salesperf.core.sql import as_date
 
@@ -41,9 +45,13 @@ class CustomerValue:
         :data:`VALUE_COLUMNS`: ``customer_id`` (str), ``p_alive``, ``expected_purchases`` (over the horizon),
         ``clv`` (discounted expected value over the horizon); NaN where the models could not be fitted.
     status : str
-        ``fitted``; ``spend_not_fitted`` (purchases forecast, no spend model: clv NaN); ``too_few_customers``,
-        ``no_repeat_buyers``, ``not_converged``, ``implausible`` (a converged fit on parameters beyond
-        :data:`MAX_PLAUSIBLE_SHAPE`; ``params['bgnbd']`` holds them for the sentence) (no forecast at all).
+        ``fitted``; purchases forecast but no spend model (clv NaN): ``spend_too_few`` (fewer than
+        :data:`MIN_REPEATERS` repeat buyers), ``spend_not_converged``, ``spend_at_bound``,
+        ``spend_implausible`` (q <= 1: no finite mean spend; ``params['gamma_gamma']`` holds the fit); no
+        forecast at all:
+        ``too_few_customers``, ``no_repeat_buyers``, ``not_converged``, ``at_bound``, ``implausible`` (a
+        converged fit on parameters beyond :data:`MAX_PLAUSIBLE_SHAPE`; ``params['bgnbd']`` holds them for the
+        sentence).
     horizon_months : int
     params : dict
         Fitted parameters (``bgnbd`` and ``gamma_gamma`` when fitted).
@@ -75,21 +83,55 @@ def implausible(params: dict) -> bool:
     return any(not params.get(k, 0.0) <= MAX_PLAUSIBLE_SHAPE for k in ("r", "a", "b"))
 
 
+def sound_spend(params: dict) -> bool:
+    """Whether a Gamma-Gamma fit gives customers a finite mean spend: ``q > 1`` (E[M] = p gamma / (q - 1);
+    Fader, Hardie & Lee 2005, JMR)."""
+    return params.get("q", 0.0) > 1.0
+
+
+def at_bound(params: dict) -> list[str]:
+    """The parameters an optimiser left at the edge of its search range (exp(+-:data:`LOG_PARAM_BOUND`))."""
+    edge = LOG_PARAM_BOUND - 1e-6
+    return [k for k, v in params.items() if not (v > 0 and abs(np.log(v)) < edge)]
+
+
+def _judge(fit, sound) -> tuple[object | None, str, dict]:
+    """Fit quietly and judge the result: (model or None, status, parameters reached); the model only when
+    ``fitted``. The statuses, in order: ``at_bound`` (a parameter at the search edge), ``not_converged``,
+    ``implausible`` (``sound(params)`` is False), ``fitted``."""
+    model, converged = _quiet_fit(fit)
+    params = {k: float(v) for k, v in dict(getattr(model, "params_", {}) or {}).items()}
+    if at_bound(params):
+        return None, "at_bound", params
+    if not converged:
+        return None, "not_converged", params
+    if not sound(params):
+        return None, "implausible", params
+    return model, "fitted", params
+
+
 def _fit_purchases(summary: pd.DataFrame) -> tuple[clv.BetaGeo | None, str, dict]:
     """(model or None, status, parameters reached); the model only for a converged, plausible fit."""
     if len(summary) < MIN_CUSTOMERS:
         return None, "too_few_customers", {}
     if not (summary["frequency"] > 0).any():
         return None, "no_repeat_buyers", {}
-    model, converged = _quiet_fit(
-        lambda: clv.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
+    return _judge(
+        lambda: clv.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"]),
+        lambda params: not implausible(params),
     )
-    params = {k: float(v) for k, v in dict(getattr(model, "params_", {}) or {}).items()}
-    if not converged:
-        return None, "not_converged", params
-    if implausible(params):
-        return None, "implausible", params
-    return model, "fitted", params
+
+
+def _fit_spend(summary: pd.DataFrame) -> tuple[clv.GammaGamma | None, str, dict]:
+    """(model or None, ``spend_`` status, parameters reached) of Gamma-Gamma on the repeat buyers; the model
+    only for a converged fit with a finite mean spend (:func:`sound_spend`)."""
+    repeaters = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    if len(repeaters) < MIN_REPEATERS:
+        return None, "spend_too_few", {}
+    model, status, params = _judge(
+        lambda: clv.GammaGamma().fit(repeaters["frequency"], repeaters["monetary_value"]), sound_spend
+    )
+    return model, f"spend_{status}", params
 
 
 def customer_value_sql(
@@ -136,29 +178,25 @@ def customer_value_sql(
         index=summary.index.astype(str),
     )
     params = {"bgnbd": dict(purchases.params_)}
-    repeaters = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    status = "spend_not_fitted"
-    if len(repeaters) >= MIN_REPEATERS:
-        spend, converged = _quiet_fit(
-            lambda: clv.GammaGamma().fit(repeaters["frequency"], repeaters["monetary_value"])
-        )
-        if converged and spend.params_["q"] > 1:
-            with np.errstate(all="ignore"):
-                scored["clv"] = np.asarray(
-                    spend.customer_lifetime_value(
-                        purchases,
-                        summary["frequency"],
-                        summary["recency"],
-                        summary["T"],
-                        summary["monetary_value"],
-                        horizon=horizon_months,
-                        discount_rate=monthly_discount_rate,
-                        step=52.0 / 12.0,
-                    ),
-                    float,
-                )
-            params["gamma_gamma"] = dict(spend.params_)
-            status = "fitted"
+    spend, status, reached = _fit_spend(summary)
+    if reached:  # the sentence of a failed spend fit names what it reached
+        params["gamma_gamma"] = reached
+    if spend is not None:
+        with np.errstate(all="ignore"):
+            scored["clv"] = np.asarray(
+                spend.customer_lifetime_value(
+                    purchases,
+                    summary["frequency"],
+                    summary["recency"],
+                    summary["T"],
+                    summary["monetary_value"],
+                    horizon=horizon_months,
+                    discount_rate=monthly_discount_rate,
+                    step=52.0 / 12.0,
+                ),
+                float,
+            )
+        status = "fitted"
     frame = frame[["customer_id"]].join(scored, on="customer_id")
     return CustomerValue(frame.reindex(columns=VALUE_COLUMNS), status, horizon_months, params)
 
