@@ -16,6 +16,7 @@ from salesperf.data.importer.entities import assemble_tables, reconcile, side_ro
 from salesperf.data.importer.mapping import load_mapping
 from salesperf.data.importer.rows import import_source
 from salesperf.data.importer.summary import ImportSummary
+from salesperf.data.importer.write import write_csv
 from salesperf.data.schema import TABLES
 
 
@@ -23,7 +24,7 @@ def _write(frame: pd.DataFrame, table_name: str, out_dir: Path) -> Path:
     table = TABLES[table_name]
     columns = [c for c in table.names if c in frame and (frame[c].notna().any() or c in table.required)]
     path = out_dir / f"{table_name}.csv"
-    frame[columns].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    write_csv(frame[columns], path)
     return path
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from salesperf.core.errors import UserError, examples
 from salesperf.data import parsing
+from salesperf.data.importer.cells import Column, map_uniques
 from salesperf.data.importer.columns import Resolved
 from salesperf.data.importer.mapping import Mapping
 from salesperf.data.importer.mapping_kinds import (
@@ -42,6 +44,18 @@ _FLOAT_ID = re.compile(r"^(-?\d+)\.0+$")  # "17850.0": an integer id that went t
 TIME_OF_DAY_FIELDS = {("orders", "order_date")}
 
 
+def to_float(values: pd.Series) -> pd.Series:
+    """``pd.to_numeric(values, errors="coerce")``, quicker for object columns of floats and blanks (the
+    parsed number columns), which convert with a plain cast."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "floating",
+        "mixed-integer-float",
+        "empty",
+    ):
+        return values.astype(float)
+    return pd.to_numeric(values, errors="coerce")
+
+
 def _bad_column(
     file: str, header: str, fname: str, what: str, bad: list, hint: str | None = None
 ) -> UserError:
@@ -52,34 +66,34 @@ def _bad_column(
     )
 
 
+def _bad_cells(cells: Column, bad_uniques: np.ndarray) -> list:
+    """The cells (in row order) whose distinct value is marked in ``bad_uniques``."""
+    return list(cells.values()[cells.where(bad_uniques)])
+
+
 def _parse_numbers(
-    values: list, decimal: str | None, multiplier: float, file: str, res: Resolved, fname: str
-) -> list:
-    out, bad, cache = [], [], {}
-    for value in values:
-        key = value if isinstance(value, (str, int, float)) else repr(value)
-        if key not in cache:
-            try:
-                number = parsing.parse_number(value, decimal)
-                cache[key] = None if number is None else round(number * multiplier, 6)
-            except ValueError:
-                cache[key] = ValueError
-        if cache[key] is ValueError:
-            bad.append(value)
-            out.append(None)
-        else:
-            out.append(cache[key])
-    if bad:
+    cells: Column, decimal: str | None, multiplier: float, file: str, res: Resolved, fname: str
+) -> np.ndarray:
+    def number(value: object) -> object:
+        try:
+            parsed = parsing.parse_number(value, decimal)
+        except ValueError:
+            return ValueError
+        return None if parsed is None else round(parsed * multiplier, 6)
+
+    out = map_uniques(number, cells.uniques)
+    bad = np.array([o is ValueError for o in out], dtype=bool)
+    if bad.any():
         hint = (
             "declare the number locale (--locale de_DE or 'locale:' in the mapping)"
             if decimal is None
             else None
         )
-        raise _bad_column(file, res.header, fname, "numbers", bad, hint)
+        raise _bad_column(file, res.header, fname, "numbers", _bad_cells(cells, bad), hint)
     return out
 
 
-def _parse_ids(values: list, mapping: Mapping, file: str, res: Resolved, fname: str) -> list:
+def _parse_ids(cells: Column, mapping: Mapping, file: str, res: Resolved, fname: str) -> np.ndarray:
     def clean_id(value: object) -> str | None:
         text = parsing.clean_text(value)
         if text is None:
@@ -94,22 +108,22 @@ def _parse_ids(values: list, mapping: Mapping, file: str, res: Resolved, fname: 
             text = text[:15]
         return text
 
-    out = memo_map(clean_id, values)
-    bad = [v for v, o in zip(values, out, strict=True) if o is ValueError]
-    if bad:
+    out = map_uniques(clean_id, cells.uniques)
+    bad = np.array([o is ValueError for o in out], dtype=bool)
+    if bad.any():
         raise _bad_column(
             file,
             res.header,
             fname,
             "ids (Excel turned them into scientific notation)",
-            bad,
+            _bad_cells(cells, bad),
             hint="re-export the file; do not open and re-save the CSV in Excel",
         )
     return out
 
 
 def parse_field(
-    values: list,
+    cells: Column,
     fname: str,
     kind: Kind,
     mapping: Mapping,
@@ -117,34 +131,66 @@ def parse_field(
     file: str,
     locale: str | None,
     notes: list[str],
-) -> list:
-    """Canonical values of one column's cells by the field's type; UserError naming bad cells."""
+) -> np.ndarray:
+    """Canonical values of one column's cells by the field's type; UserError naming bad cells.
+
+    Every rule runs once per distinct cell; column-level decisions (day/month order, time of day, the
+    probability scale) look at the distinct cells, which are the column's cells without repeats.
+
+    Parameters
+    ----------
+    cells : Column
+        n cells of the source column.
+    fname, kind, mapping, res, file, locale, notes
+        The field, its kind and mapping, the resolved header, the file name (for messages), the locale and
+        the import notes (appended to).
+
+    Returns
+    -------
+    ndarray of object, shape (n,)
+        Canonical values (``None`` for blanks).
+    """
+    return _parse_uniques(cells, fname, kind, mapping, res, file, locale, notes)[cells.codes]
+
+
+def _parse_uniques(
+    cells: Column,
+    fname: str,
+    kind: Kind,
+    mapping: Mapping,
+    res: Resolved,
+    file: str,
+    locale: str | None,
+    notes: list[str],
+) -> np.ndarray:
+    """:func:`parse_field` of the distinct cells: shape (k,) for ``cells.uniques`` of shape (k,)."""
     ftype = field_type(kind.table, fname)
+    uniques = cells.uniques
     if fname == "probability":
-        return _parse_probabilities(values, fname, res, file, locale)
+        return _parse_probabilities(cells, fname, res, file, locale)
     if ftype == "DOUBLE":
-        return _parse_numbers(values, parsing.decimal_separator(locale), res.multiplier, file, res, fname)
+        return _parse_numbers(cells, parsing.decimal_separator(locale), res.multiplier, file, res, fname)
     if ftype == "DATE":
-        return _parse_dates(values, fname, kind, mapping, res, file, locale, notes)
+        return _parse_dates(cells, fname, kind, mapping, res, file, locale, notes)
     if ftype == "BOOLEAN":
-        out = memo_map(lambda v: _or_error(parsing.parse_bool, v), values)
-        bad = [v for v, o in zip(values, out, strict=True) if o is ValueError]
-        if bad:
-            raise _bad_column(file, res.header, fname, "true/false flags", bad)
+        out = map_uniques(lambda v: _or_error(parsing.parse_bool, v), uniques)
+        bad = np.array([o is ValueError for o in out], dtype=bool)
+        if bad.any():
+            raise _bad_column(file, res.header, fname, "true/false flags", _bad_cells(cells, bad))
         return out
     if fname in ID_FIELDS:
-        return _parse_ids(values, mapping, file, res, fname)
+        return _parse_ids(cells, mapping, file, res, fname)
     if kind.table == "targets" and fname == "period":
-        return memo_map(_period_text, values)
+        return map_uniques(_period_text, uniques)
     if mapping.not_blank:
         keep = mapping.not_blank
-        return memo_map(
-            lambda v: v.strip()
-            if isinstance(v, str) and v.strip().casefold() in keep
-            else parsing.clean_text(v),
-            values,
+        return map_uniques(
+            lambda v: (
+                v.strip() if isinstance(v, str) and v.strip().casefold() in keep else parsing.clean_text(v)
+            ),
+            uniques,
         )
-    return memo_map(parsing.clean_text, values)
+    return map_uniques(parsing.clean_text, uniques)
 
 
 def _period_text(value: object) -> str | None:
@@ -159,21 +205,26 @@ def _period_text(value: object) -> str | None:
     return day.strftime("%Y-%m") if day else text
 
 
-def _parse_probabilities(values: list, fname: str, res: Resolved, file: str, locale: str | None) -> list:
+def _parse_probabilities(
+    cells: Column, fname: str, res: Resolved, file: str, locale: str | None
+) -> np.ndarray:
+    decimal = parsing.decimal_separator(locale)
     try:
-        return parsing.parse_probability_column(values, parsing.decimal_separator(locale))
+        return np.array(
+            parsing.parse_probability_column(list(cells.uniques), decimal) + [None], dtype=object
+        )[:-1]
     except ValueError:
-        bad = []
-        for v in values:
-            try:
-                parsing.parse_probability_column([v], parsing.decimal_separator(locale))
-            except ValueError:
-                bad.append(v)
-        raise _bad_column(file, res.header, fname, "probabilities (75, 75% or 0.75)", bad) from None
+        bad = np.array(
+            [_or_error(parsing.parse_probability_column, [v], decimal) is ValueError for v in cells.uniques],
+            dtype=bool,
+        )
+        raise _bad_column(
+            file, res.header, fname, "probabilities (75, 75% or 0.75)", _bad_cells(cells, bad)
+        ) from None
 
 
 def _parse_dates(
-    values: list,
+    cells: Column,
     fname: str,
     kind: Kind,
     mapping: Mapping,
@@ -181,14 +232,18 @@ def _parse_dates(
     file: str,
     locale: str | None,
     notes: list[str],
-) -> list:
+) -> np.ndarray:
+    uniques = list(cells.uniques)
+    formats = kind.dates.get(fname, [])
     try:
-        dates, note = parsing.parse_date_column(
-            values, formats=kind.dates.get(fname, []), locale=locale, tz=mapping.timezone
-        )
+        dates, note = parsing.parse_date_column(uniques, formats=formats, locale=locale, tz=mapping.timezone)
     except ValueError as exc:
-        bad = [] if "mixes" in str(exc) else _bad_dates(values, kind.dates.get(fname, []))
-        if not bad:
+        bad = (
+            np.zeros(len(uniques), dtype=bool)
+            if "mixes" in str(exc)
+            else np.array([_or_error(parsing.parse_date, v, formats=formats) is ValueError for v in uniques])
+        )
+        if not bad.any():
             raise UserError(
                 f"{file}: column '{res.header}' ({fname}): {exc}",
                 hint="set the format under 'dates:' in a mapping file, e.g. '%d/%m/%Y'",
@@ -198,70 +253,50 @@ def _parse_dates(
             res.header,
             fname,
             "dates",
-            bad,
+            _bad_cells(cells, bad),
             hint="set the format under 'dates:' in a mapping file, e.g. '%d.%m.%Y'",
         ) from None
     if note:
         notes.append(f"{file}: column '{res.header}': {note}")
     out = [d.isoformat() if d else None for d in dates]
     if (kind.table, fname) in TIME_OF_DAY_FIELDS:
-        times = memo_map(lambda v: parsing.time_of_day(v, mapping.timezone), values)
+        times = [parsing.time_of_day(v, mapping.timezone) for v in uniques]
         if any(t not in (None, "00:00:00") for t in times):  # midnight everywhere means "no time": date only
             out = [f"{d} {t}" if d and t else d for d, t in zip(out, times, strict=True)]
-    return out
+    result = np.empty(len(out), dtype=object)
+    result[:] = out
+    return result
 
 
-def memo_map(function, values: list) -> list:
-    """``[function(v) for v in values]``, computed once per distinct value (exports repeat values a lot)."""
-    cache: dict = {}
-    out = []
-    for value in values:
-        try:
-            out.append(cache[value])
-        except KeyError:
-            out.append(cache.setdefault(value, function(value)))
-        except TypeError:  # unhashable
-            out.append(function(value))
-    return out
-
-
-def _or_error(function, value):
+def _or_error(function, value, *args, **kwargs):
     try:
-        return function(value)
+        return function(value, *args, **kwargs)
     except ValueError:
         return ValueError
 
 
-def _bad_dates(values: list, formats: list[str]) -> list:
-    bad = []
-    for value in values:
-        try:
-            parsing.parse_date(value, formats=formats)
-        except ValueError:
-            bad.append(value)
-    return bad
-
-
 def apply_values(frame: pd.DataFrame, kind: Kind, file: str, resolved: dict[str, Resolved]) -> None:
+    """``values:`` maps on the parsed columns of ``frame`` (n rows), in place, once per distinct value."""
     for fname, vmap in kind.values.items():
         if fname not in frame or fname == "order_status":
             continue
-        keys = pd.Series(memo_map(value_key_or_none, list(frame[fname])), index=frame.index, dtype=object)
+        cells = Column.of(frame[fname].to_numpy(dtype=object))
         table_map = vmap["map"]
-        mapped = keys.map(lambda k, m=table_map: m.get(k, _MISSING) if k is not None else None)
-        unknown = frame[fname][mapped.map(lambda v: v is _MISSING)]
-        if len(unknown):
+        keys = map_uniques(value_key_or_none, cells.uniques)
+        mapped = map_uniques(lambda k, m=table_map: m.get(k, _MISSING) if k is not None else None, keys)
+        missing = np.array([v is _MISSING for v in mapped], dtype=bool)
+        if missing.any():
             rule = vmap["unknown"]
             if rule == "error":
                 header = resolved[fname].header if fname in resolved else fname
+                unknown = pd.Series(cells.uniques[missing])
                 raise UserError(
                     f"{file}: column '{header}' ({fname}): {unknown.nunique()} value(s) the mapping does not "
-                    f"know; examples: {examples(unknown.unique())}",
+                    f"know; examples: {examples(_bad_cells(cells, missing))}",
                     hint=f"add them under 'values: {fname}: map:' in a mapping file",
                 )
-            fill = frame[fname] if rule == "keep" else pd.Series(rule, index=frame.index)
-            mapped = mapped.where(~mapped.map(lambda v: v is _MISSING), fill)
-        frame[fname] = mapped
+            mapped[missing] = cells.uniques[missing] if rule == "keep" else rule
+        frame[fname] = mapped[cells.codes]
 
 
 _MISSING = object()
@@ -359,14 +394,14 @@ def order_status(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes: 
             )
     else:
         frame["status"] = None
-    amount = pd.to_numeric(frame["amount"], errors="coerce")
+    amount = to_float(frame["amount"])
     returned = frame["status"].eq("returned")
     negate = returned & (amount > 0)
     if kind.cancelled_amount == "negate":
         negate |= frame["status"].eq("cancelled") & (amount > 0)
     frame.loc[negate, "amount"] = -amount[negate]
     if "quantity" in frame:
-        quantity = pd.to_numeric(frame["quantity"], errors="coerce")
+        quantity = to_float(frame["quantity"])
         frame.loc[returned & (quantity > 0), "quantity"] = -quantity[returned & (quantity > 0)]
     frame.loc[frame["status"].isna() & (amount < 0), "status"] = "returned"
     frame.loc[frame["status"].isna() & amount.notna(), "status"] = "completed"

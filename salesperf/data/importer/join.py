@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+
 from salesperf.core.errors import UserError
 from salesperf.data import parsing
+from salesperf.data.importer.cells import Body
 from salesperf.data.importer.mapping import Mapping
 from salesperf.data.importer.mapping_tables import Join
 from salesperf.data.importer.read import is_blank, read_cells
@@ -19,12 +22,11 @@ def join_rows(
     path: Path,
     join: Join,
     headers: list[str],
-    body: list[list],
-    lines: list[int],
+    body: Body,
     mapping: Mapping,
     source: SourceSummary,
     locale: str | None,
-) -> tuple[list[str], list[list], list[int]]:
+) -> tuple[list[str], Body]:
     """Rows of ``body`` joined with the rows of ``join.file`` (beside the source) whose key matches.
 
     One row per match (so order lines fan out), the source row alone when nothing matches (``how: left``) or
@@ -39,10 +41,8 @@ def join_rows(
         The ``join:`` entry.
     headers : list of str
         The source's headers.
-    body : list of list
-        The source's rows, each as long as ``headers``.
-    lines : list of int
-        The file line of each row of ``body``.
+    body : Body
+        The source's n rows, one column per header.
     mapping : Mapping
         For the encoding and delimiter when the entry does not set them.
     source : SourceSummary
@@ -54,10 +54,8 @@ def join_rows(
     -------
     headers : list of str
         The source's headers followed by the joined file's new ones.
-    rows : list of list
-        The joined rows.
-    lines : list of int
-        The source line of each joined row.
+    body : Body
+        The joined rows (one column per header returned), each with the line of its source row.
 
     Raises
     ------
@@ -91,7 +89,7 @@ def join_rows(
         index.setdefault(_join_key(row[ri]), []).append([row[i] for i in extra])
     blank = [None] * len(extra)
     out_rows, out_lines, missing = [], [], []
-    for row, line in zip(body, lines, strict=True):
+    for row, line in zip(body.to_rows(), body.lines.tolist(), strict=True):
         matches = index.get(_join_key(row[li]))
         if matches:
             out_rows += [row + m for m in matches]
@@ -105,7 +103,8 @@ def join_rows(
         reason = f"no match in {join.file}"
         source.dropped[reason] += len(missing)
         source.examples.setdefault(reason, []).extend(f"line {n}" for n in missing[:3])
-    return headers + [their[i] for i in extra], out_rows, out_lines
+    headers = headers + [their[i] for i in extra]
+    return headers, Body.from_rows(out_rows, len(headers), np.array(out_lines, dtype=np.int64))
 
 
 def _join_key(value: object) -> str | None:

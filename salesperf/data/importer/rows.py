@@ -10,30 +10,32 @@ import fnmatch
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from salesperf.core.errors import UserError
 from salesperf.data import parsing
+from salesperf.data.importer.cells import Body, memo_map
 from salesperf.data.importer.columns import resolve_columns
 from salesperf.data.importer.convert import (
     apply_values,
-    memo_map,
     opportunity_status,
     order_status,
     parse_field,
     route_close_date,
+    to_float,
 )
 from salesperf.data.importer.detect import detect_kind
 from salesperf.data.importer.join import join_rows
 from salesperf.data.importer.mapping import Mapping
 from salesperf.data.importer.mapping_kinds import HELPER_FIELDS, Kind, value_key
-from salesperf.data.importer.read import body_rows, is_blank, locate_header, read_cells
+from salesperf.data.importer.read import drop_blank_and_footer_rows, export_header, is_blank, read_export
 from salesperf.data.importer.summary import SourceSummary
 from salesperf.data.schema import TABLES
 
 
-def _drop(frame: pd.DataFrame, mask: pd.Series, source: SourceSummary, reason: str) -> pd.DataFrame:
-    """Drop the rows of ``mask`` under ``reason``, keeping up to three example line numbers."""
+def _count_drop(frame: pd.DataFrame, mask: pd.Series, source: SourceSummary, reason: str) -> None:
+    """Count the rows of ``mask`` under ``reason``, keeping up to three example line numbers."""
     n = int(mask.sum())
     if n:
         source.dropped[reason] += n
@@ -41,7 +43,12 @@ def _drop(frame: pd.DataFrame, mask: pd.Series, source: SourceSummary, reason: s
             source.examples.setdefault(reason, []).extend(
                 f"line {int(v)}" for v in frame.loc[mask, "_line"].head(3)
             )
-    return frame[~mask]
+
+
+def _drop(frame: pd.DataFrame, mask: pd.Series, source: SourceSummary, reason: str) -> pd.DataFrame:
+    """Drop the rows of ``mask`` under ``reason``, keeping up to three example line numbers."""
+    _count_drop(frame, mask, source, reason)
+    return frame[~mask] if mask.any() else frame
 
 
 def finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes: list[str]) -> pd.DataFrame:
@@ -71,7 +78,7 @@ def finish_frame(frame: pd.DataFrame, kind: Kind, source: SourceSummary, notes: 
         if all(name in frame for name, _ in terms):
             product = pd.Series(1.0, index=frame.index)
             for name, complement in terms:
-                value = pd.to_numeric(frame[name], errors="coerce")
+                value = to_float(frame[name])
                 if complement:  # (1 - discount): a blank discount is no discount
                     value = 1 - value.fillna(0)
                 product = product * value
@@ -100,7 +107,11 @@ def _cancellations(frame: pd.DataFrame, kind: Kind) -> None:
     mask = pd.Series(False, index=frame.index)
     if rule.get("id_prefix") and rule["column"] in frame:
         ids = frame[rule["column"]]
-        mask |= ids.map(lambda v, p=rule["id_prefix"]: isinstance(v, str) and v.startswith(p)).astype(bool)
+        prefix = rule["id_prefix"]
+        starts = memo_map(
+            lambda v, p=prefix: isinstance(v, str) and v.startswith(p), ids.to_numpy(dtype=object)
+        )
+        mask |= starts.astype(bool)
     if "_cancel_flag" in frame:
         mask |= frame["_cancel_flag"].eq(True)
         frame.drop(columns="_cancel_flag", inplace=True)
@@ -146,9 +157,12 @@ def required_check(frame: pd.DataFrame, kind: Kind, source: SourceSummary, heade
                 f"{', '.join(repr(t) for t in tried) or 'nothing mapped'}); headers: {found}",
                 hint=f"add the column to the export, or map it under 'columns: {col}:' in a mapping file",
             )
+    gone = pd.Series(False, index=frame.index)
     for col in table.required:
-        frame = _drop(frame, frame[col].isna(), source, f"missing {col}")
-    return frame
+        missing = frame[col].isna() & ~gone
+        _count_drop(frame, missing, source, f"missing {col}")
+        gone |= missing
+    return frame[~gone] if gone.any() else frame
 
 
 def import_file(
@@ -223,10 +237,11 @@ def import_source(
         kinds = [k for k in mapping.kinds.values() if k.file is None or _fits(path, k.file)]
         if not kinds:
             return []
-    rows, encoding = read_cells(path, mapping.encoding, mapping.delimiter, mapping.sheet, locale)
+    export = read_export(path, mapping.encoding, mapping.delimiter, mapping.sheet, locale)
+    header_index = export_header(export, mapping)
+    rows = export.head if export.rows is None else export.rows
     if not rows or all(is_blank(r) for r in rows):
         raise UserError(f"{file}: the file is empty")
-    header_index = locate_header(rows, mapping.alias_keys, mapping.header_row)
     headers = [("" if h is None else str(h)) for h in rows[header_index]]
     if not mapping.all_kinds:
         kinds = [detect_kind(mapping, headers, file)]
@@ -235,9 +250,8 @@ def import_source(
     if above:
         pre["title row above the header"] += sum(not is_blank(r) for r in above)
         pre["blank row"] += sum(is_blank(r) for r in above)
-    body, lines = body_rows(rows[header_index + 1 :], mapping, pre, first_line=header_index + 2)
-    width = len(headers)
-    body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    body, n_rows = export.body(header_index, len(headers))
+    body = drop_blank_and_footer_rows(body, mapping, pre)
     out = []
     for kind in kinds:
         source = SourceSummary(
@@ -245,23 +259,21 @@ def import_source(
             preset=mapping.name,
             kind=kind.name,
             table=kind.table,
-            encoding=encoding,
+            encoding=export.encoding,
             header_row=header_index + 1,
         )
-        source.rows_read = len(rows) - 1
+        source.rows_read = n_rows - 1
         source.dropped.update(pre)
-        k_headers, k_body, k_lines = headers, body, lines
+        k_headers, k_body = headers, body
         for join in kind.join:
-            k_headers, k_body, k_lines = join_rows(
-                path, join, k_headers, k_body, k_lines, mapping, source, locale
-            )
+            k_headers, k_body = join_rows(path, join, k_headers, k_body, mapping, source, locale)
         if kind.join:
             source.rows_read = (
                 sum(pre.values())
                 + len(k_body)
                 + sum(n for r, n in source.dropped.items() if r.startswith("no match"))
             )
-        frame = _kind_frame(kind, mapping, k_headers, k_body, k_lines, source, locale, notes)
+        frame = _kind_frame(kind, mapping, k_headers, k_body, source, locale, notes)
         out.append((source, frame, kind))
     return out
 
@@ -274,22 +286,42 @@ def _kind_frame(
     kind: Kind,
     mapping: Mapping,
     headers: list[str],
-    body: list[list],
-    lines: list[int],
+    body: Body,
     source: SourceSummary,
     locale: str | None,
     notes: list[str],
 ) -> pd.DataFrame:
-    """One kind's canonical rows from the (joined) cells: filters on source values, parsing, rules."""
+    """One kind's canonical rows from the (joined) cells: filters on source values, parsing, rules.
+
+    Parameters
+    ----------
+    kind, mapping
+        The kind and its mapping.
+    headers : list of str
+        The header cells, one per column of ``body``.
+    body : Body
+        n rows of cells below the header (blank and footer rows already removed).
+    source : SourceSummary
+        Accounting of the source, added to.
+    locale : str or None
+    notes : list of str
+        Notes for the import summary, appended to.
+
+    Returns
+    -------
+    DataFrame
+        m <= n rows: ``_line`` (int) and one object column per canonical or helper field.
+    """
     file = Path(source.file).name
     resolved = resolve_columns(headers, kind, mapping)
     source.columns = {f: r.header for f, r in resolved.items()}
     used = {r.index for r in resolved.values()}
-    frame = pd.DataFrame({"_line": lines}, dtype=object)
+    frame = pd.DataFrame({"_line": body.lines})
     mask = _source_filters(kind, headers, body, resolved, file)
     for reason, drop in mask.items():
-        frame = _drop(frame, pd.Series(drop, index=range(len(body))).reindex(frame.index), source, reason)
-    body = [body[i] for i in frame.index]
+        frame = _drop(frame, pd.Series(drop).reindex(frame.index), source, reason)
+    if len(frame) < len(body):
+        body = body.take(frame.index.to_numpy())
     frame = frame.reset_index(drop=True)
     flag = kind.cancelled_if.get("flag")
     if flag:
@@ -297,15 +329,13 @@ def _kind_frame(
         if fi is None:
             raise UserError(f"{file}: cancelled_if.flag: no column '{flag}'")
         used.add(fi)
-        frame["_cancel_flag"] = memo_map(lambda v: _or_none(parsing.parse_bool, v), [r[fi] for r in body])
+        frame["_cancel_flag"] = body.columns[fi].map(lambda v: _or_none(parsing.parse_bool, v))
     source.ignored_columns = [
         str(h) for i, h in enumerate(headers) if i not in used and parsing.clean_text(h)
     ]
     for fname, res in resolved.items():
-        raw = [r[res.index] for r in body]
-        frame[fname] = pd.Series(
-            parse_field(raw, fname, kind, mapping, res, file, locale, notes), dtype=object
-        )
+        values = parse_field(body.columns[res.index], fname, kind, mapping, res, file, locale, notes)
+        frame[fname] = pd.Series(values, dtype=object)
     apply_values(frame, kind, file, resolved)
     frame = finish_frame(frame, kind, source, notes)
     frame = required_check(frame, kind, source, headers)
@@ -348,11 +378,11 @@ def _header_index(headers: list[str], name: str) -> int | None:
 
 
 def _source_filters(
-    kind: Kind, headers: list[str], body: list[list], resolved: dict, file: str
-) -> dict[str, list[bool]]:
+    kind: Kind, headers: list[str], body: Body, resolved: dict, file: str
+) -> dict[str, np.ndarray]:
     """``keep_rows``/``drop_rows`` on SOURCE values (before value maps): reason -> rows to drop. A filter
     names a header of the file, or a field of the mapping (its source column)."""
-    out: dict[str, list[bool]] = {}
+    out: dict[str, np.ndarray] = {}
     for filters, keep in ((kind.keep_rows, True), (kind.drop_rows, False)):
         for name, (wanted, label) in filters.items():
             index = resolved[name].index if name in resolved else _header_index(headers, name)
@@ -363,8 +393,8 @@ def _source_filters(
                     f"{file}: {'keep_rows' if keep else 'drop_rows'}: no column '{name}'",
                     hint="name a header of the file (or a field mapped under 'columns:')",
                 )
-            hits = memo_map(lambda v, w=wanted: value_key(v) in w, [r[index] for r in body])
-            out[label] = [not h if keep else h for h in hits]
+            hits = body.columns[index].map(lambda v, w=wanted: value_key(v) in w).astype(bool)
+            out[label] = ~hits if keep else hits
     return out
 
 

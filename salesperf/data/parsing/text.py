@@ -125,9 +125,19 @@ def detect_encoding(data: bytes, locale: str | None = None) -> str:
     return "latin-1"  # decodes every byte; the alias matching will then say which headers it could not read
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting all of a long text."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > n or size >= len(text):
+            return lines[:n]
+        size *= 8
+
+
 def sniff_delimiter(text: str) -> str:
     """Pick ``,``, ``;`` or tab from the first lines (the one splitting most lines into equal counts)."""
-    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    lines = [line for line in _first_lines(text, 30) if line.strip()]
     if not lines:
         return ","
     best, best_score = ",", (0, 0)
