@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["demo", "segmentation", "cohorts", "clv", "runner"]
+ORDER = ["demo", "segmentation", "cohorts", "clv", "runner", "orders_only"]
 
 
 def collect() -> Path:
