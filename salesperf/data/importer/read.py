@@ -175,8 +175,6 @@ def read_export(
         export.all_rows()
         return export
     export.head = _csv_rows(path, text, delim, HEADER_SEARCH_ROWS + 1)
-    if len(export.head) <= HEADER_SEARCH_ROWS:  # a short file: every row is in the head
-        export.all_rows()
     return export
 
 

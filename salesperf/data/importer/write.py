@@ -2,8 +2,8 @@
 quotes only where a cell needs them, floats in their shortest round-trip form, blanks empty), produced by
 DuckDB from Arrow columns: a million order lines in about a second instead of ten.
 
-Columns DuckDB would write differently (booleans, dates, mixed types, empty strings, which DuckDB quotes)
-send the table to pandas ``to_csv``.
+Columns DuckDB would write differently (booleans, dates, mixed types, empty strings, which DuckDB quotes,
+carriage returns, which it does not) send the table to pandas ``to_csv``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def _arrow_column(values: pd.Series) -> pa.Array | None:
         if inferred not in _ARROW_TYPES:
             return None
         array = pa.array(values.to_numpy(), type=_ARROW_TYPES[inferred], from_pandas=True)
-        if inferred == "string" and pc.any(pc.equal(array, "")).as_py():
-            return None
+        if inferred == "string" and (
+            pc.any(pc.equal(array, "")).as_py() or pc.any(pc.match_substring(array, "\r")).as_py()
+        ):
+            return None  # DuckDB quotes an empty string and leaves a lone carriage return unquoted
         return array
     if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
         if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
