@@ -24,24 +24,10 @@ from salesperf.core import fmt
 from salesperf.core.present import TableSpec, Tile, table
 from salesperf.core.vocab import CORE, Vocabulary, check_lang, term
 from salesperf.data.dataset import Dataset, open_dataset
+from salesperf.report.exports import write_csv
 from salesperf.report.style import apply_style
 
 _COMMON = ("period", "lang", "currency", "entity")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) with a quote.
-
-    Numbers stay numbers: only object/string columns are touched.
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
-    return out
 
 
 def _missing(value) -> bool:
@@ -273,14 +259,12 @@ class Report:
         plt.close(fig)
 
     def export(self, frame: pd.DataFrame, table: str) -> None:
-        """Write ``data/<report>__<table>.csv`` (UTF-8 with BOM for Excel, formulas neutralised) when run by
-        the CLI."""
+        """Write ``data/<report>__<table>.csv`` when run by the CLI (see :mod:`salesperf.report.exports`)."""
         if self.output_dir is None:
             return
         target = self.output_dir / "data" / f"{self.name}__{table}.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
-        # 6 decimals: enough for money and shares, and the same figures always give the same bytes
-        safe_for_spreadsheet(frame.round(6)).to_csv(target, index=False, encoding="utf-8-sig")
+        write_csv(frame, target)
 
     # -- standard sections -----------------------------------------------------------------------------------
     def data_quality(self) -> None:

@@ -3,7 +3,6 @@
 import pandas as pd
 
 from salesperf.core import fmt, narrative
-from salesperf.report.page import safe_for_spreadsheet
 
 
 def test_money_formats():
@@ -45,15 +44,6 @@ def test_driver_sentence_names_the_largest_contributor():
         narrative.driver_sentence(frame, "Region")
         == "Among regions, East accounts for 100.0% of the fall (−¥30)."
     )
-
-
-def test_spreadsheet_formulas_are_neutralised_and_numbers_kept():
-    frame = pd.DataFrame(
-        {"name": ['=HYPERLINK("x")', "+1+1", "@SUM(A1)", "-2", "Acme"], "amount": [1.0, -2.0, 3.0, 4.0, 5.0]}
-    )
-    safe = safe_for_spreadsheet(frame)
-    assert safe["name"].tolist() == ['\'=HYPERLINK("x")', "'+1+1", "'@SUM(A1)", "'-2", "Acme"]
-    assert safe["amount"].tolist() == [1.0, -2.0, 3.0, 4.0, 5.0]
 
 
 def test_driver_sentence_when_one_value_more_than_explains_the_change():
