@@ -146,6 +146,7 @@ class Export:
         if self.rows is None:
             body = arrow_body(self._data, self._text, self.encoding, self._delimiter, header_index, width)
             if body is not None:
+                self._data = self._text = None  # the cells are in ``body`` now
                 return body, header_index + 1 + len(body)
         rows = self.all_rows()
         return Body.from_rows(rows[header_index + 1 :], width, header_index + 2), len(rows)
