@@ -44,7 +44,8 @@ FORBIDDEN = {
     "inf/nan": re.compile(r"(?<![\w.])(?:inf|nan|NaN)(?![\w.])"),
     "file path": re.compile(r"[\w/]+\.py\b"),
 }
-MISSING = re.compile(r"(?:No [^<]*? in the data: [^<]*? left out\.)")
+#: The stated line of a section whose data are missing ("No targets in the data: Attainment left out.").
+MISSING = re.compile(r"^No .+ (?:left out|skipped)\.$")
 
 
 def last_full_month(today: dt.date) -> str:
@@ -97,19 +98,20 @@ def page_text(page: str) -> str:
 
 def check_page(path: Path) -> dict:
     """Sections without content, forbidden words and the stated missing-data lines of one page."""
-    page = path.read_text(encoding="utf-8")
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", path.read_text(encoding="utf-8"), flags=re.S)
     problems = [
         f"{name}: {m.group(0)!r}" for name, rx in FORBIDDEN.items() for m in rx.finditer(page_text(page))
     ]
-    if "application/vnd.jupyter.stderr" in page:
-        problems.append("a stderr output")
+    problems += [f"printed {s}" for s in ("stdout", "stderr") if f"application/vnd.jupyter.{s}" in page]
     parts = re.split(r"<h2[^>]*>(.*?)</h2>", page, flags=re.S)
     empty = [
         html.unescape(title)
         for title, body in zip(parts[1::2], parts[2::2], strict=True)
-        if not re.search(r"<p\b|<table\b|<img\b|<li\b", body)
+        if not re.search(r"<p\b|<table\b|<img\b|<li\b|<a\b", body)
     ]
-    missing = sorted(set(MISSING.findall(page_text(page))))
+    paragraphs = (" ".join(page_text(p).split()) for p in re.findall(r"<p\b.*?</p>", page, flags=re.S))
+    sentences = (s for p in paragraphs for s in re.split(r"(?<=\.) (?=No )", p))
+    missing = sorted({s for s in sentences if MISSING.match(s)})
     return {"problems": problems + [f"empty section: {t}" for t in empty], "missing": missing}
 
 

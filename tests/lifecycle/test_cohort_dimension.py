@@ -3,9 +3,12 @@ column the source did not have (empty in the validated table) is no dimension.""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
+from salesperf.analyses.lifecycle import text
 from salesperf.analyses.lifecycle.queries import dimension_source
 from salesperf.core.errors import UserError
 from salesperf.data.dataset import open_dataset
@@ -43,3 +46,14 @@ def test_orders_only_has_no_channel_to_compare(tmp_path):
     ds = _dataset(tmp_path / "c", ORDERS)
     with pytest.raises(UserError, match="channel"):
         dimension_source(ds.con, "channel")
+
+
+def test_no_dimension_is_stated_like_every_missing_need():
+    life = SimpleNamespace(compare_by="channel")
+    assert text.comparison_missing(life, "en") == (
+        "No orders.channel / customers.channel in the data: the comparison by channel left out."
+    )
+    assert (
+        text.comparison_missing(life, "zh")
+        == "数据中没有 orders.channel / customers.channel：略去按channel的对比。"
+    )

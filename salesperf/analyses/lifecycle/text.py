@@ -111,7 +111,8 @@ def comparison_sentence(life, lang: str, age: int = 12) -> str:
     ratio = best["cumulative_revenue_per_customer"] / worst["cumulative_revenue_per_customer"]
     by_label = WORDS(by, lang) if by in WORDS else by
     return WORDS(
-        "comparison_sentence",
+        "comparison_missing",
+    "comparison_sentence",
         lang,
         by=by_label.lower() if lang == "en" else by_label,
         best=best[by],
@@ -123,9 +124,11 @@ def comparison_sentence(life, lang: str, age: int = 12) -> str:
     )
 
 
-def comparison_what(life, lang: str) -> str:
-    """What the comparison section would have shown (for the one missing line)."""
-    return WORDS("comparison_what", lang, by=life.compare_by)
+def comparison_missing(life, lang: str) -> str:
+    """The one stated line of the comparison section when neither the order lines nor the customers hold the
+    dimension (the same "missing_need" line as every other section)."""
+    by, what = life.compare_by, WORDS("comparison_what", lang, by=life.compare_by)
+    return WORDS("missing_need", lang, need=f"orders.{by} / customers.{by}", what=what)
 
 
 def stage_sentence(headline: dict, lang: str) -> str:
@@ -298,6 +301,7 @@ __all__ = [
     "WORDS",
     "actions_sentence",
     "cohort_sentence",
+    "comparison_missing",
     "comparison_sentence",
     "findings",
     "flow_sentence",
