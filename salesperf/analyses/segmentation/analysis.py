@@ -145,8 +145,15 @@ def segmentation_analysis(
         rfm_now = segment_rfm(base.rfm("current"), rules)
         rfm_prev = segment_rfm(base.rfm("previous"), rules)
     with clock("status"):
+        crm = any("customer_id" in (relation_columns(con, t) or []) for t in ("customers", "opportunities"))
         status_now = customer_status(
-            base.status_inputs("current"), as_of, previous, rules, p_alive, lifecycle_rules=lifecycle_rules
+            base.status_inputs("current"),
+            as_of,
+            previous,
+            rules,
+            p_alive,
+            lifecycle_rules=lifecycle_rules,
+            crm=crm,
         )
         status_prev = customer_status(
             base.status_inputs("previous"),
@@ -154,6 +161,7 @@ def segmentation_analysis(
             base.before_previous,
             rules,
             lifecycle_rules=lifecycle_rules,
+            crm=crm,
         )
 
     with clock("value tiers"):

@@ -287,26 +287,26 @@ class AggregateQuery:
 
     def _crm_sql(self) -> str | None:
         """One row per customer_id of ``customers`` and ``opportunities``: a {prefix}known flag (0/1) per
-        status date (created_at <= that date; always 1 without created_at) and the customers attributes asked
-        for."""
+        status date (created_at <= that date; known whenever a record has no created_at) and the customers
+        attributes asked for."""
         parts = []
         for relation in ("customers", "opportunities"):
             columns = relation_columns(self.con, relation) or []
             if "customer_id" not in columns or (relation == "opportunities" and not self.known_dates):
                 continue
             created = "created_at" if "created_at" in columns else "CAST(NULL AS DATE)"
-            always = "0" if "created_at" in columns else "1"
             attributes = "".join(
                 f", {c if c in columns else 'CAST(NULL AS VARCHAR)'} AS {c}" for c in self.crm_attributes
             )
             parts.append(
-                f"SELECT customer_id, {created} AS created_at, {always} AS always{attributes} "
+                f"SELECT customer_id, {created} AS created_at{attributes} "
                 f"FROM {relation} WHERE customer_id IS NOT NULL"
             )
         if not parts:
             return None
         flags = [
-            f"MAX(CASE WHEN always = 1 OR created_at <= {date_literal(day)} THEN 1 ELSE 0 END) AS {name}"
+            f"MAX(CASE WHEN created_at IS NULL OR created_at <= {date_literal(day)} THEN 1 ELSE 0 END) "
+            f"AS {name}"
             for name, day in self.known_dates.items()
         ]
         flags += [f"MAX({c}) AS {c}" for c in self.crm_attributes]

@@ -151,6 +151,7 @@ def customer_status(
     p_alive: pd.Series | None = None,
     *,
     lifecycle_rules: lifecycle.LifecycleRules | None = None,
+    crm: bool = True,
 ) -> CustomerStatus:
     """Status per customer: the lifecycle stage (:func:`salesperf.analyses.lifecycle.assign_stages`) with new
     counted as active, and potential for customers known to the CRM who never bought.
@@ -169,6 +170,9 @@ def customer_status(
         active / at risk / churned (a reactivated customer stays reactivated unless P(alive) says churned).
     lifecycle_rules : LifecycleRules, optional
         The stage rule (defaults to lifecycle's ``rules.yml``).
+    crm : bool
+        Whether the data have a customers or opportunities table; without one nobody can be known as
+        potential, and the summary leaves the potential row out instead of counting 0.
 
     Returns
     -------
@@ -222,6 +226,8 @@ def customer_status(
     rhythm_gaps = gap[has_rhythm]
     population = float(np.median(rhythm_gaps)) if len(rhythm_gaps) else float("nan")
     summary = _summary(out, sr)
+    if not crm:
+        summary = summary[summary["status"] != "potential"].reset_index(drop=True)
     facts = {f"{r.status}_customers": int(r.customers) for r in summary.itertuples()}
     facts |= {f"{r.status}_share": float(r.share) for r in summary.itertuples()}
     facts["population_interval_days"] = population

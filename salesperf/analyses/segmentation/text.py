@@ -68,11 +68,12 @@ def tiles(seg, lang: str) -> list[Tile]:
     share."""
     status = seg.status.summary.set_index("status")
     rfm = seg.rfm.summary
+    potential = status["customers"].get("potential")  # no row without a CRM table: nothing to say
     out = [
         Tile(
             word("customers", lang),
             fmt.number(int(status["customers"].sum())),
-            word("tile_potential", lang, n=fmt.number(int(status["customers"].get("potential", 0)))),
+            "" if potential is None else word("tile_potential", lang, n=fmt.number(int(potential))),
         )
     ]
     if rfm["customers"].sum() > 0:
