@@ -16,6 +16,7 @@ from salesperf.analyses.base import Analysis, Context, Needs, Result
 from salesperf.analyses.overview import text
 from salesperf.analyses.overview.queries import Kpis, attainment, by_dimension, comparison, monthly
 from salesperf.core.present import Exhibit
+from salesperf.data.engine import embedded
 
 __all__ = ["ANALYSIS", "Kpis", "OverviewResult", "attainment", "by_dimension", "comparison", "monthly"]
 
@@ -62,18 +63,18 @@ class Overview(Analysis):
     words = text.WORDS
 
     def compute(self, ds, ctx: Context, upstream) -> OverviewResult:
-        period, top_n = ds.period, self.param(ctx, "top_n")
+        period, top_n, engine = ds.period, self.param(ctx, "top_n"), embedded(ds.con)
         has_targets = ds.has("targets")
         return OverviewResult(
-            kpis=comparison(ds.con, period),
-            trend=monthly(ds.con, period.end, self.param(ctx, "months")),
-            regions=by_dimension(ds.con, "region", period, top=None),
-            customers=by_dimension(ds.con, "customer", period, top_n, has_customers=ds.has("customers")),
-            products=by_dimension(ds.con, "product", period, top_n, has_products=ds.has("products"))
+            kpis=comparison(engine, period),
+            trend=monthly(engine, period.end, self.param(ctx, "months")),
+            regions=by_dimension(engine, "region", period, top=None, has_customers=ds.has("customers")),
+            customers=by_dimension(engine, "customer", period, top_n, has_customers=ds.has("customers")),
+            products=by_dimension(engine, "product", period, top_n, has_products=ds.has("products"))
             if ds.has("orders", "product_id")
             else pd.DataFrame(columns=["key", "name", "revenue", "share"]),
-            attainment_total=attainment(ds.con, period) if has_targets else None,
-            attainment_by_team=attainment(ds.con, period, by="team")
+            attainment_total=attainment(engine, period) if has_targets else None,
+            attainment_by_team=attainment(engine, period, by="team")
             if has_targets and ds.has("reps", "team")
             else None,
         )

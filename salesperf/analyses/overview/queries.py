@@ -1,9 +1,9 @@
 """Engine work of the sales overview: KPIs of a period, monthly trend, revenue by dimension, attainment.
 
-Every function takes the period's DuckDB connection (validated tables ``orders`` and, when present,
-``customers``, ``products``, ``reps`` and ``targets``) and returns a small aggregated frame. Revenue is every
-counted line's amount (net of returns); orders and customers count purchase lines only
-(:mod:`salesperf.core.sql`).
+Every function takes the dataset's :class:`~salesperf.data.engine.Engine` (validated tables ``orders`` and,
+when present, ``customers``, ``products``, ``reps`` and ``targets``), builds one engine-neutral Ibis query
+and returns a small aggregated frame: the same figures on DuckDB and in a warehouse. Revenue is every counted
+line's amount (net of returns); orders and customers count purchase lines only (:mod:`salesperf.core.expr`).
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
+from salesperf.core.expr import between, money, order_key, purchase_line
 from salesperf.core.periods import Period
-from salesperf.core.sql import purchase_predicate, relation_columns
-
-#: An order is an order_id; lines without one count as one order per customer and day. Money sums are rounded
-#: to cents in SQL: a parallel sum may differ in its last bit from run to run, and reports must not.
-ORDER_KEY = "coalesce(order_id, customer_id || '@' || CAST(order_date AS VARCHAR))"
+from salesperf.data.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -36,30 +34,37 @@ class Kpis:
         return self.revenue / self.orders if self.orders else float("nan")
 
 
-def period_kpis(con: duckdb.DuckDBPyConnection, start: date, end: date) -> Kpis:
+def _kpi_columns(orders: ir.Table) -> dict[str, ir.Scalar]:
+    bought = purchase_line(orders)
+    return {
+        "revenue": money(orders.amount.sum()),
+        "orders": order_key(orders).nunique(where=bought),
+        "customers": orders.customer_id.nunique(where=bought),
+    }
+
+
+def period_kpis(engine: Engine, start: date, end: date) -> Kpis:
     """Revenue (net of returns), distinct orders and distinct buying customers between two dates
     (inclusive)."""
-    bought = purchase_predicate(relation_columns(con, "orders"))
-    revenue, orders, customers = con.execute(
-        f"SELECT round(coalesce(sum(amount), 0), 2), count(DISTINCT {ORDER_KEY}) FILTER (WHERE {bought}), "
-        f"count(DISTINCT customer_id) FILTER (WHERE {bought}) FROM orders WHERE order_date BETWEEN ? AND ?",
-        [start, end],
-    ).fetchone()
-    return Kpis(float(revenue), int(orders), int(customers))
+    orders = engine.table("orders")
+    orders = orders.filter(between(orders.order_date, start, end))
+    row = engine.fetch(orders.aggregate(**_kpi_columns(orders))).iloc[0]
+    revenue = 0.0 if pd.isna(row["revenue"]) else float(row["revenue"])
+    return Kpis(revenue, int(row["orders"]), int(row["customers"]))
 
 
-def comparison(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, Kpis]:
+def comparison(engine: Engine, period: Period) -> dict[str, Kpis]:
     """KPIs of the period, the previous period and the same period a year earlier (keys current, previous,
     year_ago).
     """
     return {
-        "current": period_kpis(con, period.start, period.end),
-        "previous": period_kpis(con, period.previous.start, period.previous.end),
-        "year_ago": period_kpis(con, period.year_ago.start, period.year_ago.end),
+        "current": period_kpis(engine, period.start, period.end),
+        "previous": period_kpis(engine, period.previous.start, period.previous.end),
+        "year_ago": period_kpis(engine, period.year_ago.start, period.year_ago.end),
     }
 
 
-def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.DataFrame:
+def monthly(engine: Engine, end: date, months: int = 24) -> pd.DataFrame:
     """Monthly KPIs for the ``months`` months ending with the month of ``end``.
 
     Returns
@@ -69,18 +74,15 @@ def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.D
         orders in between filled with zeros): month (Timestamp, first day), revenue, orders, customers, aov.
     """
     first = pd.Timestamp(end).to_period("M").start_time - pd.DateOffset(months=months - 1)
-    earliest = con.execute("SELECT min(order_date) FROM orders WHERE order_date <= ?", [end]).fetchone()[0]
+    orders = engine.table("orders")
+    earliest = engine.scalar(orders.filter(orders.order_date <= ibis.date(end)).order_date.min())
     if earliest is not None:  # the trend starts where the data start: no empty months before the first order
         first = max(first, pd.Timestamp(earliest).to_period("M").start_time)
         months = (pd.Timestamp(end).to_period("M") - first.to_period("M")).n + 1
-    bought = purchase_predicate(relation_columns(con, "orders"))
-    frame = con.execute(
-        f"SELECT date_trunc('month', order_date) AS month, round(sum(amount), 2) AS revenue, "
-        f"count(DISTINCT {ORDER_KEY}) FILTER (WHERE {bought}) AS orders, "
-        f"count(DISTINCT customer_id) FILTER (WHERE {bought}) AS customers "
-        "FROM orders WHERE order_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
-        [first.date(), end],
-    ).df()
+    orders = orders.filter(between(orders.order_date, first.date(), end))
+    frame = engine.fetch(
+        orders.group_by(month=orders.order_date.truncate("M")).aggregate(**_kpi_columns(orders)).order_by("month")
+    )
     months_index = pd.DataFrame({"month": pd.date_range(first, periods=months, freq="MS")})
     frame["month"] = pd.to_datetime(frame["month"])
     out = months_index.merge(frame, on="month", how="left").fillna(
@@ -92,41 +94,59 @@ def monthly(con: duckdb.DuckDBPyConnection, end: date, months: int = 24) -> pd.D
     return out
 
 
-_DIMENSIONS = {
-    "customer": (
-        "o.customer_id",
-        "coalesce(c.name, o.customer_id)",
-        "LEFT JOIN customers c USING (customer_id)",
-    ),
-    "product": ("o.product_id", "coalesce(p.name, o.product_id)", "LEFT JOIN products p USING (product_id)"),
-    "rep": ("o.rep_id", "o.rep_id", ""),
+#: Dimensions named by an id on the order line, and the table (and column) their display names come from.
+_NAMED = {
+    "customer": ("customer_id", "customers"),
+    "product": ("product_id", "products"),
+    "rep": ("rep_id", None),
 }
 #: Attributes that may sit on the order line or on the customer / product: the line's value where it has one.
-_ATTRIBUTES = {
-    "region": ("customers", "c", "customer_id"),
-    "channel": ("customers", "c", "customer_id"),
-    "category": ("products", "p", "product_id"),
-}
+_ATTRIBUTES = {"region": ("customers", "customer_id"), "channel": ("customers", "customer_id"),
+               "category": ("products", "product_id")}
+_EMPTY = ["key", "name", "revenue", "share", "previous", "change"]
 
 
-def attribute_source(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, str] | None:
-    """(SQL expression, join) for ``column`` of an order line: ``orders.<column>`` where the line has it,
-    else the customer's (region, channel) or the product's (category); None when neither table has it."""
-    table, alias, key = _ATTRIBUTES[column]
-    on_line = column in (relation_columns(con, "orders") or [])
-    on_entity = column in (relation_columns(con, table) or []) and key in (
-        relation_columns(con, "orders") or []
-    )
-    join = f"LEFT JOIN {table} {alias} USING ({key})" if on_entity else ""
-    if on_line and on_entity:
-        return f"coalesce(o.{column}, {alias}.{column})", join
-    if on_line:
-        return f"o.{column}", ""
-    return (f"{alias}.{column}", join) if on_entity else None
+def _lookup(engine: Engine, table: str, key: str, column: str) -> ir.Table | None:
+    """``key`` and ``column`` of ``table`` (one row per key), or None when the table or column is absent."""
+    if not engine.has_table(table):
+        return None
+    entity = engine.table(table)
+    if column not in entity.columns:
+        return None
+    return entity.group_by(key).aggregate(**{f"_{column}": entity[column].min()})
+
+
+def _keyed_lines(engine: Engine, dimension: str, has_entity: bool) -> ir.Table | None:
+    """Order lines with ``key`` and ``name`` of ``dimension``, or None when the data do not have it.
+
+    Region, channel and category: the line's value where the line has one, else the customer's (product's).
+    Customers and products: the id, named from the customers (products) table when given.
+    """
+    orders = engine.table("orders")
+    if dimension in _ATTRIBUTES:
+        table, key = _ATTRIBUTES[dimension]
+        entity = _lookup(engine, table, key, dimension) if has_entity and key in orders.columns else None
+        on_line = dimension in orders.columns
+        if entity is None and not on_line:
+            return None
+        lines = orders.left_join(entity, key) if entity is not None else orders
+        if entity is not None and on_line:
+            value = lines[dimension].fill_null(lines[f"_{dimension}"])
+        else:
+            value = lines[dimension] if on_line else lines[f"_{dimension}"]
+        return lines.mutate(key=value, name=value)
+    key, table = _NAMED[dimension]
+    if key not in orders.columns:
+        return None
+    entity = _lookup(engine, table, key, "name") if table and has_entity else None
+    if entity is None:
+        return orders.mutate(key=orders[key], name=orders[key])
+    lines = orders.left_join(entity, key)
+    return lines.mutate(key=lines[key], name=lines["_name"].fill_null(lines[key]))
 
 
 def by_dimension(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     dimension: str,
     period: Period,
     top: int | None = 10,
@@ -139,11 +159,11 @@ def by_dimension(
     ----------
     dimension : {'customer', 'product', 'category', 'region', 'channel', 'rep'}
         Region, channel and category are the line's where ``orders`` has them, else the customer's
-        (product's): see :func:`attribute_source`.
+        (product's).
     top : int or None
         Keep the largest ``top`` rows (None: all).
     has_customers, has_products : bool
-        Whether the optional tables exist (names are joined from them).
+        Whether the optional tables exist (names and attributes are joined from them).
 
     Returns
     -------
@@ -151,31 +171,25 @@ def by_dimension(
         key, name, revenue, share (of the period's revenue), previous (revenue in the previous period), change
         (relative; NaN when previous is 0).
     """
-    if dimension in _ATTRIBUTES:
-        source = attribute_source(con, dimension)
-        key, name, join = (source[0], source[0], source[1]) if source else (None, None, None)
-    else:
-        key, name, join = _DIMENSIONS[dimension]
-    if key is not None and (
-        (join and "customers" in join and not has_customers)
-        or (join and "products" in join and not has_products)
-    ):
-        key, name, join = (key, key, "") if key.startswith("o.") else (None, None, None)
-    if key is None:
-        return pd.DataFrame(columns=["key", "name", "revenue", "share", "previous", "change"])
+    table = _ATTRIBUTES.get(dimension, (_NAMED.get(dimension, (None, None))[1],))[0]
+    has_entity = {"customers": has_customers, "products": has_products}.get(table, False)
+    lines = _keyed_lines(engine, dimension, has_entity)
+    if lines is None:
+        return pd.DataFrame(columns=_EMPTY)
     prev = period.previous
-    frame = con.execute(
-        f"SELECT {key} AS key, any_value({name}) AS name, "
-        "round(sum(amount) FILTER (WHERE order_date BETWEEN ? AND ?), 2) AS revenue, "
-        "round(sum(amount) FILTER (WHERE order_date BETWEEN ? AND ?), 2) AS previous "
-        f"FROM orders o {join} WHERE order_date BETWEEN ? AND ? AND {key} IS NOT NULL GROUP BY 1",
-        [period.start, period.end, prev.start, prev.end, prev.start, period.end],
-    ).df()
+    lines = lines.filter(between(lines.order_date, prev.start, period.end), lines.key.notnull())
+    frame = engine.fetch(
+        lines.group_by("key").aggregate(
+            name=lines.name.min(),
+            revenue=money(lines.amount.sum(where=between(lines.order_date, period.start, period.end))),
+            previous=money(lines.amount.sum(where=between(lines.order_date, prev.start, prev.end))),
+        )
+    )
     frame[["revenue", "previous"]] = frame[["revenue", "previous"]].fillna(0.0)
     total = frame["revenue"].sum()
     frame["share"] = frame["revenue"] / total if total else float("nan")
     frame["change"] = frame["revenue"] / frame["previous"].where(frame["previous"] != 0) - 1
-    frame = frame.sort_values(["revenue", "key"], ascending=[False, True], ignore_index=True)
+    frame = frame.sort_values(["revenue", "key"], ascending=[False, True], ignore_index=True)[_EMPTY]
     return frame.head(top) if top else frame
 
 
@@ -185,7 +199,7 @@ def months_of(period: Period) -> list[str]:
     return [str(m) for m in months]
 
 
-def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = None) -> pd.DataFrame:
+def attainment(engine: Engine, period: Period, by: str | None = None) -> pd.DataFrame:
     """Revenue against quota for the period (targets per month, or stated for the period's own label).
 
     Weeks are not pro-rated: quotas are read for months and quarters (a week returns an empty frame).
@@ -203,18 +217,24 @@ def attainment(con: duckdb.DuckDBPyConnection, period: Period, by: str | None = 
     """
     if period.grain == "week":
         return pd.DataFrame(columns=["group", "quota", "revenue", "attainment"])
-    labels = months_of(period) + [period.label]
-    placeholders = ", ".join("?" for _ in labels)
-    group = f"coalesce(r.{by}, '–')" if by else "'all'"
-    join = "LEFT JOIN reps r USING (rep_id)" if by else ""
-    frame = con.execute(
-        f"WITH q AS (SELECT {group} AS grp, rep_id, sum(quota) AS quota FROM targets t {join} "
-        f"WHERE CAST(t.period AS VARCHAR) IN ({placeholders}) GROUP BY 1, 2), "
-        "s AS (SELECT rep_id, round(sum(amount), 2) AS revenue FROM orders "
-        "WHERE order_date BETWEEN ? AND ? GROUP BY 1) "
-        'SELECT grp AS "group", sum(quota) AS quota, coalesce(sum(s.revenue), 0) AS revenue '
-        "FROM q LEFT JOIN s USING (rep_id) GROUP BY 1 ORDER BY 1",
-        [*labels, period.start, period.end],
-    ).df()
+    targets = engine.table("targets")
+    targets = targets.filter(targets.period.cast("string").isin(months_of(period) + [period.label]))
+    if by:
+        reps = engine.table("reps")
+        teams = reps.group_by("rep_id").aggregate(_group=reps[by].min())
+        targets = targets.left_join(teams, "rep_id")
+        group = targets._group.fill_null("–")
+    else:
+        group = ibis.literal("all")
+    quotas = targets.group_by(group=group, rep_id=targets.rep_id).aggregate(quota=targets.quota.sum())
+    orders = engine.table("orders")
+    orders = orders.filter(between(orders.order_date, period.start, period.end))
+    sold = orders.group_by("rep_id").aggregate(revenue=money(orders.amount.sum()))
+    joined = quotas.left_join(sold, "rep_id")
+    frame = engine.fetch(
+        joined.group_by("group")
+        .aggregate(quota=joined.quota.sum(), revenue=joined.revenue.sum().fill_null(0))
+        .order_by("group")
+    )
     frame["attainment"] = frame["revenue"] / frame["quota"].where(frame["quota"] > 0)
     return frame
