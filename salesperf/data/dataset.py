@@ -8,7 +8,7 @@ may instead pass a catalog or a data folder and the same validation runs in the 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,11 +19,10 @@ from salesperf.core.errors import UserError
 from salesperf.core.fmt import DEFAULT_CURRENCY, currency_code, slug
 from salesperf.core.periods import Period, parse_period
 from salesperf.data.catalog import Catalog, resolve
+from salesperf.data.quality import QualityReport, import_steps
 from salesperf.data.schema import TABLES
 from salesperf.data.sources import attach
 from salesperf.data.validate import (
-    QualityReport,
-    TableQuality,
     by_code,
     choose_currency,
     currency_values,
@@ -118,6 +117,7 @@ def _validate_catalog(
             stages=catalog.stages,
             currency=currency,
         )
+        quality.imported, quality.import_stale = import_steps(src, quality.rows_read)
         if table == "orders":  # the orders' currency is the report's: other tables' amounts must match it
             currency = quality.currency or currency
         reports.append(quality)
@@ -232,7 +232,7 @@ def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: da
             "period": period.label,
             "today": today.isoformat(),
             "origin": catalog.origin,
-            "quality": [asdict(t) for t in quality.tables],
+            "quality": quality.to_json(),
         }
         con.execute(f"CREATE TABLE {_META} AS SELECT ? AS meta", [json.dumps(meta)])
     return open_dataset(path)
@@ -242,7 +242,7 @@ def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     con = duckdb.connect()
     con.execute(f"ATTACH '{path!s}' AS snap (READ_ONLY)")
     meta = json.loads(con.execute(f"SELECT meta FROM snap.{_META}").fetchone()[0])
-    quality = QualityReport([TableQuality(**t) for t in meta["quality"]])
+    quality = QualityReport.from_json(meta["quality"])
     _expose(con, [t.table for t in quality.tables], entity)
     period = parse_period(meta["period"])
     store = results_folder(path, entity)

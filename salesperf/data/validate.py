@@ -8,16 +8,14 @@ holds per table and is what the data-quality section of every report shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
-import pandas as pd
 
 from salesperf.core.errors import UserError, examples
 from salesperf.core.fmt import currency_code
 from salesperf.core.sql import CANCELLED, RETURNED
-from salesperf.core.vocab import term
+from salesperf.data.quality import TableQuality
 from salesperf.data.schema import TABLES, Table
 from salesperf.data.sources import _literal, _quote
 
@@ -28,72 +26,6 @@ FATAL_UNPARSEABLE_SHARE = 0.01
 
 AFTER_PERIOD = "after the period end"
 OTHER_CURRENCY = "in another currency (no exchange rates)"
-
-
-@dataclass
-class TableQuality:
-    """Row accounting of one table: rows read, used, excluded by reason and flagged by reason."""
-
-    table: str
-    source: str
-    rows_read: int
-    rows_used: int
-    excluded: dict[str, int] = field(default_factory=dict)
-    flagged: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, str] = field(default_factory=dict)
-    content_hash: str = ""
-    currency: str = ""  # the currency of the amounts used (ISO code), '' when the table has none
-    currencies: dict[str, int] = field(default_factory=dict)  # rows read per currency of the currency column
-
-
-@dataclass
-class QualityReport:
-    """Accounting of every table read for a run; ``frame()`` gives one row per table and reason."""
-
-    tables: list[TableQuality]
-
-    def frame(self) -> pd.DataFrame:
-        """One row per (table, reason): columns table, source, rows_read, rows_used, kind, reason, rows,
-        examples.
-
-        Tables without any exclusion or flag still get one row (kind ``ok``), so every table read is listed.
-        """
-        rows = []
-        for t in self.tables:
-            base = {"table": t.table, "source": t.source, "rows_read": t.rows_read, "rows_used": t.rows_used}
-            items = [("excluded", r, n) for r, n in t.excluded.items()] + [
-                ("flagged", r, n) for r, n in t.flagged.items()
-            ]
-            for kind, reason, n in items or [("ok", "", 0)]:
-                rows.append(
-                    base | {"kind": kind, "reason": reason, "rows": n, "examples": t.examples.get(reason, "")}
-                )
-        return pd.DataFrame(
-            rows, columns=["table", "source", "rows_read", "rows_used", "kind", "reason", "rows", "examples"]
-        )
-
-    def get(self, table: str) -> TableQuality | None:
-        return next((t for t in self.tables if t.table == table), None)
-
-    def notes(self, lang: str = "en") -> list[str]:
-        """Stated problems beyond the row counts, one sentence each: a table whose amounts came in several
-        currencies (only those in the report currency are used: there are no exchange rates)."""
-        out = []
-        for t in self.tables:
-            if len(t.currencies) > 1:
-                others = {c: n for c, n in t.currencies.items() if c != t.currency}
-                out.append(
-                    term(
-                        "several_currencies",
-                        lang,
-                        table=t.table,
-                        n=len(t.currencies),
-                        currency=t.currency,
-                        others=", ".join(others),
-                        rows=f"{sum(others.values()):,}",
-                    )
-                )
-        return out
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -160,6 +92,25 @@ def _check_parseable(con, table: Table, present: list[str], where: str) -> None:
             )
 
 
+def _dated(table: Table) -> list[str]:
+    return [c.name for c in table.columns if c.type == "DATE"]
+
+
+def _as_written(name: str) -> str:
+    """The typed view's column holding a date column's source value, time of day included."""
+    return f"_written_{name}"
+
+
+def _written_expression(name: str, present: list[str]) -> str:
+    """A date column as the source wrote it, for the duplicate rule: the timestamp when the value reads as
+    one (``2010-12-01`` and ``2010-12-01 00:00:00`` are the same value; ``08:26`` and ``14:02`` of one day
+    are not), else the trimmed text. The typed column keeps the day (the analyses work on a DATE)."""
+    if name not in present:
+        return "NULL"
+    text = f"NULLIF(TRIM(CAST({_quote(name)} AS VARCHAR)), '')"
+    return f"COALESCE(CAST(TRY_CAST({_quote(name)} AS TIMESTAMP) AS VARCHAR), {text})"
+
+
 def _reason_cases(
     table: Table,
     today: date,
@@ -196,10 +147,10 @@ def _reason_cases(
     dated = _quote(table.date_column) if table.date_column else None
     if dated:
         excluded.append(("dated in the future", f"{dated} > DATE {_literal(today.isoformat())}"))
-    all_cols = ", ".join(_quote(c) for c in table.names)
     # the first occurrence in the source (``_row``) is kept, so the same file always gives the same clean
     # table
-    excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1"))
+    same = ", ".join(_quote(_as_written(c)) if c in _dated(table) else _quote(c) for c in table.names)
+    excluded.append(("duplicate row", f"row_number() OVER (PARTITION BY {same} ORDER BY _row) > 1"))
     if table.key and table.name != "orders":
         excluded.append(
             (
@@ -331,7 +282,10 @@ def validate_table(
     if table_name == "orders" or not currency:
         currency = choose_currency(codes, currency, where, table_name)
     others = tuple(v for v in values if currency and currency_code(v) != currency)
-    typed = ", ".join(f"{_typed_expression(table, c, present)} AS {_quote(c)}" for c in table.names)
+    typed = ", ".join(
+        [f"{_typed_expression(table, c, present)} AS {_quote(c)}" for c in table.names]
+        + [f"{_written_expression(c, present)} AS {_quote(_as_written(c))}" for c in _dated(table)]
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW typed_{table_name} AS "
         f"SELECT {typed}, row_number() OVER () AS _row FROM raw_{table_name}"

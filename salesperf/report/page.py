@@ -22,8 +22,9 @@ from salesperf.analyses import registry
 from salesperf.analyses.base import Context, Result
 from salesperf.core import fmt
 from salesperf.core.present import TableSpec, Tile, table
-from salesperf.core.vocab import CORE, Vocabulary, check_lang, term
+from salesperf.core.vocab import CORE, Vocabulary, check_lang
 from salesperf.data.dataset import Dataset, open_dataset
+from salesperf.report.data_quality import reason_text, table_sentences
 from salesperf.report.exports import write_csv
 from salesperf.report.style import apply_style
 
@@ -35,42 +36,6 @@ def _missing(value) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-
-#: The vocabulary keys of the data-quality reasons (core/vocab.yml): the English text is the label validation
-#: keeps in the accounting (manifest, ``salesperf validate``); pages show it in their language.
-REASON_KEYS = (
-    "reason_unparseable",
-    "reason_missing",
-    "reason_other_currency",
-    "reason_cancelled",
-    "reason_zero_amount",
-    "reason_negative_amount",
-    "reason_unknown_customer",
-    "reason_unknown_status",
-    "reason_unknown_stage",
-    "reason_future",
-    "reason_duplicate_row",
-    "reason_duplicate_key",
-    "reason_after_period",
-)
-
-
-def _pattern(template: str) -> re.Pattern:
-    parts = re.split(r"\{(\w+)\}", template)
-    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>\\S+)" for i, p in enumerate(parts))
-    return re.compile(regex)
-
-
-def reason_text(label: str, lang: str) -> str:
-    """A reason of the accounting (its English label) in ``lang``; a label we do not know is shown as is."""
-    if lang == "en":
-        return label
-    for key in REASON_KEYS:
-        match = _pattern(term(key, "en")).fullmatch(label)
-        if match:
-            return term(key, lang, **match.groupdict())
-    return label
 
 
 _DIRECTION = re.compile(rf"[+{fmt.MINUS}-](?=\s*\d)|\d")
@@ -268,32 +233,24 @@ class Report:
 
     # -- standard sections -----------------------------------------------------------------------------------
     def data_quality(self) -> None:
-        """The data-quality section: rows read, used and excluded by reason for every table."""
+        """The data-quality section: for every table, source rows = imported + dropped at import (when the
+        table was made by ``salesperf import``) and rows read = used + excluded, by reason, with examples."""
         self.section("data_quality")
-        quality = self.ds.quality.frame()
         for t in self.ds.quality.tables:
-            excluded = sum(t.excluded.values())
-            parts = [f"{n:,} {reason_text(reason, self.lang)}" for reason, n in t.excluded.items()]
-            if self.lang == "zh":
-                sentence = (
-                    f"{t.table}：读取 {t.rows_read:,} 行，使用 {t.rows_used:,} 行，剔除 {excluded:,} 行"
-                )
-                sentence += f"（{'；'.join(parts)}）。" if parts else "。"
-            else:
-                sentence = (
-                    f"{t.table}: {t.rows_read:,} rows read, {t.rows_used:,} used, {excluded:,} excluded"
-                )
-                sentence += f" ({'; '.join(parts)})." if parts else "."
-            self.say(sentence)
+            self.say(*table_sentences(t, self.lang))
         self.say(*self.ds.quality.notes(self.lang))
+        quality = self.ds.quality.frame()
         quality["kind"] = quality["kind"].map(self.t)
         quality["reason"] = quality["reason"].map(lambda r: reason_text(r, self.lang))
         self.table(quality, self._quality_spec(), max_rows=200)
 
     def _quality_spec(self) -> TableSpec:
+        imported = self.ds.quality.has_import
+        source = [("source_rows", self.t("source_rows"), "int")] if imported else []
         return table(
             ("table", self.t("table")),
-            ("rows_read", self.t("rows_read"), "int"),
+            *source,
+            ("rows_read", self.t("rows_imported" if imported else "rows_read"), "int"),
             ("rows_used", self.t("rows_used"), "int"),
             ("kind", self.t("kind")),
             ("reason", self.t("reason")),
