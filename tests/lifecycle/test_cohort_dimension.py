@@ -57,3 +57,20 @@ def test_no_dimension_is_stated_like_every_missing_need():
         text.comparison_missing(life, "zh")
         == "数据中没有 orders.channel / customers.channel：略去按channel的对比。"
     )
+
+
+def test_the_comparison_sentence_names_best_and_worst():
+    curves = pd.DataFrame(
+        {
+            "channel": ["online", "online", "direct", "direct"],
+            "age": [0, 1, 0, 1],
+            "cumulative_revenue_per_customer": [10.0, 30.0, 5.0, 10.0],
+        }
+    )
+    life = SimpleNamespace(
+        comparison_curves=curves, by_dimension=SimpleNamespace(by="channel"), currency="CNY"
+    )
+    # age 1 is the oldest both reached: online 30 per customer, 3.0x direct's 10
+    assert text.comparison_sentence(life, "en") == (
+        "By channel: customers first bought through online brought ¥30 each by age 1, 3.0× those of direct (¥10)."
+    )

@@ -33,7 +33,7 @@ MIN_HOLDOUT_MONTHS = 3  # a shorter holdout holds too few repeat purchases to ch
 def history_months(con, as_of) -> int:
     """Calendar months from the first order's month to ``as_of``'s, both counted (0 without orders)."""
     query = f"SELECT min(order_date) FROM orders WHERE order_date <= DATE '{as_of}'"
-    first = con.execute(query).fetchone()[0]
+    [(first,)] = con.execute(query).fetchall()  # fetched to the end: no result left open on con
     if first is None:
         return 0
     return (as_of.year - first.year) * 12 + as_of.month - first.month + 1

@@ -63,7 +63,8 @@ def holds_values(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> 
     column, empty where the source had none)."""
     if column not in (relation_columns(con, relation) or []):
         return False
-    return bool(con.execute(f'SELECT count("{column}") > 0 FROM {relation}').fetchone()[0])
+    [(held,)] = con.execute(f'SELECT count("{column}") > 0 FROM {relation}').fetchall()  # none left open
+    return bool(held)
 
 
 def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]:

@@ -111,8 +111,7 @@ def comparison_sentence(life, lang: str, age: int = 12) -> str:
     ratio = best["cumulative_revenue_per_customer"] / worst["cumulative_revenue_per_customer"]
     by_label = WORDS(by, lang) if by in WORDS else by
     return WORDS(
-        "comparison_missing",
-    "comparison_sentence",
+        "comparison_sentence",
         lang,
         by=by_label.lower() if lang == "en" else by_label,
         best=best[by],
