@@ -72,8 +72,12 @@ class Engine:
 
 
 def embedded(con: duckdb.DuckDBPyConnection) -> Engine:
-    """The engine over an open DuckDB connection (its tables and views are the canonical tables)."""
-    return Engine(ibis.duckdb.from_connection(con))
+    """The engine over an open DuckDB connection (its tables and views are the canonical tables).
+
+    Ibis gets a cursor of its own (the same database, views and attached snapshot): DuckDB refuses new work on a
+    connection whose last result was not read to the end, and other code of the run shares ``con``.
+    """
+    return Engine(ibis.duckdb.from_connection(con.cursor()))
 
 
 def connect(url: str) -> Engine:

@@ -9,8 +9,11 @@ import pytest
 from support import PERIOD, TODAY
 
 from salesperf.analyses.overview import queries
-from salesperf.data.dataset import open_dataset
+from salesperf.core.periods import parse_period
+from salesperf.data.catalog import resolve
+from salesperf.data.dataset import build_snapshot, open_dataset
 from salesperf.data.engine import connect, embedded
+from salesperf.report import page
 
 TABLES = ("orders", "customers", "products", "reps", "targets")
 
@@ -55,3 +58,11 @@ def test_attainment_is_equal_on_duckdb_and_postgres(engines, by):
     on_duck = queries.attainment(duck, ds.period, by=by)
     assert on_duck["quota"].gt(0).all()
     _same(on_duck, queries.attainment(warehouse, ds.period, by=by))
+
+
+def test_the_overview_runs_as_its_notebook_runs_it(demo_company, tmp_path):
+    # the page opens a run's snapshot and shares its connection; DuckDB refuses work on a connection with an
+    # unread result, so the engine must have a cursor of its own (this failed with "Resource In Use" before)
+    build_snapshot(resolve(data=demo_company / "catalog.yml"), parse_period(PERIOD), tmp_path / "s.duckdb")
+    rep = page.start("overview", str(tmp_path / "s.duckdb"), PERIOD, "en", TODAY, "", "¥", "")
+    assert rep.analyse().kpis["current"].orders > 0
