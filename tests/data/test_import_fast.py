@@ -276,7 +276,7 @@ def test_bad_cells_are_named_with_their_count_in_rows(tmp_path, monkeypatch):
 
 
 def test_arrow_cells_equal_the_csv_module_cells(tmp_path):
-    text = 'a,b,c\n1,"x,y",3\n"q"x,  sp ,""\n,,\n\n"a ""b""",\r\n7,8,9\r\n"é",ü,中\n'
+    text = 'a,b,c\n1,"x,y",3\n"q"x,  sp ,""\n,,\n\n"a ""b""",\r\n7,8,9\r\nab"c,d"e,f\n"é",ü,中\n'
     path = _write(tmp_path, "t.csv", text)
     rows, _ = read_cells(path)
     export = read_module.read_export(path)
@@ -292,15 +292,29 @@ def test_arrow_cells_equal_the_csv_module_cells(tmp_path):
     assert list(body.blank_and_first(lambda t: False)[0]) == blank
 
 
+def test_an_unclosed_quote_is_left_to_the_csv_module(tmp_path, monkeypatch):
+    text = 'Order,Customer,Date,Amount\n1,A,2024-01-02,10\n2,"B,2024-01-03,5\n3,C,2024-01-04,7\n'
+    source = _write(tmp_path, "o.csv", text)
+    mapping = _write(
+        tmp_path,
+        "o.yml",
+        "table: orders\ncolumns: {order_id: Order, customer_id: Customer, order_date: Date, amount: Amount}\n",
+    )
+    fast, slow, _, arrow = _import_both(tmp_path, source, monkeypatch, mapping=mapping)
+    assert arrow[0] is None
+    assert fast == slow
+
+
 def test_factorize_and_memo_map_see_each_distinct_value_once():
     values = ["a", None, "b", "a", float("nan"), None]
     codes, uniques = factorize(values)
     assert list(uniques[codes][[0, 2, 3]]) == ["a", "b", "a"]
     assert uniques[codes[1]] is None
+    assert isinstance(uniques[codes[4]], float)  # NaN stays NaN, apart from None
     calls = []
-    out = memo_map(lambda v: calls.append(v) or (v or "-"), values)
-    assert len(calls) == 3  # "a", "b" and one blank
-    assert list(out[:4]) == ["a", "-", "b", "a"]
+    out = memo_map(lambda v: calls.append(v) or repr(v), values)
+    assert len(calls) == 4  # "a", "b", None and NaN
+    assert list(out) == ["'a'", "None", "'b'", "'a'", "nan", "None"]
     column = Column.of(["x", "y", "x", "z"]).take(np.array([0, 2, 3]))
     assert list(column.uniques) == ["x", "z"]  # values no longer used are let go
     assert list(column.values()) == ["x", "x", "z"]
@@ -313,10 +327,19 @@ def test_factorize_and_memo_map_see_each_distinct_value_once():
         ["x,y", 'q"z', "line\nb", "cr\rx", None, " lead", "plain", "中文"],
         [None, None],
         [1, 2, None],
+        [1, 2.5, None, 3],
+        ["", "x"],
     ],
 )
 def test_table_writer_writes_what_pandas_writes(tmp_path, values):
     frame = pd.DataFrame({"a": pd.Series(values, dtype=object), "n": range(len(values))})
+    write_csv(frame, tmp_path / "mine.csv")
+    frame.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8", lineterminator="\n")
+    assert (tmp_path / "mine.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_table_writer_float_and_int_columns(tmp_path):
+    frame = pd.DataFrame({"f": [0.1, 1e-07, 1e16, math.nan, 19.0], "i": [1, 2, 3, 4, 5], "s": ["a", "b", "c", "d", "e"]})
     write_csv(frame, tmp_path / "mine.csv")
     frame.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8", lineterminator="\n")
     assert (tmp_path / "mine.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()

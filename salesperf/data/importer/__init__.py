@@ -13,12 +13,14 @@ returned ``ImportSummary``.
 
 Modules, in the order a file goes through them: :mod:`~.mapping` (mapping files and presets; one kind in
 :mod:`~.mapping_kinds`, ``tables:`` and ``join:`` in :mod:`~.mapping_tables`), :mod:`~.read` (cells, header
-row, footers), :mod:`~.detect` (which preset and kind), :mod:`~.join` (a ``join:`` file onto the rows),
-:mod:`~.columns` (headers to fields), :mod:`~.convert` (cells to canonical values), :mod:`~.rows` (one file to
-canonical rows, :func:`import_source`), :mod:`~.entities` (one row per entity, side tables, names re-keyed to
-ids), :mod:`~.assemble` (all files to tables, :func:`run_import`), :mod:`~.summary` (row accounting) and
-:mod:`~.accounting` (``import_accounting.csv`` beside the tables, read back with
-:func:`read_import_accounting`; one row per customer/product/rep from flat files).
+row, footers; CSVs through Arrow in :mod:`~.fastcsv`, cells kept by distinct value in :mod:`~.cells`),
+:mod:`~.detect` (which preset and kind), :mod:`~.join` (a ``join:`` file onto the rows), :mod:`~.columns`
+(headers to fields), :mod:`~.fields` (a column of cells to canonical values), :mod:`~.convert` (value maps
+and statuses), :mod:`~.rows` (one file to canonical rows, :func:`import_source`), :mod:`~.entities` (one row
+per entity, side tables, names re-keyed to ids), :mod:`~.assemble` (all files to tables, :func:`run_import`),
+:mod:`~.write` (a table to CSV), :mod:`~.summary` (row accounting) and :mod:`~.accounting`
+(``import_accounting.csv`` beside the tables, read back with :func:`read_import_accounting`; one row per
+customer/product/rep from flat files).
 """
 
 from salesperf.data.importer.accounting import ACCOUNTING_FILE, accounting_frame, read_import_accounting

@@ -28,8 +28,8 @@ def factorize(values: Sequence | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     -------
     codes : ndarray of intp, shape (n,)
     uniques : ndarray of object, shape (k,)
-        The distinct values in order of first appearance. Missing values (``None``, NaN) are one entry, the
-        first missing value met (the parsers treat ``None`` and NaN alike).
+        The distinct values in order of first appearance, then ``None`` and NaN when present. As in a dict,
+        values that compare equal are one entry (``1``, ``1.0`` and ``True``).
     """
     array = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
     if array.dtype != object:
@@ -37,13 +37,18 @@ def factorize(values: Sequence | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(array) == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object)
     codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    codes = codes.astype(np.intp, copy=False)
     uniques = np.asarray(uniques, dtype=object)
-    missing = codes < 0
-    if missing.any():
-        uniques = np.append(uniques, np.empty(1, dtype=object))
-        uniques[-1] = array[int(np.argmax(missing))]
-        codes = np.where(missing, len(uniques) - 1, codes)
-    return codes.astype(np.intp, copy=False), uniques
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        is_none = np.equal(array[missing], None)
+        kinds = [(None, is_none), (array[missing[np.argmin(is_none)]], ~is_none)]  # None; NaN (or NaT)
+        for value, rows in kinds:
+            if rows.any():
+                uniques = np.append(uniques, np.empty(1, dtype=object))
+                uniques[-1] = value
+                codes[missing[rows]] = len(uniques) - 1
+    return codes, uniques
 
 
 def map_uniques(function: Callable, uniques: np.ndarray) -> np.ndarray:
@@ -191,3 +196,20 @@ class Body:
                 tested[here] = [test(t) for t in self.overflow[here]]
                 blank &= ~here
         return blank, tested
+
+
+def text_order(values: pd.Series) -> np.ndarray:
+    """Positions that put ``values`` (text, blanks last) in order, ties in their order: what
+    ``sort_values(kind="stable", na_position="last")`` gives, by sorting the distinct values only.
+
+    Parameters
+    ----------
+    values : Series, length n
+        Text or blanks.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,)
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=True)
+    return np.argsort(np.where(codes < 0, len(uniques), codes), kind="stable")

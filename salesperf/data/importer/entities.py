@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from salesperf.data.importer.accounting import MERGED_TABLES, merge_repeated
+from salesperf.data.importer.cells import text_order
 from salesperf.data.importer.mapping_kinds import Kind
 from salesperf.data.importer.summary import ImportSummary, SourceSummary, TableSummary
 from salesperf.data.schema import TABLES
@@ -165,7 +166,7 @@ def assemble_tables(
         tables[name] = frame
     for name, parts in derived.items():
         extra = pd.concat(parts, ignore_index=True)
-        extra = extra.sort_values("name", na_position="last", kind="stable")
+        extra = extra.iloc[text_order(extra["name"])]
         t = summary.table(name)
         t.rows_derived += len(extra)
         if name in tables:

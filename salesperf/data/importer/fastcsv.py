@@ -150,8 +150,8 @@ def arrow_body(
 def _with_other_rows(body: Body, invalid: list, skip: int, width: int, delimiter: str) -> Body | None:
     """``body`` with the rows Arrow refused (another width than the header) read by :mod:`csv` and put
     back at their line (no cell spans lines here, so the physical line number is the row number)."""
-    if any(number is None for number, _ in invalid):
-        return None
+    if any(number is None or "\n" in line or "\r" in line for number, line in invalid):
+        return None  # a row refused across lines (an unclosed quote): leave it to the csv module
     rows = [next(csv.reader([line], delimiter=delimiter), []) for _, line in invalid]
     positions = np.array([number - 1 - skip for number, _ in invalid], dtype=np.int64)
     other = Body.from_rows(rows, width, 0)

@@ -21,11 +21,11 @@ from salesperf.data.importer.convert import (
     apply_values,
     opportunity_status,
     order_status,
-    parse_field,
     route_close_date,
     to_float,
 )
 from salesperf.data.importer.detect import detect_kind
+from salesperf.data.importer.fields import parse_field
 from salesperf.data.importer.join import join_rows
 from salesperf.data.importer.mapping import Mapping
 from salesperf.data.importer.mapping_kinds import HELPER_FIELDS, Kind, value_key
@@ -322,7 +322,7 @@ def _kind_frame(
         frame = _drop(frame, pd.Series(drop).reindex(frame.index), source, reason)
     if len(frame) < len(body):
         body = body.take(frame.index.to_numpy())
-    frame = frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(len(frame))  # in place: no copy of the columns
     flag = kind.cancelled_if.get("flag")
     if flag:
         fi = _header_index(headers, flag)
@@ -343,7 +343,8 @@ def _kind_frame(
         frame = _add_up_identical_lines(frame, source)
     source.rows_kept = len(frame)
     source.dropped = +source.dropped  # drop zero counts
-    return frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 IDENTICAL_LINES = "repeated order line added up (the source has one row per unit)"

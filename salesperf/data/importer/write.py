@@ -1,40 +1,62 @@
-"""Writing a canonical table as CSV: the text pandas ``to_csv(index=False)`` writes (UTF-8, ``\\n`` line ends,
-quotes only where a cell needs them, floats in their shortest round-trip form, blanks empty), produced by
-DuckDB from Arrow columns: a million order lines in about a second instead of ten.
+"""Writing a canonical table as CSV: the bytes pandas ``to_csv(index=False)`` writes (UTF-8, ``\\n`` line
+ends, quotes only where a cell needs them, floats in their shortest round-trip form, blanks empty), made
+column by column from the distinct values: each distinct cell is formatted once, the rows are put together
+by Arrow (``binary_join_element_wise``) and written as one buffer. A million order lines take well under a
+second instead of ten.
 
-Columns DuckDB would write differently (booleans, dates, mixed types, empty strings, which DuckDB quotes,
-carriage returns, which it does not) send the table to pandas ``to_csv``.
+Tables with a column of anything but text, floats and integers (flags, dates, mixed types), and one-column
+tables (where pandas quotes an empty row), are written by pandas ``to_csv``.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_ARROW_TYPES = {"string": pa.string(), "floating": pa.float64(), "integer": pa.int64(), "empty": pa.null()}
+from salesperf.data.importer.cells import factorize
+
+_TEXT_KINDS = {"string", "floating", "integer", "mixed-integer-float", "empty"}
+_NEEDS_QUOTES = (",", '"', "\n")  # the delimiter, the quote and the line end ("\r" alone is not quoted)
 
 
-def _arrow_column(values: pd.Series) -> pa.Array | None:
-    """The column as Arrow strings, doubles or integers; ``None`` when it holds anything else."""
-    if values.dtype == object:
-        inferred = pd.api.types.infer_dtype(values, skipna=True)
-        if inferred not in _ARROW_TYPES:
-            return None
-        array = pa.array(values.to_numpy(), type=_ARROW_TYPES[inferred], from_pandas=True)
-        if inferred == "string" and (
-            pc.any(pc.equal(array, "")).as_py() or pc.any(pc.match_substring(array, "\r")).as_py()
-        ):
-            return None  # DuckDB quotes an empty string and leaves a lone carriage return unquoted
-        return array
-    if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
-        if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
-            return None
-        return pa.array(values.to_numpy(), from_pandas=True)
+def _cell(value: object) -> str | None:
+    """One cell as pandas writes it; ``None`` for a value this writer leaves to pandas."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        if any(mark in value for mark in _NEEDS_QUOTES):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(value)
     return None
+
+
+def _column_text(values: pd.Series, last: bool) -> pa.Array | None:
+    """The column's cells as written (with the line end after the last column); ``None`` to leave the table
+    to pandas."""
+    dtype = values.dtype
+    if pd.api.types.is_object_dtype(dtype):
+        if pd.api.types.infer_dtype(values, skipna=True) not in _TEXT_KINDS:
+            return None
+    elif isinstance(dtype, pd.api.extensions.ExtensionDtype) or dtype.kind not in "fiu":
+        return None
+    codes, uniques = factorize(values.to_numpy(dtype=object))
+    cells = [_cell(v) for v in uniques]
+    if any(c is None for c in cells):
+        return None
+    if last:
+        cells = [c + "\n" for c in cells]
+    return pa.array(cells, type=pa.large_string()).take(pa.array(codes))
+
+
+def _header(columns: list[str]) -> str:
+    return ",".join(_cell(str(c)) for c in columns) + "\n"
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -47,12 +69,19 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     path : Path
         The CSV file, replaced.
     """
-    arrays = [_arrow_column(frame[c]) for c in frame.columns] if frame.columns.is_unique else [None]
-    if any(a is None for a in arrays) or not len(frame.columns):
+    names = [str(c) for c in frame.columns]
+    columns = None
+    if len(names) > 1 and frame.columns.is_unique:
+        columns = [_column_text(frame.iloc[:, i], i == len(names) - 1) for i in range(len(names))]
+    if columns is None or any(c is None for c in columns):
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         return
-    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
-    target = str(path).replace("'", "''")
-    with duckdb.connect() as con:
-        con.register("frame_to_write", table)
-        con.execute(f"COPY frame_to_write TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    with open(path, "wb") as out:
+        out.write(_header(names).encode("utf-8"))
+        if len(frame):
+            lines = pc.binary_join_element_wise(
+                *columns, pa.scalar(",", pa.large_string())
+            )  # one large_string per row, line end included
+            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+            start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+            out.write(memoryview(lines.buffers()[2])[start:end])
