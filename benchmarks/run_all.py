@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["demo", "segmentation", "cohorts", "clv", "runner", "orders_only"]
+ORDER = ["demo", "import", "segmentation", "cohorts", "clv", "runner", "orders_only"]
 
 
 def collect() -> Path:
@@ -38,7 +38,7 @@ def collect() -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", help="run one benchmark (demo, segmentation, cohorts, clv, runner)")
+    parser.add_argument("--only", help="run one benchmark (demo, import, segmentation, cohorts, clv, runner)")
     parser.add_argument("--collect", action="store_true", help="only rebuild BENCHMARKS.md from existing results")
     args = parser.parse_args()
     failed = []
