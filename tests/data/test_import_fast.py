@@ -338,6 +338,16 @@ def test_table_writer_writes_what_pandas_writes(tmp_path, values):
     assert (tmp_path / "mine.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
+def test_table_writer_in_chunks_of_rows(tmp_path, monkeypatch):
+    from salesperf.data.importer import write
+
+    monkeypatch.setattr(write, "_CHUNK", 2)
+    frame = pd.DataFrame({"s": ["a", "b,c", None, "d", "e"], "f": [1.5, None, 2.0, 3.25, 4.0]})
+    write_csv(frame, tmp_path / "mine.csv")
+    frame.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8", lineterminator="\n")
+    assert (tmp_path / "mine.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
 def test_table_writer_float_and_int_columns(tmp_path):
     frame = pd.DataFrame({"f": [0.1, 1e-07, 1e16, math.nan, 19.0], "i": [1, 2, 3, 4, 5], "s": ["a", "b", "c", "d", "e"]})
     write_csv(frame, tmp_path / "mine.csv")

@@ -37,9 +37,9 @@ def _cell(value: object) -> str | None:
     return None
 
 
-def _column_text(values: pd.Series, last: bool) -> pa.Array | None:
-    """The column's cells as written (with the line end after the last column); ``None`` to leave the table
-    to pandas."""
+def _column_cells(values: pd.Series, last: bool) -> tuple[np.ndarray, pa.Array] | None:
+    """The column as codes (shape (n,)) into its distinct cells as written (shape (k,), with the line end
+    after the last column); ``None`` to leave the table to pandas."""
     dtype = values.dtype
     if pd.api.types.is_object_dtype(dtype):
         if pd.api.types.infer_dtype(values, skipna=True) not in _TEXT_KINDS:
@@ -52,11 +52,14 @@ def _column_text(values: pd.Series, last: bool) -> pa.Array | None:
         return None
     if last:
         cells = [c + "\n" for c in cells]
-    return pa.array(cells, type=pa.large_string()).take(pa.array(codes))
+    return codes, pa.array(cells, type=pa.large_string())
 
 
 def _header(columns: list[str]) -> str:
     return ",".join(_cell(str(c)) for c in columns) + "\n"
+
+
+_CHUNK = 1 << 18  # rows joined at a time: the text of a chunk stays small
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -72,16 +75,16 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     names = [str(c) for c in frame.columns]
     columns = None
     if len(names) > 1 and frame.columns.is_unique:
-        columns = [_column_text(frame.iloc[:, i], i == len(names) - 1) for i in range(len(names))]
+        columns = [_column_cells(frame.iloc[:, i], i == len(names) - 1) for i in range(len(names))]
     if columns is None or any(c is None for c in columns):
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         return
+    comma = pa.scalar(",", pa.large_string())
     with open(path, "wb") as out:
         out.write(_header(names).encode("utf-8"))
-        if len(frame):
-            lines = pc.binary_join_element_wise(
-                *columns, pa.scalar(",", pa.large_string())
-            )  # one large_string per row, line end included
+        for first in range(0, len(frame), _CHUNK):
+            texts = [cells.take(pa.array(codes[first : first + _CHUNK])) for codes, cells in columns]
+            lines = pc.binary_join_element_wise(*texts, comma)  # one string per row, line end included
             offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
             start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
             out.write(memoryview(lines.buffers()[2])[start:end])
