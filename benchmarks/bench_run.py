@@ -133,7 +133,7 @@ def measure(customers: int, seed: int, workers: int) -> dict:
         "period": period,
         **run,
         "validation": run["marks"].get("running", float("nan")) - run["marks"].get("validating", 0.0),
-        "reports": {r["id"]: (r["status"], r["seconds"]) for r in manifest.get("reports", [])},
+        "reports": {r["instance"]: (r["status"], r["seconds"]) for r in manifest.get("reports", [])},
         "cells": cells,
         "peer": float(peer[0]),
     }
