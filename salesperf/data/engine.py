@@ -27,6 +27,13 @@ from salesperf.data.catalog import mask_url
 
 #: URL schemes of the warehouses salesperf can run its queries in, and the extra that brings each driver.
 WAREHOUSES = {"postgresql": "postgres", "postgres": "postgres"}
+#: Settings of a Spark session started by salesperf: no web UI, few shuffle partitions (aggregates are small),
+#: dates in UTC so that a day is the same day on every engine.
+SPARK_CONFIG = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.session.timeZone": "UTC",
+}
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,8 @@ class Engine:
 def embedded(con: duckdb.DuckDBPyConnection) -> Engine:
     """The engine over an open DuckDB connection (its tables and views are the canonical tables).
 
-    Ibis gets a cursor of its own (the same database, views and attached snapshot): DuckDB refuses new work on a
-    connection whose last result was not read to the end, and other code of the run shares ``con``.
+    Ibis gets a cursor of its own (the same database, views and attached snapshot): DuckDB refuses new work on
+    a connection whose last result was not read to the end, and other code of the run shares ``con``.
     """
     return Engine(ibis.duckdb.from_connection(con.cursor()))
 
@@ -107,3 +114,29 @@ def connect(url: str) -> Engine:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{mask_url(url)}: cannot connect ({mask_url(message)[:300]})") from None
     return Engine(backend)
+
+
+def spark(master: str = "local[2]", session=None) -> Engine:
+    """The engine over a Spark session: ``session`` when given, else one started for ``master``
+    (``local[2]``, ``spark://host:7077`` ...). Needs the ``salesperf[spark]`` extra and Java 17.
+
+    Raises
+    ------
+    UserError
+        PySpark is not installed, or the session cannot start (no Java, unreachable master).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ModuleNotFoundError:
+        hint = "pip install 'salesperf[spark]' (and Java 17)"
+        raise UserError("PySpark is not installed", hint=hint) from None
+    if session is None:
+        builder = SparkSession.builder.master(master).appName("salesperf")
+        for key, value in SPARK_CONFIG.items():
+            builder = builder.config(key, value)
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # no JVM, wrong master URL: the user's environment, not a bug
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"Spark master {master}: cannot start a session ({message[:300]})") from None
+    return Engine(ibis.pyspark.connect(session))

@@ -1,6 +1,7 @@
 """The same queries give the same answers on every engine: the demo company's validated tables in DuckDB (the
-embedded default) and copied into a real PostgreSQL server, every overview query run on both and compared to the
-cent, row by row; and the period's revenue checked against pandas on the raw orders."""
+embedded default), copied into a real PostgreSQL server and into a local Spark session; every overview query run on
+each and compared with DuckDB to the cent, row by row; and the period's revenue checked against pandas on the raw
+orders."""
 
 from __future__ import annotations
 
@@ -18,46 +19,50 @@ from salesperf.report import page
 TABLES = ("orders", "customers", "products", "reps", "targets")
 
 
-@pytest.fixture(scope="module")
-def engines(demo_company, postgres_url):
+@pytest.fixture(scope="module", params=["postgres", "spark"])
+def engines(request, demo_company):
+    """(dataset, its DuckDB engine, the other engine holding copies of the same validated tables)."""
     ds = open_dataset(demo_company / "catalog.yml", PERIOD, TODAY)
-    duck = embedded(ds.con)
-    warehouse = connect(postgres_url)
+    if request.param == "postgres":
+        other = connect(request.getfixturevalue("postgres_url"))
+    else:
+        other = request.getfixturevalue("spark_session")
     for name in TABLES:
-        warehouse.backend.create_table(name, ds.con.execute(f"SELECT * FROM {name}").to_arrow_table(), overwrite=True)
-    return ds, duck, warehouse
+        frame = ds.con.execute(f"SELECT * FROM {name}").df()
+        other.backend.create_table(name, frame, overwrite=True)
+    return ds, embedded(ds.con), other
 
 
 def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False)
 
 
-def test_kpis_and_trend_are_equal_on_duckdb_and_postgres(engines, demo_orders):
-    ds, duck, warehouse = engines
-    assert queries.comparison(duck, ds.period) == queries.comparison(warehouse, ds.period)
-    _same(queries.monthly(duck, ds.period.end), queries.monthly(warehouse, ds.period.end))
+def test_kpis_and_trend_are_equal_on_every_engine(engines, demo_orders):
+    ds, duck, other = engines
+    assert queries.comparison(duck, ds.period) == queries.comparison(other, ds.period)
+    _same(queries.monthly(duck, ds.period.end), queries.monthly(other, ds.period.end))
     # and both equal the raw orders summed by pandas (validation drops nothing of October's revenue here)
     october = demo_orders[demo_orders["order_date"].dt.strftime("%Y-%m") == PERIOD]
     kept = october[~october["status"].fillna("").str.lower().isin(["cancelled"])]
-    assert queries.period_kpis(warehouse, ds.period.start, ds.period.end).revenue == pytest.approx(
+    assert queries.period_kpis(other, ds.period.start, ds.period.end).revenue == pytest.approx(
         round(kept["amount"].sum(), 2), abs=0.01
     )
 
 
 @pytest.mark.parametrize("dimension", ["region", "customer", "product", "category", "channel", "rep"])
-def test_revenue_by_dimension_is_equal_on_duckdb_and_postgres(engines, dimension):
-    ds, duck, warehouse = engines
+def test_revenue_by_dimension_is_equal_on_every_engine(engines, dimension):
+    ds, duck, other = engines
     on_duck = queries.by_dimension(duck, dimension, ds.period, top=None)
     assert len(on_duck) > 1
-    _same(on_duck, queries.by_dimension(warehouse, dimension, ds.period, top=None))
+    _same(on_duck, queries.by_dimension(other, dimension, ds.period, top=None))
 
 
 @pytest.mark.parametrize("by", [None, "team"])
-def test_attainment_is_equal_on_duckdb_and_postgres(engines, by):
-    ds, duck, warehouse = engines
+def test_attainment_is_equal_on_every_engine(engines, by):
+    ds, duck, other = engines
     on_duck = queries.attainment(duck, ds.period, by=by)
     assert on_duck["quota"].gt(0).all()
-    _same(on_duck, queries.attainment(warehouse, ds.period, by=by))
+    _same(on_duck, queries.attainment(other, ds.period, by=by))
 
 
 def test_the_overview_runs_as_its_notebook_runs_it(demo_company, tmp_path):
