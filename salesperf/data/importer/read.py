@@ -5,8 +5,8 @@ Two readers give the same cells. The fast path reads a CSV with Arrow (one pass 
 exactly as :mod:`csv` splits it) and keeps each column by distinct value (:class:`~.cells.Body`). The general
 path (:func:`read_cells`: Python's :mod:`csv`, or pandas for XLSX) serves XLSX files, joined files, files
 whose header lies beyond the first 30 rows, and CSVs the fast path declines (a title row with a line break in
-a quoted cell; rows of another width than the header together with line breaks in quoted cells; a file Arrow
-cannot parse). ``SALESPERF_IMPORT_FAST=0`` turns the fast path off.
+a quoted cell; an unclosed quote; rows of another width than the header together with line breaks in quoted
+cells; a file Arrow cannot parse). ``SALESPERF_IMPORT_FAST=0`` turns the fast path off.
 """
 
 from __future__ import annotations

@@ -293,24 +293,8 @@ def _kind_frame(
 ) -> pd.DataFrame:
     """One kind's canonical rows from the (joined) cells: filters on source values, parsing, rules.
 
-    Parameters
-    ----------
-    kind, mapping
-        The kind and its mapping.
-    headers : list of str
-        The header cells, one per column of ``body``.
-    body : Body
-        n rows of cells below the header (blank and footer rows already removed).
-    source : SourceSummary
-        Accounting of the source, added to.
-    locale : str or None
-    notes : list of str
-        Notes for the import summary, appended to.
-
-    Returns
-    -------
-    DataFrame
-        m <= n rows: ``_line`` (int) and one object column per canonical or helper field.
+    ``body`` holds n rows (one column per header, blank and footer rows removed); the result has m <= n rows:
+    ``_line`` (int) and one object column per canonical or helper field. Drops are counted in ``source``.
     """
     file = Path(source.file).name
     resolved = resolve_columns(headers, kind, mapping)
