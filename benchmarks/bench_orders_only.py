@@ -182,12 +182,16 @@ def main(argv: list[str] | None = None) -> int:
         lines = orders_only(demo, root / "orders_only")
         command = [*SALESPERF, "run", "--period", period, "--data", str(root / "orders_only")]
         command += ["--workers", str(args.workers), "--out", str(root / "reports")]
+        load_before = os.getloadavg()[0]
         row = run_measured(command, root)
+        load_after = os.getloadavg()[0]
         row.update(lines=lines, customers=args.customers, check=check_run(root / "reports" / period))
     problems = [p for page in row["check"]["pages"].values() for p in page["problems"]]
     ok = row["exit"] == 0 and row["check"]["failed_on_index"] == 0 and not problems
     machine = (
-        f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
+        f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}; "
+        f"1-minute load average {load_before:.1f} before and {load_after:.1f} after: other jobs share the "
+        "machine and lengthen the wall time"
     )
     text = (
         "# Orders-only export through every report\n\n"
