@@ -77,6 +77,28 @@ def test_revenue_windows_from_orders_by_hand():
     assert by_id["revenue_now"].to_dict() == {"X": 300.0, "Y": 0.0, "Z": 500.0}
 
 
+def test_revenue_windows_of_several_period_ends_from_one_scan():
+    # The same orders at two period ends. At 2026-03-31 the base window is (2024-03-31, 2025-03-31]: X 100, Y 100;
+    # the current one (2025-03-31, 2026-03-31]: X 300, Z 500 (X's 2024-02-01 is in neither). At 2025-03-31 Z has not
+    # bought yet (left out); current (2024-03-31, 2025-03-31]: X 100, Y 100; base (2023-03-31, 2024-03-31]: X 999.
+    rows = [
+        ("X", "2025-03-15", 100.0),
+        ("X", "2026-02-01", 300.0),
+        ("Y", "2025-02-01", 100.0),
+        ("Z", "2026-03-01", 500.0),
+        ("X", "2024-02-01", 999.0),
+    ]
+    con = _con(rows, ("customer_id", "order_date", "amount"))
+    frames = lc.customer_period_revenues_sql(con, ["2025-03-31", "2026-03-31"])
+    early = frames[pd.Timestamp("2025-03-31").date()].set_index("customer_id")
+    late = frames[pd.Timestamp("2026-03-31").date()].set_index("customer_id")
+    assert early["revenue_base"].to_dict() == {"X": 999.0, "Y": 0.0}
+    assert early["revenue_now"].to_dict() == {"X": 100.0, "Y": 100.0}
+    assert str(early.loc["X", "first_date"].date()) == "2024-02-01"
+    assert late["revenue_base"].to_dict() == {"X": 100.0, "Y": 100.0, "Z": 0.0}
+    assert late["revenue_now"].to_dict() == {"X": 300.0, "Y": 0.0, "Z": 500.0}
+
+
 def test_typical_time_to_second_purchase_counts_customers_still_waiting():
     # Repeaters at 10, 20 and 30 days; two customers have waited 25 days. The old quantile of observed gaps said 20.
     # Kaplan-Meier: S(10) = 4/5, S(20) = 3/5, the two censored at 25 leave 1 at risk, S(30) = 0: median 30.

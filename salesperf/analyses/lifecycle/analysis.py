@@ -12,7 +12,7 @@ from salesperf.analyses.lifecycle.actions import at_risk_actions, second_purchas
 from salesperf.analyses.lifecycle.cohorts import CohortReport, cohort_tables, period_label
 from salesperf.analyses.lifecycle.queries import (
     cohort_activity_sql,
-    customer_period_revenue_sql,
+    customer_period_revenues_sql,
     dimension_source,
 )
 from salesperf.analyses.lifecycle.result import MIN_COHORTS, Lifecycle
@@ -74,10 +74,10 @@ def _customers(ds) -> pd.DataFrame | None:
 def _nrr(con, as_of, grain: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     step = 3 if grain == "quarter" else 1
     ends = [_months_back(as_of, k * step) if k else as_of for k in range(NRR_PERIODS[grain] - 1, -1, -1)]
-    frames = {}
-    for end in ends:
-        label = period_label(pd.Series([pd.Timestamp(end)]), grain).iloc[0]
-        frames[label] = customer_period_revenue_sql(con, end)
+    frames = {
+        period_label(pd.Series([pd.Timestamp(end)]), grain).iloc[0]: frame
+        for end, frame in customer_period_revenues_sql(con, ends).items()
+    }
     latest = frames[next(reversed(frames))]
     by_cohort = revenue_retention(
         latest.assign(acquired_in=period_label(latest["first_date"], "year")), "acquired_in"

@@ -180,43 +180,62 @@ def cohort_activity_sql(
 
 def customer_period_revenue_sql(con: duckdb.DuckDBPyConnection, as_of, months: int = 12) -> pd.DataFrame:
     """Each customer's net revenue in the ``months`` months up to ``as_of`` and in the ``months`` before
-    those.
+    those (:func:`customer_period_revenues_sql` for one period end)."""
+    day = as_date(as_of)
+    return customer_period_revenues_sql(con, [day], months)[day]
+
+
+def customer_period_revenues_sql(
+    con: duckdb.DuckDBPyConnection, ends: list, months: int = 12
+) -> dict[date, pd.DataFrame]:
+    """For each period end: each customer's net revenue in the ``months`` months up to it and in the
+    ``months`` before those, from one scan of the order lines.
 
     The two windows of the revenue-retention ratios (NRR, GRR): the *base* window ends ``months`` months
-    before ``as_of``, the *current* window ends at ``as_of``; both are ``months`` calendar months long.
+    before the period end, the *current* window ends at it; both are ``months`` calendar months long.
 
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
         Connection with the relation ``orders``.
-    as_of : date-like
+    ends : list of date-like
+        Period ends (as-of days).
     months : int
 
     Returns
     -------
-    DataFrame
-        One row per customer with a purchase occasion by ``as_of``: ``customer_id``, ``first_date`` (first
-        purchase occasion), ``revenue_base``, ``revenue_now`` (net revenue in each window, 0 when none).
+    dict of date to DataFrame
+        Keyed by each end (as a date), one row per customer with a purchase occasion by that end, sorted by
+        ``customer_id``: ``customer_id``, ``first_date`` (first purchase occasion), ``revenue_base``,
+        ``revenue_now`` (net revenue in each window, 0 when none).
     """
-    day = as_date(as_of)
-    now_start = (pd.Timestamp(day) - pd.DateOffset(months=months)).date()
-    base_start = (pd.Timestamp(day) - pd.DateOffset(months=2 * months)).date()
-    sql = f"""
-        WITH {_lines_cte(con, day)}
-        SELECT customer_id, min(CASE WHEN is_purchase THEN order_date END) AS first_date,
-               sum(CASE WHEN order_date > {date_literal(base_start)}
-                         AND order_date <= {date_literal(now_start)}
-                        THEN amount ELSE 0 END) AS revenue_base,
-               sum(CASE WHEN order_date > {date_literal(now_start)} THEN amount ELSE 0 END) AS revenue_now
-        FROM lines GROUP BY customer_id
-        HAVING bool_or(is_purchase)
-        ORDER BY customer_id
-    """
-    frame = con.sql(sql).df()
-    frame["first_date"] = pd.to_datetime(frame["first_date"])
-    for column in ("revenue_base", "revenue_now"):
-        frame[column] = frame[column].astype(float)
-    return frame
+    days = [as_date(end) for end in ends]
+    columns = []
+    for i, day in enumerate(days):
+        now_start = (pd.Timestamp(day) - pd.DateOffset(months=months)).date()
+        base_start = (pd.Timestamp(day) - pd.DateOffset(months=2 * months)).date()
+        up_to = f"order_date <= {date_literal(day)}"
+        base = f"order_date > {date_literal(base_start)} AND order_date <= {date_literal(now_start)}"
+        now = f"order_date > {date_literal(now_start)} AND {up_to}"
+        columns += [
+            f"min(CASE WHEN is_purchase AND {up_to} THEN order_date END) AS first_{i}",
+            f"sum(CASE WHEN {base} THEN amount ELSE 0 END) AS base_{i}",
+            f"sum(CASE WHEN {now} THEN amount ELSE 0 END) AS now_{i}",
+        ]
+    wide = con.sql(
+        f"WITH {_lines_cte(con, max(days))} SELECT customer_id, {', '.join(columns)} FROM lines "
+        "GROUP BY customer_id HAVING bool_or(is_purchase) ORDER BY customer_id"
+    ).df()
+    frames = {}
+    for i, day in enumerate(days):
+        frame = wide.loc[wide[f"first_{i}"].notna(), ["customer_id", f"first_{i}", f"base_{i}", f"now_{i}"]]
+        frame.columns = ["customer_id", "first_date", "revenue_base", "revenue_now"]
+        frame = frame.reset_index(drop=True)
+        frame["first_date"] = pd.to_datetime(frame["first_date"])
+        for column in ("revenue_base", "revenue_now"):
+            frame[column] = frame[column].astype(float)
+        frames[day] = frame
+    return frames
 
 
 def customer_summary_sql(
