@@ -46,6 +46,7 @@ class Dataset:
     today : datetime.date
         The run date (rows dated later are errors).
     quality : QualityReport
+        Row accounting per table: at import (when ``salesperf import`` wrote the file) and at validation.
     origin : str
         The catalog or folder the data came from.
     entity : str

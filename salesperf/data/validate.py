@@ -3,7 +3,9 @@
 For each table the engine builds a typed view ``typed_<table>`` (canonical columns cast to their types),
 checks the fatal conditions, then labels every row with at most one exclusion reason (first match wins) and
 any number of flags (rows kept but worth knowing, such as returns). ``rows read = rows used + rows excluded``
-holds per table and is what the data-quality section of every report shows.
+holds per table and is what the data-quality section of every report shows (after the import's own
+accounting, see :mod:`salesperf.data.quality`). A "duplicate row" is identical in every column, a date
+compared as written, time of day included; the clean table keeps the day.
 """
 
 from __future__ import annotations
