@@ -35,13 +35,20 @@ def postgres_url():
 
 
 @pytest.fixture(scope="session")
-def spark_session():
-    """A local Spark session (``local[2]``) for this test session."""
+def spark_session(tmp_path_factory):
+    """A local Spark session (``local[2]``, its warehouse folder in a temporary folder) for this test session."""
     if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
         _missing("PySpark or Java 17 not found: pip install 'salesperf[spark]' and install Java 17 (bash .ci/run does) "
                  "to run them", "SALESPERF_REQUIRE_SPARK")
-    from salesperf.data.engine import spark
+    from pyspark.sql import SparkSession
 
-    engine = spark("local[2]")
+    from salesperf.data.engine import SPARK_CONFIG, spark
+
+    builder = SparkSession.builder.master("local[2]").config(
+        "spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark_warehouse"))
+    )
+    for key, value in SPARK_CONFIG.items():
+        builder = builder.config(key, value)
+    engine = spark(session=builder.getOrCreate())
     yield engine
     engine.backend._session.stop()
