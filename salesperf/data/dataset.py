@@ -148,28 +148,42 @@ def data_currency(catalog: Catalog, stated: str = "") -> str:
 _ENTITY_KINDS = ("region", "team", "rep")
 
 
+def _region_filters(v: str, tables: list[str]) -> dict[str, str]:
+    """WHERE clauses of one region's copy (``v``: the region as a SQL literal).
+
+    A region is the order line's where the line has one, else the customer's: a customer who bought in two
+    regions has each line in its own region's copy, and is a customer of both copies (and of the copy of the
+    region their record names).
+    """
+    named = f"SELECT customer_id FROM snap.customers WHERE region = {v}" if "customers" in tables else None
+    on_line = f"region = {v}" + (f" OR (region IS NULL AND customer_id IN ({named}))" if named else "")
+    bought = f"SELECT customer_id FROM snap.orders WHERE {on_line}"
+    customer_ids = f"{named} UNION {bought}" if named else bought
+    filters = {"reps": f"region = {v}", "orders": on_line}
+    for table in tables:
+        if table == "opportunity_history":
+            filters[table] = "opportunity_id IN (SELECT opportunity_id FROM opportunities)"
+        elif table not in filters and "customer_id" in TABLES[table].names:
+            filters[table] = f"customer_id IN ({customer_ids})"
+    return filters
+
+
 def _entity_filters(kind: str, value: str, tables: list[str]) -> dict[str, str]:
     """WHERE clauses restricting every table to one region, team or rep (the data of one fan-out copy)."""
     v = "'" + value.replace("'", "''") + "'"
     if kind == "region":
-        reps_where, rep_ids = f"region = {v}", None
-        customer_ids = f"SELECT customer_id FROM snap.customers WHERE region = {v}"
-    else:
-        rep_ids = f"SELECT rep_id FROM snap.reps WHERE team = {v}" if kind == "team" else f"SELECT {v}"
-        reps_where = f"rep_id IN ({rep_ids})"
-        customer_ids = None
-    filters = {"reps": reps_where}
+        return _region_filters(v, tables)
+    rep_ids = f"SELECT rep_id FROM snap.reps WHERE team = {v}" if kind == "team" else f"SELECT {v}"
+    filters = {"reps": f"rep_id IN ({rep_ids})"}
     for table in tables:
         cols = TABLES[table].names
         if table == "customers":
-            filters[table] = f"region = {v}" if kind == "region" else f"owner_rep_id IN ({rep_ids})"
+            filters[table] = f"owner_rep_id IN ({rep_ids})"
         elif table == "opportunity_history":
             filters[table] = "opportunity_id IN (SELECT opportunity_id FROM opportunities)"
-        elif customer_ids and "customer_id" in cols:
-            filters[table] = f"customer_id IN ({customer_ids})"
-        elif rep_ids and "rep_id" in cols and table != "reps":
+        elif "rep_id" in cols and table != "reps":
             filters[table] = f"rep_id IN ({rep_ids})"
-        elif rep_ids and "customer_id" in cols:
+        elif "customer_id" in cols:
             filters[table] = (
                 f"customer_id IN (SELECT customer_id FROM snap.customers WHERE owner_rep_id IN ({rep_ids}))"
             )
@@ -190,8 +204,6 @@ def _expose(con: duckdb.DuckDBPyConnection, tables: list[str], entity: str = "")
     """Create one view per table over the attached database ``snap``, restricted to ``entity`` when given."""
     filters = {}
     if parsed := parse_entity(entity):
-        if parsed[0] == "region" and "customers" not in tables:
-            raise UserError("a copy per region needs the customers table (with region)")
         if parsed[0] == "team" and "reps" not in tables:
             raise UserError("a copy per team needs the reps table (with team)")
         filters = _entity_filters(*parsed, tables)
@@ -203,15 +215,17 @@ def _expose(con: duckdb.DuckDBPyConnection, tables: list[str], entity: str = "")
 
 def entities(ds: Dataset, kind: str) -> list[str]:
     """The values of a fan-out dimension present in the data: regions, teams or rep ids, sorted."""
-    query = {
-        "region": "SELECT DISTINCT region FROM customers WHERE region IS NOT NULL",
-        "team": "SELECT DISTINCT team FROM reps WHERE team IS NOT NULL",
-        "rep": "SELECT DISTINCT rep_id FROM reps WHERE rep_id IS NOT NULL",
-    }
-    table = {"region": "customers", "team": "reps", "rep": "reps"}[kind]
-    if not ds.has(table):
-        raise UserError(f"--each {kind} needs the {table} table")
-    return sorted(str(r[0]) for r in ds.con.execute(query[kind]).fetchall())
+    if kind == "region":  # the order lines' regions and the customers'
+        sources = [t for t in ("orders", "customers") if ds.has(t, "region")]
+        if not sources:
+            raise UserError("--each region needs a region on the order lines or on the customers")
+        query = " UNION ".join(f"SELECT region FROM {t} WHERE region IS NOT NULL" for t in sources)
+    else:
+        if not ds.has("reps"):
+            raise UserError(f"--each {kind} needs the reps table")
+        column = "team" if kind == "team" else "rep_id"
+        query = f"SELECT DISTINCT {column} FROM reps WHERE {column} IS NOT NULL"
+    return sorted(str(r[0]) for r in ds.con.execute(query).fetchall())
 
 
 def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: date | None = None) -> Dataset:
