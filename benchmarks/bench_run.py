@@ -42,6 +42,7 @@ PEER = """
 import sys, time, duckdb
 t = time.perf_counter()
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 n = con.execute(
     "SELECT count(*) FROM (SELECT customer_id, date_trunc('month', order_date) AS m, sum(amount) AS revenue, "
     "count(DISTINCT order_id) AS orders FROM read_parquet(?) GROUP BY ALL)", [sys.argv[1]]
@@ -126,7 +127,7 @@ def measure(customers: int, seed: int, workers: int) -> dict:
         manifest = json.loads((reports / "manifest.json").read_text()) if (reports / "manifest.json").is_file() else {}
         cells = slowest_cells(reports)
     peer = subprocess.run([sys.executable, "-c", PEER, str(folder / "orders.parquet")], capture_output=True,
-                          text=True, check=True).stdout.split()
+                          text=True, check=True).stdout.strip().splitlines()[-1].split()
     return {
         "customers": customers,
         "lines": lines,
