@@ -44,16 +44,13 @@ def _file_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
 def _database_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
     opts = src.options
     if src.kind == "duckdb":
-        alias = f"_db_{src.table}"
-        con.execute(f"ATTACH {_literal(opts['database'])} AS {alias} (READ_ONLY)")
-        if opts.get("query"):
-            con.execute(f"USE {alias}")
-            try:
-                frame = con.execute(opts["query"]).arrow()
-            finally:
-                con.execute("USE memory")
+        if opts.get("query"):  # the query names the file's tables unqualified: run it on the file itself
+            with duckdb.connect(opts["database"], read_only=True) as database:
+                frame = database.execute(opts["query"]).to_arrow_table()
             con.register(f"_q_{src.table}", frame)
             return f"_q_{src.table}"
+        alias = f"_db_{src.table}"
+        con.execute(f"ATTACH {_literal(opts['database'])} AS {alias} (READ_ONLY)")
         return f"{alias}.{opts['table']}"
     import sqlalchemy
 

@@ -72,6 +72,17 @@ def test_duckdb_file_and_sqlite_database(tmp_path):
     assert ds.sql("SELECT count(*) AS n FROM customers")["n"].iloc[0] == 2
 
 
+def test_duckdb_file_with_a_query(tmp_path):
+    # DuckDB 2 connections no longer have .arrow(): a query source failed with AttributeError
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("CREATE TABLE sales AS SELECT * FROM ORDERS")
+        con.execute("INSERT INTO sales SELECT * FROM ORDERS")  # the same lines twice: the query keeps one copy
+    (tmp_path / "catalog.yml").write_text(
+        "tables:\n  orders: {duckdb: wh.duckdb, query: 'SELECT DISTINCT * FROM sales'}\n"
+    )
+    assert _revenue(open_dataset(tmp_path / "catalog.yml", "2026-10", today="2026-11-27")) == 175.0
+
+
 def test_credentials_come_from_the_environment_and_are_masked(tmp_path, monkeypatch):
     ORDERS.to_csv(tmp_path / "orders.csv", index=False)
     (tmp_path / "catalog.yml").write_text(
