@@ -19,6 +19,7 @@ from salesperf.core.errors import UserError
 from salesperf.core.fmt import DEFAULT_CURRENCY, currency_code, slug
 from salesperf.core.periods import Period, parse_period
 from salesperf.data.catalog import Catalog, resolve
+from salesperf.data.engine import Engine, embedded
 from salesperf.data.quality import QualityReport, import_steps
 from salesperf.data.schema import TABLES
 from salesperf.data.sources import attach
@@ -56,6 +57,9 @@ class Dataset:
     results : dict
         Analysis results already computed or read for this dataset in this process (see
         salesperf.analyses.registry).
+    engine : salesperf.data.engine.Engine
+        Where the analyses' queries run (Ibis over the period's tables); the embedded DuckDB unless the
+        catalog names a warehouse.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -66,6 +70,11 @@ class Dataset:
     entity: str = ""
     store: Path | None = None
     results: dict = field(default_factory=dict)
+    engine: Engine = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.engine is None:
+            self.engine = embedded(self.con)
 
     @property
     def as_of(self) -> date:

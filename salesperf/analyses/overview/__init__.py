@@ -16,7 +16,6 @@ from salesperf.analyses.base import Analysis, Context, Needs, Result
 from salesperf.analyses.overview import text
 from salesperf.analyses.overview.queries import Kpis, attainment, by_dimension, comparison, monthly
 from salesperf.core.present import Exhibit
-from salesperf.data.engine import embedded
 
 __all__ = ["ANALYSIS", "Kpis", "OverviewResult", "attainment", "by_dimension", "comparison", "monthly"]
 
@@ -63,7 +62,7 @@ class Overview(Analysis):
     words = text.WORDS
 
     def compute(self, ds, ctx: Context, upstream) -> OverviewResult:
-        period, top_n, engine = ds.period, self.param(ctx, "top_n"), embedded(ds.con)
+        period, top_n, engine = ds.period, self.param(ctx, "top_n"), ds.engine
         has_targets = ds.has("targets")
         return OverviewResult(
             kpis=comparison(engine, period),
