@@ -17,6 +17,15 @@ A catalog is a YAML file::
         url: postgresql://${PGUSER}:${PGPASSWORD}@db.example/sales   # any SQLAlchemy URL
         query: select rep_id, period, quota from quotas
 
+A catalog may instead name the **engine** the queries run in, so that validation, the period cut and every
+aggregate run where the data live and only aggregates travel back::
+
+    engine: postgresql://${PGUSER}:${PGPASSWORD}@db.example/sales   # or spark://host:7077, local[2]
+    tables:
+      orders: {table: sales.order_lines, columns: {amount: net_amount}}
+      customers: {table: crm.accounts}
+      # on Spark a table may also be Parquet files: orders: s3a://bucket/orders/  (or a local folder)
+
 Relative paths resolve against the catalog's folder; ``${VAR}`` is read from the environment, so credentials
 never live in the file. Without a catalog, a folder whose files are named after the tables (``orders.csv``,
 ``customers.parquet``, or a sub-folder ``orders/`` of files) is a catalog too.
@@ -55,7 +64,7 @@ class Source:
     ----------
     table : str
         Canonical table name.
-    kind : {'file', 'duckdb', 'sql'}
+    kind : {'file', 'duckdb', 'sql', 'engine'}
     files : tuple of Path
         The files (``kind='file'``), already expanded from a glob.
     format : str
@@ -67,7 +76,7 @@ class Source:
         Canonical column name → source column name, for sources whose headers differ.
     options : dict
         ``sheet`` for Excel, ``delimiter`` for text files, ``table``/``query`` for databases, ``url`` (secret)
-        for SQL.
+        for SQL; ``table`` for a table of the catalog's engine.
     """
 
     table: str
@@ -87,6 +96,7 @@ class Catalog:
     origin: str
     stages: tuple[str, ...] = ()
     currency: str = ""  # ISO code (or symbol) stated by the catalog or the command line; '' = the data's
+    engine: str = ""  # the warehouse URL or Spark master as written (``${VAR}`` unexpanded); '' = embedded
 
     def __contains__(self, table: str) -> bool:
         return table in self.sources
@@ -138,6 +148,26 @@ def _file_source(table: str, pattern: str, base: Path, where: str, spec: dict) -
     return Source(
         table, "file", pattern, tuple(files), formats.pop(), dict(spec.get("columns") or {}), options
     )
+
+
+def engine_url(catalog: Catalog) -> str:
+    """The catalog's engine with its ``${VAR}`` read from the environment ('' = the embedded DuckDB)."""
+    return _expand_env(catalog.engine, catalog.origin) if catalog.engine else ""
+
+
+def _engine_source(table: str, spec, base: Path, where: str) -> Source:
+    """A table of the catalog's engine (``{table: schema.name}``), or files the engine reads (Spark)."""
+    if isinstance(spec, dict) and "table" in spec and not {"path", "duckdb", "url"} & set(spec):
+        columns = dict(spec.get("columns") or {})
+        name = str(spec["table"])
+        return Source(table, "engine", name, columns=columns, options={"table": name})
+    source = _source(table, spec, base, where)
+    if source.kind != "file" or source.format != "parquet":
+        raise UserError(
+            f"{where}: table '{table}': with an engine, a table is 'table: NAME' (a table of the engine) or "
+            f"Parquet files, got {source.location!r}"
+        )
+    return source
 
 
 def _source(table: str, spec, base: Path, where: str) -> Source:
@@ -200,14 +230,18 @@ def load_catalog(path: str | Path) -> Catalog:
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         raise UserError(f"{path}: unknown table(s) {', '.join(unknown)}", hint=f"known: {', '.join(TABLES)}")
-    sources = {name: _source(name, spec_, path.parent, str(path)) for name, spec_ in tables.items()}
+    engine = spec.get("engine") or ""
+    if not isinstance(engine, str):
+        raise UserError(f"{path}: 'engine:' must be a warehouse URL or a Spark master, got {engine!r}")
+    read = _engine_source if engine else _source
+    sources = {name: read(name, spec_, path.parent, str(path)) for name, spec_ in tables.items()}
     stages = tuple(str(s) for s in spec.get("stages") or ())
     currency = spec.get("currency") or ""
     if not isinstance(currency, str) or len(currency.strip()) > 8:
         raise UserError(
             f"{path}: 'currency:' must be an ISO code such as GBP (or a symbol), got {currency!r}"
         )
-    return _checked(Catalog(sources, str(path), stages, currency_code(currency)))
+    return _checked(Catalog(sources, str(path), stages, currency_code(currency), engine.strip()))
 
 
 def catalog_from_folder(folder: str | Path) -> Catalog:
