@@ -1,6 +1,6 @@
 """The row rules of :mod:`salesperf.core.sql` as engine-neutral Ibis expressions.
 
-A *purchase line* and an *order* mean here exactly what that module says; these forms run
+A *purchase line*, a *counted line* and an *order* mean here exactly what that module says; these forms run
 unchanged in DuckDB, PostgreSQL and Spark (:mod:`salesperf.data.engine`). Analyses moved to Ibis use these;
 the SQL strings of :mod:`salesperf.core.sql` remain for the queries not moved yet.
 """
@@ -20,6 +20,14 @@ def purchase_line(orders: ir.Table) -> ir.BooleanValue:
     if "status" in orders.columns:
         rule &= orders.status.isnull() | ~orders.status.isin(RETURNED + CANCELLED)
     return rule
+
+
+def counted_line(orders: ir.Table) -> ir.BooleanValue:
+    """True for the lines that count towards revenue: every line except cancelled ones (returns are
+    negative lines and count)."""
+    if "status" in orders.columns:
+        return orders.status.isnull() | ~orders.status.isin(CANCELLED)
+    return ibis.literal(True)
 
 
 def order_key(orders: ir.Table) -> ir.StringValue:
