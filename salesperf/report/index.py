@@ -12,7 +12,7 @@ from pathlib import Path
 from salesperf.core.periods import parse_period
 from salesperf.core.vocab import term
 from salesperf.report.page import tiles_html
-from salesperf.report.render import TEMPLATES, embed_cjk_font
+from salesperf.report.render import TEMPLATES, UNSHOWABLE, embed_cjk_font
 
 _INDEX_CSS = """
 body { font-family: "Segoe UI", "Helvetica Neue", Arial, "Noto Sans CJK SC", "PingFang SC", \
@@ -32,10 +32,13 @@ a { color: #2e86c1; }
 def _page(title: str, body: str, lang: str) -> str:
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return embed_cjk_font(
-        f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title>"
-        f"<style>{css}{_INDEX_CSS}</style></head><body>{body}</body></html>"
+        UNSHOWABLE.sub(
+            "",
+            f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title>"
+            f"<style>{css}{_INDEX_CSS}</style></head><body>{body}</body></html>",
+        )
     )
 
 

@@ -26,9 +26,25 @@ from salesperf.core.vocab import CORE, Vocabulary, check_lang
 from salesperf.data.dataset import Dataset, open_dataset
 from salesperf.report.data_quality import reason_text, table_sentences
 from salesperf.report.exports import write_csv
+from salesperf.report.render import UNSHOWABLE
 from salesperf.report.style import apply_style
 
 _COMMON = ("period", "lang", "currency", "entity")
+
+
+def escape(text) -> str:
+    """``text`` for an HTML page: control characters such as NUL dropped, then HTML-escaped.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+    """
+    return html.escape(UNSHOWABLE.sub("", str(text)))
 
 
 def _missing(value) -> bool:
@@ -68,13 +84,13 @@ def tiles_html(tiles: list[dict]) -> str:
     for tile in tiles:
         tones = (tile.get("tone", "neutral"), second_tone(tile))
         deltas = "".join(
-            f"<div class='sp-delta sp-{html.escape(tone)}'>{html.escape(tile[k])}</div>"
+            f"<div class='sp-delta sp-{escape(tone)}'>{escape(tile[k])}</div>"
             for k, tone in zip(("delta", "delta2"), tones, strict=True)
             if tile.get(k)
         )
         cells.append(
-            f"<div class='sp-kpi'><div class='sp-kpi-label'>{html.escape(tile['label'])}</div>"
-            f"<div class='sp-kpi-value'>{html.escape(tile['value'])}</div>{deltas}</div>"
+            f"<div class='sp-kpi'><div class='sp-kpi-label'>{escape(tile['label'])}</div>"
+            f"<div class='sp-kpi-value'>{escape(tile['value'])}</div>{deltas}</div>"
         )
     return f"<div class='sp-kpis'>{''.join(cells)}</div>" if cells else ""
 
@@ -112,14 +128,14 @@ class Report:
         """The report heading: title, period and the as-of date."""
         period = self.ds.period.label_in(self.lang)
         as_of = self.ds.as_of.isoformat()
-        extra = f"<p class='sp-subtitle'>{html.escape(subtitle)}</p>" if subtitle else ""
+        extra = f"<p class='sp-subtitle'>{escape(subtitle)}</p>" if subtitle else ""
         entity = f" · {self.ds.entity.split(':', 1)[1]}" if self.ds.entity else ""
         name = self.t(self.name) if self.name in self.words else self.name  # a custom set's report: its id
         display(
             HTML(
-                f"<h1 class='sp-title'>{html.escape(name)} · "
-                f"{html.escape(period)}{html.escape(entity)}</h1>"
-                f"<p class='sp-meta'>{html.escape(self.t('as_of'))} {as_of}</p>{extra}"
+                f"<h1 class='sp-title'>{escape(name)} · "
+                f"{escape(period)}{escape(entity)}</h1>"
+                f"<p class='sp-meta'>{escape(self.t('as_of'))} {as_of}</p>{extra}"
             )
         )
 
@@ -129,13 +145,13 @@ class Report:
 
     def heading(self, text: str) -> None:
         """A section heading of text already in the report's language (e.g. an exhibit's title)."""
-        display(HTML(f"<h2>{html.escape(text)}</h2>"))
+        display(HTML(f"<h2>{escape(text)}</h2>"))
 
     def say(self, *sentences: str) -> None:
         """Show generated sentences as one paragraph (escaped: names from the CRM are shown as text)."""
         text = " ".join(s for s in sentences if s)
         if text:
-            display(HTML(f"<p class='sp-narrative'>{html.escape(text)}</p>"))
+            display(HTML(f"<p class='sp-narrative'>{escape(text)}</p>"))
 
     def missing(self, table: str, what: str) -> None:
         """The one stated line that replaces a section whose optional table is absent."""
@@ -173,16 +189,16 @@ class Report:
         columns = spec.present(frame.columns)
         shown = frame.head(spec.max_rows if max_rows is None else max_rows)
         align = {c.name: "sp-text" if c.fmt == "text" else "sp-num" for c in columns}
-        head = "".join(f"<th class='{align[c.name]}'>{html.escape(c.header)}</th>" for c in columns)
+        head = "".join(f"<th class='{align[c.name]}'>{escape(c.header)}</th>" for c in columns)
         body = []
         for values in zip(*(shown[c.name].to_numpy() for c in columns), strict=True):
             cells = "".join(
-                f"<td class='{align[c.name]}'>{html.escape(self._cell(v, c.fmt))}</td>"
+                f"<td class='{align[c.name]}'>{escape(self._cell(v, c.fmt))}</td>"
                 for c, v in zip(columns, values, strict=True)
             )
             body.append(f"<tr>{cells}</tr>")
         more = len(frame) - len(shown)
-        note = f"<p class='sp-meta'>{html.escape(self.t('more_rows', n=f'{more:,}'))}</p>" if more > 0 else ""
+        note = f"<p class='sp-meta'>{escape(self.t('more_rows', n=f'{more:,}'))}</p>" if more > 0 else ""
         display(
             HTML(
                 f"<table class='sp-table'><thead><tr>{head}</tr></thead>"
@@ -211,9 +227,7 @@ class Report:
 
     def links(self, items: list[tuple[str, str]]) -> None:
         """A list of links (title, relative address) to other pages of the period folder."""
-        rows = "".join(
-            f"<li><a href='{html.escape(href)}'>{html.escape(title)}</a></li>" for title, href in items
-        )
+        rows = "".join(f"<li><a href='{escape(href)}'>{escape(title)}</a></li>" for title, href in items)
         display(HTML(f"<ul class='sp-links'>{rows}</ul>"))
 
     def figure(self, fig) -> None:
@@ -273,7 +287,7 @@ class Report:
             f"{self.t('fingerprint')}: {prints}",
             f"{self.t('version')}: {__version__} · {self.t('generated')}: {datetime.now():%Y-%m-%d %H:%M}",
         ]
-        display(HTML("".join(f"<p class='sp-footer'>{html.escape(line)}</p>" for line in lines)))
+        display(HTML("".join(f"<p class='sp-footer'>{escape(line)}</p>" for line in lines)))
 
 
 def start(

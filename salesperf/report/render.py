@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -9,6 +10,8 @@ from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: Control characters no page carries (NUL and the other C0 codes but tab, line feed and carriage return).
+UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Cells with this tag (the notebook's introduction for analysts) are left out of the manager's page.
 ANALYST_ONLY = "analyst-only"
 
@@ -45,7 +48,7 @@ def render_html(notebook: nbformat.NotebookNode, title: str, lang: str = "en") -
         "language_code": "zh-CN" if lang == "zh" else "en",
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return embed_cjk_font(body)
+    return embed_cjk_font(UNSHOWABLE.sub("", body))  # a NUL in any output (a stream, a repr) never reaches it
 
 
 def embed_cjk_font(page: str) -> str:

@@ -31,8 +31,8 @@ def test_every_cell_is_written_as_a_spreadsheet_user_should_see_it(tmp_path):
     rows = _cells(write_csv(frame, tmp_path / "x.csv"))
     assert rows[0] == ["name", "amount", "orders", "day", "at", "repeat", "tier"]
     assert rows[1] == ["'=1+1", "0.333333", "3", "2026-10-31", "2026-10-31 08:26:00", "true", "A"]
-    # the lone carriage return stays inside its quoted cell: no new row starts with a live formula
-    assert rows[2] == ["Acme\r=2+2", "2", "", "2026-01-02", "2026-10-31 14:02:09", "false", "B"]
+    # the lone carriage return stays inside its quoted cell, and a reader cutting there finds no live formula
+    assert rows[2] == ["Acme\r'=2+2", "2", "", "2026-01-02", "2026-10-31 14:02:09", "false", "B"]
     assert rows[3] == ["王五", "", "1", "", "", "true", "'-C"]
     assert rows[4] == ["", "0", "2", "2025-12-31", "2026-10-01 00:00:00", "false", "A"]
     assert len(rows) == 5
