@@ -46,3 +46,20 @@ def money(total: ir.NumericValue) -> ir.NumericValue:
 def between(column: ir.DateValue, start, end) -> ir.BooleanValue:
     """``start <= column <= end`` (both dates included)."""
     return column.between(ibis.date(start), ibis.date(end))
+
+
+def with_attributes(orders: ir.Table, entity: ir.Table, key: str, columns) -> ir.Table:
+    """``orders`` left-joined on ``key`` with one row per key of ``entity`` (customers, products) carrying
+    each of its ``columns`` as ``_<column>`` (the smallest value where a key has several: the same on every
+    engine). Read the joined value through :func:`line_or_entity`."""
+    lookup = entity.filter(entity[key].notnull()).group_by(key)
+    return orders.left_join(lookup.aggregate(**{f"_{c}": entity[c].min() for c in columns}), key)
+
+
+def line_or_entity(lines: ir.Table, column: str) -> ir.Value:
+    """A line's region, channel or category: the line's own ``column`` where it has one, else its customer's
+    (product's) ``_<column>`` joined by :func:`with_attributes`; either of the two may be absent."""
+    on_line, joined = column in lines.columns, f"_{column}" in lines.columns
+    if on_line and joined:
+        return lines[column].fill_null(lines[f"_{column}"])
+    return lines[column] if on_line else lines[f"_{column}"]
