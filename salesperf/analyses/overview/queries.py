@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from salesperf.core.expr import between, money, order_key, purchase_line
+from salesperf.core.expr import between, line_or_entity, money, order_key, purchase_line, with_attributes
 from salesperf.core.periods import Period
 from salesperf.data.engine import Engine
 
@@ -106,14 +106,9 @@ _ATTRIBUTES = {"region": ("customers", "customer_id"), "channel": ("customers", 
 _EMPTY = ["key", "name", "revenue", "share", "previous", "change"]
 
 
-def _lookup(engine: Engine, table: str, key: str, column: str) -> ir.Table | None:
-    """``key`` and ``column`` of ``table`` (one row per key), or None when the table or column is absent."""
-    if not engine.has_table(table):
-        return None
-    entity = engine.table(table)
-    if column not in entity.columns:
-        return None
-    return entity.group_by(key).aggregate(**{f"_{column}": entity[column].min()})
+def _holds(engine: Engine, table: str, column: str) -> bool:
+    """Whether the dataset has ``table`` with ``column``."""
+    return engine.has_table(table) and column in engine.table(table).columns
 
 
 def _keyed_lines(engine: Engine, dimension: str, has_entity: bool) -> ir.Table | None:
@@ -125,23 +120,18 @@ def _keyed_lines(engine: Engine, dimension: str, has_entity: bool) -> ir.Table |
     orders = engine.table("orders")
     if dimension in _ATTRIBUTES:
         table, key = _ATTRIBUTES[dimension]
-        entity = _lookup(engine, table, key, dimension) if has_entity and key in orders.columns else None
-        on_line = dimension in orders.columns
-        if entity is None and not on_line:
+        joined = has_entity and key in orders.columns and _holds(engine, table, dimension)
+        if not joined and dimension not in orders.columns:
             return None
-        lines = orders.left_join(entity, key) if entity is not None else orders
-        if entity is not None and on_line:
-            value = lines[dimension].fill_null(lines[f"_{dimension}"])
-        else:
-            value = lines[dimension] if on_line else lines[f"_{dimension}"]
+        lines = with_attributes(orders, engine.table(table), key, [dimension]) if joined else orders
+        value = line_or_entity(lines, dimension)
         return lines.mutate(key=value, name=value)
     key, table = _NAMED[dimension]
     if key not in orders.columns:
         return None
-    entity = _lookup(engine, table, key, "name") if table and has_entity else None
-    if entity is None:
+    if not (table and has_entity and _holds(engine, table, "name")):
         return orders.mutate(key=orders[key], name=orders[key])
-    lines = orders.left_join(entity, key)
+    lines = with_attributes(orders, engine.table(table), key, ["name"])
     return lines.mutate(key=lines[key], name=lines["_name"].fill_null(lines[key]))
 
 
