@@ -7,6 +7,7 @@ package is needed.
 from __future__ import annotations
 
 import logging
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -44,7 +45,14 @@ def cjk_font() -> str | None:
 
 def apply_style(lang: str = "en") -> None:
     """Set the report style for matplotlib (sizes readable on a laptop and on paper, the palette, the
-    font)."""
+    font).
+
+    Chart text is never mathtext: names from the CRM (a region ``$$ partner``, a team ``Team $_$``) are
+    shown as written, where matplotlib would otherwise parse ``$...$`` as a formula and fail. A character no
+    font has (an emoji) is drawn as a box without a "Glyph missing" warning, which would otherwise be printed
+    onto the page.
+    """
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
     family = ["DejaVu Sans"]
     if (cjk := cjk_font()) is not None:
         family = [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk]
@@ -68,5 +76,6 @@ def apply_style(lang: str = "en") -> None:
             "grid.color": "#e5e8eb",
             "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
             "legend.frameon": False,
+            "text.parse_math": False,
         }
     )
