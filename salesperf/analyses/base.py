@@ -35,7 +35,6 @@ from typing import Any
 import pandas as pd
 
 from salesperf.core.present import Exhibit, TableSpec, Tile
-from salesperf.core.sql import relation_columns
 from salesperf.core.vocab import CORE, Vocabulary
 
 
@@ -68,7 +67,7 @@ def _has(ds, need: str) -> bool:
     table, _, column = need.partition(".")
     if not column or not ds.has(table):
         return ds.has(table)
-    return column in relation_columns(ds.con, table) and ds.has(table, column)
+    return column in ds.engine.table(table).columns and ds.has(table, column)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Test helpers (tiny order frames, DuckDB views) and independent pandas versions of the per-customer aggregates, for checking the SQL on small frames.
+"""Test helpers (tiny order frames, engines over DuckDB tables) and independent pandas versions of the per-customer aggregates, for checking the SQL on small frames.
 
 Written from the definitions in ``salesperf/core/sql.py``'s docstring, not by calling salesperf: a line is cancelled
 when its status is one of the cancel words and counts nowhere; a purchase line has amount > 0 and a status that is
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+
+from salesperf.data.engine import Engine, embedded
 
 CANCEL_WORDS = {"cancelled", "canceled", "void", "voided", "已取消", "作废"}
 RETURN_WORDS = {"returned", "return", "refunded", "refund", "退货", "已退货", "退款"}
@@ -53,10 +55,12 @@ def make_orders(rows) -> pd.DataFrame:
     return frame.assign(order_date=pd.to_datetime(frame["order_date"]))
 
 
-def connect(**tables) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with each frame as a view of its name (orders=..., customers=...)."""
+def connect(**tables) -> Engine:
+    """The embedded engine over a fresh DuckDB holding each frame as a table of its name (orders=...,
+    customers=...)."""
     con = duckdb.connect()
     for name, frame in tables.items():
         con.register(f"_{name}", frame)
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}")
-    return con
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
+        con.unregister(f"_{name}")
+    return embedded(con)

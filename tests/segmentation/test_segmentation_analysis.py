@@ -69,7 +69,7 @@ def _orders_only(n_customers=40, seed=1) -> pd.DataFrame:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_orders_only_data_end_to_end(lang):
     orders = _orders_only()
-    ds = SimpleNamespace(con=connect(orders=orders), period=parse_period("2026-10"))
+    ds = SimpleNamespace(engine=connect(orders=orders), period=parse_period("2026-10"))
     seg = ANALYSIS.compute(ds, Context(lang, "€", {}), {})
     result = ANALYSIS.summarise(seg, ds, Context(lang, "€", {}))
     assert seg.customers["customer_id"].nunique() == orders["customer_id"].nunique()  # every buyer, no CRM

@@ -2,10 +2,11 @@
 lifecycle stage, plus potential), ABC value tiers and grades (with lifecycle's CLV), behavioural clusters,
 migration since the previous period, profiles, next-product suggestions and the customer export table.
 
-Parts: ``query`` (the one per-customer DuckDB aggregate) and ``base`` (its frames); the pure computations
-``rfm``, ``status``, ``value``, ``clusters``, ``profiles``, ``migration``, ``suggest``, ``export``;
-``analysis`` (the whole run, :class:`SegmentationAnalysis`); ``text`` (every word shown, from ``vocab.yml``);
-``rules.yml`` (rule tables, :func:`load_rules`). :data:`ANALYSIS` is what the report and the registry run.
+Parts: ``queries`` (the one per-customer aggregate, an engine-neutral Ibis query; ``sources`` says what
+the data hold) and ``base`` (its frames); the pure computations ``rfm``, ``status``, ``value``, ``clusters``,
+``profiles``, ``migration``, ``suggest``, ``export``; ``analysis`` (the whole run,
+:class:`SegmentationAnalysis`); ``text`` (every word shown, from ``vocab.yml``); ``rules.yml`` (rule
+tables, :func:`load_rules`). :data:`ANALYSIS` is what the report and the registry run.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Segmentation(Analysis):
         period = ds.period
         lookback = int(self.param(ctx, "lookback_days")) or None
         return segmentation_analysis(
-            ds.con,
+            ds.engine,
             period.end,
             period.previous.end,
             period.previous.previous.end,

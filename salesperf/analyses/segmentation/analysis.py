@@ -16,7 +16,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -28,6 +27,7 @@ from salesperf.analyses.segmentation.migration import Migration, migration
 from salesperf.analyses.segmentation.profiles import group_profiles
 from salesperf.analyses.segmentation.rfm import RfmSegmentation, segment_rfm
 from salesperf.analyses.segmentation.rules import STATUSES, SegmentRules, load_rules
+from salesperf.analyses.segmentation.sources import as_engine, columns_of
 from salesperf.analyses.segmentation.status import CustomerStatus, customer_status
 from salesperf.analyses.segmentation.suggest import (
     CoPurchaseSuggester,
@@ -37,7 +37,7 @@ from salesperf.analyses.segmentation.suggest import (
 )
 from salesperf.analyses.segmentation.value import AbcTiers, Grades, abc_tiers, grade_customers
 from salesperf.core.errors import UserError
-from salesperf.core.sql import relation_columns
+from salesperf.data.engine import Engine
 
 
 @dataclass
@@ -76,7 +76,7 @@ class SegmentationAnalysis:
 
 
 def segmentation_analysis(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     as_of,
     previous_as_of,
     before_previous,
@@ -99,7 +99,7 @@ def segmentation_analysis(
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
+    engine : Engine
         With ``orders`` and optionally customers, opportunities, activities, feedback (canonical columns).
     as_of, previous_as_of, before_previous : date-like
         Ends of this period, the previous one and the one before it: this period is (previous_as_of, as_of],
@@ -126,11 +126,11 @@ def segmentation_analysis(
     -------
     SegmentationAnalysis
     """
-    rules = rules or load_rules()
+    engine, rules = as_engine(engine), rules or load_rules()
     clock = _Clock(timings, cpu_timings)
     with clock("customer aggregates"):
         base = customer_base_sql(
-            con,
+            engine,
             as_of,
             previous_as_of,
             before_previous,
@@ -145,7 +145,7 @@ def segmentation_analysis(
         rfm_now = segment_rfm(base.rfm("current"), rules)
         rfm_prev = segment_rfm(base.rfm("previous"), rules)
     with clock("status"):
-        crm = any("customer_id" in (relation_columns(con, t) or []) for t in ("customers", "opportunities"))
+        crm = any("customer_id" in columns_of(engine, t) for t in ("customers", "opportunities"))
         status_now = customer_status(
             base.status_inputs("current"),
             as_of,
@@ -224,8 +224,8 @@ def segmentation_analysis(
 
     suggestions, evaluation = None, None
     with clock("suggestions"):
-        if "product_id" in (relation_columns(con, "orders") or []):
-            pairs = purchase_pairs_sql(con, as_of)
+        if "product_id" in columns_of(engine, "orders"):
+            pairs = purchase_pairs_sql(engine, as_of)
             everything = pairs.incidence()
             if everything.matrix.shape[1] > 1:
                 suggestions = CoPurchaseSuggester(n=3).fit(everything).suggest(everything)
@@ -248,9 +248,7 @@ def segmentation_analysis(
             suggestions,
             owners,
         )
-    names = {}
-    if suggestions is not None and {"product_id", "name"} <= set(relation_columns(con, "products") or []):
-        names = dict(con.execute("SELECT product_id, name FROM products WHERE name IS NOT NULL").fetchall())
+    names = product_names(engine) if suggestions is not None else {}
     return SegmentationAnalysis(
         as_of,
         previous,
@@ -273,6 +271,16 @@ def segmentation_analysis(
         table,
         names,
     )
+
+
+def product_names(engine: Engine) -> dict:
+    """{product_id: name} of the products table (empty without one or without names)."""
+    if not {"product_id", "name"} <= set(columns_of(engine, "products")):
+        return {}
+    products = engine.table("products")
+    named = products.filter(products.name.notnull()).select("product_id", "name")
+    frame = engine.fetch(named.order_by("product_id", "name"))
+    return dict(zip(frame["product_id"], frame["name"], strict=True))
 
 
 class _Clock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import duckdb
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -25,6 +25,7 @@ from salesperf.analyses.segmentation.queries import (
 )
 from salesperf.core.errors import UserError
 from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
 RFM_COLUMNS = ["customer_id", "recency", "frequency", "monetary", "first_purchase", "last_purchase"]
 STATUS_FACT_COLUMNS = [
@@ -46,6 +47,16 @@ HISTORY_COLUMNS = [
     "recent_max_gap_days",
 ]
 STATUS_INPUT_COLUMNS = STATUS_FACT_COLUMNS + HISTORY_COLUMNS
+
+
+def bought(aggregates: ir.Table) -> ir.BooleanValue:
+    """The customers with a purchase day in the RFM window (a ``keep`` of :meth:`AggregateQuery.run`)."""
+    return aggregates.frequency > 0
+
+
+def in_status(aggregates: ir.Table) -> ir.BooleanValue:
+    """The customers who bought by the status date or are known to the CRM by then."""
+    return (aggregates.status_frequency > 0) | (aggregates.status_known == 1)
 
 
 # -- turning the aggregate columns into each section's frame -------------------------------------------------
@@ -280,7 +291,7 @@ def _which(which: str) -> str:
 
 
 def customer_base_sql(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     as_of,
     previous_as_of,
     before_previous,
@@ -291,11 +302,11 @@ def customer_base_sql(
     max_channels: int = 6,
     lifecycle_rules: lifecycle.LifecycleRules | None = None,
 ) -> CustomerBase:
-    """Every per-customer aggregate the segmentation sections need, for both dates, in one DuckDB query.
+    """Every per-customer aggregate the segmentation sections need, for both dates, in one engine query.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
+    engine : Engine
         With ``orders`` and optionally customers, opportunities, activities, feedback (canonical columns).
     as_of, previous_as_of, before_previous : date-like
         This period is (previous_as_of, as_of]; the previous one (before_previous, previous_as_of]. For a
@@ -323,7 +334,7 @@ def customer_base_sql(
     growth = dt.timedelta(days=int(growth_window_days))
     recent = (lifecycle_rules or lifecycle.load_rules()).reactivation_days
     query = (
-        AggregateQuery(con, as_of)
+        AggregateQuery(engine, as_of)
         .add_rfm("", as_of, lookback_days)
         .add_rfm("previous_", previous, lookback_days)
         .add_status("status_", as_of, previous)
@@ -335,5 +346,5 @@ def customer_base_sql(
         )
         .add_features(lookback_days, max_categories, max_channels)
     )
-    frame = query.run("status_frequency > 0 OR status_known = 1")
+    frame = query.run(in_status)
     return CustomerBase(frame, as_of, previous, before_previous, lookback_days, int(growth_window_days))

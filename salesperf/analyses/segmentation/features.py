@@ -1,11 +1,10 @@
-"""Per-customer behavioural features in one DuckDB query (for clusters and segment profiles)."""
+"""Per-customer behavioural features in one engine query (for clusters and segment profiles)."""
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
-from salesperf.analyses.segmentation.base import features_frame
+from salesperf.analyses.segmentation.base import bought, features_frame
 from salesperf.analyses.segmentation.queries import (
     CATEGORY_PREFIX,
     CHANNEL_PREFIX,
@@ -15,6 +14,7 @@ from salesperf.analyses.segmentation.queries import (
     mix_source,
 )
 from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
 __all__ = [
     "CATEGORY_PREFIX",
@@ -37,24 +37,24 @@ def share_columns(features: pd.DataFrame, prefix: str) -> dict[str, str]:
 
 
 def customer_features_sql(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     as_of,
     lookback_days: int | None = None,
     max_categories: int = 8,
     max_channels: int = 6,
 ) -> pd.DataFrame:
-    """Per-customer features for clustering and profiles, computed in DuckDB in one query.
+    """Per-customer features for clustering and profiles, computed in the engine in one query.
 
     Uses ``orders`` (category, channel and region when present) and, when available, ``customers``
     (region, owner_rep_id; channel and region of lines that have none), ``products`` (category of lines
     that have none), ``activities`` (count per customer in the window) and ``feedback`` (mean CSAT and NPS
     scores). Category / channel / region levels beyond the ``max_*`` largest by revenue are pooled as
-    'Other'. The SQL is the RFM and feature parts of
+    'Other'. The query is the RFM and feature parts of
     :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
+    engine : Engine
     as_of : date-like
     lookback_days : int, optional
         Window for recency/frequency/monetary and the mixes; tenure always uses all history.
@@ -71,8 +71,8 @@ def customer_features_sql(
     """
     as_of = as_date(as_of)
     query = (
-        AggregateQuery(con, as_of)
+        AggregateQuery(engine, as_of)
         .add_rfm("", as_of, lookback_days)
         .add_features(lookback_days, max_categories, max_channels)
     )
-    return features_frame(query.run("frequency > 0"), as_of)
+    return features_frame(query.run(bought), as_of)

@@ -15,28 +15,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from salesperf.analyses.segmentation.base import RFM_COLUMNS, rfm_frame
+from salesperf.analyses.segmentation.base import RFM_COLUMNS, bought, rfm_frame
 from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import SegmentRules, load_rules
 from salesperf.core.errors import UserError
 from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
 
-def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = None) -> pd.DataFrame:
-    """Per-customer RFM computed in DuckDB over the relation ``orders``.
+def rfm_sql(engine: Engine, as_of, lookback_days: int | None = None) -> pd.DataFrame:
+    """Per-customer RFM computed in the engine over the table ``orders``.
 
     The lines are grouped into purchase days first, so frequency is a plain count of days (no COUNT DISTINCT);
-    the SQL is the RFM part of :class:`~salesperf.analyses.segmentation.base.AggregateQuery`, the query every
-    section uses.
+    the query is the RFM part of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`, the query
+    every section uses.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection in which ``orders`` (canonical columns; ``status`` optional) is available.
+    engine : Engine
+        Holding ``orders`` (canonical columns; ``status`` optional).
     as_of : date-like
         Reference date; lines after it are ignored.
     lookback_days : int, optional
@@ -50,8 +50,8 @@ def rfm_sql(con: duckdb.DuckDBPyConnection, as_of, lookback_days: int | None = N
         days within the window.
     """
     as_of = as_date(as_of)
-    query = AggregateQuery(con, as_of).add_rfm("", as_of, lookback_days)
-    return _normalise(rfm_frame(query.run("frequency > 0"), as_of), ordered=True)
+    query = AggregateQuery(engine, as_of).add_rfm("", as_of, lookback_days)
+    return _normalise(rfm_frame(query.run(bought), as_of), ordered=True)
 
 
 def _normalise(frame: pd.DataFrame, ordered: bool = False) -> pd.DataFrame:

@@ -11,15 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from salesperf.analyses import lifecycle
-from salesperf.analyses.segmentation.base import HISTORY_COLUMNS, STATUS_INPUT_COLUMNS, status_frame
+from salesperf.analyses.segmentation.base import (
+    HISTORY_COLUMNS,
+    STATUS_INPUT_COLUMNS,
+    in_status,
+    status_frame,
+)
 from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
 from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
 
 def _recent_days(lifecycle_rules: lifecycle.LifecycleRules | None) -> int:
@@ -27,17 +32,17 @@ def _recent_days(lifecycle_rules: lifecycle.LifecycleRules | None) -> int:
 
 
 def status_inputs_sql(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     as_of,
     period_start,
     lifecycle_rules: lifecycle.LifecycleRules | None = None,
 ) -> pd.DataFrame:
-    """Per-customer purchase-day facts needed by :func:`customer_status`, computed in DuckDB.
+    """Per-customer purchase-day facts needed by :func:`customer_status`, computed in the engine.
 
     Uses ``orders`` and, when present, ``customers`` (created_at <= as_of) and ``opportunities`` (customer_id,
-    created_at <= as_of) to list the customers known to the CRM without a purchase. The SQL is the status part
-    of :class:`~salesperf.analyses.segmentation.base.AggregateQuery` with its history part (the purchase
-    rhythm of :func:`salesperf.analyses.lifecycle.customer_summary_sql`, from the same purchase days).
+    created_at <= as_of) to list the customers known to the CRM without a purchase. The query is the status
+    part of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery` with its history part (the
+    purchase rhythm of the lifecycle customer summary, from the same purchase days).
 
     Parameters
     ----------
@@ -60,11 +65,11 @@ def status_inputs_sql(
     """
     as_of, start = as_date(as_of), as_date(period_start, "period_start")
     query = (
-        AggregateQuery(con, as_of)
+        AggregateQuery(engine, as_of)
         .add_status("status_", as_of, start)
         .add_history("status_", as_of, _recent_days(lifecycle_rules))
     )
-    return _normalise(status_frame(query.run("status_frequency > 0 OR status_known = 1")))
+    return _normalise(status_frame(query.run(in_status)))
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:

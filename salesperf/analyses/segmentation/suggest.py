@@ -1,7 +1,7 @@
 """Next-product suggestions from item-to-item co-purchase, with a popularity fallback and a time-based
 holdout.
 
-The customer x product incidence (1 = bought at least once) is built in DuckDB from distinct (customer,
+The customer x product incidence (1 = bought at least once) is built in the engine from distinct (customer,
 product) pairs (one query with each pair's first and last purchase day serves every incidence the analysis
 needs) and held as a scipy sparse matrix; from the co-purchase counts ``c = X'X`` (n_i = buyers of i,
 N = customers) the item similarity is confidence ``c_ij / n_i`` = P(bought j | bought i) (default), cosine
@@ -21,15 +21,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
+from salesperf.analyses.segmentation.sources import as_engine, require_orders, upto
 from salesperf.core.errors import UserError
-from salesperf.core.sql import as_date, purchase_predicate, require_columns
+from salesperf.core.expr import purchase_line
+from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
 
 @dataclass
@@ -111,44 +113,49 @@ def _epoch_day(value, name: str) -> int:
     return (as_date(value, name) - dt.date(1970, 1, 1)).days
 
 
-def purchase_pairs_sql(con: duckdb.DuckDBPyConnection, as_of) -> PurchasePairs:
-    """Distinct (customer, product) purchase pairs up to ``as_of`` with first and last purchase day, from
-    DuckDB.
+def purchase_pairs_sql(engine: Engine, as_of) -> PurchasePairs:
+    """Distinct (customer, product) purchase pairs up to ``as_of`` with first and last purchase day, from the
+    engine.
 
-    Only the aggregated pairs leave the engine (as Arrow, dictionary-encoded to integer codes).
+    Only the aggregated pairs leave the engine (as Arrow, dictionary-encoded to integer codes here).
     """
-    as_of = as_date(as_of)
-    columns = require_columns(con, "orders", ["customer_id", "order_date", "amount", "product_id"])
-    purchases = purchase_predicate(columns)
-    relation = con.sql(f"""
-        SELECT customer_id, product_id,
-               CAST(MIN(order_date) AS DATE) - DATE '1970-01-01' AS first_day,
-               CAST(MAX(order_date) AS DATE) - DATE '1970-01-01' AS last_day
-        FROM orders
-        WHERE order_date <= DATE '{as_of.isoformat()}' AND {purchases} AND product_id IS NOT NULL
-        GROUP BY customer_id, product_id
-    """)
-    table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
-    cust = pc.dictionary_encode(table.column("customer_id").cast("string")).combine_chunks()
-    prod = pc.dictionary_encode(table.column("product_id").cast("string")).combine_chunks()
-    # The engine returns groups in no fixed order: sort the (few) products so that columns, and so tie-breaks
-    # between equal scores, are the same on every run.
-    products = prod.dictionary.to_numpy(zero_copy_only=False)
-    order = np.argsort(products, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
+    engine, as_of = as_engine(engine), as_date(as_of)
+    require_orders(engine, ["customer_id", "order_date", "amount", "product_id"])
+    orders = engine.table("orders")
+    rows = orders.filter(upto(orders.order_date, as_of), purchase_line(orders), orders.product_id.notnull())
+    day = rows.order_date.cast("date")
+    pairs = rows.group_by("customer_id", "product_id").aggregate(
+        first_day=day.min().epoch_days(), last_day=day.max().epoch_days()
+    )
+    table = engine._arrow(pairs)  # Arrow, not pandas: ids are coded without a Python string per pair
+    customers, customer_code = _sorted_codes(table.column("customer_id"))
+    products, product_code = _sorted_codes(table.column("product_id"))
     return PurchasePairs(
-        cust.dictionary.to_numpy(zero_copy_only=False),
-        products[order],
-        cust.indices.to_numpy(),
-        rank[prod.indices.to_numpy()],
+        customers,
+        products,
+        customer_code,
+        product_code,
         table.column("first_day").to_numpy(),
         table.column("last_day").to_numpy(),
     )
 
 
-def incidence_sql(con: duckdb.DuckDBPyConnection, as_of, since=None) -> Incidence:
-    """Customer x product incidence of purchases dated in (since, as_of], from ``orders`` in DuckDB.
+def _sorted_codes(ids) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct ids in sorted order, each row's position among them) of an Arrow column of ids.
+
+    The engine returns groups in no fixed order: sorted ids make the rows and columns of the incidence, and so
+    tie-breaks between equal scores and the order of the suggestions, the same on every run and engine.
+    """
+    encoded = pc.dictionary_encode(ids.cast("string")).combine_chunks()
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)[order]
+    return distinct, rank[encoded.indices.to_numpy()]
+
+
+def incidence_sql(engine: Engine, as_of, since=None) -> Incidence:
+    """Customer x product incidence of purchases dated in (since, as_of], from ``orders`` in the engine.
 
     Rows are every customer who bought a product by ``as_of`` (empty rows for those with nothing in the
     range).
@@ -157,7 +164,7 @@ def incidence_sql(con: duckdb.DuckDBPyConnection, as_of, since=None) -> Incidenc
     -------
     Incidence
     """
-    return purchase_pairs_sql(con, as_of).incidence(since=since)
+    return purchase_pairs_sql(engine, as_of).incidence(since=since)
 
 
 def incidence_from_pairs(

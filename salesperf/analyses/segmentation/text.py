@@ -345,7 +345,7 @@ def missing(ds, section: str, lang: str) -> list[str]:
 def region_source(ds, lang: str) -> list[str]:
     """Which region the profiles' region mix uses: the order line's, the customer's where a line has none,
     or the customer's alone (:func:`~.queries.mix_source`); nothing without a region."""
-    on_line, table = mix_source(ds.con, "region")
+    on_line, table = mix_source(ds.engine, "region")
     if not on_line and table is None:
         return []
     key = "regions_from_lines" if table is None else "regions_from_lines_else_customer"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -12,6 +11,7 @@ from salesperf.analyses.segmentation.base import window_revenue_frame
 from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import ABC_TIERS, SegmentRules, load_rules
 from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
 
 @dataclass
@@ -250,7 +250,7 @@ def grade_customers(
     return Grades(out, summary, rules, clv_state, facts)
 
 
-def window_revenue_sql(con: duckdb.DuckDBPyConnection, ends: dict, days: int) -> pd.DataFrame:
+def window_revenue_sql(engine: Engine, ends: dict, days: int) -> pd.DataFrame:
     """Net revenue per customer in windows of ``days`` days ending on each date of ``ends``, in one scan (the
     window part of :class:`~salesperf.analyses.segmentation.queries.AggregateQuery`).
 
@@ -265,5 +265,5 @@ def window_revenue_sql(con: duckdb.DuckDBPyConnection, ends: dict, days: int) ->
         Index customer_id, one float column per key of ``ends`` (0 when nothing was bought in that window).
     """
     dates = {name: as_date(end, name) for name, end in ends.items()}
-    query = AggregateQuery(con, max(dates.values())).add_windows(dates, int(days))
-    return window_revenue_frame(query.run("1 = 1"))
+    query = AggregateQuery(engine, max(dates.values())).add_windows(dates, int(days))
+    return window_revenue_frame(query.run())
