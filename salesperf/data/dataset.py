@@ -13,22 +13,26 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import ibis
 import pandas as pd
 
 from salesperf.core.errors import UserError
 from salesperf.core.fmt import DEFAULT_CURRENCY, currency_code, slug
 from salesperf.core.periods import Period, parse_period
-from salesperf.data.catalog import Catalog, resolve
+from salesperf.data import checks
+from salesperf.data.catalog import Catalog, Source, load_catalog, resolve
 from salesperf.data.engine import Engine, embedded
 from salesperf.data.quality import QualityReport, import_steps
 from salesperf.data.schema import TABLES
 from salesperf.data.sources import attach
 from salesperf.data.validate import (
     by_code,
+    checked_rows,
     choose_currency,
     currency_values,
     validate_table,
 )
+from salesperf.data.warehouse import open_engine, raw_table
 
 _META = "_salesperf_meta"
 # customers first: orders are checked against them
@@ -71,6 +75,7 @@ class Dataset:
     store: Path | None = None
     results: dict = field(default_factory=dict)
     engine: Engine = None  # type: ignore[assignment]
+    _filled: dict = field(default_factory=dict, repr=False)  # (table, column) -> holds a value
 
     def __post_init__(self) -> None:
         if self.engine is None:
@@ -95,7 +100,12 @@ class Dataset:
         each."""
         if table not in self.tables:
             return False
-        return all(self.con.execute(f'SELECT count("{c}") > 0 FROM {table}').fetchone()[0] for c in columns)
+        missing = [c for c in columns if (table, c) not in self._filled]
+        if missing:
+            rows = self.engine.table(table)
+            counts = self.engine.fetch(rows.aggregate(**{c: rows[c].count() for c in missing}))
+            self._filled.update({(table, c): int(counts[c].iloc[0]) > 0 for c in missing})
+        return all(self._filled[(table, c)] for c in columns)
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run a query on the period's tables and return a pandas frame (use for aggregates, not raw rows)."""
@@ -106,32 +116,64 @@ class Dataset:
         return {t.table: {"rows": t.rows_read, "hash": t.content_hash} for t in self.quality.tables}
 
 
+def _source_rows(engine: Engine, src: Source) -> tuple[ibis.Table, list[str], str]:
+    """One source's raw rows (canonical column names) where the engine reads them, the canonical columns it
+    provides, and its name for messages."""
+    if engine.name == "duckdb":  # files and databases the embedded engine reads (salesperf.data.sources)
+        present = attach(engine.backend.con, src)
+        where = str(src.files[0]) if len(src.files) == 1 else src.location
+        return engine.backend.table(f"raw_{src.table}"), present, where
+    raw, present = raw_table(engine, src)
+    return raw, present, f"{engine.name}: {src.location}"
+
+
 def _validate_catalog(
-    con: duckdb.DuckDBPyConnection, catalog: Catalog, period: Period, today: date
-) -> QualityReport:
-    reports = []
+    engine: Engine, catalog: Catalog, period: Period, today: date
+) -> tuple[QualityReport, dict[str, ibis.Table]]:
+    """Validate every table of ``catalog`` in ``engine``: the row accounting, and the clean tables (DuckDB:
+    tables of the current database; a warehouse or Spark: expressions over its raw tables)."""
+    reports, clean = [], {}
     currency = catalog.currency
     for table in _ORDER:
         if table not in catalog.sources:
             continue
         src = catalog.sources[table]
-        present = attach(con, src)
-        where = str(src.files[0]) if len(src.files) == 1 else src.location
-        quality = validate_table(
-            con,
-            table,
+        raw, present, where = _source_rows(engine, src)
+        quality, rows = validate_table(
+            engine,
+            raw,
             present,
             where,
+            table_name=table,
             today=today,
             as_of=period.end,
             stages=catalog.stages,
             currency=currency,
+            customers=clean.get("customers"),
         )
+        clean[table] = engine.keep(rows, table, temporary=False)
+        engine.forget(f"checked_{table}")
         quality.imported, quality.import_stale = import_steps(src, quality.rows_read)
         if table == "orders":  # the orders' currency is the report's: other tables' amounts must match it
             currency = quality.currency or currency
         reports.append(quality)
-    return QualityReport(reports)
+    return QualityReport(reports), clean
+
+
+def _rebuild(engine: Engine, catalog: Catalog, quality: QualityReport, period: Period, today: date) -> dict:
+    """The clean tables of a warehouse or Spark dataset validated earlier in the run, as expressions (the
+    same rules, without counting again)."""
+    clean: dict[str, ibis.Table] = {}
+    for table in _ORDER:
+        if quality.get(table) is None:
+            continue
+        raw, present, _ = _source_rows(engine, catalog.sources[table])
+        others = tuple(quality.get(table).other_currencies)
+        rows, _ = checked_rows(
+            engine, raw, present, table, today, period.end, catalog.stages, others, clean.get("customers")
+        )
+        clean[table] = checks.point_in_time(rows, TABLES[table], period.end)
+    return clean
 
 
 def data_currency(catalog: Catalog, stated: str = "") -> str:
@@ -146,11 +188,10 @@ def data_currency(catalog: Catalog, stated: str = "") -> str:
         Several currencies in the orders and none stated, or a stated currency none of the orders has.
     """
     stated = currency_code(stated) or catalog.currency
-    src = catalog.sources["orders"]
     with duckdb.connect() as con:
-        present = attach(con, src)
-        values = currency_values(con, "raw_orders") if "currency" in present else {}
-    where = str(src.files[0]) if len(src.files) == 1 else src.location
+        engine = open_engine(catalog) if catalog.engine else embedded(con, own_cursor=False)
+        raw, present, where = _source_rows(engine, catalog.sources["orders"])
+        values = currency_values(engine, raw) if "currency" in present else {}
     return choose_currency(by_code(values), stated, where) or DEFAULT_CURRENCY
 
 
@@ -238,7 +279,8 @@ def entities(ds: Dataset, kind: str) -> list[str]:
 
 
 def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: date | None = None) -> Dataset:
-    """Validate ``catalog`` for ``period`` and write the clean tables to the DuckDB file ``path``.
+    """Validate ``catalog`` for ``period`` and write the snapshot, the DuckDB file ``path``: the clean tables
+    and their row accounting (with an ``engine:``, the accounting only: the data stay in the warehouse).
 
     Returns the dataset, open on the snapshot (read-only), for checks that happen before the reports run.
 
@@ -251,11 +293,13 @@ def build_snapshot(catalog: Catalog, period: Period, path: str | Path, today: da
     path = Path(path)
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
-        quality = _validate_catalog(con, catalog, period, today)
+        engine = open_engine(catalog) if catalog.engine else embedded(con, own_cursor=False)
+        quality, _ = _validate_catalog(engine, catalog, period, today)
         meta = {
             "period": period.label,
             "today": today.isoformat(),
             "origin": catalog.origin,
+            "engine": catalog.engine,  # as written: ${VAR} is read again from the environment when opened
             "quality": quality.to_json(),
         }
         con.execute(f"CREATE TABLE {_META} AS SELECT ? AS meta", [json.dumps(meta)])
@@ -267,10 +311,27 @@ def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     con.execute(f"ATTACH '{path!s}' AS snap (READ_ONLY)")
     meta = json.loads(con.execute(f"SELECT meta FROM snap.{_META}").fetchone()[0])
     quality = QualityReport.from_json(meta["quality"])
-    _expose(con, [t.table for t in quality.tables], entity)
-    period = parse_period(meta["period"])
+    period, today = parse_period(meta["period"]), date.fromisoformat(meta["today"])
     store = results_folder(path, entity)
-    return Dataset(con, period, date.fromisoformat(meta["today"]), quality, meta["origin"], entity, store)
+    if meta.get("engine"):
+        engine = _engine_dataset(load_catalog(meta["origin"]), quality, period, today, entity)
+        return Dataset(con, period, today, quality, meta["origin"], entity, store, engine=engine)
+    _expose(con, [t.table for t in quality.tables], entity)
+    return Dataset(con, period, today, quality, meta["origin"], entity, store)
+
+
+def _engine_dataset(
+    catalog: Catalog, quality: QualityReport, period: Period, today: date, entity: str
+) -> Engine:
+    """The catalog's engine holding the clean tables of a dataset validated earlier (see :func:`_rebuild`)."""
+    if entity:
+        raise UserError(
+            "copies per region, team or rep (--each) are not available yet when the data stay in an engine",
+            hint="run without --each, or export the tables to Parquet files for a per-entity run",
+        )
+    engine = open_engine(catalog)
+    engine.tables = _rebuild(engine, catalog, quality, period, today)
+    return engine
 
 
 def results_folder(snapshot: Path, entity: str = "") -> Path:
@@ -310,9 +371,18 @@ def open_dataset(
     period = period if isinstance(period, Period) else parse_period(period, today)
     catalog = data if isinstance(data, Catalog) else resolve(data=data)
     con = duckdb.connect()
+    if catalog.engine:
+        engine = open_engine(catalog)
+        quality, clean = _validate_catalog(engine, catalog, period, today)
+        if entity:
+            raise UserError(
+                "a copy per region, team or rep is not available yet when the data stay in an engine"
+            )
+        engine.tables = clean
+        return Dataset(con, period, today, quality, catalog.origin, entity, engine=engine)
     con.execute("ATTACH ':memory:' AS snap")
     con.execute("USE snap")
-    quality = _validate_catalog(con, catalog, period, today)
+    quality, _ = _validate_catalog(embedded(con, own_cursor=False), catalog, period, today)
     con.execute("USE memory")
     _expose(con, [t.table for t in quality.tables], entity)
     return Dataset(con, period, today, quality, catalog.origin, entity)

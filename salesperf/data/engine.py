@@ -14,7 +14,7 @@ gives the same figures in every run and on every engine.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import ibis
@@ -36,28 +36,48 @@ SPARK_CONFIG = {
 }
 
 
-@dataclass(frozen=True)
+#: What a text must look like for PostgreSQL to cast it (it has no TRY_CAST: a plain CAST of a bad value
+#: stops the query), by Ibis type. Stricter than DuckDB's TRY_CAST only where noted in docs/design.md.
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_PARSEABLE = {
+    "float64": r"^\s*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?\s*$",
+    "int64": r"^\s*[+-]?[0-9]{1,18}\s*$",
+    "date": rf"^\s*{_DAY}\s*$",
+    "timestamp": rf"^\s*{_DAY}([ T][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?)?\s*$",
+}
+
+
+@dataclass
 class Engine:
     """An Ibis backend holding the canonical tables of one dataset.
 
     Attributes
     ----------
     backend : ibis.backends.BaseBackend
+    tables : dict of str to ibis.Table
+        Canonical tables defined as expressions over the backend's own tables (in a warehouse: the validated,
+        point-in-time views of its raw tables); other names are the backend's tables.
+    rows_fetched : int
+        Rows returned to Python by :meth:`fetch` and :meth:`scalar` so far (what travelled back).
     """
 
     backend: BaseBackend
+    tables: dict = field(default_factory=dict)
+    rows_fetched: int = 0
 
     @property
     def name(self) -> str:
-        """``duckdb``, ``postgres`` ..."""
+        """``duckdb``, ``postgres``, ``pyspark`` ..."""
         return self.backend.name
 
     def table(self, name: str) -> ibis.Table:
         """The canonical table ``name`` (orders, customers ...) as an Ibis table expression."""
-        return self.backend.table(name)
+        return self.tables[name] if name in self.tables else self.backend.table(name)
 
     def has_table(self, name: str) -> bool:
         """Whether the dataset holds the table ``name``."""
+        if name in self.tables:
+            return True
         try:  # not list_tables(): Ibis 12 calls a method there that DuckDB 2 no longer has
             self.backend.table(name)
         except TableNotFound:
@@ -72,19 +92,59 @@ class Engine:
         """Run a scalar expression and return its Python value."""
         return self._arrow(expr).as_py()
 
+    def parse(self, value: ibis.Value, to: str) -> ibis.Value:
+        """``value`` as type ``to`` (``float64``, ``int64``, ``date``, ``timestamp``), NULL where it does not
+        parse: TRY_CAST where the engine has it; on PostgreSQL a text is cast only when it has the form of
+        that type (:data:`_PARSEABLE`), since a plain CAST of a bad value stops the query there."""
+        if self.name != "postgres":
+            return value.try_cast(to)
+        if not value.type().is_string():
+            return value.cast(to)
+        return ibis.ifelse(value.re_search(_PARSEABLE[to]), value.strip().cast(to), ibis.null(to))
+
+    def keep(self, expr: ibis.Table, name: str, temporary: bool = True) -> ibis.Table:
+        """``expr`` stored as table ``name`` where the engine is ours (DuckDB: a table of the run's
+        snapshot, computed once); in a warehouse or on Spark the expression itself, computed where it is
+        used (salesperf writes nothing into a warehouse)."""
+        if self.name != "duckdb":
+            return expr
+        kind = "TEMP TABLE" if temporary else "TABLE"
+        self.backend.raw_sql(f"CREATE OR REPLACE {kind} \"{name}\" AS {self.backend.compile(expr)}")
+        return self.backend.table(name)
+
+    def forget(self, name: str) -> None:
+        """Drop a table :meth:`keep` stored (nothing to do where it kept an expression)."""
+        if self.name == "duckdb":
+            self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+    def fingerprint(self, rows: ibis.Table) -> str:
+        """An order-independent hash of the rows' content (16 hex digits) on DuckDB; '' elsewhere (a
+        warehouse's tables are identified by their row counts)."""
+        if self.name != "duckdb":
+            return ""
+        columns = ", ".join(f'"{c}"' for c in rows.columns)
+        query = (
+            f"SELECT coalesce(sum(hash({columns})::HUGEINT), 0) % 18446744073709551616 "
+            f"FROM ({self.backend.compile(rows)})"
+        )
+        return f"{int(self.backend.raw_sql(query).fetchone()[0]):016x}"
+
     def _arrow(self, expr: ibis.Expr):
         with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
             warnings.simplefilter("ignore", DeprecationWarning)
-            return self.backend.to_pyarrow(expr)
+            result = self.backend.to_pyarrow(expr)
+        self.rows_fetched += len(result) if hasattr(result, "num_rows") else 1
+        return result
 
 
-def embedded(con: duckdb.DuckDBPyConnection) -> Engine:
+def embedded(con: duckdb.DuckDBPyConnection, own_cursor: bool = True) -> Engine:
     """The engine over an open DuckDB connection (its tables and views are the canonical tables).
 
     Ibis gets a cursor of its own (the same database, views and attached snapshot): DuckDB refuses new work on
     a connection whose last result was not read to the end, and other code of the run shares ``con``.
+    Validation passes ``own_cursor=False``: it works on the connection's temporary views and current database.
     """
-    return Engine(ibis.duckdb.from_connection(con.cursor()))
+    return Engine(ibis.duckdb.from_connection(con.cursor() if own_cursor else con))
 
 
 def connect(url: str) -> Engine:

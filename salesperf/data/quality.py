@@ -84,6 +84,7 @@ class TableQuality:
     content_hash: str = ""
     currency: str = ""  # the currency of the amounts used (ISO code), '' when the table has none
     currencies: dict[str, int] = field(default_factory=dict)  # rows read per currency of the currency column
+    other_currencies: list[str] = field(default_factory=list)  # as written, excluded: not the currency
     imported: list[ImportStep] = field(default_factory=list)  # the table's import accounting, [] when none
     import_stale: int = 0  # rows the import accounting says it wrote, when the file no longer has them
 

@@ -261,13 +261,22 @@ def test_examples_are_the_same_whatever_the_row_order(tmp_path):
 def test_every_reason_is_translated():
     from datetime import date
 
+    import duckdb
+    import ibis
+
+    from salesperf.data import checks
+    from salesperf.data.engine import embedded
     from salesperf.data.schema import TABLES
-    from salesperf.data.validate import _reason_cases
     from salesperf.report.page import reason_text
 
-    labels = set()
+    engine, labels = embedded(duckdb.connect()), set()
     for table in TABLES.values():
-        excluded, flags = _reason_cases(table, date(2026, 11, 27), date(2026, 10, 31), True, ("A",), ("USD",))
+        raw = ibis.table({c: "string" for c in table.names}, name=f"raw_{table.name}")
+        rows = checks.typed(engine, raw, table, table.names)
+        if table.name == "orders":
+            rows = rows.mutate(_unknown_customer=ibis.literal(True))
+        others = ("USD",) if "currency" in table.names else ()
+        excluded, flags = checks.reasons(rows, table, date(2026, 11, 27), date(2026, 10, 31), ("A",), others)
         labels |= {label for label, _ in excluded + flags}
     assert "in another currency (no exchange rates)" in labels and "missing or unparseable amount" in labels
     untranslated = sorted(label for label in labels if reason_text(label, "zh") == label)

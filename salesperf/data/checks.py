@@ -1,0 +1,182 @@
+"""The row rules of validation as engine-neutral Ibis expressions: typed columns, exclusion reasons, flags and
+the point-in-time view of a row.
+
+:mod:`salesperf.data.validate` applies them to a raw table (the source's columns renamed to canonical names,
+any types) in whatever engine holds it: the embedded DuckDB for files, PostgreSQL or Spark when the catalog
+names one. Each function returns expressions; nothing runs here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from salesperf.core.sql import CANCELLED, RETURNED
+from salesperf.data.engine import Engine
+from salesperf.data.schema import Table
+
+#: Canonical column types (:mod:`salesperf.data.schema`) as Ibis types.
+IBIS_TYPES = {"VARCHAR": "string", "DATE": "date", "DOUBLE": "float64"}
+#: The column holding a row's position in its source (files only; see :func:`typed`).
+ROW = "_row"
+
+
+def text(value: ir.Value) -> ir.StringValue:
+    """A value as trimmed text, NULL when empty."""
+    return value.cast("string").strip().nullif("")
+
+
+def written(name: str) -> str:
+    """The typed table's column holding a date column's source value, time of day included."""
+    return f"_written_{name}"
+
+
+def dated(table: Table) -> list[str]:
+    """The table's DATE columns."""
+    return [c.name for c in table.columns if c.type == "DATE"]
+
+
+def _amount(engine: Engine, raw: ir.Table, present: list[str]) -> ir.FloatingValue:
+    """An order line's amount: the amount column, else quantity x unit price; a line whose status says it was
+    returned counts against revenue whatever its sign."""
+    product = None
+    if {"quantity", "unit_price"} <= set(present):
+        product = engine.parse(raw.quantity, "float64") * engine.parse(raw.unit_price, "float64")
+    amount = engine.parse(raw.amount, "float64") if "amount" in present else product
+    if "amount" in present and product is not None:
+        amount = amount.fill_null(product)
+    if "status" in present:
+        returned = text(raw.status).lower().isin(RETURNED)
+        amount = ibis.ifelse(returned.fill_null(False), -amount.abs(), amount)
+    return amount
+
+
+def typed(engine: Engine, raw: ir.Table, table: Table, present: list[str]) -> ir.Table:
+    """``raw`` with every canonical column cast to its type (NULL where absent or unparseable).
+
+    Returns
+    -------
+    ibis.Table
+        The canonical columns, then ``_written_<date column>`` (a date column as written: the timestamp when
+        it reads as one, so ``2010-12-01`` and ``2010-12-01 00:00:00`` are one value and 08:26 and 14:02 of a
+        day are two; else the trimmed text), then ``_row`` (the row's position in the source, from 0) on
+        DuckDB, whose file scans keep the source order.
+    """
+    columns = {}
+    for col in table.columns:
+        kind = IBIS_TYPES[col.type]
+        if col.name == "amount" and table.name == "orders":
+            columns[col.name] = _amount(engine, raw, present)
+        elif col.name not in present:
+            columns[col.name] = ibis.null(kind)
+        elif kind == "string":
+            columns[col.name] = text(raw[col.name])
+        else:
+            columns[col.name] = engine.parse(raw[col.name], kind)
+    for name in dated(table):
+        if name in present:
+            as_time = engine.parse(raw[name], "timestamp").cast("string")
+            columns[written(name)] = as_time.fill_null(text(raw[name]))
+        else:
+            columns[written(name)] = ibis.null("string")
+    if engine.name == "duckdb":
+        columns[ROW] = ibis.row_number()
+    return raw.select(**columns)
+
+
+def with_unknown_customers(rows: ir.Table, customers: ir.Table) -> ir.Table:
+    """``rows`` (typed orders) with ``_unknown_customer``: a customer id the customers table lacks."""
+    known = customers.select(_known=customers.customer_id).distinct()
+    joined = rows.left_join(known, rows.customer_id == known._known)
+    flag = joined.customer_id.notnull() & joined._known.isnull()
+    return joined.mutate(_unknown_customer=flag).drop("_known")
+
+
+def _first(rows: ir.Table, table: Table, by: list[str]) -> ir.BooleanValue:
+    """False for the first row of each group of ``by`` (the first in the source on DuckDB, else the
+    smallest by every column: the same data always keep the same row), True for the others."""
+    order = [rows[ROW]] if ROW in rows.columns else [rows[c] for c in table.names]
+    return ibis.row_number().over(group_by=[rows[c] for c in by], order_by=order) > 0
+
+
+def reasons(
+    rows: ir.Table,
+    table: Table,
+    today: date,
+    as_of: date,
+    stages: tuple[str, ...] = (),
+    other_currencies: tuple[str, ...] = (),
+) -> tuple[list, list]:
+    """Exclusion reasons (first match wins) and flags of one table, as (label, boolean expression) pairs over
+    ``rows`` (the typed table, orders with ``_unknown_customer`` when customers exist)."""
+    excluded = []
+    for col in table.columns:
+        if col.required:
+            what = "missing or unparseable" if col.type != "VARCHAR" else "missing"
+            excluded.append((f"{what} {col.name}", rows[col.name].isnull()))
+    if other_currencies:
+        excluded.append(("in another currency (no exchange rates)", rows.currency.isin(other_currencies)))
+    flags = []
+    if table.name == "orders":
+        excluded.append(("cancelled (status)", rows.status.lower().isin(CANCELLED)))
+        excluded.append(("zero amount", rows.amount == 0))
+        flags.append(("negative amount (kept as a return)", rows.amount < 0))
+        if "_unknown_customer" in rows.columns:
+            flags.append(("customer not in the customers table", rows._unknown_customer))
+    if table.name == "opportunities":
+        known = rows.status.lower().isin(("open", "won", "lost"))
+        flags.append(("unknown status (not open/won/lost)", rows.status.notnull() & ~known))
+    if stages and table.name in ("opportunities", "opportunity_history"):
+        flags.append(("unknown stage", ~rows.stage.isin(stages)))
+    day = rows[table.date_column] if table.date_column else None
+    if day is not None:
+        excluded.append(("dated in the future", day > ibis.date(today)))
+    same = [written(c) if c in dated(table) else c for c in table.names]
+    excluded.append(("duplicate row", _first(rows, table, same)))
+    if table.key and table.name != "orders":
+        excluded.append((f"duplicate {table.key}", _first(rows, table, [table.key])))
+    if day is not None:
+        excluded.append(("after the period end", day > ibis.date(as_of)))
+    return excluded, flags
+
+
+def checked(rows: ir.Table, table: Table, excluded: list, flags: list) -> ir.Table:
+    """The canonical columns of ``rows``, ``_reason`` (the first exclusion reason, NULL for a row used) and
+    ``_flag0``, ``_flag1`` ... (True when the flag applies)."""
+    reason = ibis.cases(*[(condition, label) for label, condition in excluded], else_=ibis.null("string"))
+    marks = {f"_flag{i}": condition.fill_null(False) for i, (_, condition) in enumerate(flags)}
+    return rows.select(*table.names, _reason=reason, **marks)
+
+
+def point_in_time(rows: ir.Table, table: Table, as_of: date) -> ir.Table:
+    """The used rows of a checked table as they stood at ``as_of``: a deal closed later was still open then;
+    a ticket resolved later was unresolved, without its satisfaction; a rep who left later was still there."""
+    cut = ibis.date(as_of)
+    rows = rows.filter(rows._reason.isnull())
+    blank = {c.name: ibis.null(IBIS_TYPES[c.type]) for c in table.columns}
+    rewrites = {}
+    if table.name == "opportunities":
+        later = (rows.closed_at > cut).fill_null(False)
+        rewrites = {
+            "closed_at": ibis.ifelse(later, blank["closed_at"], rows.closed_at),
+            "status": ibis.ifelse(later, "open", rows.status.lower()),
+            "lost_reason": ibis.ifelse(later, blank["lost_reason"], rows.lost_reason),
+        }
+    elif table.name == "tickets":
+        resolved_later = (rows.resolved_at > cut).fill_null(False)
+        rewrites = {
+            "resolved_at": ibis.ifelse(resolved_later, blank["resolved_at"], rows.resolved_at),
+            "first_response_at": ibis.ifelse(
+                (rows.first_response_at > cut).fill_null(False),
+                blank["first_response_at"],
+                rows.first_response_at,
+            ),
+            "satisfaction": ibis.ifelse(resolved_later, blank["satisfaction"], rows.satisfaction),
+        }
+    elif table.name == "reps":
+        rewrites = {
+            "end_date": ibis.ifelse((rows.end_date > cut).fill_null(False), blank["end_date"], rows.end_date)
+        }
+    return rows.select(**{c: rewrites.get(c, rows[c]) for c in table.names})
