@@ -6,11 +6,11 @@ import math
 import warnings
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import special
+from tiny_company import engine_of
 
 from salesperf.analyses.lifecycle import clv
 from salesperf.analyses.lifecycle.clv import bgnbd, gamma_gamma
@@ -61,12 +61,10 @@ def summary_of(
     orders: pd.DataFrame, as_of, time_unit_days: float = 7.0, calibration_end=None
 ) -> pd.DataFrame:
     """clv.summary_sql on an in-memory orders frame."""
-    con = duckdb.connect()
-    con.register(
-        "orders",
-        orders.assign(order_date=pd.to_datetime(orders["order_date"])) if "order_date" in orders else orders,
+    engine = engine_of(
+        orders.assign(order_date=pd.to_datetime(orders["order_date"])) if "order_date" in orders else orders
     )
-    return clv.summary_sql(con, as_of, time_unit_days=time_unit_days, calibration_end=calibration_end)
+    return clv.summary_sql(engine, as_of, time_unit_days=time_unit_days, calibration_end=calibration_end)
 
 
 def fixed_betageo(r=1.0, alpha=2.0, a=1.0, b=3.0) -> clv.BetaGeo:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from tiny_company import TINY
+from tiny_company import TINY, engine_of
 
 from salesperf.analyses import lifecycle as lc
 from salesperf.core.errors import UserError
+from salesperf.data.engine import Engine
 
 NAN = np.nan
 
@@ -31,12 +31,8 @@ def _orders(rows) -> pd.DataFrame:
     return frame
 
 
-def _con(orders: pd.DataFrame, customers: pd.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.register("orders", orders)
-    if customers is not None:
-        con.register("customers", customers)
-    return con
+def _con(orders: pd.DataFrame, customers: pd.DataFrame | None = None) -> Engine:
+    return engine_of(orders, customers)
 
 
 def _matrix(rows: dict) -> pd.DataFrame:

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import warnings
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
-from tiny_company import TINY
+from tiny_company import TINY, engine_of
 
 from salesperf.analyses import lifecycle as lc
 from salesperf.analyses.lifecycle import text
+from salesperf.data.engine import Engine
 
 
-def _con(
-    rows, columns=("customer_id", "order_date", "amount", "status", "channel")
-) -> duckdb.DuckDBPyConnection:
+def _con(rows, columns=("customer_id", "order_date", "amount", "status", "channel")) -> Engine:
     frame = pd.DataFrame(rows, columns=list(columns)[: len(rows[0])])
     frame["order_date"] = pd.to_datetime(frame["order_date"])
-    con = duckdb.connect()
-    con.register("orders", frame)
-    return con
+    return engine_of(frame)
 
 
 def test_splitting_by_a_dimension_does_not_change_the_headline():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_company import engine_of
 
 from salesperf.analyses.lifecycle import clv, text
 from salesperf.analyses.lifecycle.value import CustomerValue, at_bound, customer_value_sql, sound_spend
@@ -36,9 +36,7 @@ def _orders(q: float, n: int = 1500, seed: int = 0) -> pd.DataFrame:
 
 
 def _value(q: float) -> CustomerValue:
-    con = duckdb.connect()
-    con.register("orders", _orders(q))
-    return customer_value_sql(con, AS_OF)
+    return customer_value_sql(engine_of(_orders(q)), AS_OF)
 
 
 def test_gamma_gamma_has_a_finite_mean_only_above_one():

@@ -16,3 +16,18 @@ TINY = [
     ("D", "2026-03-30", 40.0, "completed", "online"),
     ("E", "2026-03-01", 70.0, "completed", "online"),
 ]
+
+
+def engine_of(orders, customers=None):
+    """An embedded engine holding ``orders`` (and ``customers``) as tables, typed as DuckDB reads the frames."""
+    import duckdb
+
+    from salesperf.data.engine import embedded
+
+    con = duckdb.connect()
+    for name, frame in (("orders", orders), ("customers", customers)):
+        if frame is not None:
+            con.register(f"{name}_frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")
+            con.unregister(f"{name}_frame")
+    return embedded(con)

@@ -2,9 +2,11 @@
 value and
 action lists.
 
-Modules (engine work in ``queries``; the rest is pure unless it says otherwise):
+Modules (engine work in ``history``, ``queries`` and ``clv.summary``, engine-neutral Ibis run by the dataset's
+:class:`~salesperf.data.engine.Engine`; the rest is pure unless it says otherwise):
 
-``queries``            DuckDB: cohort activity, customer history summary, customer revenue windows
+``history``            the counted order lines as activity rows, summed per (customer, day) once per run
+``queries``            cohort activity, customer history summary, customer revenue windows
 ``cohorts``            triangles, pooled curves, :class:`CohortReport`
 ``revenue_retention``  NRR and GRR as finance defines them
 ``rules``              :class:`LifecycleRules` from ``rules.yml``
@@ -37,6 +39,7 @@ from salesperf.analyses.lifecycle.cohorts import (
     period_label,
     retention_triangle,
 )
+from salesperf.analyses.lifecycle.history import History, counted_lines, daily, kept_days
 from salesperf.analyses.lifecycle.queries import (
     SUMMARY_COLUMNS,
     cohort_activity_sql,
@@ -71,9 +74,10 @@ from salesperf.analyses.lifecycle.value import (
 )
 
 
-def cohort_report(con, as_of, grain: str = "month", by: str | None = None) -> CohortReport:
-    """Cohort tables in one call: :func:`cohort_activity_sql` then :func:`cohort_tables`."""
-    return cohort_tables(cohort_activity_sql(con, as_of, grain, by), grain, by)
+def cohort_report(source, as_of, grain: str = "month", by: str | None = None) -> CohortReport:
+    """Cohort tables in one call: :func:`cohort_activity_sql` then :func:`cohort_tables` (``source``: an
+    Engine, a History or a DuckDB connection)."""
+    return cohort_tables(cohort_activity_sql(source, as_of, grain, by), grain, by)
 
 
 ANALYSIS = LifecycleAnalysis()
@@ -84,6 +88,7 @@ __all__ = [
     "DEFAULT_RULES_PATH",
     "ENTRY_STAGE",
     "GRAINS",
+    "History",
     "STAGES",
     "SUMMARY_COLUMNS",
     "CohortReport",
@@ -103,6 +108,7 @@ __all__ = [
     "cohort_report",
     "cohort_revenue_retention",
     "cohort_tables",
+    "counted_lines",
     "cumulative_revenue_per_customer",
     "customer_period_revenue_sql",
     "customer_period_revenues_sql",
@@ -110,7 +116,9 @@ __all__ = [
     "customer_summary_sql",
     "holds_values",
     "customer_value_sql",
+    "daily",
     "historical_value",
+    "kept_days",
     "lifecycle_snapshot",
     "lifetime_durations",
     "load_rules",

@@ -1,4 +1,11 @@
-"""The lifecycle analysis behind the :class:`~salesperf.analyses.base.Analysis` interface."""
+"""The lifecycle analysis behind the :class:`~salesperf.analyses.base.Analysis` interface.
+
+Every query runs in the dataset's engine (:attr:`Dataset.engine`, DuckDB by default, a warehouse or Spark when
+the catalog names one). The counted order lines are summed per (customer, day) once per run
+(:func:`kept_days`) and the customer summaries, the CLV summaries, the cohort activity and the revenue windows
+are aggregated from those daily rows; only the first-purchase dimension of the cohort comparison reads the
+order lines again.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from salesperf.analyses.base import Analysis, Context, Needs, Result
 from salesperf.analyses.lifecycle import tables, text
 from salesperf.analyses.lifecycle.actions import at_risk_actions, second_purchase_due
 from salesperf.analyses.lifecycle.cohorts import CohortReport, cohort_tables, period_label
+from salesperf.analyses.lifecycle.history import History, first_order_day, kept_days, table
 from salesperf.analyses.lifecycle.queries import (
     cohort_activity_sql,
     customer_period_revenues_sql,
@@ -23,17 +31,15 @@ from salesperf.analyses.lifecycle.survival import lifetime_durations, survival_c
 from salesperf.analyses.lifecycle.value import VALUE_COLUMNS, calibration_holdout, customer_value_sql
 from salesperf.core.errors import UserError
 from salesperf.core.present import Exhibit
-from salesperf.core.sql import relation_columns
 from salesperf.core.vocab import LANGUAGES
 
 NRR_PERIODS = {"month": 6, "quarter": 4}  # NRR/GRR rows: the report period and the ones before it
 MIN_HOLDOUT_MONTHS = 3  # a shorter holdout holds too few repeat purchases to check a forecast against
 
 
-def history_months(con, as_of) -> int:
+def history_months(engine, as_of) -> int:
     """Calendar months from the first order's month to ``as_of``'s, both counted (0 without orders)."""
-    query = f"SELECT min(order_date) FROM orders WHERE order_date <= DATE '{as_of}'"
-    [(first,)] = con.execute(query).fetchall()  # fetched to the end: no result left open on con
+    first = first_order_day(engine, as_of)
     if first is None:
         return 0
     return (as_of.year - first.year) * 12 + as_of.month - first.month + 1
@@ -53,30 +59,33 @@ def _months_back(day, months: int):
     ).date()
 
 
-def _by_dimension(con, as_of, grain: str, by: str) -> CohortReport | None:
+def _by_dimension(history: History, as_of, grain: str, by: str) -> CohortReport | None:
     try:
-        dimension_source(con, by)
+        dimension_source(history, by)
     except UserError:
         return None
-    return cohort_tables(cohort_activity_sql(con, as_of, grain, by), grain, by)
+    return cohort_tables(cohort_activity_sql(history, as_of, grain, by), grain, by)
 
 
-def _customers(ds) -> pd.DataFrame | None:
-    columns = relation_columns(ds.con, "customers") if ds.has("customers") else None
-    wanted = [c for c in ("customer_id", "owner_rep_id", "name") if columns and c in columns]
+def _customers(engine) -> pd.DataFrame | None:
+    """``customer_id`` (str) and, where held, ``owner_rep_id`` and ``name``: one row per customers row; None
+    without the table or its id."""
+    customers = table(engine, "customers")
+    held = customers.columns if customers is not None else []
+    wanted = [c for c in ("customer_id", "owner_rep_id", "name") if c in held]
     if "customer_id" not in wanted:
         return None
-    frame = ds.sql(f"SELECT {', '.join(wanted)} FROM customers")
+    frame = engine.fetch(customers.select(*wanted))
     frame["customer_id"] = frame["customer_id"].astype(str)
     return frame
 
 
-def _nrr(con, as_of, grain: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _nrr(history: History, as_of, grain: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     step = 3 if grain == "quarter" else 1
     ends = [_months_back(as_of, k * step) if k else as_of for k in range(NRR_PERIODS[grain] - 1, -1, -1)]
     frames = {
         period_label(pd.Series([pd.Timestamp(end)]), grain).iloc[0]: frame
-        for end, frame in customer_period_revenues_sql(con, ends).items()
+        for end, frame in customer_period_revenues_sql(history, ends).items()
     }
     latest = frames[next(reversed(frames))]
     by_cohort = revenue_retention(
@@ -105,22 +114,27 @@ class LifecycleAnalysis(Analysis):
             int(self.param(ctx, "horizon_months")),
             int(self.param(ctx, "holdout_months")),
         )
-        con, period = ds.con, ds.period
-        end, previous = period.end, period.previous.end
+        end = ds.period.end
         rules = load_rules()
-        by_dimension = _by_dimension(con, end, grain, by)
+        with kept_days(ds.engine, end) as history:
+            return self._compute(ds, ctx, history, grain, by, horizon, holdout_months, rules)
+
+    def _compute(self, ds, ctx, history: History, grain, by, horizon, holdout_months, rules) -> Lifecycle:
+        period = ds.period
+        end, previous = period.end, period.previous.end
+        by_dimension = _by_dimension(history, end, grain, by)
         curves = by_dimension.curves if by_dimension is not None else pd.DataFrame()
         if not curves.empty:
             curves = curves[curves["cohorts"] >= MIN_COHORTS]
-        nrr_by_period, nrr_by_cohort = _nrr(con, end, grain)
-        stages = lifecycle_snapshot(con, end, previous, rules)
+        nrr_by_period, nrr_by_cohort = _nrr(history, end, grain)
+        stages = lifecycle_snapshot(history, end, previous, rules)
         survival = survival_curves(lifetime_durations(stages.customers, end, "churn", cohort_grain="year"))
-        history = history_months(con, end)
-        used = holdout_window(holdout_months, history)
+        months = history_months(ds.engine, end)
+        used = holdout_window(holdout_months, months)
         calibration_end = _months_back(end, used or max(holdout_months, 1))
-        holdout = calibration_holdout(con, calibration_end, end) if used else "short_history"
-        value = customer_value_sql(con, end, horizon)
-        customers = _customers(ds)
+        holdout = calibration_holdout(history, calibration_end, end) if used else "short_history"
+        value = customer_value_sql(history, end, horizon)
+        customers = _customers(ds.engine)
         return Lifecycle(
             as_of=end,
             previous_as_of=previous,
@@ -128,7 +142,7 @@ class LifecycleAnalysis(Analysis):
             grain=grain,
             compare_by=by,
             currency=ctx.currency,
-            cohorts=cohort_tables(cohort_activity_sql(con, end, grain), grain),
+            cohorts=cohort_tables(cohort_activity_sql(history, end, grain), grain),
             by_dimension=by_dimension,
             comparison_curves=curves,
             nrr_by_period=nrr_by_period,
@@ -140,7 +154,7 @@ class LifecycleAnalysis(Analysis):
             holdout_status=holdout if isinstance(holdout, str) else "fitted",
             calibration_end=calibration_end,
             value=value,
-            history_months=history,
+            history_months=months,
             holdout_months=used,
             holdout_requested=holdout_months,
             actions=at_risk_actions(stages.customers, value.clv, customers),

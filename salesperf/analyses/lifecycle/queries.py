@@ -1,35 +1,44 @@
-"""Engine work of the lifecycle analysis: every DuckDB query over the canonical ``orders`` (and
-``customers``).
+"""Engine work of the lifecycle analysis: cohort activity, customer purchase histories and revenue windows,
+each one engine-neutral Ibis query (:mod:`salesperf.analyses.lifecycle.history`) that returns a frame of one
+row per customer or per cohort cell — the same figures on DuckDB, PostgreSQL and Spark.
 
-Purchase lines, purchase occasions and counted revenue are those of :mod:`salesperf.core.sql`: a *purchase
+Purchase lines, purchase occasions and counted revenue are those of :mod:`salesperf.core.expr`: a *purchase
 line* has ``amount > 0`` and is neither cancelled nor returned; a *purchase occasion* is a distinct (customer,
 day) with a purchase line; *net revenue* sums every line that is not cancelled (returns netted), *gross
-revenue* the purchase lines. A customer's *cohort* is the month (or quarter) of the first purchase occasion;
-*age* k counts whole periods since it.
+revenue* the purchase lines; money is rounded to cents in the engine. A customer's *cohort* is the month (or
+quarter) of the first purchase occasion; *age* k counts whole periods since it.
 
-The customer-level RFM summary of the CLV models is :func:`salesperf.analyses.lifecycle.clv.summary_sql`.
+Each function takes an :class:`~salesperf.data.engine.Engine` (a DuckDB connection is accepted and wrapped) or
+a :class:`~salesperf.analyses.lifecycle.history.History` built once per run. The customer-level RFM summary of
+the CLV models is :func:`salesperf.analyses.lifecycle.clv.summary_sql`.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from salesperf.analyses.lifecycle.cohorts import GRAINS, check_grain, complete_cohort_grid
+from salesperf.analyses.lifecycle.history import (
+    ORDER_COLUMNS,
+    History,
+    as_days,
+    as_engine,
+    counted_lines,
+    history_of,
+    holds_values,
+    orders_table,
+    table,
+)
 from salesperf.analyses.lifecycle.rules import load_rules
 from salesperf.core.errors import UserError, examples
-from salesperf.core.sql import (
-    as_date,
-    counted_predicate,
-    date_literal,
-    purchase_predicate,
-    relation_columns,
-    require_columns,
-)
+from salesperf.core.expr import money
+from salesperf.core.sql import as_date
+from salesperf.data.engine import Engine
 
-ORDER_COLUMNS = ("customer_id", "order_date", "amount")
 SUMMARY_COLUMNS = (
     "customer_id",
     "first_date",
@@ -44,43 +53,27 @@ SUMMARY_COLUMNS = (
     "revenue_gross",
     "revenue_12m",
 )
+#: Ibis's truncation unit of each cohort grain.
+TRUNCATE = {"month": "M", "quarter": "Q"}
+NONE = "(none)"
 
 
-def _lines_cte(con: duckdb.DuckDBPyConnection, day: date, extra: str = "") -> str:
-    """``lines``: the counted lines up to ``day`` with ``is_purchase``; ``extra`` adds columns of orders."""
-    columns = require_columns(con, "orders", ORDER_COLUMNS)
-    return f"""lines AS (
-            SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(order_date AS DATE) AS order_date,
-                   CAST(amount AS DOUBLE) AS amount, {purchase_predicate(columns)} AS is_purchase{extra}
-            FROM orders
-            WHERE CAST(order_date AS DATE) <= {date_literal(day)} AND {counted_predicate(columns)}
-              AND customer_id IS NOT NULL
-        )"""
-
-
-def holds_values(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> bool:
-    """Whether ``relation`` has ``column`` with at least one value (a validated table carries every canonical
-    column, empty where the source had none)."""
-    if column not in (relation_columns(con, relation) or []):
-        return False
-    [(held,)] = con.execute(f'SELECT count("{column}") > 0 FROM {relation}').fetchall()  # none left open
-    return bool(held)
-
-
-def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]:
+def dimension_source(source, by: str) -> tuple[str, str]:
     """Where a cohort dimension comes from: ``('orders', column)`` of the first purchase where the order
     lines hold it, else ``('customers', column)``.
 
     ``customers.channel`` / ``orders.channel`` disambiguates; UserError when neither table holds values in the
     column.
     """
-    order_cols = require_columns(con, "orders", ORDER_COLUMNS)
-    table, _, column = by.rpartition(".")
+    engine = as_engine(source.engine if isinstance(source, History) else source)
+    order_cols = orders_table(engine).columns
+    named, _, column = by.rpartition(".")
     column = column.lower()
-    if table in ("", "orders") and holds_values(con, "orders", column):
+    if named in ("", "orders") and holds_values(engine, "orders", column):
         return "orders", column
-    customer_cols = relation_columns(con, "customers") or []
-    if table in ("", "customers") and holds_values(con, "customers", column):
+    customers = table(engine, "customers")
+    customer_cols = customers.columns if customers is not None else []
+    if named in ("", "customers") and holds_values(engine, "customers", column):
         return "customers", column
     raise UserError(
         f"cohort dimension {by!r} is neither an orders column nor a customers column",
@@ -89,16 +82,45 @@ def dimension_source(con: duckdb.DuckDBPyConnection, by: str) -> tuple[str, str]
     )
 
 
-def cohort_activity_sql(
-    con: duckdb.DuckDBPyConnection, as_of, grain: str = "month", by: str | None = None
-) -> pd.DataFrame:
-    """Acquisition-cohort activity over the relation ``orders``.
+def _customer_periods(rows: ir.Table, grain: str) -> ir.Table:
+    """One row per (customer, period) with activity: ``purchased``, ``first_purchase_date``, ``revenue_net``,
+    ``revenue_gross`` (unrounded sums)."""
+    period = rows.order_date.truncate(TRUNCATE[grain]).cast("date")
+    return rows.group_by(customer_id=rows.customer_id, period=period).aggregate(
+        purchased=rows.purchased.any(),
+        first_purchase_date=rows.order_date.min(where=rows.purchased),
+        revenue_net=rows.net.sum(),
+        revenue_gross=rows.gross.sum(),
+    )
+
+
+def _first_line_dimension(engine: Engine, day: date, column: str, cohorts: ir.Table) -> ir.Table:
+    """``customer_id, dim``: ``column`` of the largest purchase line of the customer's first purchase day
+    (ties: the smallest value)."""
+    lines = counted_lines(engine, day, (column,)).rename(dim=column)
+    on_first_day = [lines.customer_id == cohorts.customer_id, lines.order_date == cohorts.first_date]
+    first = lines.join(cohorts, on_first_day)
+    first = first.filter(first.purchased).select("customer_id", "gross", "dim")
+    first = first.mutate(top=first.gross.max().over(group_by=first.customer_id))
+    first = first.filter(first.gross == first.top)
+    return first.group_by("customer_id").aggregate(dim=first.dim.min())
+
+
+def _customer_dimension(engine: Engine, column: str) -> ir.Table:
+    """``customer_id, dim``: the customers table's ``column`` (the largest value of a repeated id)."""
+    customers = table(engine, "customers")
+    return customers.group_by(customer_id=customers.customer_id.cast("string")).aggregate(
+        dim=customers[column].max()
+    )
+
+
+def cohort_activity_sql(source, as_of, grain: str = "month", by: str | None = None) -> pd.DataFrame:
+    """Acquisition-cohort activity over ``orders`` (one engine query).
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection with the canonical relation ``orders`` (and ``customers`` when ``by`` names one of its
-        columns).
+    source : Engine, History or duckdb.DuckDBPyConnection
+        Where ``orders`` (and ``customers`` when ``by`` names one of its columns) are.
     as_of : date-like
         Lines after this day are ignored.
     grain : {'month', 'quarter'}
@@ -119,85 +141,55 @@ def cohort_activity_sql(
     """
     day = as_date(as_of)
     months = check_grain(grain)
-    dimension_cte, dim_select, dim_join, dim_line, dims = "", "", "", "", []
-    if by is not None:
-        source, column = dimension_source(con, by)
-        dims = [column]
-        dim_select = "coalesce(CAST(d.dim AS VARCHAR), '(none)') AS dim, "
-        dim_join = "LEFT JOIN dims d ON d.customer_id = c.customer_id"
-        if source == "orders":
-            dimension_cte = """,
-            first_lines AS (
-                SELECT l.customer_id, l.amount, l.dim_value AS dim
-                FROM lines l JOIN cohorts c ON l.customer_id = c.customer_id AND l.order_date = c.first_date
-                WHERE l.is_purchase
-            ),
-            dims AS (
-                SELECT fl.customer_id, min(fl.dim) AS dim
-                FROM first_lines fl
-                JOIN (SELECT customer_id, max(amount) AS top FROM first_lines GROUP BY customer_id) t
-                  ON t.customer_id = fl.customer_id AND fl.amount = t.top
-                GROUP BY fl.customer_id
-            )"""
-            dim_line = f", {column} AS dim_value"
-        else:
-            dimension_cte = f""",
-            dims AS (SELECT CAST(customer_id AS VARCHAR) AS customer_id, max({column}) AS dim
-                     FROM customers GROUP BY CAST(customer_id AS VARCHAR))"""
-    age = (
-        "(EXTRACT(year FROM cp.period) - EXTRACT(year FROM c.cohort)) * 12"
-        " + EXTRACT(month FROM cp.period) - EXTRACT(month FROM c.cohort)"
+    history = history_of(source, day)
+    periods = _customer_periods(history.up_to(), grain)
+    cohorts = periods.filter(periods.purchased).group_by("customer_id").aggregate(
+        cohort=periods.period.min(), first_date=periods.first_purchase_date.min()
     )
-    sql = f"""
-        WITH {_lines_cte(con, day, dim_line)},
-        customer_period AS (
-            SELECT customer_id, CAST(date_trunc('{grain}', order_date) AS DATE) AS period,
-                   max(CASE WHEN is_purchase THEN 1 ELSE 0 END) AS purchased,
-                   min(CASE WHEN is_purchase THEN order_date END) AS first_purchase_date,
-                   sum(amount) AS revenue_net,
-                   sum(CASE WHEN is_purchase THEN amount ELSE 0 END) AS revenue_gross
-            FROM lines
-            GROUP BY customer_id, CAST(date_trunc('{grain}', order_date) AS DATE)
-        ),
-        cohorts AS (
-            SELECT customer_id, min(period) AS cohort, min(first_purchase_date) AS first_date
-            FROM customer_period WHERE purchased = 1 GROUP BY customer_id
-        ){dimension_cte}
-        SELECT {dim_select}c.cohort, CAST(({age}) / {months} AS INTEGER) AS age,
-               sum(cp.purchased) AS customers, sum(cp.revenue_net) AS revenue_net,
-               sum(cp.revenue_gross) AS revenue_gross
-        FROM customer_period cp
-        JOIN cohorts c ON c.customer_id = cp.customer_id
-        {dim_join}
-        WHERE cp.period >= c.cohort
-        GROUP BY ALL
-    """
-    long = con.sql(sql).df()
+    cells = periods.join(cohorts, "customer_id")
+    cells = cells.filter(cells.period >= cells.cohort)
+    keys = {}
+    dims = []
+    if by is not None:
+        source_table, column = dimension_source(history.engine, by)
+        dims = [column]
+        if source_table == "orders":
+            found = _first_line_dimension(history.engine, day, column, cohorts)
+        else:
+            found = _customer_dimension(history.engine, column)
+        cells = cells.left_join(found, "customer_id")
+        keys["dim"] = cells.dim.cast("string").fill_null(NONE)
+    age = (cells.period.year() - cells.cohort.year()) * 12 + cells.period.month() - cells.cohort.month()
+    keys.update(cohort=cells.cohort, age=(age // months).cast("int64"))
+    long = history.engine.fetch(
+        cells.group_by(**keys).aggregate(
+            customers=cells.purchased.cast("int64").sum(),
+            revenue_net=money(cells.revenue_net.sum()),
+            revenue_gross=money(cells.revenue_gross.sum()),
+        )
+    )
     if dims:
         long = long.rename(columns={"dim": dims[0]})
     return complete_cohort_grid(long, day, grain, dims)
 
 
-def customer_period_revenue_sql(con: duckdb.DuckDBPyConnection, as_of, months: int = 12) -> pd.DataFrame:
+def customer_period_revenue_sql(source, as_of, months: int = 12) -> pd.DataFrame:
     """Each customer's net revenue in the ``months`` months up to ``as_of`` and in the ``months`` before
     those (:func:`customer_period_revenues_sql` for one period end)."""
     day = as_date(as_of)
-    return customer_period_revenues_sql(con, [day], months)[day]
+    return customer_period_revenues_sql(source, [day], months)[day]
 
 
-def customer_period_revenues_sql(
-    con: duckdb.DuckDBPyConnection, ends: list, months: int = 12
-) -> dict[date, pd.DataFrame]:
+def customer_period_revenues_sql(source, ends: list, months: int = 12) -> dict[date, pd.DataFrame]:
     """For each period end: each customer's net revenue in the ``months`` months up to it and in the
-    ``months`` before those, from one scan of the order lines.
+    ``months`` before those, from one engine query.
 
     The two windows of the revenue-retention ratios (NRR, GRR): the *base* window ends ``months`` months
     before the period end, the *current* window ends at it; both are ``months`` calendar months long.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection with the relation ``orders``.
+    source : Engine, History or duckdb.DuckDBPyConnection
     ends : list of date-like
         Period ends (as-of days).
     months : int
@@ -210,43 +202,63 @@ def customer_period_revenues_sql(
         ``revenue_now`` (net revenue in each window, 0 when none).
     """
     days = [as_date(end) for end in ends]
-    columns = []
+    rows = history_of(source, max(days))
+    lines = rows.up_to()
+    columns = {}
     for i, day in enumerate(days):
         now_start = (pd.Timestamp(day) - pd.DateOffset(months=months)).date()
         base_start = (pd.Timestamp(day) - pd.DateOffset(months=2 * months)).date()
-        up_to = f"order_date <= {date_literal(day)}"
-        base = f"order_date > {date_literal(base_start)} AND order_date <= {date_literal(now_start)}"
-        now = f"order_date > {date_literal(now_start)} AND {up_to}"
-        columns += [
-            f"min(CASE WHEN is_purchase AND {up_to} THEN order_date END) AS first_{i}",
-            f"sum(CASE WHEN {base} THEN amount ELSE 0 END) AS base_{i}",
-            f"sum(CASE WHEN {now} THEN amount ELSE 0 END) AS now_{i}",
-        ]
-    wide = con.sql(
-        f"WITH {_lines_cte(con, max(days))} SELECT customer_id, {', '.join(columns)} FROM lines "
-        "GROUP BY customer_id HAVING bool_or(is_purchase) ORDER BY customer_id"
-    ).df()
+        on = lines.order_date
+        base = (on > ibis.date(base_start)) & (on <= ibis.date(now_start))
+        now = (on > ibis.date(now_start)) & (on <= ibis.date(day))
+        columns[f"first_{i}"] = on.min(where=lines.purchased & (on <= ibis.date(day)))
+        columns[f"base_{i}"] = money(lines.net.sum(where=base)).fill_null(0.0)
+        columns[f"now_{i}"] = money(lines.net.sum(where=now)).fill_null(0.0)
+    wide = rows.engine.fetch(
+        lines.group_by("customer_id").aggregate(bought=lines.purchased.any(), **columns).filter(ibis._.bought)
+    )
+    wide = wide.sort_values("customer_id", ignore_index=True)
     frames = {}
     for i, day in enumerate(days):
         frame = wide.loc[wide[f"first_{i}"].notna(), ["customer_id", f"first_{i}", f"base_{i}", f"now_{i}"]]
         frame.columns = ["customer_id", "first_date", "revenue_base", "revenue_now"]
         frame = frame.reset_index(drop=True)
-        frame["first_date"] = pd.to_datetime(frame["first_date"])
+        frame["first_date"] = as_days(frame["first_date"])
         for column in ("revenue_base", "revenue_now"):
             frame[column] = frame[column].astype(float)
         frames[day] = frame
     return frames
 
 
-def customer_summary_sql(
-    con: duckdb.DuckDBPyConnection, as_of, recent_days: int | None = None
-) -> pd.DataFrame:
-    """Per-customer purchase history at ``as_of`` over the relation ``orders``.
+def _occasion_history(days: ir.Table, cut: date) -> ir.Table:
+    """One row per customer with a purchase occasion: dates, counts and gaps of the occasions (``cut``: the
+    last day before the recent window)."""
+    occasions = days.filter(days.purchased)
+    order = ibis.window(group_by=occasions.customer_id, order_by=occasions.order_date)
+    day_number = occasions.order_date.epoch_days()
+    occasions = occasions.mutate(
+        gap=(day_number - day_number.lag().over(order)).cast("float64"), n=ibis.row_number().over(order)
+    )
+    before = occasions.order_date <= ibis.date(cut)
+    return occasions.group_by("customer_id").aggregate(
+        first_date=occasions.order_date.min(),
+        second_date=occasions.order_date.min(where=occasions.n == 1),  # row_number counts from 0
+        last_date=occasions.order_date.max(),
+        occasions=occasions.count(),
+        occasions_before_recent=occasions.count(where=before),
+        typical_gap_days=occasions.gap.median(),
+        typical_gap_before_recent_days=occasions.gap.median(where=before),
+        recent_max_gap_days=occasions.gap.max(where=~before),
+    )
+
+
+def customer_summary_sql(source, as_of, recent_days: int | None = None) -> pd.DataFrame:
+    """Per-customer purchase history at ``as_of`` over ``orders`` (one engine query).
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection with the canonical relation ``orders``.
+    source : Engine, History or duckdb.DuckDBPyConnection
+        Where the canonical ``orders`` are.
     as_of : date-like
         Lines after this day are ignored.
     recent_days : int, optional
@@ -258,50 +270,24 @@ def customer_summary_sql(
         One row per customer with at least one purchase occasion, sorted by ``customer_id`` (str):
         ``first_date``, ``second_date`` (NaT for one-time buyers), ``last_date``, ``occasions`` (purchase
         days), ``occasions_before_recent`` (occasions before the last ``recent_days`` days),
-        ``typical_gap_days`` (median days between consecutive occasions; NaN with one occasion),
-        ``typical_gap_before_recent_days`` (the same over the occasions before the last ``recent_days`` days:
-        the rhythm a comeback is judged against), ``recent_max_gap_days`` (longest gap before an occasion in
-        the last ``recent_days`` days; NaN if none), ``revenue_net``, ``revenue_gross``, ``revenue_12m`` (net,
-        the 365 days up to ``as_of``).
+        ``typical_gap_days`` (median days between consecutive occasions, exact on every engine; NaN with one
+        occasion), ``typical_gap_before_recent_days`` (the same over the occasions before the last
+        ``recent_days`` days: the rhythm a comeback is judged against), ``recent_max_gap_days`` (longest gap
+        before an occasion in the last ``recent_days`` days; NaN if none), ``revenue_net``, ``revenue_gross``,
+        ``revenue_12m`` (net, the 365 days up to ``as_of``).
     """
     day = as_date(as_of)
     recent = load_rules().reactivation_days if recent_days is None else int(recent_days)
-    cut = f"{date_literal(day)} - {recent}"
-    sql = f"""
-        WITH {_lines_cte(con, day)},
-        days AS (
-            SELECT customer_id, order_date, sum(amount) AS net,
-                   sum(CASE WHEN is_purchase THEN amount ELSE 0 END) AS gross,
-                   max(CASE WHEN is_purchase THEN 1 ELSE 0 END) AS purchased
-            FROM lines GROUP BY customer_id, order_date
-        ),
-        occasions AS (
-            SELECT customer_id, order_date,
-                   order_date - lag(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS gap,
-                   row_number() OVER (PARTITION BY customer_id ORDER BY order_date) AS n
-            FROM days WHERE purchased = 1
-        ),
-        history AS (
-            SELECT customer_id, min(order_date) AS first_date,
-                   min(CASE WHEN n = 2 THEN order_date END) AS second_date,
-                   max(order_date) AS last_date, count(*) AS occasions,
-                   sum(CASE WHEN order_date <= {cut} THEN 1 ELSE 0 END) AS occasions_before_recent,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS typical_gap_days,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN order_date <= {cut} THEN gap END)
-                       AS typical_gap_before_recent_days,
-                   max(CASE WHEN order_date > {cut} THEN gap END) AS recent_max_gap_days
-            FROM occasions GROUP BY customer_id
-        ),
-        money AS (
-            SELECT customer_id, sum(net) AS revenue_net, sum(gross) AS revenue_gross,
-                   sum(CASE WHEN order_date > {date_literal(day)} - 365 THEN net ELSE 0 END) AS revenue_12m
-            FROM days GROUP BY customer_id
-        )
-        SELECT h.*, m.revenue_net, m.revenue_gross, m.revenue_12m
-        FROM history h JOIN money m ON m.customer_id = h.customer_id
-        ORDER BY h.customer_id
-    """
-    return _typed_summary(con.sql(sql).df())
+    history = history_of(source, day)
+    days = history.days()
+    occasions = _occasion_history(days, day - timedelta(days=recent))
+    year = days.order_date > ibis.date(day - timedelta(days=365))
+    revenue = days.group_by("customer_id").aggregate(
+        revenue_net=money(days.net.sum()),
+        revenue_gross=money(days.gross.sum()),
+        revenue_12m=money(days.net.sum(where=year)).fill_null(0.0),
+    )
+    return _typed_summary(history.engine.fetch(occasions.join(revenue, "customer_id")))
 
 
 def customer_summary(
@@ -314,8 +300,7 @@ def customer_summary(
     amount_col: str = "amount",
     status_col: str = "status",
 ) -> pd.DataFrame:
-    """:func:`customer_summary_sql` of an in-memory orders frame (the same query, on a private DuckDB
-    connection).
+    """:func:`customer_summary_sql` of an in-memory orders frame (the same query, on a private DuckDB).
 
     Parameters
     ----------
@@ -336,18 +321,18 @@ def customer_summary(
         status_col: "status",
     }
     frame = orders.rename(columns={k: v for k, v in renamed.items() if k in orders.columns})
-    con = duckdb.connect()
+    backend = ibis.duckdb.connect()
     try:
-        con.register("orders", frame)
-        return customer_summary_sql(con, as_of, recent_days)
+        backend.create_table("orders", frame)
+        return customer_summary_sql(Engine(backend), as_of, recent_days)
     finally:
-        con.close()
+        backend.disconnect()
 
 
 def _typed_summary(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reindex(columns=list(SUMMARY_COLUMNS)).copy()
     for column in ("first_date", "second_date", "last_date"):
-        frame[column] = pd.to_datetime(frame[column])
+        frame[column] = as_days(frame[column])
     for column in ("occasions", "occasions_before_recent"):
         frame[column] = frame[column].astype("int64")
     for column in SUMMARY_COLUMNS[6:]:
@@ -358,10 +343,13 @@ def _typed_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "GRAINS",
+    "ORDER_COLUMNS",
     "SUMMARY_COLUMNS",
     "cohort_activity_sql",
     "customer_period_revenue_sql",
+    "customer_period_revenues_sql",
     "customer_summary",
     "customer_summary_sql",
     "dimension_source",
+    "holds_values",
 ]

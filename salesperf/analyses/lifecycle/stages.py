@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -218,14 +217,15 @@ class LifecycleSnapshot:
 
 
 def lifecycle_snapshot(
-    con: duckdb.DuckDBPyConnection, as_of, previous_as_of=None, rules: LifecycleRules | None = None
+    source, as_of, previous_as_of=None, rules: LifecycleRules | None = None
 ) -> LifecycleSnapshot:
     """Stages at ``as_of`` (queried from ``orders``), their summary and the flows since ``previous_as_of``.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection with the relation ``orders``.
+    source : Engine, History or duckdb.DuckDBPyConnection
+        Where ``orders`` are (a :class:`~salesperf.analyses.lifecycle.history.History` read once serves both
+        dates).
     as_of : date-like
     previous_as_of : date-like, optional
         E.g. the end of the previous report period.
@@ -237,7 +237,7 @@ def lifecycle_snapshot(
     """
     rules = rules or load_rules()
     day = as_date(as_of)
-    current = assign_stages(customer_summary_sql(con, day, rules.reactivation_days), day, rules)
+    current = assign_stages(customer_summary_sql(source, day, rules.reactivation_days), day, rules)
     summary = stage_summary(current, rules)
     headline: dict = {"customers": int(summary["customers"].sum()), "new_days": rules.new_days}
     for row in summary.itertuples():
@@ -249,7 +249,7 @@ def lifecycle_snapshot(
         if before_day >= day:
             raise UserError(f"previous_as_of {before_day} is not before as_of {day}")
         previous = assign_stages(
-            customer_summary_sql(con, before_day, rules.reactivation_days), before_day, rules
+            customer_summary_sql(source, before_day, rules.reactivation_days), before_day, rules
         )
         flows = stage_flows(previous, current, rules)
         count = flows.set_index(["from_stage", "to_stage"])["customers"]

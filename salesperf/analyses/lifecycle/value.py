@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -135,14 +134,14 @@ def _fit_spend(summary: pd.DataFrame) -> tuple[clv.GammaGamma | None, str, dict]
 
 
 def customer_value_sql(
-    con: duckdb.DuckDBPyConnection, as_of, horizon_months: int = 12, monthly_discount_rate: float = 0.01
+    source, as_of, horizon_months: int = 12, monthly_discount_rate: float = 0.01
 ) -> CustomerValue:
     """Expected discounted value of each customer's purchases over the next months.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection with the relation ``orders``.
+    source : Engine, History or duckdb.DuckDBPyConnection
+        Where ``orders`` are (see :func:`~salesperf.analyses.lifecycle.clv.summary_sql`).
     as_of : date-like
     horizon_months : int
         Months ahead (monthly discounting steps of 52/12 weeks).
@@ -155,7 +154,7 @@ def customer_value_sql(
         information and get NaN.
     """
     day = as_date(as_of)
-    everyone = clv.summary_sql(con, day, time_unit_days=WEEK_DAYS)
+    everyone = clv.summary_sql(source, day, time_unit_days=WEEK_DAYS)
     summary = everyone[everyone["T"] > 0]
     frame = pd.DataFrame(
         {
@@ -227,11 +226,11 @@ class HoldoutCheck:
     headline: dict
 
 
-def calibration_holdout(
-    con: duckdb.DuckDBPyConnection, calibration_end, as_of, max_frequency: int = 7
-) -> HoldoutCheck | str:
+def calibration_holdout(source, calibration_end, as_of, max_frequency: int = 7) -> HoldoutCheck | str:
     """Fit BG/NBD on the orders up to ``calibration_end`` and compare its forecast with the holdout up to
     ``as_of``.
+
+    ``source`` is an Engine, a :class:`~salesperf.analyses.lifecycle.history.History` or a DuckDB connection.
 
     Returns
     -------
@@ -241,7 +240,7 @@ def calibration_holdout(
     cut, end = as_date(calibration_end, "calibration_end"), as_date(as_of)
     if cut >= end:
         raise UserError(f"calibration_end {cut} must be before as_of {end}", hint="leave a holdout period")
-    summary = clv.summary_sql(con, end, time_unit_days=WEEK_DAYS, calibration_end=cut)
+    summary = clv.summary_sql(source, end, time_unit_days=WEEK_DAYS, calibration_end=cut)
     summary = summary[summary["T"] > 0]
     model, status, _ = _fit_purchases(summary)
     if model is None:

@@ -1,16 +1,21 @@
-"""The per-customer RFM summary the CLV models read, computed in DuckDB from the canonical ``orders``.
+"""The per-customer RFM summary the CLV models read, one engine-neutral Ibis query over the canonical
+``orders``.
 
-Purchase occasions are those of :mod:`salesperf.core.sql` (the same as cohorts and stages count): a distinct
+Purchase occasions are those of :mod:`salesperf.core.expr` (the same as cohorts and stages count): a distinct
 (customer, day) with at least one purchase line (amount > 0, neither cancelled nor returned); an occasion is
-worth the sum of its purchase lines.
+worth the sum of its purchase lines. The engine returns one row per customer (dates, counts, money sums
+rounded to cents); the model time units are worked out in pandas on that frame.
 """
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
+from salesperf.analyses.lifecycle.history import history_of
 from salesperf.core.errors import UserError
-from salesperf.core.sql import as_date, purchase_predicate, require_columns
+from salesperf.core.expr import money
+from salesperf.core.sql import as_date
 
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -23,17 +28,50 @@ def _unit_days(time_unit) -> float:
     raise UserError(f"time_unit {time_unit!r} is not one of 'D', 'W', 'M' or a positive number of days")
 
 
-def summary_sql(con, as_of, time_unit_days: float = 7.0, calibration_end=None) -> pd.DataFrame:
+def occasion_totals(source, as_of, cut) -> pd.DataFrame:
+    """Per-customer occasion counts, dates and values before and after ``cut`` (one engine query).
+
+    Parameters
+    ----------
+    source : Engine, History or duckdb.DuckDBPyConnection
+    as_of, cut : datetime.date
+        Occasions up to ``as_of``; customers whose first occasion is on or before ``cut``.
+
+    Returns
+    -------
+    DataFrame
+        One row per such customer, unordered: ``customer_id``, ``first_day``, ``last_day`` (last occasion up
+        to
+        ``cut``), ``occasions`` (up to ``cut``), ``repeat_value`` (value of those after the first; NULL
+        without one), ``holdout_occasions``, ``holdout_value`` (after ``cut``; NULL without one).
+    """
+    history = history_of(source, as_of)
+    days = history.days()
+    days = days.filter(days.purchased)
+    days = days.mutate(first_day=days.order_date.min().over(group_by=days.customer_id))
+    calibration = days.order_date <= ibis.date(cut)
+    totals = days.group_by("customer_id").aggregate(
+        first_day=days.first_day.min(),
+        last_day=days.order_date.max(where=calibration),
+        occasions=days.count(where=calibration),
+        repeat_value=money(days.gross.sum(where=calibration & (days.order_date > days.first_day))),
+        holdout_occasions=days.count(where=~calibration),
+        holdout_value=money(days.gross.sum(where=~calibration)),
+    )
+    return history.engine.fetch(totals.filter(totals.first_day <= ibis.date(cut)))
+
+
+def summary_sql(source, as_of, time_unit_days: float = 7.0, calibration_end=None) -> pd.DataFrame:
     """Per-customer frequency / recency / T / monetary_value (the standard BTYD set-up) over the relation
     ``orders``.
 
     One occasion per customer and purchase day (see the module doc); ``as_of`` is inclusive and T is measured
-    to it in whole days. Plain SELECT / GROUP BY / window SQL: order lines never reach pandas.
+    to it in whole days. The engine aggregates (:func:`occasion_totals`): order lines never reach pandas.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection where ``orders`` (customer_id, order_date, amount, optionally status) is available.
+    source : Engine, History or duckdb.DuckDBPyConnection
+        Where ``orders`` (customer_id, order_date, amount, optionally status) is.
     as_of : date-like
         End of observation (inclusive).
     time_unit_days : float or {'D', 'W', 'M'}
@@ -55,35 +93,21 @@ def summary_sql(con, as_of, time_unit_days: float = 7.0, calibration_end=None) -
     cut = as_date(calibration_end, "calibration_end") if calibration_end is not None else end
     if cut > end:
         raise UserError(f"calibration_end {cut} is after as_of {end}")
-    purchase = purchase_predicate(require_columns(con, "orders", ("customer_id", "order_date", "amount")))
-    sql = f"""
-        WITH occasions AS (
-            SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(order_date AS DATE) AS day,
-                   SUM(CAST(amount AS DOUBLE)) AS value
-            FROM orders
-            WHERE {purchase} AND customer_id IS NOT NULL AND CAST(order_date AS DATE) <= CAST($as_of AS DATE)
-            GROUP BY ALL
-        ),
-        dated AS (
-            SELECT customer_id, day, value, MIN(day) OVER (PARTITION BY customer_id) AS first_day
-            FROM occasions
-        )
-        SELECT
-            customer_id,
-            CAST(SUM(CASE WHEN day <= CAST($cut AS DATE) THEN 1 ELSE 0 END) - 1 AS DOUBLE) AS frequency,
-            (MAX(CASE WHEN day <= CAST($cut AS DATE) THEN day END) - MIN(day)) / $unit AS recency,
-            (CAST($cut AS DATE) - MIN(day)) / $unit AS "T",
-            COALESCE(SUM(CASE WHEN day > first_day AND day <= CAST($cut AS DATE) THEN value END)
-                     / NULLIF(SUM(CASE WHEN day <= CAST($cut AS DATE) THEN 1 ELSE 0 END) - 1, 0), 0.0)
-                AS monetary_value,
-            CAST(SUM(CASE WHEN day > CAST($cut AS DATE) THEN 1 ELSE 0 END) AS DOUBLE) AS frequency_holdout,
-            COALESCE(AVG(CASE WHEN day > CAST($cut AS DATE) THEN value END), 0.0) AS monetary_value_holdout
-        FROM dated
-        WHERE first_day <= CAST($cut AS DATE)
-        GROUP BY customer_id
-        ORDER BY customer_id
-    """
-    summary = con.execute(sql, {"as_of": end, "cut": cut, "unit": unit}).df().set_index("customer_id")
+    totals = occasion_totals(source, end, cut).sort_values("customer_id", ignore_index=True)
+    repeats = (totals["occasions"] - 1).astype(float)
+    first = pd.to_datetime(totals["first_day"])
+    summary = pd.DataFrame(
+        {
+            "frequency": repeats,
+            "recency": (pd.to_datetime(totals["last_day"]) - first).dt.days / unit,
+            "T": (pd.Timestamp(cut) - first).dt.days / unit,
+            "monetary_value": (totals["repeat_value"] / repeats.where(repeats > 0)).fillna(0.0).astype(float),
+            "frequency_holdout": totals["holdout_occasions"].astype(float),
+            "monetary_value_holdout": (totals["holdout_value"] / totals["holdout_occasions"].where(
+                totals["holdout_occasions"] > 0)).fillna(0.0).astype(float),
+        },
+    )
+    summary.index = pd.Index(totals["customer_id"].astype(str), name="customer_id")
     for column in ("recency", "T"):
         summary[column] = summary[column].astype(float)
     if calibration_end is None:
