@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,13 +32,61 @@ def _data_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _today(text: str | None) -> date:
-    return date.fromisoformat(text) if text else date.today()
+    from salesperf.core.periods import parse_day
+
+    return parse_day(text) if text else date.today()
+
+
+def _period(text: str, today: date):
+    """The period a command reports on: understood, in range, and started on or before the run date."""
+    from salesperf.core.periods import check_started, parse_period
+
+    return check_started(parse_period(text, today), today)
+
+
+def _folder_arg(path: str, option: str) -> Path:
+    """An output folder the user named: refused when it, or a folder above it, is a file."""
+    folder = Path(path)
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise UserError(
+                f"{option} {path!r}: {str(part)!r} is a file, not a folder", hint=f"choose another {option}"
+            )
+        if part.is_dir():
+            break
+    return folder
+
+
+def _currency_arg(text: str | None) -> str | None:
+    from salesperf.core.fmt import currency_code
+
+    if text is not None and not re.fullmatch(r"[A-Z]{3}|[^\sA-Za-z0-9]{1,3}", currency_code(text)):
+        raise UserError(
+            f"--currency {text!r} is not a currency",
+            hint="an ISO code such as GBP or CNY, or a symbol such as £",
+        )
+    return text.strip() if text else text
+
+
+def _locale_arg(text: str | None) -> str | None:
+    import locale
+
+    if text is None:
+        return None
+    languages = {alias.split("_")[0].split(".")[0] for alias in locale.locale_alias}
+    match = re.fullmatch(r"([A-Za-z]{2,3})(?:[_-][A-Za-z]{2})?(?:\.[\w-]+)?", text.strip())
+    if not match or match[1].lower() not in languages:
+        raise UserError(f"--locale {text!r} is not a locale", hint="e.g. --locale de_DE, en_GB or zh_CN")
+    return text.strip()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from salesperf.core.periods import parse_day
     from salesperf.data.demo import generate
 
-    end = args.end or (date.today().replace(day=1) - timedelta(days=1)).isoformat()
+    last_month_end = date.today().replace(day=1) - timedelta(days=1)
+    end = (parse_day(args.end, "--end") if args.end else last_month_end).isoformat()
+    _folder_arg(args.out, "--out")
     truth = Path(args.out) / "truth.json"
     if truth.is_file() and (Path(args.out) / "catalog.yml").is_file():
         planted = json.loads(truth.read_text(encoding="utf-8"))
@@ -62,19 +111,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from salesperf.data.importer import run_import
 
-    summary = run_import(args.sources, args.out, preset=args.preset, mapping=args.mapping, locale=args.locale)
+    _folder_arg(args.out, "--out")
+    locale = _locale_arg(args.locale)
+    summary = run_import(args.sources, args.out, preset=args.preset, mapping=args.mapping, locale=locale)
     print(summary.format())
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from salesperf.core.periods import parse_period
     from salesperf.data.catalog import resolve
     from salesperf.data.dataset import open_dataset
 
     today = _today(args.today)
-    catalog = _with_currency(resolve(args.catalog, args.data), args.currency)
-    period = parse_period(args.period or today.strftime("%Y-%m"), today)
+    period = _period(args.period or today.strftime("%Y-%m"), today)
+    catalog = _with_currency(resolve(args.catalog, args.data), _currency_arg(args.currency))
     ds = open_dataset(catalog, period, today)
     frame = ds.quality.frame()
     print(frame.drop(columns=["source"]).to_string(index=False))
@@ -105,19 +155,41 @@ def _overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def _run_numbers(args: argparse.Namespace) -> None:
+    """Refuse --workers, --timeout and --scheduler values no run can use, before any work starts."""
+    if args.workers < 1:
+        raise UserError(f"--workers {args.workers}: at least one worker is needed", hint="e.g. --workers 2")
+    if args.timeout < 1:
+        raise UserError(
+            f"--timeout {args.timeout}: a cell needs at least one second", hint="e.g. --timeout 600"
+        )
+    address = args.scheduler
+    if address is not None and not re.fullmatch(
+        r"(?:[a-z][a-z0-9+]*://)?[\w.\-]+:\d{1,5}|[a-z]+://\S+", address
+    ):
+        raise UserError(
+            f"--scheduler {address!r} is not a Dask scheduler address",
+            hint="e.g. --scheduler tcp://10.0.0.5:8786",
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from salesperf.core.periods import parse_period
     from salesperf.core.vocab import check_lang
     from salesperf.data.catalog import resolve
     from salesperf.report.config import load_report_set
     from salesperf.report.runner import run_period
 
     today = _today(args.today)
-    period = parse_period(args.period, today)
+    period = _period(args.period, today)
     lang = check_lang(args.lang)
+    _run_numbers(args)
+    _folder_arg(args.out, "--out")
+    currency = _currency_arg(args.currency)
     specs = load_report_set(args.report_set)
-    if args.reports:
+    if args.reports is not None:
         wanted = [r.strip() for r in args.reports.split(",") if r.strip()]
+        if not wanted:
+            raise UserError(f"--reports {args.reports!r} names no report", hint=f"known: {', '.join(specs)}")
         unknown = [r for r in wanted if r not in specs]
         if unknown:
             raise UserError(f"unknown report(s): {', '.join(unknown)}", hint=f"known: {', '.join(specs)}")
@@ -131,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     catalog = resolve(args.catalog, args.data or (None if args.catalog else "data/demo"))
     # --currency, else the catalog's currency:, else the data's one currency (several: exit 2; a stated one
     # excludes the rows in other currencies, counted)
-    catalog = _with_currency(catalog, args.currency)
+    catalog = _with_currency(catalog, currency)
     manifest = run_period(
         catalog,
         period,
