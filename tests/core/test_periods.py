@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from salesperf.core.errors import UserError
-from salesperf.core.periods import parse_period
+from salesperf.core.periods import check_started, parse_day, parse_period
 
 TODAY = date(2026, 11, 27)  # a Friday
 
@@ -55,3 +55,46 @@ def test_labels_in_both_languages():
 def test_bad_periods_are_user_errors(bad):
     with pytest.raises(UserError, match="not understood"):
         parse_period(bad, TODAY)
+
+
+@pytest.mark.parametrize("bad", ["0000-01", "9999-12", "9999-Q4", "1234-10", "0001-01", "1899-W10"])
+def test_periods_outside_1900_to_9998_are_user_errors(bad):
+    # before: 0000-01, 9999-12 and 9999-Q4 raised ValueError (an "internal error"); 1234-10 and 0001-01 were
+    # accepted (0001-01 labelled '1-01', which does not parse back)
+    with pytest.raises(UserError, match=r"out of range: the year must be between 1900 and 9998") as info:
+        parse_period(bad, TODAY)
+    assert info.value.hint
+
+
+@pytest.mark.parametrize("text", ["1900-01", "1900-Q1", "1900-W01", "9998-12", "9998-Q4"])
+def test_periods_at_the_edges_of_the_range_label_and_parse_back(text):
+    period = parse_period(text, TODAY)
+    assert len(period.label.split("-")[0]) == 4
+    assert parse_period(period.label, TODAY) == period
+    assert period.previous.end < period.start and period.year_ago.start.year == period.start.year - 1
+
+
+@pytest.mark.parametrize(
+    "text, today",
+    [("2030-01", TODAY), ("2026-12", TODAY), ("2026-Q4", date(2026, 9, 30)), ("2026-W49", TODAY)],
+)
+def test_a_period_that_has_not_started_is_refused(text, today):
+    with pytest.raises(UserError, match="has not started yet"):
+        check_started(parse_period(text, today), today)
+
+
+@pytest.mark.parametrize("text", ["2026-11", "2026-Q4", "2026-W48", "2026-10", "last-month"])
+def test_the_current_and_closed_periods_are_accepted(text):
+    assert check_started(parse_period(text, TODAY), TODAY).start <= TODAY
+
+
+@pytest.mark.parametrize(
+    "bad", ["2026-13-01", "2026-02-30", "27.11.2026", "2026-1-5", "0001-01-01", "yesterday"]
+)
+def test_bad_run_dates_are_user_errors(bad):
+    with pytest.raises(UserError, match=r"--today"):
+        parse_day(bad)
+
+
+def test_a_run_date_reads_back():
+    assert parse_day(" 2026-11-27 ") == TODAY
