@@ -38,6 +38,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import yaml
 
@@ -102,18 +103,64 @@ class Catalog:
         return table in self.sources
 
 
-_SECRET_QUERY = re.compile(
-    r"([?&](?:password|passwd|pwd|token|secret|api_key|apikey|access_token)=)[^&]*", re.IGNORECASE
-)
+_SECRET_KEYS = r"(?:password|passwd|pwd|token|secret|api_key|apikey|access_token)"
+_SECRET_QUERY = re.compile(rf"([?&]{_SECRET_KEYS}=)[^&]*", re.IGNORECASE)
+# scheme://user: then everything up to the last '@' of the token (a password may contain '@', ':', '/', '%')
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s'\"]*:)[^\s'\"]*@")
+_PART_SEPARATORS = re.compile(r"[@:/%?#]")
+#: Passwords read from catalog URLs in this process (and their parts), masked in every message.
+_SECRETS: set[str] = set()
+
+
+def _split_userinfo(url: str) -> tuple[str, str, str, str] | None:
+    """``(scheme://, user, password, host and the rest)``, the password running up to the last ``@`` before
+    the query string; ``None`` when the URL has no password."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*://)(.*)\Z", url, re.DOTALL)
+    if not match:
+        return None
+    tail = match[2]
+    query = tail.find("?")
+    cut = tail.rfind("@", 0, query if query >= 0 else len(tail))
+    user, sep, password = tail[: max(cut, 0)].partition(":")
+    if cut < 0 or not sep or not password:
+        return None
+    return match[1], user, password, tail[cut + 1 :]
+
+
+def _remember_secret(password: str) -> None:
+    for text in {password, unquote(password)}:
+        _SECRETS.add(text)
+        _SECRETS.update(part for part in _PART_SEPARATORS.split(text) if len(part) >= 4)
+
+
+def connect_url(url: str) -> str:
+    """The URL a driver is given: its password remembered as a secret (masked by :func:`mask_url` in every
+    later message) and percent-encoded when written raw (``p@ss:w/rd`` → ``p%40ss%3Aw%2Frd``), so that a
+    password with ``@``, ``:`` or ``/`` reaches the server instead of being read as a host or a port."""
+    for match in re.finditer(rf"[?&]{_SECRET_KEYS}=([^&]+)", url, re.IGNORECASE):
+        _remember_secret(match[1])
+    parts = _split_userinfo(url)
+    if parts is None:
+        return url
+    head, user, password, rest = parts
+    _remember_secret(password)
+    if re.search(r"[@:/?#\s]|%(?![0-9A-Fa-f]{2})", password):
+        password = quote(password, safe="")
+        _remember_secret(password)
+    return f"{head}{user}:{password}@{rest}"
 
 
 def mask_url(url: str) -> str:
-    """Hide the secrets of a database URL, in the authority or the query string.
+    """Hide the secrets of a database URL, or of a message that quotes one, in the authority or the query
+    string; and every password :func:`connect_url` has seen (and each of its parts), wherever it appears.
 
     ``postgresql://ann:hunter2@host/db`` → ``postgresql://ann:***@host/db``;
+    ``postgresql://ann:p@ss:w/rd@host/db`` → ``postgresql://ann:***@host/db`` (up to the last ``@``);
     ``sqlite:///crm.db?password=x&mode=ro`` → ``sqlite:///crm.db?password=***&mode=ro``.
     """
-    url = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        url = url.replace(secret, "***")
+    url = _USERINFO.sub(r"\1***@", url)
     return _SECRET_QUERY.sub(r"\1***", url)
 
 
@@ -152,7 +199,7 @@ def _file_source(table: str, pattern: str, base: Path, where: str, spec: dict) -
 
 def engine_url(catalog: Catalog) -> str:
     """The catalog's engine with its ``${VAR}`` read from the environment ('' = the embedded DuckDB)."""
-    return _expand_env(catalog.engine, catalog.origin) if catalog.engine else ""
+    return connect_url(_expand_env(catalog.engine, catalog.origin)) if catalog.engine else ""
 
 
 def _engine_source(table: str, spec, base: Path, where: str) -> Source:
@@ -189,7 +236,7 @@ def _source(table: str, spec, base: Path, where: str) -> Source:
         if not spec.get("query") and not spec.get("table"):
             raise UserError(f"{where}: table '{table}': a SQL source needs 'query:' or 'table:'")
         options = {
-            "url": _expand_env(str(spec["url"]), where),
+            "url": connect_url(_expand_env(str(spec["url"]), where)),
             "table": spec.get("table"),
             "query": spec.get("query"),
         }

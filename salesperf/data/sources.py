@@ -41,6 +41,32 @@ def _file_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
     return f"_xlsx_{src.table}"
 
 
+#: URL schemes whose driver a salesperf extra brings (``pip install 'salesperf[postgres]'``).
+_EXTRAS = {"postgresql": "postgres", "postgres": "postgres"}
+
+
+def _driver_url(url: str) -> str:
+    """A bare ``postgresql://`` URL is read with psycopg 3, the driver of the ``salesperf[postgres]`` extra
+    (SQLAlchemy's default for it is psycopg2, which nothing installs)."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}" if sep and scheme.lower() in _EXTRAS else url
+
+
+def _missing_driver(src: Source, exc: ModuleNotFoundError) -> UserError:
+    scheme = src.options["url"].split("://", 1)[0].split("+")[0].lower()
+    extra = _EXTRAS.get(scheme)
+    hint = (
+        f"pip install 'salesperf[{extra}]'"
+        if extra
+        else f"install the Python driver for {scheme}:// URLs (pip install {exc.name or 'the driver'})"
+    )
+    return UserError(
+        f"{src.location}: table '{src.table}': the database driver for {scheme}:// is not installed "
+        f"(no module named {exc.name!r})",
+        hint=hint,
+    )
+
+
 def _database_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
     opts = src.options
     if src.kind == "duckdb":
@@ -54,7 +80,7 @@ def _database_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
         return f"{alias}.{opts['table']}"
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(opts["url"])
+    engine = sqlalchemy.create_engine(_driver_url(opts["url"]))
     query = opts.get("query") or f"SELECT * FROM {opts['table']}"
     try:
         with engine.connect() as connection:
@@ -89,15 +115,21 @@ def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
         found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     except UserError:
         raise
+    except ModuleNotFoundError as exc:
+        if src.kind != "sql":
+            raise
+        raise _missing_driver(src, exc) from None
     except Exception as exc:
         message = _first_line(exc)
-        if src.kind == "sql":
-            message = message.replace(src.options["url"], mask_url(src.options["url"]))
+        if src.kind == "sql":  # driver errors quote the URL, its host or its port: any part of a password
+            message = mask_url(message)
         hint = (
             "non-UTF-8 exports (GBK, Excel CSV): convert with 'salesperf import'"
             if "unicode" in message.lower()
             else None
         )
+        if src.kind == "sql":
+            hint = "check that the server is reachable and the user, password (${VAR}) and database are right"
         raise UserError(f"{where}: cannot read table '{src.table}': {message}", hint=hint) from None
     canonical = TABLES[src.table].names
     by_lower = {c.strip().lower(): c for c in found}

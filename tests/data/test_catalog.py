@@ -76,7 +76,9 @@ def test_duckdb_file_with_a_query(tmp_path):
     # DuckDB 2 connections no longer have .arrow(): a query source failed with AttributeError
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("CREATE TABLE sales AS SELECT * FROM ORDERS")
-        con.execute("INSERT INTO sales SELECT * FROM ORDERS")  # the same lines twice: the query keeps one copy
+        con.execute(
+            "INSERT INTO sales SELECT * FROM ORDERS"
+        )  # the same lines twice: the query keeps one copy
     (tmp_path / "catalog.yml").write_text(
         "tables:\n  orders: {duckdb: wh.duckdb, query: 'SELECT DISTINCT * FROM sales'}\n"
     )
@@ -114,3 +116,83 @@ def test_bad_catalogs_are_one_line_user_errors(tmp_path, yaml_text, message):
     with pytest.raises(UserError, match=message) as err:
         resolve(catalog=tmp_path / "catalog.yml")
     assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------------ secrets
+#: A fake password with every character that breaks a URL, and its parts (each must stay secret too).
+SECRET = "Zq7Lk9@Xv9Pa3:Wm4Sc8/Ty6Rt1%Kp2Hd5"
+SECRET_PARTS = ("Zq7Lk9", "Xv9Pa3", "Wm4Sc8", "Ty6Rt1", "Kp2Hd5")
+
+
+def test_mask_url_hides_a_password_with_at_colon_slash_percent():
+    url = f"postgresql://ann:{SECRET}@127.0.0.1:5432/crm"
+    assert mask_url(url) == "postgresql://ann:***@127.0.0.1:5432/crm"
+    assert mask_url(f"could not connect to '{url}' (timeout)") == (
+        "could not connect to 'postgresql://ann:***@127.0.0.1:5432/crm' (timeout)"
+    )
+
+
+def test_a_raw_password_reaches_the_driver_encoded_and_its_parts_are_masked_everywhere():
+    from urllib.parse import unquote
+
+    from salesperf.data.catalog import connect_url
+
+    url = connect_url(f"postgresql://ann:{SECRET}@127.0.0.1:5432/crm")
+    user_info, host = url.split("://")[1].rsplit("@", 1)
+    assert host == "127.0.0.1:5432/crm" and unquote(user_info.split(":", 1)[1]) == SECRET
+    # what a driver says about a URL it misread: the password's parts as a host or a port
+    message = "failed to resolve host 'Xv9Pa3:Wm4Sc8/Ty6Rt1%Kp2Hd5@127.0.0.1'; port 'Wm4Sc8'; user Zq7Lk9"
+    masked = mask_url(message)
+    assert not [part for part in (SECRET, *SECRET_PARTS) if part in masked], masked
+    assert "127.0.0.1" in masked
+
+
+def _outputs(result, folder) -> str:
+    texts = [result.stdout, result.stderr]
+    texts += [p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*") if p.is_file()]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("where", ["table", "engine"])
+def test_a_password_with_at_colon_slash_percent_never_reaches_any_output(where, tmp_path, salesperf_cli):
+    """Before: 'failed to resolve host' / 'Port could not be cast to integer value as 'Wm4Sc8'' and, for the
+    engine, the whole password after 'postgresql://user:***@'."""
+    url = "postgresql://user:${SP_TEST_SECRET}@127.0.0.1:1/db"
+    catalog = tmp_path / "catalog.yml"
+    if where == "table":
+        catalog.write_text(f"tables:\n  orders:\n    url: {url}\n    table: orders\n")
+    else:
+        catalog.write_text(f"engine: {url}\ntables:\n  orders: {{table: orders}}\n")
+    env = {"SP_TEST_SECRET": SECRET}
+    for command in (["validate"], ["run", "--out", tmp_path / "reports"]):
+        result = salesperf_cli(
+            *command, "--catalog", catalog, "--period", "2026-10", "--today", "2026-11-27", env=env
+        )
+        assert result.returncode == 2, result.describe()
+        assert "Connection refused" in result.stderr and "127.0.0.1" in result.stderr, result.describe()
+        everything = _outputs(result, tmp_path)
+        leaked = [part for part in (SECRET, *SECRET_PARTS) if part in everything]
+        assert not leaked, (leaked, result.describe())
+
+
+def test_a_sql_source_without_its_driver_names_the_extra(tmp_path, salesperf_cli):
+    shim = tmp_path / "no_driver" / "psycopg"  # an environment where psycopg is not installed
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n"
+    )
+    catalog = tmp_path / "catalog.yml"
+    catalog.write_text("tables:\n  orders: {url: 'postgresql://ann@127.0.0.1:1/db', table: orders}\n")
+    result = salesperf_cli(
+        "validate",
+        "--catalog",
+        catalog,
+        "--period",
+        "2026-10",
+        "--today",
+        "2026-11-27",
+        env={"PYTHONPATH": str(shim.parent)},
+    )
+    assert result.returncode == 2, result.describe()
+    assert "driver for postgresql:// is not installed" in result.stderr, result.describe()
+    assert "pip install 'salesperf[postgres]'" in result.stderr, result.describe()
