@@ -163,7 +163,7 @@ def cohort_activity_sql(source, as_of, grain: str = "month", by: str | None = No
     keys.update(cohort=cells.cohort, age=(age // months).cast("int64"))
     long = history.engine.fetch(
         cells.group_by(**keys).aggregate(
-            customers=cells.purchased.cast("int64").sum(),
+            customers=ibis.ifelse(cells.purchased, 1, 0).sum(),
             revenue_net=money(cells.revenue_net.sum()),
             revenue_gross=money(cells.revenue_gross.sum()),
         )
@@ -247,7 +247,8 @@ def _occasion_history(days: ir.Table, cut: date) -> ir.Table:
         occasions=occasions.count(),
         occasions_before_recent=occasions.count(where=before),
         typical_gap_days=occasions.gap.median(),
-        typical_gap_before_recent_days=occasions.gap.median(where=before),
+        # not median(where=...): Ibis 12 compiles it into Spark's percentage argument; NULLs are skipped alike
+        typical_gap_before_recent_days=ibis.ifelse(before, occasions.gap, ibis.null('float64')).median(),
         recent_max_gap_days=occasions.gap.max(where=~before),
     )
 
