@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 
@@ -37,3 +38,18 @@ def examples(values: Iterable, limit: int = 5) -> str:
         if len(seen) == limit:
             break
     return ", ".join(seen)
+
+
+def unknown_key(key: object, valid: Iterable[str], where: str, what: str = "key") -> UserError:
+    """The error for a key that is not one of ``valid``: names it and the nearest valid key (difflib), else
+    lists the valid keys.
+
+    Examples
+    --------
+    >>> unknown_key("delimeter", ["path", "delimiter", "sheet"], "catalog.yml: table 'orders'").message
+    "catalog.yml: table 'orders': unknown key 'delimeter' (did you mean 'delimiter'?)"
+    """
+    valid = sorted(valid)
+    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return UserError(f"{where}: unknown {what} {str(key)!r}{guess}", hint=f"valid: {', '.join(valid)}")

@@ -40,11 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-import yaml
-
-from salesperf.core.errors import UserError
+from salesperf.core.errors import UserError, unknown_key
 from salesperf.core.fmt import currency_code
 from salesperf.data.schema import TABLES
+from salesperf.data.yamlfile import read_yaml
 
 FILE_FORMATS = {
     ".csv": "csv",
@@ -55,6 +54,14 @@ FILE_FORMATS = {
     ".xlsx": "xlsx",
 }
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: The catalog's schema: top-level keys, and the keys of a table's source by kind (the key that names it).
+TOP_KEYS = ("tables", "stages", "currency", "engine")
+SOURCE_KEYS = {
+    "path": ("path", "sheet", "delimiter", "format", "columns"),
+    "duckdb": ("duckdb", "table", "query", "columns"),
+    "url": ("url", "table", "query", "columns"),
+    "table": ("table", "columns"),  # a table of the catalog's engine
+}
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,7 @@ def engine_url(catalog: Catalog) -> str:
 def _engine_source(table: str, spec, base: Path, where: str) -> Source:
     """A table of the catalog's engine (``{table: schema.name}``), or files the engine reads (Spark)."""
     if isinstance(spec, dict) and "table" in spec and not {"path", "duckdb", "url"} & set(spec):
+        _check_spec(table, spec, where)
         columns = dict(spec.get("columns") or {})
         name = str(spec["table"])
         return Source(table, "engine", name, columns=columns, options={"table": name})
@@ -217,11 +225,48 @@ def _engine_source(table: str, spec, base: Path, where: str) -> Source:
     return source
 
 
+def _check_spec(table: str, spec: dict, where: str) -> None:
+    """Refuse keys outside the schema (naming the nearest valid key), keys of another kind of source, and
+    values of the wrong type; ``columns:`` must map canonical columns of the table to source headers."""
+    place = f"{where}: table '{table}'"
+    every = {key for keys in SOURCE_KEYS.values() for key in keys}
+    kind = next((k for k in SOURCE_KEYS if k in spec), "path")
+    for key in spec:
+        if key not in every:
+            raise unknown_key(key, every, place)
+        if key not in SOURCE_KEYS[kind]:
+            raise UserError(
+                f"{place}: '{key}:' does not apply to a {kind}: source",
+                hint=f"a {kind}: source takes {', '.join(SOURCE_KEYS[kind])}",
+            )
+    for key, value in spec.items():
+        text = isinstance(value, str) or (key == "sheet" and type(value) is int)
+        if key != "columns" and not text:
+            raise UserError(f"{place}: '{key}:' must be text, got {type(value).__name__} {str(value)[:60]!r}")
+    if len(spec.get("delimiter", ",")) != 1:
+        raise UserError(f"{place}: 'delimiter:' is one character, got {spec['delimiter']!r}", hint="e.g. ';'")
+    if spec.get("format", "csv") not in set(FILE_FORMATS.values()):
+        raise unknown_key(spec["format"], set(FILE_FORMATS.values()), place, "format")
+    _check_columns(table, spec.get("columns") or {}, place)
+
+
+def _check_columns(table: str, columns, place: str) -> None:
+    if not isinstance(columns, dict):
+        raise UserError(f"{place}: 'columns:' maps canonical columns to source headers (customer_id: Kunde)")
+    for name, header in columns.items():
+        if name not in TABLES[table].names:
+            raise unknown_key(name, TABLES[table].names, f"{place}: columns", "column")
+        if not isinstance(header, str | int) or isinstance(header, bool):
+            raise UserError(f"{place}: columns: '{name}' must name one source header, got {header!r}")
+
+
 def _source(table: str, spec, base: Path, where: str) -> Source:
     if isinstance(spec, str):
         return _file_source(table, spec, base, where, {})
     if not isinstance(spec, dict):
-        raise UserError(f"{where}: table '{table}' must be a path or a mapping, got {spec!r}")
+        kind = type(spec).__name__
+        raise UserError(f"{where}: table '{table}' must be a path or a mapping, got a {kind}")
+    _check_spec(table, spec, where)
     columns = dict(spec.get("columns") or {})
     if "path" in spec:
         return _file_source(table, str(spec["path"]), base, where, spec)
@@ -264,19 +309,18 @@ def load_catalog(path: str | Path) -> Catalog:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"catalog {str(path)!r} does not exist", hint="pass --catalog FILE or --data DIR")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise UserError(
-            f"{path}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")
-        ) from None
+    spec = read_yaml(path, "catalog") or {}
     tables = spec.get("tables") if isinstance(spec, dict) else None
     if not isinstance(tables, dict):
         raise UserError(f"{path}: expected a 'tables:' mapping of table name to source")
-    unknown = sorted(set(tables) - set(TABLES))
-    if unknown:
-        raise UserError(f"{path}: unknown table(s) {', '.join(unknown)}", hint=f"known: {', '.join(TABLES)}")
+    for key in spec:
+        if key not in TOP_KEYS:
+            raise unknown_key(key, TOP_KEYS, str(path))
+    for name in tables:
+        if name not in TABLES:
+            raise unknown_key(name, TABLES, str(path), "table")
+    if not isinstance(spec.get("stages") or [], list):
+        raise UserError(f"{path}: 'stages:' is a list of stage names, got {spec['stages']!r}")
     engine = spec.get("engine") or ""
     if not isinstance(engine, str):
         raise UserError(f"{path}: 'engine:' must be a warehouse URL or a Spark master, got {engine!r}")

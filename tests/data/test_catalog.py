@@ -1,6 +1,7 @@
 """Catalog sources: files, globs, folders, Excel, DuckDB files and SQL databases (SQLite through SQLAlchemy)."""
 
 import sqlite3
+import time
 
 import duckdb
 import pandas as pd
@@ -116,6 +117,99 @@ def test_bad_catalogs_are_one_line_user_errors(tmp_path, yaml_text, message):
     with pytest.raises(UserError, match=message) as err:
         resolve(catalog=tmp_path / "catalog.yml")
     assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------------ schema
+# Before: every one of these keys was silently ignored (the orders were read with ',' instead of ';', the
+# columns were not renamed and the table failed later for a "missing" column, or the key did nothing).
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        (
+            "tables:\n  orders: {path: orders.csv, delimeter: ';'}\n",
+            "unknown key 'delimeter' (did you mean 'delimiter'?)",
+        ),
+        (
+            "tables:\n  orders: {path: orders.csv, colums: {amount: Betrag}}\n",
+            "unknown key 'colums' (did you mean 'columns'?)",
+        ),
+        ("tables:\n  orders: {pth: orders.csv}\n", "unknown key 'pth' (did you mean 'path'?)"),
+        (
+            "tables:\n  orders: {path: orders.csv, shet: Orders}\n",
+            "unknown key 'shet' (did you mean 'sheet'?)",
+        ),
+        (
+            "tabels:\n  orders: orders.csv\ntables:\n  orders: orders.csv\n",
+            "unknown key 'tabels' (did you mean 'tables'?)",
+        ),
+        (
+            "tables:\n  orders: orders.csv\ncurrancy: GBP\n",
+            "unknown key 'currancy' (did you mean 'currency'?)",
+        ),
+        ("tables:\n  orders: orders.csv\nstage: [Won]\n", "unknown key 'stage' (did you mean 'stages'?)"),
+        ("tables:\n  orders: orders.csv\nengin: local[2]\n", "unknown key 'engin' (did you mean 'engine'?)"),
+        ("tables:\n  order: orders.csv\n", "unknown table 'order' (did you mean 'orders'?)"),
+        (
+            "tables:\n  orders: {path: orders.csv, columns: {amout: Betrag}}\n",
+            "unknown column 'amout' (did you mean 'amount'?)",
+        ),
+        (
+            "tables:\n  orders: {url: 'sqlite:///x.db', table: o, sheet: 1}\n",
+            "'sheet:' does not apply to a url: source",
+        ),
+        ("tables:\n  orders: {path: orders.csv, delimiter: ';;'}\n", "'delimiter:' is one character"),
+        (
+            "tables:\n  orders: {path: orders.csv, format: xls}\n",
+            "unknown format 'xls' (did you mean 'xlsx'?)",
+        ),
+        ("tables:\n  orders: {path: [a.csv, b.csv]}\n", "'path:' must be text"),
+        ("tables:\n  orders: orders.csv\n  orders: other.csv\n", "key 'orders' is defined twice"),
+        ("tables:\n  orders: orders.csv\nstages: Won\n", "'stages:' is a list"),
+    ],
+)
+def test_catalog_keys_outside_the_schema_name_the_nearest_valid_key(tmp_path, yaml_text, message):
+    ORDERS.to_csv(tmp_path / "orders.csv", index=False)
+    (tmp_path / "catalog.yml").write_text(yaml_text)
+    with pytest.raises(UserError) as err:
+        resolve(catalog=tmp_path / "catalog.yml")
+    assert message in err.value.message and "\n" not in str(err.value)
+
+
+def test_a_catalog_with_an_engine_is_checked_too(tmp_path):
+    (tmp_path / "catalog.yml").write_text("engine: local[2]\ntables:\n  orders: {table: o, colums: {}}\n")
+    with pytest.raises(UserError, match="unknown key 'colums' \\(did you mean 'columns'\\?\\)"):
+        resolve(catalog=tmp_path / "catalog.yml")
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + f"\ntables:\n  orders: *a{levels - 1}\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_in_well_under_a_second(tmp_path):
+    """Before: the 9**9 strings were expanded when the message quoted the spec (233 s in the probe)."""
+    (tmp_path / "catalog.yml").write_text(_alias_bomb())
+    started = time.perf_counter()
+    with pytest.raises(UserError, match="aliases .* expand to more than 200,000 values"):
+        resolve(catalog=tmp_path / "catalog.yml")
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_catalog_larger_than_1_mb_is_refused(tmp_path):
+    (tmp_path / "catalog.yml").write_text("tables:\n  orders: orders.csv\n" + "# padding\n" * 120_000)
+    with pytest.raises(UserError, match="at most 1,000,000 bytes"):
+        resolve(catalog=tmp_path / "catalog.yml")
+
+
+def test_anchors_and_aliases_of_ordinary_size_still_work(tmp_path):
+    ORDERS.to_csv(tmp_path / "orders.csv", index=False)
+    (tmp_path / "catalog.yml").write_text(
+        "tables:\n  orders: {path: orders.csv, columns: &cols {customer_id: customer_id}}\n"
+        "  customers: {path: orders.csv, columns: *cols}\n"
+    )
+    catalog = resolve(catalog=tmp_path / "catalog.yml")
+    assert catalog.sources["customers"].columns == {"customer_id": "customer_id"}
 
 
 # ------------------------------------------------------------------------------------------------------ secrets

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from salesperf.core.errors import UserError
+from salesperf.core.errors import UserError, unknown_key
 from salesperf.data import parsing
 from salesperf.data.importer.mapping_kinds import KIND_KEYS, Kind, as_list, build_kind, merge
 from salesperf.data.importer.mapping_tables import tables_entries
+from salesperf.data.yamlfile import read_yaml
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"  # salesperf/data/presets (package data)
 COMMON_FILE = PRESET_DIR / "_common.yml"
@@ -96,12 +95,7 @@ class Mapping:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the mapping file ({exc.strerror})") from None
+    doc = read_yaml(path, "mapping file")
     if not isinstance(doc, dict):
         raise UserError(f"{path}: a mapping file must be a YAML mapping (key: value lines)")
     return doc
@@ -132,9 +126,7 @@ def _raw_document(source: str | Path, seen: tuple = ()) -> tuple[dict, str]:
     doc = _read_yaml(path)
     unknown = sorted(set(doc) - TOP_KEYS)
     if unknown:
-        raise UserError(
-            f"{path}: unknown key '{unknown[0]}'", hint=f"known keys: {', '.join(sorted(TOP_KEYS))}"
-        )
+        raise unknown_key(unknown[0], TOP_KEYS, str(path))
     if "extends" in doc:
         own_name = doc.get("preset") or path.stem
         base_name = str(doc["extends"])

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from salesperf.core.errors import UserError
+from salesperf.core.errors import UserError, unknown_key
 from salesperf.data import parsing
 from salesperf.data.importer.mapping_tables import Join, parse_joins
 from salesperf.data.schema import TABLES
@@ -199,9 +199,7 @@ def build_kind(name: str, spec: Any, doc: dict, origin: str, weighted: frozenset
         raise UserError(f"{where}: expected a mapping with 'table:' and 'columns:'")
     unknown = sorted(set(spec) - KIND_KEYS)
     if unknown:
-        raise UserError(
-            f"{where}: unknown key '{unknown[0]}'", hint=f"known keys: {', '.join(sorted(KIND_KEYS))}"
-        )
+        raise unknown_key(unknown[0], KIND_KEYS, where)
     table = spec.get("table")
     if table not in TABLES:
         raise UserError(
