@@ -8,6 +8,7 @@ tables keep full figures (``¥1,234,567``). The currency is an ISO code or a sym
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 
@@ -164,6 +165,41 @@ def relative_change(current: float, previous: float) -> float:
     return current / previous - 1
 
 
+#: Longest readable part of a slug, in UTF-8 bytes (a file name may have 255; id, kind and table come too).
+SLUG_BYTES = 60
+_HASHED = re.compile(r".*-[0-9a-f]{8}")
+
+
 def slug(text: str) -> str:
-    """File-name-safe form of an entity value: ``'East / Coast'`` → ``'east-coast'``."""
-    return re.sub(r"[^\w]+", "-", str(text), flags=re.UNICODE).strip("-").lower() or "x"
+    """A safe file-name part for an entity value, different for every different value.
+
+    The readable part is the text in lower case with every run of characters other than letters, digits
+    and ``_`` turned into ``-``, at most :data:`SLUG_BYTES` bytes long. When that is not the text itself
+    (capitals, spaces, punctuation, a long name) eight hex digits of the text's SHA-256 follow, so that
+    ``East``, ``east`` and ``EAST!`` get three names that differ even on a file system that ignores case, and
+    a 300-character name gives a short one.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Letters, digits, ``_`` and ``-`` only; never empty, never ``.`` or ``..``.
+
+    Examples
+    --------
+    >>> slug("east"), slug("华东")
+    ('east', '华东')
+    >>> slug("East / Coast")
+    'east-coast-f7a7d994'
+    """
+    text = str(text)
+    readable = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-").lower()
+    while len(readable.encode()) > SLUG_BYTES:
+        readable = readable[:-1]
+    readable = readable.rstrip("-") or "x"
+    if readable == text and not _HASHED.fullmatch(text):
+        return readable
+    return f"{readable}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

@@ -7,10 +7,12 @@ a clear error (papermill alone would only warn).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from salesperf.core.errors import UserError
+from salesperf.core.fmt import slug
 from salesperf.core.rules import read_rules
 from salesperf.core.vocab import CORE, term
 
@@ -27,6 +29,30 @@ COMMON_PARAMETERS = {
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 _CADENCE_OF_GRAIN = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+#: A report id names the report's files: lower-case letters and digits in words joined by one ``-`` or ``_``
+#: (no ``--`` or ``__``, which separate the id from the entity and the table in file names), 64 at most.
+REPORT_ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
+def instance_name(report: str, entity: str = "") -> str:
+    """The file-name stem of a report's page, notebook and exports: the id, and for a fan-out copy
+    ``--<kind>-<slug of the value>`` (``overview--region-east-4e2cd851`` for ``region:East``).
+
+    Parameters
+    ----------
+    report : str
+        A checked report id (see :data:`REPORT_ID`).
+    entity : str
+        ``kind:value`` or empty.
+
+    Returns
+    -------
+    str
+    """
+    if not entity:
+        return report
+    kind, _, value = entity.partition(":")
+    return f"{report}--{kind}-{slug(value)}"
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,7 @@ def load_report_set(
         raise UserError(f"{where}: expected a non-empty 'reports:' mapping")
     out = {}
     for rid, entry in reports.items():
+        _check_id(rid, where)
         if not isinstance(entry, dict) or "notebook" not in entry:
             raise UserError(f"{where}: report '{rid}' needs a 'notebook:'")
         params = {}
@@ -117,6 +144,15 @@ def load_report_set(
             rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after, titles
         )
     return out
+
+
+def _check_id(rid, where: str) -> None:
+    """Refuse a report id that cannot name files safely (``../../escape``, ``a b``, ``Overview``)."""
+    if not isinstance(rid, str) or len(rid) > 64 or not REPORT_ID.fullmatch(rid):
+        raise UserError(
+            f"{where}: report id {str(rid)!r} cannot name a file",
+            hint="use lower-case letters and digits, words joined by one - or _ (e.g. pipeline_weekly)",
+        )
 
 
 def _coerce(value, kind: type, where: str):

@@ -6,11 +6,20 @@ a failure becomes the :class:`Outcome`.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 KERNEL_START_ATTEMPTS = 3
@@ -52,6 +61,52 @@ class Outcome:
     title: str = ""
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def watch_parent(parent: int) -> None:
+    """End this worker process the moment the run that started it ends, however the run ends.
+
+    A local pool's initializer. On Linux the kernel sends SIGKILL when the parent dies (``prctl
+    PR_SET_PDEATHSIG``); elsewhere, and in case the parent died before that was set, a thread checks the
+    parent every half second. The worker's notebook kernel watches the worker the same way (ipykernel's parent
+    poller), so a run killed with ``kill -9`` leaves no worker and no kernel behind.
+
+    Parameters
+    ----------
+    parent : int
+        The pid of the run's process.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="salesperf-watch-parent", daemon=True).start()
+
+
+@cache
+def quiet_kernel_manager() -> type:
+    """The kernel manager of a report run: a kernel whose own stdout and stderr go nowhere.
+
+    What the notebook's code prints still reaches the notebook (through the kernel's messages); what the
+    kernel process itself writes (a ZMQError traceback when a timed-out cell is stopped, start-up chatter)
+    would land on the user's terminal between the run's one-line messages.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+            kw.update(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
 def first_line(text: str) -> str:
     lines = [line for line in str(text).strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else "unknown error"
@@ -74,6 +129,8 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
     params = dict(task.parameters, output_dir=str(work))
     started, t0 = datetime.now(), time.perf_counter()
     status, error = "ok", ""
+    # papermill logs a cell timeout as an error line of its own; the outcome says it once, in the run's words
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
     try:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             try:
@@ -87,9 +144,8 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
                     log_output=False,
                     execution_timeout=timeout,
                     start_timeout=KERNEL_START_TIMEOUT,
-                    extra_arguments=[
-                        "--IPKernelApp.log_level=ERROR"
-                    ],  # no kernel chatter on the user's terminal
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    kernel_manager_class=quiet_kernel_manager(),  # no kernel chatter on the user's terminal
                 )
                 break
             except RuntimeError as exc:
@@ -147,5 +203,3 @@ def _collect(work: Path, staging: Path, task: Task) -> tuple[list, list]:
     kpi_file = work / f"{task.report}.kpis.json"
     kpis = json.loads(kpi_file.read_text(encoding="utf-8")) if kpi_file.is_file() else []
     return exports, kpis
-
-

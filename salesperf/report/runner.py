@@ -9,68 +9,33 @@ Layout of ``<out>/<period>/``: ``<report>.html``, ``<report>.ipynb`` (kept when 
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Self
 
 from salesperf import __version__
 from salesperf.analyses import registry
 from salesperf.analyses.base import FAILED, PENDING
 from salesperf.core.errors import UserError
-from salesperf.core.fmt import slug
 from salesperf.core.periods import Period
 from salesperf.data.catalog import Catalog
 from salesperf.data.dataset import build_snapshot, entities, results_folder
-from salesperf.report.config import ReportSpec, check_notebook, report_parameters
-from salesperf.report.execute import Outcome, Task, execute_task, first_line
+from salesperf.report.config import ReportSpec, check_notebook, instance_name, report_parameters
+from salesperf.report.execute import Outcome, Task, execute_task, first_line, watch_parent
+from salesperf.report.folders import PeriodLock, environment_error, remove_leftovers, swap_into_place
 
 SNAPSHOT = ".snapshot.duckdb"
-
-
-class PeriodLock:
-    """Stops two runs of the same period at once: an exclusive lock file holding the owner's pid."""
-
-    def __init__(self, out: Path, period: str):
-        self.path = out / f".{period}.lock"
-
-    def __enter__(self) -> Self:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if self._stale():
-                    self.path.unlink(missing_ok=True)
-                    continue
-                owner = self.path.read_text().strip() or "?"
-                raise UserError(
-                    f"another run of this period is in progress (pid {owner}, lock {self.path})",
-                    hint="wait for it, or delete the lock file if that process is gone",
-                ) from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(str(os.getpid()))
-            return self
-        raise UserError(f"cannot take the lock {self.path}")
-
-    def _stale(self) -> bool:
-        try:
-            os.kill(int(self.path.read_text().strip()), 0)
-        except (ValueError, ProcessLookupError):
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def git_commit() -> str:
@@ -137,7 +102,7 @@ def plan(
         title = f"{spec.title(lang)} · {period.label_in(lang)}"
         for value in each_values if each else [""]:
             entity = f"{each}:{value}" if each else ""
-            instance = f"{spec.id}--{each}-{slug(value)}" if each else spec.id
+            instance = instance_name(spec.id, entity)
             tasks.append(
                 Task(
                     instance,
@@ -149,7 +114,21 @@ def plan(
                     spec.title(lang) + (f" · {value}" if value else ""),
                 )
             )
+    _check_unique([t.instance for t in tasks])
     return tasks
+
+
+def _check_unique(instances: list[str]) -> None:
+    """Refuse a run in which two copies would write the same files (never overwrite one with another)."""
+    seen: dict[str, str] = {}
+    for name in instances:
+        if name.casefold() in seen:
+            raise UserError(
+                f"two reports of this run would be written to the same file {name!r} "
+                f"(and {seen[name.casefold()]!r})",
+                hint="give the reports or entities names that differ in more than capitals",
+            )
+        seen[name.casefold()] = name
 
 
 def waves(tasks: list[Task], specs: dict[str, ReportSpec]) -> list[list[Task]]:
@@ -224,10 +203,18 @@ def _run_tasks(
     else:
         # A local pool starts tasks in submission order, so each task's upstream reports have started before
         # it: a report waits for an upstream result only when it needs it, while the other worker computes it.
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Each worker dies with this process (and its kernel with the worker), however this process ends.
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=watch_parent, initargs=(os.getpid(),))
+        try:
             futures = [pool.submit(execute_task, t, *args) for wave in ordered for t in wave]
             for future in concurrent.futures.as_completed(futures):
                 report(future.result())
+        except BaseException:  # interrupted: stop the notebooks now rather than wait for them
+            for process in list((pool._processes or {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     order = {t.instance: i for i, t in enumerate(tasks)}
     return sorted(outcomes, key=lambda o: order[o.instance])
 
@@ -247,35 +234,29 @@ def _promise_results(tasks: list[Task], staging: Path) -> dict[str, Path]:
     return promised
 
 
-def _swap_into_place(staging: Path, final: Path) -> None:
-    """Replace ``final`` by ``staging`` so that readers see either the old or the new folder, never a mix."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        final.rename(old)
+@contextmanager
+def _terminated_as_interrupt():
+    """Within the block SIGTERM ends the run as Ctrl-C does: workers stopped, staging removed, lock freed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        staging.rename(final)
-    except BaseException:  # put the previous folder back rather than leave the period without one
-        if old.exists() and not final.exists():
-            old.rename(final)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _remove_leftovers(out: Path, period: str) -> None:
-    """Clean up after earlier runs of ``period`` that were killed before they could.
-
-    Half-built staging folders are deleted. A swap folder (``.<period>.old-<pid>``) is the previous period
-    folder: when a run died between moving it aside and moving its own folder in, it is the only copy and is
-    put back. Called with the period lock held, so no live run owns any of them.
-    """
-    for staging in out.glob(f".{period}.tmp-*"):
-        shutil.rmtree(staging, ignore_errors=True)
-    final = out / period
-    for old in sorted(out.glob(f".{period}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True):
-        if not final.exists() and (old / "manifest.json").is_file():
-            old.rename(final)
-        else:
-            shutil.rmtree(old, ignore_errors=True)
+def _refuse_on_full_disk(outcomes: list[Outcome], out: Path) -> None:
+    """A report that failed because the disk filled up is the environment's problem, not the report's: the run
+    ends with exit 2 and the previous period stays in place (rather than a period of failed reports)."""
+    for outcome in outcomes:
+        if outcome.status != "ok" and "No space left on device" in outcome.error:
+            raise environment_error(OSError(errno.ENOSPC, "No space left on device"), out)
 
 
 def run_period(
@@ -335,11 +316,11 @@ def run_period(
     today = today or date.today()
     started, t0 = datetime.now(), time.perf_counter()
     check_reports(specs, overrides or {})
-    with PeriodLock(out, period.label):
-        _remove_leftovers(out, period.label)
+    with PeriodLock(out, period.label), _terminated_as_interrupt():
+        remove_leftovers(out, period.label)
         staging = out / f".{period.label}.tmp-{os.getpid()}"
-        staging.mkdir(parents=True)
         try:
+            staging.mkdir(parents=True)
             progress(f"validating {catalog.origin} for {period.label}")
             ds = build_snapshot(catalog, period, staging / SNAPSHOT, today)
             each_values = entities(ds, each) if each else None
@@ -392,9 +373,19 @@ def run_period(
             (staging / SNAPSHOT).unlink(missing_ok=True)
             shutil.rmtree(staging / ".out", ignore_errors=True)
             shutil.rmtree(staging / ".results", ignore_errors=True)
-            _swap_into_place(staging, out / period.label)
-        except BaseException:
+            _refuse_on_full_disk(outcomes, out)
+            swap_into_place(staging, out / period.label)
+        except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            raise environment_error(exc, out) or exc from None
+    try:
+        write_root_index(out, lang)
+    except OSError as exc:
+        problem = environment_error(exc, out)
+        if problem is None:
             raise
-    write_root_index(out, lang)
+        raise UserError(
+            f"the period {period.label} was written, but not the index of every period: {problem.message}",
+            hint=problem.hint,
+        ) from None
     return manifest

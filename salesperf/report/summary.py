@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from salesperf.analyses import registry
 from salesperf.analyses.base import FAILED, PENDING, Context, Result
-from salesperf.core.fmt import slug
 from salesperf.core.present import Exhibit, Tile
-from salesperf.report.config import load_report_set
+from salesperf.report.config import instance_name, load_report_set
 
 
 def gather(rep) -> list[Result]:
@@ -47,10 +46,6 @@ def report_links(rep) -> list[tuple[str, str]]:
     report has ended, turns such a link into plain text (salesperf.report.index.drop_dead_links).
     """
     store = rep.ds.store
-    suffix = ""
-    if rep.ds.entity:
-        kind, _, value = rep.ds.entity.partition(":")
-        suffix = f"--{kind}-{slug(value)}"
     links = []
     for spec in load_report_set().values():
         if spec.id == rep.name or not spec.runs_for(rep.ds.period.grain):
@@ -59,5 +54,5 @@ def report_links(rep) -> list[tuple[str, str]]:
             folder = store / spec.id
             if not (folder / PENDING).exists() or (folder / FAILED).exists():  # not in this run, or failed
                 continue
-        links.append((spec.title(rep.lang), f"{spec.id}{suffix}.html"))
+        links.append((spec.title(rep.lang), f"{instance_name(spec.id, rep.ds.entity)}.html"))
     return links

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from support import PERIOD, TODAY, kpi_tiles, money_en, month_kpis, page_text, salesperf_run
 
+from salesperf.report.config import instance_name
+
 REGIONS = ("North", "East", "South", "West")  # the demo company's regions (salesperf.data.demo.REGIONS)
 
 
@@ -50,7 +52,7 @@ def orders_with_region(demo_orders, demo_company) -> pd.DataFrame:
 def test_one_page_per_region(region_run):
     assert region_run.cli.returncode == 0 and region_run.manifest["status"] == "ok"
     assert re.search(r"running 4 report\(s\) on tcp://", region_run.cli.stderr)  # really on the cluster
-    instances = {f"overview--region-{r.lower()}": r for r in REGIONS}
+    instances = {instance_name("overview", f"region:{r}"): r for r in REGIONS}
     assert {r["instance"]: r["entity"] for r in region_run.manifest["reports"]} == {
         i: f"region:{r}" for i, r in instances.items()
     }
@@ -67,7 +69,7 @@ def test_one_page_per_region(region_run):
 
 def test_each_region_page_shows_that_regions_figures(region_run, orders_with_region):
     for region in REGIONS:
-        instance = f"overview--region-{region.lower()}"
+        instance = instance_name("overview", f"region:{region}")
         now = month_kpis(orders_with_region[orders_with_region["region"] == region], PERIOD)
         page = region_run.html(instance)
         assert f"Sales overview · October 2026 · {region}" in page_text(page)
@@ -95,7 +97,7 @@ def test_the_period_index_does_not_pass_a_region_off_as_the_company(region_run):
 
 def test_region_revenues_add_up_to_the_company(region_run, demo_run):
     company = demo_run.export("overview", "monthly")
-    total = sum(region_run.export(f"overview--region-{r.lower()}", "monthly")["revenue"] for r in REGIONS)
+    total = sum(region_run.export(instance_name("overview", f"region:{r}"), "monthly")["revenue"] for r in REGIONS)
     pd.testing.assert_series_equal(total, company["revenue"], check_exact=False, rtol=1e-9, check_names=False)
 
 

@@ -133,8 +133,8 @@ def test_the_summary_links_only_reports_of_the_run_that_did_not_fail(tmp_path):
 def test_a_fan_out_summary_links_to_the_copies_of_its_entity(tmp_path):
     rep = _rep(tmp_path, entity="region:East Coast")
     assert [href for _, href in summary.report_links(rep)] == [
-        "overview--region-east-coast.html",
-        "segmentation--region-east-coast.html",
+        "overview--region-east-coast-f35647b7.html",
+        "segmentation--region-east-coast-f35647b7.html",
     ]
 
 

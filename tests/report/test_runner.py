@@ -7,6 +7,7 @@ checked against numbers computed here from the demo's parquet files with pandas 
 from __future__ import annotations
 
 import csv
+import fcntl
 import html
 import json
 import os
@@ -273,8 +274,10 @@ def test_a_live_lock_refuses_a_second_run(tmp_path, demo_company, salesperf_cli)
     out = tmp_path / "reports"
     out.mkdir()
     lock = out / f".{PERIOD}.lock"
-    lock.write_text(str(os.getpid()))  # this test process: alive
-    result = salesperf_cli("run", "--period", PERIOD, "--data", demo_company, "--today", TODAY, "--out", out)
+    lock.write_text(str(os.getpid()))
+    with lock.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # this test process holds the period, as a live run would
+        result = salesperf_cli("run", "--period", PERIOD, "--data", demo_company, "--today", TODAY, "--out", out)
     assert result.returncode == 2, result.describe()
     assert len(result.error_lines) == 1 and "Traceback" not in result.stderr
     assert "another run of this period is in progress" in result.error_lines[0]
