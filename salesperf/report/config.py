@@ -100,9 +100,7 @@ def load_report_set(
         base = NOTEBOOKS
     else:
         path = Path(path)
-        if not path.is_file():
-            raise UserError(f"report set {str(path)!r} does not exist")
-        spec, where = read_rules("salesperf.conf", "reports.yml", path, what="report set")
+        spec, where = _read_set(path)
         base = path.parent
     base = Path(notebooks) if notebooks else base
     reports = spec.get("reports")
@@ -144,6 +142,16 @@ def load_report_set(
             rid, base / entry["notebook"], cadence, str(entry.get("audience", "")), params, after, titles
         )
     return out
+
+
+def _read_set(path: Path) -> tuple[dict, str]:
+    """A user's report-set file, read and parsed; a file that is not one is a one-line error."""
+    if not path.is_file():
+        raise UserError(f"report set {str(path)!r} {'is not a file' if path.exists() else 'does not exist'}")
+    try:
+        return read_rules("salesperf.conf", "reports.yml", path, what="report set")
+    except UnicodeDecodeError:
+        raise UserError(f"report set {str(path)!r} is not UTF-8 text", hint="save it as UTF-8 YAML") from None
 
 
 def _check_id(rid, where: str) -> None:
