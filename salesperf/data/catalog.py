@@ -6,6 +6,7 @@ A catalog is a YAML file::
     currency: GBP                           # optional: the amounts' currency when the data do not say
     tables:
       orders: exports/orders-*.csv          # a file, or a glob of files (CSV/TSV, Parquet, Excel .xlsx)
+      products: {path: erp/products.csv, delimiter: ";", encoding: gb18030}   # a CSV in another encoding
       customers:
         path: crm/accounts.xlsx
         sheet: Accounts
@@ -33,6 +34,7 @@ never live in the file. Without a catalog, a folder whose files are named after 
 
 from __future__ import annotations
 
+import codecs
 import glob
 import os
 import re
@@ -57,7 +59,7 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: The catalog's schema: top-level keys, and the keys of a table's source by kind (the key that names it).
 TOP_KEYS = ("tables", "stages", "currency", "engine")
 SOURCE_KEYS = {
-    "path": ("path", "sheet", "delimiter", "format", "columns"),
+    "path": ("path", "sheet", "delimiter", "encoding", "format", "columns"),
     "duckdb": ("duckdb", "table", "query", "columns"),
     "url": ("url", "table", "query", "columns"),
     "table": ("table", "columns"),  # a table of the catalog's engine
@@ -198,7 +200,7 @@ def _file_source(table: str, pattern: str, base: Path, where: str, spec: dict) -
             f"{where}: table '{table}': cannot tell the file format of {pattern!r}",
             hint="use .csv, .tsv, .parquet or .xlsx files of one kind, or set format:",
         )
-    options = {k: spec[k] for k in ("sheet", "delimiter") if k in spec}
+    options = {k: spec[k] for k in ("sheet", "delimiter", "encoding") if k in spec}
     return Source(
         table, "file", pattern, tuple(files), formats.pop(), dict(spec.get("columns") or {}), options
     )
@@ -245,6 +247,12 @@ def _check_spec(table: str, spec: dict, where: str) -> None:
             raise UserError(f"{place}: '{key}:' must be text, got {type(value).__name__} {str(value)[:60]!r}")
     if len(spec.get("delimiter", ",")) != 1:
         raise UserError(f"{place}: 'delimiter:' is one character, got {spec['delimiter']!r}", hint="e.g. ';'")
+    try:
+        codecs.lookup(spec.get("encoding", "utf-8"))
+    except LookupError:
+        raise UserError(
+            f"{place}: unknown encoding {spec['encoding']!r}", hint="e.g. gb18030, cp1252, utf-16"
+        ) from None
     if spec.get("format", "csv") not in set(FILE_FORMATS.values()):
         raise unknown_key(spec["format"], set(FILE_FORMATS.values()), place, "format")
     _check_columns(table, spec.get("columns") or {}, place)

@@ -8,10 +8,18 @@ SQL databases are read once and registered. Nothing here validates content: see
 
 from __future__ import annotations
 
+import atexit
+import codecs
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
 from salesperf.core.errors import UserError
+from salesperf.data import text_checks
 from salesperf.data.catalog import Source, mask_url
 from salesperf.data.schema import TABLES
 
@@ -29,16 +37,48 @@ def _first_line(exc: Exception) -> str:
 
 
 def _file_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
-    files = "[" + ", ".join(_literal(str(f)) for f in src.files) + "]"
+    paths = [_readable_path(f) for f in src.files]
+    files = "[" + ", ".join(_literal(p) for p in paths) + "]"
     if src.format == "parquet":
         return f"read_parquet({files}, union_by_name = true)"
     if src.format in ("csv", "tsv"):
         delim = src.options.get("delimiter") or ("\t" if src.format == "tsv" else None)
+        encoding = src.options.get("encoding", "utf-8")
+        if codecs.lookup(encoding).name != "utf-8":  # declared in the catalog: decoded here, read as text
+            frames = [pd.read_csv(p, sep=delim, encoding=encoding, dtype=str, engine="python") for p in paths]
+            con.register(f"_text_{src.table}", pd.concat(frames, ignore_index=True))
+            return f"_text_{src.table}"
+        for path, shown in zip(paths, src.files, strict=True):
+            text_checks.check_text(path, shown)
         opts = f", delim = {_literal(delim)}" if delim else ""
         return f"read_csv({files}, header = true, union_by_name = true{opts})"
-    frames = [pd.read_excel(f, sheet_name=src.options.get("sheet", 0), dtype=str) for f in src.files]
+    frames = []
+    for path, shown in zip(paths, src.files, strict=True):
+        frame = pd.read_excel(path, sheet_name=src.options.get("sheet", 0), dtype=str)
+        if frame.empty and not len(frame.columns):
+            raise UserError(f"{shown}: the sheet is empty", hint="export the table again, or name its sheet:")
+        frames.append(frame)
     con.register(f"_xlsx_{src.table}", pd.concat(frames, ignore_index=True))
     return f"_xlsx_{src.table}"
+
+
+_LINKS: list[str] = []
+
+
+def _readable_path(path: Path) -> str:
+    """A path DuckDB can open: a file name that is not valid UTF-8 (a Windows-1252 ``café.csv`` on a UTF-8
+    system) is reached through a symbolic link with a plain name in a temporary folder."""
+    try:
+        str(path).encode("utf-8")
+        return str(path)
+    except UnicodeEncodeError:
+        pass
+    if not _LINKS:
+        _LINKS.append(tempfile.mkdtemp(prefix="salesperf-names-"))
+        atexit.register(shutil.rmtree, _LINKS[0], True)
+    link = Path(_LINKS[0]) / f"{len(os.listdir(_LINKS[0]))}{path.suffix.encode('ascii', 'replace').decode()}"
+    os.symlink(os.path.abspath(path), link)
+    return str(link)
 
 
 #: URL schemes whose driver a salesperf extra brings (``pip install 'salesperf[postgres]'``).
@@ -91,6 +131,46 @@ def _database_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
     return f"_sql_{src.table}"
 
 
+def _no_known_column(src: Source, where: str, found: list[str]) -> None:
+    """A file none of whose columns is one of the table's: say whether its header lies lower (title rows,
+    merged cells) or what its first row holds."""
+    names = TABLES[src.table].names
+    if src.format == "parquet":
+        return
+    rows = text_checks.first_rows(_readable_path(src.files[0]), src.format, src.options.get("sheet", 0))
+    below = text_checks.header_below(rows, names)
+    first = ", ".join(repr(c) for c in (rows[0] if rows else []) if str(c).strip())[:200] or "nothing"
+    if below:
+        number, cells = below
+        raise UserError(
+            f"{where}: the header is not on the first row: row 1 holds {first} (a title or merged cells); "
+            f"the column names are on row {number}: {', '.join(repr(c) for c in cells[:8])}",
+            hint="delete the rows above the header, or read the file with 'salesperf import'",
+        )
+    raise UserError(
+        f"{where}: none of the columns of table '{src.table}' is in the file; its first row holds {first}",
+        hint=f"name the columns {', '.join(names[:4])}... or map them in a catalog (columns:)",
+    )
+
+
+def _read_error(src: Source, where: str, exc: Exception) -> UserError:
+    """The one line for a source DuckDB or the driver could not read (the file's own problem when a check
+    finds it; never a part of a password)."""
+    if src.kind == "file" and src.format in ("csv", "tsv"):
+        for path in src.files:
+            text_checks.check_text(_readable_path(path), path, limit=None)
+    message = _first_line(exc)
+    hint = (
+        "non-UTF-8 exports (GBK, Excel CSV): convert with 'salesperf import'"
+        if "unicode" in str(exc).lower()
+        else None
+    )
+    if src.kind == "sql":  # driver errors quote the URL, its host or its port: any part of a password
+        message = mask_url(message)
+        hint = "check that the server is reachable and the user, password (${VAR}) and database are right"
+    return UserError(f"{where}: cannot read table '{src.table}': {message}", hint=hint)
+
+
 def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
     """Create view ``raw_<table>`` for one source, renaming source columns to canonical names.
 
@@ -120,17 +200,7 @@ def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
             raise
         raise _missing_driver(src, exc) from None
     except Exception as exc:
-        message = _first_line(exc)
-        if src.kind == "sql":  # driver errors quote the URL, its host or its port: any part of a password
-            message = mask_url(message)
-        hint = (
-            "non-UTF-8 exports (GBK, Excel CSV): convert with 'salesperf import'"
-            if "unicode" in message.lower()
-            else None
-        )
-        if src.kind == "sql":
-            hint = "check that the server is reachable and the user, password (${VAR}) and database are right"
-        raise UserError(f"{where}: cannot read table '{src.table}': {message}", hint=hint) from None
+        raise _read_error(src, where, exc) from None
     canonical = TABLES[src.table].names
     by_lower = {c.strip().lower(): c for c in found}
     renames = {}
@@ -144,6 +214,8 @@ def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
         source_name = source_name or by_lower.get(name)
         if source_name is not None:
             renames[name] = source_name
+    if not renames and src.kind == "file":
+        _no_known_column(src, where, found)
     select = ", ".join(f"{_quote(s)} AS {_quote(c)}" for c, s in renames.items()) or "NULL AS _empty"
     con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{src.table} AS SELECT {select} FROM {relation}")
     return list(renames)

@@ -69,8 +69,25 @@ def _decode(
         ) from None
     text = text.lstrip("\ufeff")
     if delimiter == "auto":
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else parsing.sniff_delimiter(text)
+        try:
+            delimiter = "\t" if path.suffix.lower() == ".tsv" else parsing.sniff_delimiter(text)
+        except csv.Error as exc:
+            raise _csv_error(path, text, exc) from None
     return data, text, encoding, delimiter
+
+
+def _csv_error(path: Path, text: str, exc: csv.Error) -> UserError:
+    """A file the :mod:`csv` module refused; a field over its size limit is named by its line."""
+    limit = csv.field_size_limit()
+    if "field larger than field limit" not in str(exc):
+        return UserError(f"{path}: not a readable CSV ({exc})")
+    start, line = 0, 1
+    while (end := text.find("\n", start)) >= 0 and end - start <= limit:
+        start, line = end + 1, line + 1
+    return UserError(
+        f"{path}: line {line} holds a field longer than {limit:,} characters, the most one field may hold",
+        hint="an unclosed quote (\") or a huge text field; fix the export or leave that column out of it",
+    )
 
 
 def _csv_rows(path: Path, text: str, delimiter: str, limit: int | None = None) -> list[list[str]]:
@@ -78,7 +95,7 @@ def _csv_rows(path: Path, text: str, delimiter: str, limit: int | None = None) -
     try:
         return head_rows(text, delimiter, limit)[0] if limit else list(csv_reader(text, delimiter))
     except csv.Error as exc:
-        raise UserError(f"{path}: not a readable CSV ({exc})") from None
+        raise _csv_error(path, text, exc) from None
 
 
 def read_cells(
