@@ -131,6 +131,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     excluded = int(frame.loc[frame["kind"] == "excluded", "rows"].sum())
     print(f"currency: {ds.currency}" + "".join(f"; {line}" for line in ds.quality.notes("en")))
     print(f"valid: {len(ds.tables)} table(s), {excluded:,} row(s) excluded (see reasons above)")
+    found = ds.sql(
+        "SELECT count(*) FILTER (WHERE CAST(order_date AS DATE) >= ?) AS n,"
+        " max(CAST(order_date AS DATE)) AS last FROM orders",
+        [period.start],
+    ).iloc[0]
+    if not found["n"]:
+        last = (
+            "no order is dated"
+            if found["last"] is None
+            else f"the latest order is dated {found['last']:%Y-%m-%d}"
+        )
+        print(f"warning: no orders used in {period.label} ({period.start} to {period.end}); {last}")
     return 0
 
 
