@@ -126,6 +126,14 @@ class CustomerStatus:
 
 
 _STATUS_NAMES = np.array(["active", "at_risk", "churned"], dtype=object)
+_SOURCES = np.array(["", "own", "flat"], dtype=object)
+
+
+def shared_strings(values: np.ndarray) -> np.ndarray:
+    """The same object array of (few distinct) strings, each distinct value one Python object shared by its
+    rows: a million rows of a status are then 8 MB of pointers, not 60 MB of strings."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(distinct, dtype=object)[codes]
 
 
 def lifecycle_summary(inputs: pd.DataFrame) -> pd.DataFrame:
@@ -199,8 +207,9 @@ def customer_status(
         values[bought] = stages[column].to_numpy()
         return values
 
-    stage = spread("stage", "")
-    status = np.where(stage == "new", "active", stage).astype(object)
+    stage = shared_strings(spread("stage", ""))
+    status = stage.copy()
+    status[stage == "new"] = "active"
     p = pd.Series(np.nan, index=inputs.index)
     if p_alive is not None:
         p = inputs["customer_id"].map(p_alive.astype("float64")).astype("float64")
@@ -220,7 +229,7 @@ def customer_status(
             "status": status,
             "days_since_last": spread("recency_days", np.nan),
             "interval_days": np.where(has_rhythm, gap, np.nan),
-            "interval_source": np.where(never, "", np.where(has_rhythm, "own", "flat")).astype(object),
+            "interval_source": _SOURCES[np.where(never, 0, np.where(has_rhythm, 1, 2))],
             "at_risk_after_days": spread("at_risk_after_days", np.nan),
             "churned_after_days": spread("churn_after_days", np.nan),
             "p_alive": p.to_numpy(),
