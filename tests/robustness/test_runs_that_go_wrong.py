@@ -110,28 +110,46 @@ def _alive(processes: list[psutil.Process], timeout: float = 20) -> list[str]:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "SIGTERM"])
-def test_a_killed_run_leaves_no_worker_and_no_kernel(how, hostile_text_company, tmp_path):
-    out = tmp_path / "reports"
-    with (tmp_path / "stderr").open("w") as log:  # a file, not a pipe: orphans would hold a pipe open
-        cli = subprocess.Popen(_run_args(hostile_text_company, out, "--workers", 2), stdout=subprocess.DEVNULL,
-                               stderr=log)  # fmt: skip
-    tree = []
+def _ppid(process: psutil.Process) -> int | None:
     try:
-        tree = _kernels_started(psutil.Process(cli.pid), 2)
-        workers = [p for p in tree if p.ppid() == cli.pid]
-        assert len(workers) >= 2, [_cmdline(p) for p in tree]
-        cli.send_signal(how)
-        cli.wait(timeout=60)
-        assert _alive(tree) == []  # before the fix: both workers, and a kernel, still running
+        return process.ppid()
+    except psutil.Error:
+        return None
+
+
+def test_a_killed_run_leaves_no_worker_and_no_kernel(hostile_text_company, tmp_path):
+    """Two runs on two workers each, side by side: one killed with ``kill -9``, the other with SIGTERM once both
+    run their kernels. Before the fix the pool workers of both went on with the report set (and then hung)."""
+    runs = {}
+    for how in (signal.SIGKILL, signal.SIGTERM):
+        folder = tmp_path / how.name
+        folder.mkdir()
+        with (folder / "stderr").open("w") as log:  # a file, not a pipe: orphans would hold a pipe open
+            runs[how] = subprocess.Popen(_run_args(hostile_text_company, folder / "reports", "--workers", 2),
+                                         stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+    trees: dict[signal.Signals, list[psutil.Process]] = {}
+    try:
+        for how, cli in runs.items():
+            trees[how] = _kernels_started(psutil.Process(cli.pid), 2)
+            assert len([p for p in trees[how] if _ppid(p) == cli.pid]) >= 2, [_cmdline(p) for p in trees[how]]
+        for how, cli in runs.items():
+            cli.send_signal(how)
+        for cli in runs.values():
+            cli.wait(timeout=60)
+        assert {how.name: _alive(tree) for how, tree in trees.items()} == {"SIGKILL": [], "SIGTERM": []}
     finally:
-        for process in [psutil.Process(cli.pid)] * (cli.poll() is None) + tree:
+        for cli in runs.values():
+            if cli.poll() is None:
+                cli.kill()
+        for process in (p for tree in trees.values() for p in tree):
             with contextlib.suppress(psutil.Error):
                 process.kill()
-    stderr = (tmp_path / "stderr").read_text()
-    if how == signal.SIGTERM:  # an orderly end: the staging folder and the lock are gone, one line said why
-        assert cli.returncode == 130 and "Traceback" not in stderr, stderr
-        assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    # SIGTERM is an orderly end: one line, exit 130, and neither the staging folder nor the lock is left
+    stderr = (tmp_path / "SIGTERM" / "stderr").read_text()
+    assert runs[signal.SIGTERM].returncode == 130 and "Traceback" not in stderr, stderr
+    assert (
+        sorted(p.name for p in (tmp_path / "SIGTERM" / "reports").iterdir() if p.name.startswith(".")) == []
+    )
 
 
 def _in_own_mount_namespace(script: str) -> subprocess.CompletedProcess:
