@@ -167,7 +167,9 @@ def kept_days(engine: Engine, as_of) -> History:
     day = as_date(as_of)
     rows = daily(counted_lines(engine, day))
     if engine.name == "duckdb":
-        rows = rows.cache()
+        with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
+            warnings.simplefilter("ignore", DeprecationWarning)
+            rows = rows.cache()
     return History(engine, day, rows, is_daily=True)
 
 

@@ -9,8 +9,8 @@ The models work on one row per customer:
 
 ``recency`` and ``T`` are in one *model time unit* (weeks in the published CDNOW set-up, ``time_unit_days=7``
 in :func:`summary_sql`). Every prediction horizon ``t`` is in that same unit, and the scale parameter
-``alpha`` of the BG/NBD model is in it too. :func:`summary_sql` builds these columns in DuckDB from canonical
-``orders``.
+``alpha`` of the BG/NBD model is in it too. :func:`summary_sql` builds these columns from canonical ``orders``
+with one engine-neutral query (DuckDB, a warehouse or Spark) that returns one row per customer.
 
 Modules: ``likelihood`` (input checks, distinct-row collapsing, the optimiser), ``bgnbd``, ``gamma_gamma``
 (spend and CLV), ``summary`` (the RFM query), ``holdout`` (calibration/holdout table), ``simulate`` (draws for
