@@ -46,6 +46,8 @@ def environment_error(exc: BaseException, folder: Path) -> UserError | None:
     UserError or None
     """
     reason = _ENVIRONMENT.get(exc.errno) if isinstance(exc, OSError) else None
+    if reason and exc.errno not in (errno.ENOSPC, errno.EDQUOT) and not _under(exc.filename, folder):
+        reason = None  # e.g. a data file the user may not read: not a problem of the reports folder
     if reason is None and "No space left on device" in str(exc):
         reason = _ENVIRONMENT[errno.ENOSPC]
     if reason is None:
@@ -54,6 +56,14 @@ def environment_error(exc: BaseException, folder: Path) -> UserError | None:
         f"cannot write the reports to {folder}: {reason}; the previous reports are left as they were",
         hint="free some space, or give --out a folder you can write to",
     )
+
+
+def _under(filename, folder: Path) -> bool:
+    """Whether a failing path (``OSError.filename``) is the reports folder, inside it or above it."""
+    if not filename:
+        return False
+    path, folder = Path(filename).absolute(), Path(folder).absolute()
+    return path == folder or folder in path.parents or path in folder.parents
 
 
 class PeriodLock:

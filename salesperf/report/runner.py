@@ -210,7 +210,7 @@ def _run_tasks(
             for future in concurrent.futures.as_completed(futures):
                 report(future.result())
         except BaseException:  # interrupted: stop the notebooks now rather than wait for them
-            for process in list((pool._processes or {}).values()):
+            for process in list((pool._processes or {}).values()):  # no public way before Python 3.14
                 process.kill()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
