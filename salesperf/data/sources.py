@@ -51,7 +51,7 @@ def _file_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
         for path, shown in zip(paths, src.files, strict=True):
             text_checks.check_text(path, shown)
         opts = f", delim = {_literal(delim)}" if delim else ""
-        return f"read_csv({files}, header = true, union_by_name = true{opts})"
+        return f"read_csv({files}, header = true, union_by_name = true, all_varchar = true{opts})"
     frames = []
     for path, shown in zip(paths, src.files, strict=True):
         frame = pd.read_excel(path, sheet_name=src.options.get("sheet", 0), dtype=str)
@@ -137,9 +137,16 @@ def _no_known_column(src: Source, where: str, found: list[str]) -> None:
     names = TABLES[src.table].names
     if src.format == "parquet":
         return
-    rows = text_checks.first_rows(_readable_path(src.files[0]), src.format, src.options.get("sheet", 0))
+    path, declared = _readable_path(src.files[0]), src.options.get("delimiter")
+    rows = text_checks.first_rows(path, src.format, src.options.get("sheet", 0), declared)
     below = text_checks.header_below(rows, names)
     first = ", ".join(repr(c) for c in (rows[0] if rows else []) if str(c).strip())[:200] or "nothing"
+    if declared and src.format != "xlsx" and (found := text_checks.sniffed_delimiter(path)) != declared:
+        raise UserError(
+            f"{where}: with the catalog's delimiter {declared!r}, the first row is one column {first}; "
+            f"the file is separated by {found!r}",
+            hint=f"set delimiter: {found!r} in the catalog, or leave it out (it is detected)",
+        )
     if below:
         number, cells = below
         raise UserError(

@@ -110,17 +110,30 @@ def header_below(rows: list[list[str]], names: list[str]) -> tuple[int, list[str
     return None
 
 
-def first_rows(path: str | Path, fmt: str, sheet: object = 0, count: int = 30) -> list[list[str]]:
-    """The first ``count`` rows of a CSV/TSV (UTF-8) or an Excel sheet, as text cells."""
+def _head_text(path: str | Path, count: int) -> str:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        return "".join(handle.readline() for _ in range(count))
+
+
+def sniffed_delimiter(path: str | Path, fmt: str = "csv") -> str:
+    """The delimiter of a text file's first lines: ``,`` ``;`` tab or ``|`` (``,`` when unsure)."""
+    if fmt == "tsv":
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(_head_text(path, 30)[:4096], ",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def first_rows(
+    path: str | Path, fmt: str, sheet: object = 0, delimiter: str | None = None
+) -> list[list[str]]:
+    """The first 30 rows of a CSV/TSV (UTF-8; split by ``delimiter``, else the sniffed one) or an Excel
+    sheet, as text cells."""
     if fmt == "xlsx":
         import pandas as pd
 
-        frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, nrows=count)
+        frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, nrows=30)
         return [[("" if pd.isna(v) else v) for v in row] for row in frame.itertuples(index=False)]
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        text = "".join(handle.readline() for _ in range(count))
-    try:
-        delimiter = "\t" if fmt == "tsv" else csv.Sniffer().sniff(text[:4096], ",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    text = _head_text(path, 30)
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter or sniffed_delimiter(path, fmt)))
