@@ -99,7 +99,10 @@ class PeriodLock:
             os.ftruncate(self.fd, 0)
             os.pwrite(self.fd, str(os.getpid()).encode(), 0)
         except OSError as exc:
-            raise environment_error(exc, self.path.parent) or exc from None
+            problem = environment_error(exc, self.path.parent)
+            if problem is None:
+                raise
+            raise problem from None
         return self
 
     def _still_the_file(self, fd: int) -> bool:

@@ -377,7 +377,10 @@ def run_period(
             swap_into_place(staging, out / period.label)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            raise environment_error(exc, out) or exc from None
+            problem = environment_error(exc, out)  # a full or read-only disk: the user's to fix, in one line
+            if problem is None:
+                raise
+            raise problem from None
     try:
         write_root_index(out, lang)
     except OSError as exc:
