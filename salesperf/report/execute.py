@@ -129,8 +129,10 @@ def execute_task(task: Task, staging: str, timeout: int, lang: str) -> Outcome:
     params = dict(task.parameters, output_dir=str(work))
     started, t0 = datetime.now(), time.perf_counter()
     status, error = "ok", ""
-    # papermill logs a cell timeout as an error line of its own; the outcome says it once, in the run's words
-    logging.getLogger("papermill").setLevel(logging.CRITICAL)
+    # papermill logs a cell timeout as an error line of its own, and asyncio the kernel channels' errors (a
+    # ZMQError) when a timed-out kernel is stopped: the outcome says it once, in the run's words
+    for noisy in ("papermill", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             try:
