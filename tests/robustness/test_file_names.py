@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hostile import LONG_REGION, LOOKALIKE_REGIONS
 from support import PERIOD, TODAY, kpi_tiles, money_en, month_kpis, page_text, read_table
 
+from salesperf.core.errors import UserError
 from salesperf.core.fmt import slug
 from salesperf.report.config import NOTEBOOKS
+from salesperf.report.runner import _check_unique
 
 SAFE = re.compile(r"[\w.-]+")
 
@@ -85,3 +88,9 @@ def test_a_report_id_that_is_a_path_is_refused(tmp_path, demo_company, salesperf
     assert len(result.error_lines) == 1 and "'../../escape'" in result.error_lines[0], result.stderr
     assert "Traceback" not in result.stderr
     assert [p.name for p in tmp_path.rglob("*escape*")] == []
+
+
+def test_two_copies_with_one_file_name_are_refused_not_overwritten():
+    _check_unique(["overview--region-east", "overview--region-east-4e2cd851"])
+    with pytest.raises(UserError, match="same file"):
+        _check_unique(["overview--region-east", "overview--region-EAST"])  # one file where case is ignored
