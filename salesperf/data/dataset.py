@@ -172,7 +172,7 @@ def _rebuild(engine: Engine, catalog: Catalog, quality: QualityReport, period: P
         rows, _ = checked_rows(
             engine, raw, present, table, today, period.end, catalog.stages, others, clean.get("customers")
         )
-        clean[table] = checks.point_in_time(rows, TABLES[table], period.end)
+        clean[table] = engine.keep(checks.point_in_time(rows, TABLES[table], period.end), table)
     return clean
 
 

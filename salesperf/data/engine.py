@@ -33,6 +33,7 @@ SPARK_CONFIG = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
 }
 
 
@@ -103,11 +104,11 @@ class Engine:
         return ibis.ifelse(value.re_search(_PARSEABLE[to]), value.strip().cast(to), ibis.null(to))
 
     def keep(self, expr: ibis.Table, name: str, temporary: bool = True) -> ibis.Table:
-        """``expr`` stored as table ``name`` where the engine is ours (DuckDB: a table of the run's
-        snapshot, computed once); in a warehouse or on Spark the expression itself, computed where it is
-        used (salesperf writes nothing into a warehouse)."""
+        """``expr`` computed once and kept: in DuckDB as table ``name`` (of the run's snapshot unless
+        ``temporary``); in a warehouse as a temporary table of this session, dropped when it ends; on Spark
+        cached in the executors' memory. Nothing salesperf keeps outlives the session outside DuckDB."""
         if self.name != "duckdb":
-            return expr
+            return expr.cache()
         kind = "TEMP TABLE" if temporary else "TABLE"
         self.backend.raw_sql(f"CREATE OR REPLACE {kind} \"{name}\" AS {self.backend.compile(expr)}")
         return self.backend.table(name)
@@ -199,4 +200,5 @@ def spark(master: str = "local[2]", session=None) -> Engine:
         except Exception as exc:  # no JVM, wrong master URL: the user's environment, not a bug
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(f"Spark master {master}: cannot start a session ({message[:300]})") from None
+        session.sparkContext.setLogLevel("ERROR")  # Spark's warnings are not the reader's
     return Engine(ibis.pyspark.connect(session))

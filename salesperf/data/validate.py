@@ -77,12 +77,23 @@ def choose_currency(codes: dict[str, int], stated: str, where: str, table: str =
 
 def _tally(condition: ir.BooleanColumn) -> ir.IntegerScalar:
     """Rows where ``condition`` holds (0 for no rows; PostgreSQL cannot sum booleans)."""
-    return condition.fill_null(False).cast("int64").sum().fill_null(0)
+    return ibis.ifelse(condition.fill_null(False), 1, 0).sum().fill_null(0)
+
+
+def _typed_as(value: ir.Value, kind: str) -> bool:
+    """Whether the source already gives ``value`` the canonical type ``kind`` (then nothing can fail to
+    parse)."""
+    dtype = value.type()
+    return dtype.is_temporal() if kind == "DATE" else dtype.is_numeric()
 
 
 def _check_parseable(engine: Engine, raw: ir.Table, table: Table, present: list[str], where: str) -> None:
     """Stop when a required typed column is mostly unparseable: one line with up to five example values."""
-    typed = [c for c in table.columns if c.required and c.type != "VARCHAR" and c.name in present]
+    typed = [
+        c
+        for c in table.columns
+        if c.required and c.type != "VARCHAR" and c.name in present and not _typed_as(raw[c.name], c.type)
+    ]
     if not typed:
         return
 
@@ -121,30 +132,27 @@ def _require_columns(table: Table, present: list[str], where: str, found_all: li
 
 
 def _count(engine: Engine, rows: ir.Table, table: Table, present: list[str], flags: list) -> TableQuality:
-    """Rows read, excluded by reason (with the three smallest example keys) and flagged, of a checked
-    table."""
-    quality = TableQuality(table.name, "", int(engine.scalar(rows.count())), 0)
+    """Rows read, excluded by reason (with the three smallest example keys) and flagged, of a checked table:
+    one grouped query, and one more for the examples when rows were excluded."""
+    marks = {f"_flag{i}": _tally(rows[f"_flag{i}"]) for i in range(len(flags))}
+    grouped = engine.fetch(rows.group_by("_reason").agg(n=ibis._.count(), **marks))
+    used = grouped[grouped["_reason"].isna()]
+    quality = TableQuality(table.name, "", int(grouped["n"].sum()), int(used["n"].sum()))
+    for i, (label, _) in enumerate(flags):
+        if n := int(used[f"_flag{i}"].sum()):
+            quality.flagged[label] = n
+    per_reason = grouped.dropna(subset=["_reason"]).sort_values(["n", "_reason"], ascending=[False, True])
+    if per_reason.empty:
+        return quality
     excluded = rows.filter(rows._reason.notnull())
-    per_reason = engine.fetch(excluded.group_by("_reason").agg(n=ibis._.count()).order_by("_reason"))
     example = next((c for c in (table.key, *table.names) if c and c in present), table.names[0])
     shown = excluded.filter(excluded[example].notnull()).select("_reason", value=excluded[example]).distinct()
     rank = ibis.row_number().over(group_by=shown._reason, order_by=shown.value)
     shown = engine.fetch(shown.mutate(_rank=rank).filter(ibis._._rank < 3).order_by(["_reason", "value"]))
     samples = shown.groupby("_reason")["value"].agg(list).to_dict()
-    for reason, n in sorted(
-        zip(per_reason["_reason"], per_reason["n"], strict=True), key=lambda r: (-r[1], r[0])
-    ):
+    for reason, n in zip(per_reason["_reason"], per_reason["n"], strict=True):
         quality.excluded[reason] = int(n)
         quality.examples[reason] = examples(samples.get(reason, []), 3)
-    if flags:
-        used = rows.filter(rows._reason.isnull())
-        marks = engine.fetch(
-            used.aggregate(**{f"_flag{i}": _tally(used[f"_flag{i}"]) for i in range(len(flags))})
-        )
-        for i, (label, _) in enumerate(flags):
-            if n := int(marks[f"_flag{i}"].iloc[0]):
-                quality.flagged[label] = n
-    quality.rows_used = quality.rows_read - sum(quality.excluded.values())
     return quality
 
 

@@ -79,8 +79,10 @@ def raw_table(engine: Engine, src: Source) -> tuple[ibis.Table, list[str]]:
         if src.kind == "engine":
             database, name = _split(src.options["table"])
             source = engine.backend.table(name, database=database)
-        else:
-            source = engine.backend.read_parquet([str(f) for f in src.files])
+        else:  # Parquet files read by Spark
+            session = engine.backend._session
+            session.read.parquet(*[str(f) for f in src.files]).createOrReplaceTempView(f"raw_{src.table}")
+            source = engine.backend.table(f"raw_{src.table}")
     except Exception as exc:  # the engine's own errors: no such table, no permission, unreadable files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{where}: cannot read table '{src.table}' ({first[:300]})") from None

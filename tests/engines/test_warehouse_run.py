@@ -1,0 +1,122 @@
+"""A company whose data live in a warehouse: the demo company's raw tables (as exported, duplicates, cancelled
+lines and future dates included) loaded into a real PostgreSQL server, and a catalog naming it as the engine.
+
+Validation, the period cut and every aggregate then run inside PostgreSQL: the row accounting equals the
+embedded run's table by table, every report of the set renders with exports equal to the embedded run's, and
+what travels back stays proportional to customers and months, not to order lines.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from support import PERIOD, TODAY, run_salesperf
+
+from salesperf.analyses import registry
+from salesperf.data.dataset import open_dataset
+from salesperf.data.engine import connect
+
+TABLES = ("customers", "orders", "products", "reps", "targets", "opportunities", "activities")
+
+
+def _planted(company: Path, folder: Path) -> Path:
+    """A copy of the demo company whose orders carry one row of each kind validation excludes or flags."""
+    for table in TABLES:
+        shutil.copy(company / f"{table}.parquet", folder / f"{table}.parquet")
+    orders = pq.read_table(company / "orders.parquet").to_pandas()
+    line = orders.iloc[[0]]
+    planted = [
+        orders.iloc[[5, 6]],  # duplicates of lines 5 and 6
+        line.assign(order_id="P-CANCEL", status="cancelled"),
+        line.assign(order_id="P-ZERO", amount=0.0),
+        line.assign(order_id="P-FUTURE", order_date=date(2027, 1, 5)),
+        line.assign(order_id="P-LATER", order_date=date(2026, 11, 3)),
+        line.assign(order_id="P-STRANGER", customer_id="NOBODY"),
+        line.assign(order_id="P-NOCUSTOMER", customer_id=None),
+        line.assign(order_id="P-RETURN", status="returned"),
+    ]
+    pd.concat([orders, *planted], ignore_index=True).to_parquet(folder / "orders.parquet", index=False)
+    return folder
+
+
+def _load(url: str, company: Path, schema: str) -> None:
+    """The company's Parquet tables into ``schema`` of the warehouse, types as they are."""
+    backend = connect(url).backend
+    backend.raw_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    for table in TABLES:
+        backend.create_table(table, pq.read_table(company / f"{table}.parquet"), database=schema)
+
+
+def _catalog(folder: Path, port_url: str, schema: str) -> Path:
+    user, _, rest = port_url.removeprefix("postgresql://").partition("@")
+    lines = [f"engine: postgresql://${{SALESPERF_TEST_PGUSER}}@{rest}", "tables:"]
+    lines += [f"  {t}: {{table: {schema}.{t}}}" for t in TABLES]
+    path = folder / "catalog.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def company(demo_company, tmp_path_factory) -> Path:
+    return _planted(demo_company, tmp_path_factory.mktemp("planted"))
+
+
+@pytest.fixture(scope="module")
+def warehouse(postgres_url, company, tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.setenv("SALESPERF_TEST_PGUSER", postgres_url.removeprefix("postgresql://").split("@")[0])
+    _load(postgres_url, company, "shop")
+    return _catalog(tmp_path_factory.mktemp("warehouse"), postgres_url, "shop")
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_the_row_accounting_is_the_embedded_one(warehouse, company):
+    inside = open_dataset(warehouse, PERIOD, TODAY)
+    embedded = open_dataset(company, PERIOD, TODAY)
+    assert inside.engine.name == "postgres"
+    for table in TABLES:
+        ours, theirs = inside.quality.get(table), embedded.quality.get(table)
+        assert (ours.rows_read, ours.rows_used, ours.excluded, ours.flagged, ours.examples) == (
+            theirs.rows_read,
+            theirs.rows_used,
+            theirs.excluded,
+            theirs.flagged,
+            theirs.examples,
+        ), table
+    orders = embedded.quality.get("orders")
+    assert orders.excluded == {
+        "duplicate row": 2,
+        "cancelled (status)": 1,
+        "zero amount": 1,
+        "dated in the future": 1,
+        "after the period end": 1,
+        "missing customer_id": 1,
+    }
+    assert orders.flagged["customer not in the customers table"] == 1
+
+
+def _exports(run_folder: Path) -> dict[str, pd.DataFrame]:
+    """Every CSV export of a run's period folder, by file name."""
+    return {p.name: pd.read_csv(p) for p in sorted(run_folder.rglob("*.csv"))}
+
+
+def test_the_report_set_runs_inside_the_warehouse_with_the_embedded_numbers(warehouse, company, tmp_path):
+    args = ("--period", PERIOD, "--today", TODAY, "--lang", "en", "--workers", "2")
+    inside = run_salesperf("run", "--catalog", warehouse, "--out", tmp_path / "inside", *args)
+    assert inside.returncode == 0, inside.describe()
+    embedded = run_salesperf("run", "--data", company, "--out", tmp_path / "embedded", *args)
+    assert embedded.returncode == 0, embedded.describe()
+    ours, theirs = _exports(tmp_path / "inside" / PERIOD), _exports(tmp_path / "embedded" / PERIOD)
+    assert ours.keys() == theirs.keys() and len(ours) > 5
+    for name, frame in theirs.items():
+        expected = frame.drop(columns=["source"], errors="ignore")
+        pd.testing.assert_frame_equal(ours[name].drop(columns=["source"], errors="ignore"), expected, obj=name)
