@@ -147,7 +147,10 @@ def load_report_set(
 def _read_set(path: Path) -> tuple[dict, str]:
     """A user's report-set file, read and parsed; a file that is not one is a one-line error."""
     if not path.is_file():
-        raise UserError(f"report set {str(path)!r} {'is not a file' if path.exists() else 'does not exist'}")
+        raise UserError(
+            f"report set {str(path)!r} {'is not a file' if path.exists() else 'does not exist'}",
+            hint="give --report-set the path of a YAML file like salesperf/conf/reports.yml",
+        )
     try:
         return read_rules("salesperf.conf", "reports.yml", path, what="report set")
     except UnicodeDecodeError:

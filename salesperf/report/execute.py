@@ -96,6 +96,11 @@ def quiet_kernel_manager() -> type:
     What the notebook's code prints still reaches the notebook (through the kernel's messages); what the
     kernel process itself writes (a ZMQError traceback when a timed-out cell is stopped, start-up chatter)
     would land on the user's terminal between the run's one-line messages.
+
+    Returns
+    -------
+    type
+        A subclass of ``jupyter_client.AsyncKernelManager``, for papermill's ``kernel_manager_class``.
     """
     from jupyter_client.manager import AsyncKernelManager
 
