@@ -18,6 +18,7 @@ import pytest
 from support import PERIOD, TODAY, run_salesperf
 
 from salesperf.analyses import registry
+from salesperf.analyses.base import Context
 from salesperf.data.dataset import open_dataset
 from salesperf.data.engine import connect
 
@@ -120,3 +121,37 @@ def test_the_report_set_runs_inside_the_warehouse_with_the_embedded_numbers(ware
     for name, frame in theirs.items():
         expected = frame.drop(columns=["source"], errors="ignore")
         pd.testing.assert_frame_equal(ours[name].drop(columns=["source"], errors="ignore"), expected, obj=name)
+
+
+def _fetched(catalog: Path) -> int:
+    """Rows that travelled back from the warehouse while validating and computing every analysis."""
+    ds = open_dataset(catalog, PERIOD, TODAY)
+    for name in ("overview", "lifecycle", "segmentation"):
+        registry.run(name, ds, Context())
+    return ds.engine.rows_fetched
+
+
+def _shifted(orders: pd.DataFrame, days: int, suffix: str) -> pd.DataFrame:
+    """Every line again under a new order id, ``days`` later where that stays in its month (else the same
+    day): new purchase days and order lines, the same customers and months."""
+    dates = pd.to_datetime(orders["order_date"])
+    later = dates + pd.Timedelta(days=days)
+    moved = later.where(later.dt.month == dates.dt.month, dates).dt.date
+    return orders.assign(order_id=orders["order_id"].fillna("") + suffix, order_date=moved)
+
+
+def test_only_aggregates_travel_back(postgres_url, company, warehouse, tmp_path):
+    """Three times the order lines and nearly three times the purchase days (the same customers and months):
+    the rows fetched do not grow with them; they stay a small multiple of the customers."""
+    orders = pq.read_table(company / "orders.parquet").to_pandas()
+    tripled = tmp_path / "tripled"
+    tripled.mkdir()
+    for table in TABLES:
+        shutil.copy(company / f"{table}.parquet", tripled / f"{table}.parquet")
+    more = pd.concat([orders, _shifted(orders, 1, "-b"), _shifted(orders, 2, "-c")], ignore_index=True)
+    more.to_parquet(tripled / "orders.parquet", index=False)
+    _load(postgres_url, tripled, "shop3")
+    fetched = _fetched(warehouse)
+    fetched_tripled = _fetched(_catalog(tmp_path, postgres_url, "shop3"))
+    customers = orders["customer_id"].nunique()
+    assert fetched_tripled <= fetched * 1.1 and fetched <= 20 * customers, (fetched, fetched_tripled, customers)
