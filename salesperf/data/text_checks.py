@@ -72,7 +72,7 @@ def check_text(path: str | Path, shown: object, limit: int | None = SCAN_BYTES) 
         With the line number and what to do.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line, since_newline, read, head = 1, 0, 0, b""
+    line, since_newline, read, head, newline = 1, 0, 0, b"", b"\n"
     with open(path, "rb") as handle:
         while limit is None or read < limit:
             chunk = handle.read(_CHUNK)
@@ -80,18 +80,21 @@ def check_text(path: str | Path, shown: object, limit: int | None = SCAN_BYTES) 
                 break
             if not read:
                 head = chunk
+                newline = b"\n" if b"\n" in chunk or b"\r" not in chunk else b"\r"  # old Mac files: CR only
                 if chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
                     raise _not_utf8(shown, 1, chunk[:2], chunk)
-            first = chunk.find(b"\n")
+            first = chunk.find(newline)
             if since_newline + (first if first >= 0 else len(chunk)) > MAX_LINE:
                 raise _too_long(shown, line, since_newline + (first if first >= 0 else len(chunk)))
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                bad_line = line + chunk.count(b"\n", 0, exc.start)
+                bad_line = line + chunk.count(newline, 0, exc.start)
                 raise _not_utf8(shown, bad_line, chunk[exc.start : exc.start + 4], chunk) from None
-            line += chunk.count(b"\n")
-            since_newline = len(chunk) - chunk.rfind(b"\n") - 1 if first >= 0 else since_newline + len(chunk)
+            line += chunk.count(newline)
+            since_newline = (
+                len(chunk) - chunk.rfind(newline) - 1 if first >= 0 else since_newline + len(chunk)
+            )
             read += len(chunk)
     if not head.strip().lstrip(codecs.BOM_UTF8).strip():
         raise UserError(

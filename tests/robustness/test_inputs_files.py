@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from salesperf.core.errors import UserError
+from salesperf.data import text_checks
 from salesperf.data.dataset import open_dataset
 from salesperf.data.importer import run_import
 
@@ -119,3 +120,10 @@ def test_a_file_without_any_column_of_its_table_shows_its_first_row(tmp_path):
     assert _error(tmp_path).endswith(
         "none of the columns of table 'orders' is in the file; its first row holds 'a', 'b'"
     )
+
+
+def test_a_long_file_with_cr_line_ends_is_not_one_long_line(tmp_path):
+    lines = "".join(f"O{i},C{i % 50},2026-10-{i % 28 + 1:02d},{i % 90 + 1}\r" for i in range(120_000))
+    (tmp_path / "orders.csv").write_bytes(HEADER.replace(b"\n", b"\r") + lines.encode())
+    assert len(lines) > 2_097_152
+    text_checks.check_text(tmp_path / "orders.csv", "orders.csv")  # no "line 1 is longer than" error
