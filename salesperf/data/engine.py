@@ -13,8 +13,10 @@ gives the same figures in every run and on every engine.
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import ibis
@@ -27,13 +29,15 @@ from salesperf.data.catalog import mask_url
 
 #: URL schemes of the warehouses salesperf can run its queries in, and the extra that brings each driver.
 WAREHOUSES = {"postgresql": "postgres", "postgres": "postgres"}
-#: Settings of a Spark session started by salesperf: no web UI, few shuffle partitions (aggregates are small),
-#: dates in UTC so that a day is the same day on every engine.
+#: Settings of a Spark session started by salesperf: no web UI or progress bars, few shuffle partitions
+#: (aggregates are small), dates in UTC so that a day is the same day on every engine, and its warehouse
+#: folder in the temporary folder rather than the current one.
 SPARK_CONFIG = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
+    "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "salesperf-spark-warehouse"),
 }
 
 
@@ -113,6 +117,19 @@ class Engine:
         self.backend.raw_sql(f"CREATE OR REPLACE {kind} \"{name}\" AS {self.backend.compile(expr)}")
         return self.backend.table(name)
 
+    def _remote(self, expr: ibis.Expr):
+        """Run ``expr`` in a warehouse or on Spark: what they refuse (a value their CAST cannot read, a lost
+        connection, a missing permission) is the data's or the environment's, said in one line."""
+        try:
+            return self.backend.to_pyarrow(expr)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(
+                f"{self.name}: the engine refused a query of salesperf ({mask_url(first)[:300]})",
+                hint="check the catalog's tables and permissions; a text column with impossible dates "
+                "(2026-02-30) stops PostgreSQL: fix or type the column",
+            ) from None
+
     def forget(self, name: str) -> None:
         """Drop a table :meth:`keep` stored (nothing to do where it kept an expression)."""
         if self.name == "duckdb":
@@ -133,7 +150,10 @@ class Engine:
     def _arrow(self, expr: ibis.Expr):
         with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
             warnings.simplefilter("ignore", DeprecationWarning)
-            result = self.backend.to_pyarrow(expr)
+            if self.name == "duckdb":
+                result = self.backend.to_pyarrow(expr)
+            else:
+                result = self._remote(expr)
         self.rows_fetched += len(result) if hasattr(result, "num_rows") else 1
         return result
 

@@ -110,17 +110,42 @@ def _exports(run_folder: Path) -> dict[str, pd.DataFrame]:
     return {p.name: pd.read_csv(p) for p in sorted(run_folder.rglob("*.csv"))}
 
 
-def test_the_report_set_runs_inside_the_warehouse_with_the_embedded_numbers(warehouse, company, tmp_path):
-    args = ("--period", PERIOD, "--today", TODAY, "--lang", "en", "--workers", "2")
-    inside = run_salesperf("run", "--catalog", warehouse, "--out", tmp_path / "inside", *args)
-    assert inside.returncode == 0, inside.describe()
-    embedded = run_salesperf("run", "--data", company, "--out", tmp_path / "embedded", *args)
-    assert embedded.returncode == 0, embedded.describe()
-    ours, theirs = _exports(tmp_path / "inside" / PERIOD), _exports(tmp_path / "embedded" / PERIOD)
-    assert ours.keys() == theirs.keys() and len(ours) > 5
-    for name, frame in theirs.items():
-        expected = frame.drop(columns=["source"], errors="ignore")
-        pd.testing.assert_frame_equal(ours[name].drop(columns=["source"], errors="ignore"), expected, obj=name)
+RUN = ("--period", PERIOD, "--today", TODAY, "--lang", "en", "--workers", "2")
+
+
+@pytest.fixture(scope="module")
+def embedded_exports(company, tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The exports of the whole report set run on the company's files (the embedded DuckDB)."""
+    out = tmp_path_factory.mktemp("embedded")
+    run = run_salesperf("run", "--data", company, "--out", out, *RUN)
+    assert run.returncode == 0, run.describe()
+    return _exports(out / PERIOD)
+
+
+def _same_exports(catalog: Path, out: Path, expected: dict[str, pd.DataFrame]) -> None:
+    run = run_salesperf("run", "--catalog", catalog, "--out", out, *RUN, timeout=1200)
+    assert run.returncode == 0, run.describe()
+    ours = _exports(out / PERIOD)
+    assert ours.keys() == expected.keys() and len(ours) > 5
+    for name, frame in expected.items():
+        theirs = frame.drop(columns=["source"], errors="ignore")
+        pd.testing.assert_frame_equal(ours[name].drop(columns=["source"], errors="ignore"), theirs, obj=name)
+
+
+def test_the_report_set_runs_inside_the_warehouse_with_the_embedded_numbers(
+    warehouse, embedded_exports, tmp_path
+):
+    _same_exports(warehouse, tmp_path / "inside", embedded_exports)
+
+
+def test_the_report_set_runs_on_spark_with_the_embedded_numbers(
+    spark_session, company, embedded_exports, tmp_path
+):
+    """Spark (``local[2]``, a JVM per process of the run) reading the company's Parquet files."""
+    catalog = tmp_path / "catalog.yml"
+    tables = "".join(f"  {t}: {company / t}.parquet\n" for t in TABLES)
+    catalog.write_text(f"engine: local[2]\ntables:\n{tables}", encoding="utf-8")
+    _same_exports(catalog, tmp_path / "spark", embedded_exports)
 
 
 def _fetched(catalog: Path) -> int:
