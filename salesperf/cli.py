@@ -58,6 +58,7 @@ def _folder_arg(path: str, option: str) -> Path:
 
 
 def _currency_arg(text: str | None) -> str | None:
+    """``--currency`` as given, when it is a three-letter code or a short symbol (or a known alias)."""
     from salesperf.core.fmt import currency_code
 
     if text is not None and not re.fullmatch(r"[A-Z]{3}|[^\sA-Za-z0-9]{1,3}", currency_code(text)):
@@ -69,6 +70,7 @@ def _currency_arg(text: str | None) -> str | None:
 
 
 def _locale_arg(text: str | None) -> str | None:
+    """``--locale`` as given, when it is ``ll``, ``ll_RR`` or ``ll-RR`` of a language Python knows."""
     import locale
 
     if text is None:
