@@ -71,8 +71,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     Path
     """
     path = Path(path)
-    columns = {neutralise(str(name)): _arrow_column(frame[name]) for name in frame.columns}
-    table = pa.table(columns) if columns else pa.table({})
+    arrays = [_arrow_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    names = [neutralise(str(name)) for name in frame.columns]  # two names made alike both stay
+    table = pa.Table.from_arrays(arrays, names=names) if arrays else pa.table({})
     with path.open("wb") as handle:
         handle.write("\ufeff".encode())
         pa_csv.write_csv(table, handle, write_options=pa_csv.WriteOptions(quoting_style="needed"))

@@ -34,3 +34,8 @@ def test_no_reader_finds_a_live_formula_or_a_nul(tmp_path):
     # the text is kept, with a quote before each formula character and the NUL left out
     assert rows[1][0] == "Acme\r'=1+1" and rows[11][0] == "Acme" and rows[13][0] == "王五\r'-1"
     assert rows[0][2] == "by\r'=region"
+
+
+def test_two_headers_made_alike_keep_both_columns(tmp_path):
+    frame = pd.DataFrame([["a", "b"]], columns=["name\x00", "name"])
+    assert csv_cells(write_csv(frame, tmp_path / "x.csv")) == [["name", "name"], ["a", "b"]]
