@@ -21,6 +21,12 @@ from salesperf.data.schema import Table
 IBIS_TYPES = {"VARCHAR": "string", "DATE": "date", "DOUBLE": "float64"}
 #: The column holding a row's position in its source (files only; see :func:`typed`).
 ROW = "_row"
+#: Words exports write for "no value" in an id column (lower case): such an id is missing, not a customer.
+NULL_WORDS = ("nan", "null", "none", "n/a", "#n/a", "nil", "undefined")
+#: An order line at or above this amount (in any currency) is flagged: more likely a typo or a sentinel.
+LARGE_AMOUNT = 1e12
+#: A row dated before this day is flagged: more likely a placeholder (Excel's day 0 is 1900-01-00).
+EARLY_DAY = date(1980, 1, 1)
 
 
 def text(value: ir.Value) -> ir.StringValue:
@@ -50,7 +56,8 @@ def _amount(engine: Engine, raw: ir.Table, present: list[str]) -> ir.FloatingVal
     if "status" in present:
         returned = text(raw.status).lower().isin(RETURNED)
         amount = ibis.ifelse(returned.fill_null(False), -amount.abs(), amount)
-    return amount
+    return ibis.ifelse(amount.isnan() | amount.isinf(), ibis.null("float64"), amount)  # 'inf', 'NaN'
+
 
 
 def typed(engine: Engine, raw: ir.Table, table: Table, present: list[str]) -> ir.Table:
@@ -71,6 +78,9 @@ def typed(engine: Engine, raw: ir.Table, table: Table, present: list[str]) -> ir
             columns[col.name] = _amount(engine, raw, present)
         elif col.name not in present:
             columns[col.name] = ibis.null(kind)
+        elif kind == "string" and col.name.endswith("_id"):
+            value = text(raw[col.name])
+            columns[col.name] = ibis.ifelse(value.lower().isin(NULL_WORDS), ibis.null("string"), value)
         elif kind == "string":
             columns[col.name] = text(raw[col.name])
         else:
@@ -123,6 +133,7 @@ def reasons(
         excluded.append(("cancelled (status)", rows.status.lower().isin(CANCELLED)))
         excluded.append(("zero amount", rows.amount == 0))
         flags.append(("negative amount (kept as a return)", rows.amount < 0))
+        flags.append((f"amount of {LARGE_AMOUNT:,.0f} or more", rows.amount.abs() >= LARGE_AMOUNT))
         if "_unknown_customer" in rows.columns:
             flags.append(("customer not in the customers table", rows._unknown_customer))
     if table.name == "opportunities":
@@ -133,6 +144,7 @@ def reasons(
     day = rows[table.date_column] if table.date_column else None
     if day is not None:
         excluded.append(("dated in the future", day > ibis.date(today)))
+        flags.append((f"dated before {EARLY_DAY.isoformat()}", day < ibis.date(EARLY_DAY)))
     same = [written(c) if c in dated(table) else c for c in table.names]
     excluded.append(("duplicate row", _first(rows, table, same)))
     if table.key and table.name != "orders":

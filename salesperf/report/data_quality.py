@@ -30,6 +30,8 @@ REASON_KEYS = (
     "reason_unknown_status",
     "reason_unknown_stage",
     "reason_future",
+    "reason_early",
+    "reason_large_amount",
     "reason_duplicate_row",
     "reason_duplicate_key",
     "reason_after_period",

@@ -150,8 +150,8 @@ CASES = [
          rows={"orders": (10, 10, {("flagged", "negative amount (kept as a return)"): 1})}),
     Case("blank customer id", orders(HEADER + TEN + "O10,,2026-10-10,5\n"),
          rows={"orders": (10, 9, {("excluded", "missing customer_id"): 1})}),
-    *[  # value rules validation does not have yet (the lead's, issue 11 "Values"): the expected outcome, xfail
-        Case(name, orders(HEADER + TEN + extra), rows={"orders": (9 + n, used, {(kind, "*"): n})}, xfail=why)
+    *[  # value rules: null-like ids and inf/NaN amounts excluded, implausible amounts and dates flagged
+        Case(name, orders(HEADER + TEN + extra), rows={"orders": (9 + n, used, {(kind, "*"): n})})
         for name, extra, n, used, kind, why in [
             ("null-like customer ids", "O10,NaN,2026-10-10,5\nO11,null,2026-10-11,5\nO12,N/A,2026-10-12,5\n",
              3, 9, "excluded", "null-like customer ids are kept as customers"),
