@@ -77,14 +77,18 @@ class Engine:
 
     def table(self, name: str) -> ibis.Table:
         """The canonical table ``name`` (orders, customers ...) as an Ibis table expression."""
-        return self.tables[name] if name in self.tables else self.backend.table(name)
+        if name in self.tables:
+            return self.tables[name]
+        with warnings.catch_warnings():  # Ibis 12 reads a schema through a method DuckDB 2 deprecates
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self.backend.table(name)
 
     def has_table(self, name: str) -> bool:
         """Whether the dataset holds the table ``name``."""
         if name in self.tables:
             return True
         try:  # not list_tables(): Ibis 12 calls a method there that DuckDB 2 no longer has
-            self.backend.table(name)
+            self.table(name)
         except TableNotFound:
             return False
         return True
@@ -112,7 +116,7 @@ class Engine:
         ``temporary``); in a warehouse as a temporary table of this session, dropped when it ends; on Spark
         cached in the executors' memory. Nothing salesperf keeps outlives the session outside DuckDB."""
         if self.name != "duckdb":
-            return expr.cache()
+            return self.cache(expr)
         kind = "TEMP TABLE" if temporary else "TABLE"
         self.backend.raw_sql(f"CREATE OR REPLACE {kind} \"{name}\" AS {self.backend.compile(expr)}")
         return self.backend.table(name)
@@ -129,6 +133,13 @@ class Engine:
                 hint="check the catalog's tables and permissions; a text column with impossible dates "
                 "(2026-02-30) stops PostgreSQL: fix or type the column",
             ) from None
+
+    def cache(self, expr: ibis.Table) -> ibis.Table:
+        """``expr`` computed once for this session (a temporary table, or Spark's cache); ``release()`` of the
+        result frees it."""
+        with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return expr.cache()
 
     def forget(self, name: str) -> None:
         """Drop a table :meth:`keep` stored (nothing to do where it kept an expression)."""

@@ -15,7 +15,6 @@ run on its own.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,11 +48,8 @@ def as_days(values) -> pd.Series:
 
 
 def table(engine: Engine, name: str) -> ir.Table | None:
-    """The canonical table ``name``, None when the dataset has none (Ibis 12 reads a table's schema through a
-    method DuckDB 2 deprecates: that warning is not the user's, and is kept from the page)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return engine.table(name) if engine.has_table(name) else None
+    """The canonical table ``name``, None when the dataset has none."""
+    return engine.table(name) if engine.has_table(name) else None
 
 
 def orders_table(engine: Engine) -> ir.Table:
@@ -161,16 +157,11 @@ def history_of(source, as_of) -> History:
 
 
 def kept_days(engine: Engine, as_of) -> History:
-    """The daily rows up to ``as_of``, computed once: a temporary table on DuckDB (a few bytes per purchase
-    day, instead of a scan of every order line per query); elsewhere the expression (computed inside the
-    warehouse where it is used: salesperf writes nothing into a warehouse)."""
+    """The daily rows up to ``as_of``, computed once (a few bytes per purchase day, instead of a scan of every
+    order line per query): a temporary table of the session, in DuckDB or in the warehouse, or Spark's
+    cache."""
     day = as_date(as_of)
-    rows = daily(counted_lines(engine, day))
-    if engine.name == "duckdb":
-        with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
-            warnings.simplefilter("ignore", DeprecationWarning)
-            rows = rows.cache()
-    return History(engine, day, rows, is_daily=True)
+    return History(engine, day, engine.cache(daily(counted_lines(engine, day))), is_daily=True)
 
 
 def first_order_day(engine: Engine, as_of) -> date | None:
