@@ -133,11 +133,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     excluded = int(frame.loc[frame["kind"] == "excluded", "rows"].sum())
     print(f"currency: {ds.currency}" + "".join(f"; {line}" for line in ds.quality.notes("en")))
     print(f"valid: {len(ds.tables)} table(s), {excluded:,} row(s) excluded (see reasons above)")
-    found = ds.sql(
-        "SELECT count(*) FILTER (WHERE CAST(order_date AS DATE) >= ?) AS n,"
-        " max(CAST(order_date AS DATE)) AS last FROM orders",
-        [period.start],
-    ).iloc[0]
+    orders = ds.engine.table("orders")
+    in_period = orders.count(where=orders.order_date >= period.start)
+    found = ds.engine.fetch(orders.aggregate(n=in_period, last=orders.order_date.max())).iloc[0]
     if not found["n"]:
         last = (
             "no order is dated"

@@ -108,7 +108,8 @@ class Dataset:
         return all(self._filled[(table, c)] for c in columns)
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
-        """Run a query on the period's tables and return a pandas frame (use for aggregates, not raw rows)."""
+        """Run a DuckDB query on the period's tables and return a pandas frame (for aggregates, not raw rows;
+        the embedded engine only: with a catalog's ``engine:``, write Ibis over :attr:`engine` instead)."""
         return self.con.execute(query, params or []).df()
 
     def fingerprints(self) -> dict[str, dict]:
