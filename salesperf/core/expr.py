@@ -1,16 +1,41 @@
-"""The row rules of :mod:`salesperf.core.sql` as engine-neutral Ibis expressions.
+"""The row rules every analysis shares, as engine-neutral Ibis expressions (they run unchanged in DuckDB,
+PostgreSQL and Spark, see :mod:`salesperf.data.engine`).
 
-A *purchase line*, a *counted line* and an *order* mean here exactly what that module says; these forms run
-unchanged in DuckDB, PostgreSQL and Spark (:mod:`salesperf.data.engine`). Analyses moved to Ibis use these;
-the SQL strings of :mod:`salesperf.core.sql` remain for the queries not moved yet.
+* a line is **cancelled** when its status is one of :data:`CANCELLED`; cancelled lines count nowhere
+  (validation already excludes them, and counts them);
+* a line is **returned** when its status is one of :data:`RETURNED` (validation makes its amount negative);
+* a **purchase line** is a line with ``amount > 0`` that is neither cancelled nor returned
+  (:func:`purchase_line`); a **purchase occasion** is a distinct (customer_id, order_date) day with at least
+  one purchase line. Frequency, recency, cohorts and the CLV models all count occasions;
+* **revenue** is the sum of ``amount`` over the lines that are not cancelled (:func:`counted_line`): net of
+  returns, which are negative lines.
+
+Status words are matched exactly after validation, which lower-cases and trims them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
-from salesperf.core.sql import CANCELLED, RETURNED
+from salesperf.core.errors import UserError
+
+CANCELLED = ("cancelled", "canceled", "void", "voided", "已取消", "作废")
+RETURNED = ("returned", "return", "refunded", "refund", "退货", "已退货", "退款")
+
+
+def as_date(value, name: str = "as_of") -> dt.date:
+    """Parse a date-like value (``'2026-10-31'``, date, Timestamp) or raise UserError naming ``name``."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise UserError(f"{name}: not a date: {value!r}", hint="use an ISO date such as 2026-10-31")
+    return stamp.date()
 
 
 def purchase_line(orders: ir.Table) -> ir.BooleanValue:

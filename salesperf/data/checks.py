@@ -13,7 +13,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from salesperf.core.sql import CANCELLED, RETURNED
+from salesperf.core.expr import CANCELLED, RETURNED
 from salesperf.data.engine import Engine
 from salesperf.data.schema import Table
 

@@ -35,7 +35,7 @@ def cdnow_orders() -> pd.DataFrame:
             "customer_id": raw["sample_id"],
             "order_date": pd.to_datetime(raw["date"], format="%Y%m%d"),
             # CDNOW counts its 0-dollar transactions as purchases (the published set-up has 2,357 customers), while the
-            # project's purchase line needs amount > 0 (core.sql); a cent keeps them purchases without moving the
+            # project's purchase line needs amount > 0 (core.expr); a cent keeps them purchases without moving the
             # spend model (mean repeat spend is ~$35).
             "amount": raw["dollar_value"].clip(lower=0.01),
         }
@@ -166,7 +166,7 @@ HAND_ORDERS = pd.DataFrame(
 
 def test_summary_by_hand_counts_purchase_occasions():
     # A: two lines on day 1 (one occasion worth 30), a repeat worth 40, a return-only day (-5: not a purchase).
-    # B: the zero-value line of Jan 10 is not a purchase line (core.sql: amount > 0), so B first bought on Jan 20.
+    # B: the zero-value line of Jan 10 is not a purchase line (core.expr: amount > 0), so B first bought on Jan 20.
     # C: one occasion on the as-of date (T = 0). D first bought after as_of. A's Jan 29 occasion is after as_of.
     summary = summary_of(HAND_ORDERS, "2024-01-22", time_unit_days=1)
     expected = pd.DataFrame(

@@ -1,6 +1,6 @@
 """Test helpers (tiny order frames, engines over DuckDB tables) and independent pandas versions of the per-customer aggregates, for checking the SQL on small frames.
 
-Written from the definitions in ``salesperf/core/sql.py``'s docstring, not by calling salesperf: a line is cancelled
+Written from the definitions in ``salesperf/core/expr.py``'s docstring, not by calling salesperf: a line is cancelled
 when its status is one of the cancel words and counts nowhere; a purchase line has amount > 0 and a status that is
 neither a cancel nor a return word; frequency counts distinct purchase days; monetary sums every non-cancelled line.
 """

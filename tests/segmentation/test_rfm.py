@@ -49,7 +49,7 @@ def test_rfm_sql_hand_computed():
 
 def test_every_cancel_and_return_word_is_honoured_by_the_sql():
     # The old pandas twin knew only "cancelled" / "returned": it counted E's void line as revenue, F's refunded line
-    # as a purchase day and G's "canceled" (US spelling) line as both. The SQL uses the one list of core.sql.
+    # as a purchase day and G's "canceled" (US spelling) line as both. The query uses the one list of core.expr.
     orders = make_orders(
         [
             ("E", "2026-01-10", 100.0, "completed"),

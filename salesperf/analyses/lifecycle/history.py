@@ -24,8 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from salesperf.core.errors import UserError
-from salesperf.core.expr import counted_line, purchase_line
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date, counted_line, purchase_line
 from salesperf.data.engine import Engine, embedded
 
 ORDER_COLUMNS = ("customer_id", "order_date", "amount")

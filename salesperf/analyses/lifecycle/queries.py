@@ -35,8 +35,7 @@ from salesperf.analyses.lifecycle.history import (
 )
 from salesperf.analyses.lifecycle.rules import load_rules
 from salesperf.core.errors import UserError, examples
-from salesperf.core.expr import money
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date, money
 from salesperf.data.engine import Engine
 
 SUMMARY_COLUMNS = (

@@ -16,7 +16,7 @@ import pandas as pd
 from salesperf.analyses.lifecycle.queries import SUMMARY_COLUMNS, customer_summary_sql
 from salesperf.analyses.lifecycle.rules import ENTRY_STAGE, STAGES, LifecycleRules, load_rules
 from salesperf.core.errors import UserError, examples
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 
 
 def require(frame: pd.DataFrame, columns, what: str) -> None:

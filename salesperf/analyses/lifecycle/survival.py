@@ -18,7 +18,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from salesperf.analyses.lifecycle.cohorts import period_label
 from salesperf.analyses.lifecycle.stages import require
 from salesperf.core.errors import UserError
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 
 CURVE_COLUMNS = ["group", "time", "survival", "lower", "upper", "at_risk", "events"]
 MEDIAN_COLUMNS = ["group", "customers", "events", "median_days", "median_lower", "median_upper"]

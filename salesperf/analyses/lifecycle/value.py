@@ -21,7 +21,7 @@ import pandas as pd
 from salesperf.analyses.lifecycle import clv
 from salesperf.analyses.lifecycle.clv.likelihood import LOG_PARAM_BOUND
 from salesperf.core.errors import UserError
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 
 WEEK_DAYS = 7.0
 MIN_CUSTOMERS = 30  # below this a four-parameter model is not identified

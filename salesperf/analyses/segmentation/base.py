@@ -24,7 +24,7 @@ from salesperf.analyses.segmentation.queries import (
     AggregateQuery,
 )
 from salesperf.core.errors import UserError
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 from salesperf.data.engine import Engine
 
 RFM_COLUMNS = ["customer_id", "recency", "frequency", "monetary", "first_purchase", "last_purchase"]

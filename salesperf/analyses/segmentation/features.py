@@ -13,7 +13,7 @@ from salesperf.analyses.segmentation.queries import (
     AggregateQuery,
     mix_source,
 )
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 from salesperf.data.engine import Engine
 
 __all__ = [

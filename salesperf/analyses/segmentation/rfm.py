@@ -22,7 +22,7 @@ from salesperf.analyses.segmentation.base import RFM_COLUMNS, bought, rfm_frame
 from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import SegmentRules, load_rules
 from salesperf.core.errors import UserError
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 from salesperf.data.engine import Engine
 
 

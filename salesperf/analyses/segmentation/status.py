@@ -23,7 +23,7 @@ from salesperf.analyses.segmentation.base import (
 )
 from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import STATUSES, SegmentRules, StatusRules, load_rules
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 from salesperf.data.engine import Engine
 
 

@@ -29,8 +29,7 @@ from sklearn.exceptions import NotFittedError
 
 from salesperf.analyses.segmentation.sources import as_engine, require_orders, upto
 from salesperf.core.errors import UserError
-from salesperf.core.expr import purchase_line
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date, purchase_line
 from salesperf.data.engine import Engine
 
 

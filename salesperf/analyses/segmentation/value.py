@@ -10,7 +10,7 @@ import pandas as pd
 from salesperf.analyses.segmentation.base import window_revenue_frame
 from salesperf.analyses.segmentation.queries import AggregateQuery
 from salesperf.analyses.segmentation.rules import ABC_TIERS, SegmentRules, load_rules
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date
 from salesperf.data.engine import Engine
 
 

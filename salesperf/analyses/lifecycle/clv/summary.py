@@ -14,8 +14,7 @@ import pandas as pd
 
 from salesperf.analyses.lifecycle.history import history_of
 from salesperf.core.errors import UserError
-from salesperf.core.expr import money
-from salesperf.core.sql import as_date
+from salesperf.core.expr import as_date, money
 
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
