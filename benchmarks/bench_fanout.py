@@ -223,8 +223,8 @@ def report(rows: list[dict], args: argparse.Namespace, folder: Path, load: tuple
     head = [
         "| configuration | exit | pages | wall s | pages/min | s/page | CLI start s | validation s | fan-out s | pages/min in "
         "fan-out | peak GB | page s (median) | kernel start + papermill s | setup cell s | other cells s | "
-        "render + collect s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "render + collect s | load before/after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     body = []
     for r in rows:
@@ -232,11 +232,12 @@ def report(rows: list[dict], args: argparse.Namespace, folder: Path, load: tuple
         label = f"{r['kind']}, {r['workers']} worker{'s' if r['workers'] > 1 else ''}"
         if r["kind"] == "Dask":
             label += f" (cluster start {r['cluster_start']:.1f} s, not in wall)"
+        start = r["marks"].get("validating", float("nan"))
         body.append(
             f"| {label} | {r['code']} | {r['pages']} | {r['wall']:.1f} | {60 * r['pages'] / r['wall']:.1f} | "
-            f"{r['wall'] / r['pages']:.1f} | {r['marks'].get('validating', float('nan')):.1f} | {r['validation']:.1f} | {r['fanout']:.1f} | "
+            f"{r['wall'] / r['pages']:.1f} | {start:.1f} | {r['validation']:.1f} | {r['fanout']:.1f} | "
             f"{60 * r['pages'] / r['fanout']:.1f} | {r['peak_gb']:.2f} | {s['seconds']:.1f} | {s['kernel']:.1f} | "
-            f"{s['setup']:.1f} | {s['cells']:.1f} | {s['render']:.1f} |"
+            f"{s['setup']:.1f} | {s['cells']:.1f} | {s['render']:.1f} | {r['load'][0]:.1f}/{r['load'][1]:.1f} |"
         )
     best = max(rows, key=lambda r: r["pages"] / r["wall"])
     pool2 = next((r for r in rows if r["config"] == "pool2"), None)
@@ -253,9 +254,9 @@ def report(rows: list[dict], args: argparse.Namespace, folder: Path, load: tuple
     )
     quiet = (
         ""
-        if load[0] < 2.5
+        if (busiest := max([*load, *(x for r in rows for x in r["load"])])) < 2.5
         else (
-            f" The machine was shared and loaded (1-minute load {load[0]:.1f} on 2 cores): these {args.pages}-page "
+            f" The machine was shared (1-minute load up to {busiest:.1f} on 2 cores): these {args.pages}-page "
             "figures show the shape, not the throughput of a quiet machine; the 200-page measurement is to be run on a "
             "quiet machine with `.venv/bin/python benchmarks/bench_fanout.py`."
         )
@@ -266,8 +267,10 @@ def report(rows: list[dict], args: argparse.Namespace, folder: Path, load: tuple
         f"{args.pages} pages, on the demo company (seed {args.seed}, {args.customers:,} customers, 4 regions of "
         f"{slots} territories instead of 5, i.e. 200 reps; `--pages` keeps the first reps by rep_id), in English, a "
         f"fresh process per configuration ({machine}); 1-minute load average {load[0]:.1f} before and "
-        f"{load[1]:.1f} after.{quiet} Wall = the command from start to exit (a Dask cluster is started before and "
-        "not counted); CLI start = from start to the run's 'validating' line (the CLI's imports). Peak GB = the largest sum of resident memory over every process the benchmark started (CLI, "
+        f"{load[1]:.1f} after (per configuration in the last column).{quiet} Wall = the command from start to "
+        "exit (a Dask cluster is started before and not counted); CLI start = from start to the run's 'validating' "
+        "line (the CLI's imports). Peak GB = the largest sum of resident memory over every process the benchmark "
+        "started (CLI, "
         "pool or Dask workers and nannies, notebook kernels), sampled every 0.2 s. Validation = from the run's "
         "'validating' line to its 'running' line (snapshot included); fan-out = from 'running' to exit. Per page "
         "(medians): the runner's seconds for the page, split into kernel start + papermill, the setup cell "
@@ -296,7 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     before = os.getloadavg()[0]
     rows = []
     for config in args.configs:
-        rows.append(run_config(config, catalog, args.pages))
+        load = os.getloadavg()[0]
+        rows.append(run_config(config, catalog, args.pages) | {"load": (load, os.getloadavg()[0])})
         r = rows[-1]
         print(
             f"{config}: {r['wall']:.1f} s, {r['peak_gb']:.2f} GB, load {os.getloadavg()[0]:.1f}",
