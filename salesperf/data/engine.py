@@ -41,6 +41,12 @@ SPARK_CONFIG = {
 }
 
 
+#: DuckDB settings (process-wide) under which its allocator returns freed memory to the system.
+DUCKDB_RETURN_FREED = (
+    "allocator_flush_threshold = '16MB'",
+    "allocator_bulk_deallocation_flush_threshold = '16MB'",
+    "allocator_background_threads = true",
+)
 #: What a text must look like for PostgreSQL to cast it (it has no TRY_CAST: a plain CAST of a bad value
 #: stops the query), by Ibis type. Stricter than DuckDB's TRY_CAST only where noted in docs/design.md.
 _DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
@@ -94,12 +100,13 @@ class Engine:
         return True
 
     def fetch(self, expr: ibis.Expr) -> pd.DataFrame:
-        """Run ``expr`` in the engine and return its rows as a pandas frame (through Arrow)."""
-        return self._arrow(expr).to_pandas()
+        """Run ``expr`` in the engine and return its rows as a pandas frame (through Arrow, whose buffers are
+        freed as the frame is built)."""
+        return self.arrow(expr).to_pandas(self_destruct=True, split_blocks=True)
 
     def scalar(self, expr: ibis.Scalar):
         """Run a scalar expression and return its Python value."""
-        return self._arrow(expr).as_py()
+        return self.arrow(expr).as_py()
 
     def parse(self, value: ibis.Value, to: str) -> ibis.Value:
         """``value`` as type ``to`` (``float64``, ``int64``, ``date``, ``timestamp``), NULL where it does not
@@ -158,7 +165,8 @@ class Engine:
         )
         return f"{int(self.backend.raw_sql(query).fetchone()[0]):016x}"
 
-    def _arrow(self, expr: ibis.Expr):
+    def arrow(self, expr: ibis.Expr):
+        """Run ``expr`` in the engine and return its rows as an Arrow table (a scalar as an Arrow scalar)."""
         with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
             warnings.simplefilter("ignore", DeprecationWarning)
             if self.name == "duckdb":
@@ -175,7 +183,11 @@ def embedded(con: duckdb.DuckDBPyConnection, own_cursor: bool = True) -> Engine:
     Ibis gets a cursor of its own (the same database, views and attached snapshot): DuckDB refuses new work on
     a connection whose last result was not read to the end, and other code of the run shares ``con``.
     Validation passes ``own_cursor=False``: it works on the connection's temporary views and current database.
+    DuckDB's allocator is told to give back what a query freed (:data:`DUCKDB_RETURN_FREED`: at 1 M customers
+    it kept 1.4 GB after the per-customer query, at no cost in time to return it).
     """
+    for setting in DUCKDB_RETURN_FREED:
+        con.execute(f"SET {setting}")
     return Engine(ibis.duckdb.from_connection(con.cursor() if own_cursor else con))
 
 

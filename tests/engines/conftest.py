@@ -44,11 +44,11 @@ def spark_session(tmp_path_factory):
 
     from salesperf.data.engine import SPARK_CONFIG, spark
 
-    builder = SparkSession.builder.master("local[2]").config(
-        "spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark_warehouse"))
-    )
+    builder = SparkSession.builder.master("local[2]")
     for key, value in SPARK_CONFIG.items():
         builder = builder.config(key, value)
+    # this session's own warehouse folder: tables a test saves never meet those of another session
+    builder = builder.config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark_warehouse")))
     engine = spark(session=builder.getOrCreate())
     yield engine
     engine.backend._session.stop()

@@ -128,7 +128,6 @@ def segmentation_analysis(
     SegmentationAnalysis
     """
     engine, rules = as_engine(engine), rules or load_rules()
-    return_freed_memory(engine)
     clock = _Clock(timings, cpu_timings)
     with clock("customer aggregates"):
         base = customer_base_sql(
@@ -292,21 +291,6 @@ def next_products(
 
 #: DuckDB settings that make its allocator give freed memory back at once (it kept 1.4 GB after the
 #: per-customer query at 1 M customers, for the rest of the analysis); measured to cost no time.
-DUCKDB_RETURN_FREED = (
-    "allocator_flush_threshold = '16MB'",
-    "allocator_bulk_deallocation_flush_threshold = '16MB'",
-    "allocator_background_threads = true",
-)
-
-
-def return_freed_memory(engine: Engine) -> None:
-    """On the embedded DuckDB, have its allocator return what a query freed (process-wide settings; no-op on
-    other engines)."""
-    if engine.name == "duckdb":
-        for setting in DUCKDB_RETURN_FREED:
-            engine.backend.raw_sql(f"SET {setting}")
-
-
 def release_arrow_memory() -> None:
     """Give back what Arrow's allocator kept of freed query results (0.5 GB once the per-customer aggregate
     of 1 M customers is dropped)."""

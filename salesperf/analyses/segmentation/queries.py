@@ -376,7 +376,7 @@ class AggregateQuery:
     def run(self, keep: Callable[[ir.Table], ir.BooleanValue] | None = None) -> pd.DataFrame:
         """Execute :meth:`expr`; one row per customer passing ``keep``, sorted by customer_id (a frame of
         customers x output columns: NaN / None where the engine gave NULL)."""
-        table = self.engine._arrow(self.expr(keep))  # Engine.fetch, converted column by column:
+        table = self.engine.arrow(self.expr(keep))  # Engine.fetch, converted column by column:
         frame = table.to_pandas(self_destruct=True, split_blocks=True)  # each Arrow column freed once copied
         del table
         if not pd.api.types.is_string_dtype(frame["customer_id"]):

@@ -126,7 +126,7 @@ def purchase_pairs_sql(engine: Engine, as_of) -> PurchasePairs:
     pairs = rows.group_by("customer_id", "product_id").aggregate(
         first_day=day.min().epoch_days(), last_day=day.max().epoch_days()
     )
-    table = engine._arrow(pairs)  # Arrow, not pandas: ids are coded without a Python string per pair
+    table = engine.arrow(pairs)  # Arrow, not pandas: ids are coded without a Python string per pair
     customers, customer_code = _sorted_codes(table.column("customer_id"))
     products, product_code = _sorted_codes(table.column("product_id"))
     return PurchasePairs(
