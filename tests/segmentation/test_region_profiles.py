@@ -107,3 +107,11 @@ def test_no_region_anywhere_says_nothing_about_regions(tmp_path):
     assert text.region_source(ds, "en") == []
     lines = text.missing(ds, "segment_profiles", "en")
     assert "No orders.region / customers.region in the data: Top regions left out." in lines
+
+
+def test_regions_written_in_two_cases_stay_two_regions():
+    """'East' and 'east' are two values of the export (SQL names are case-blind: they must not merge or fail)."""
+    orders = ORDERS.assign(region=["East", "West", "east", None, None])
+    f = customer_features_sql(connect(orders=orders, customers=CUSTOMERS), "2026-10-31").set_index("customer_id")
+    assert f.loc["A", "region_share__East"] == pytest.approx(100 / 180)
+    assert f.loc["A", "region_share__east"] == pytest.approx(20 / 180)

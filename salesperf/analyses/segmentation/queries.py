@@ -364,7 +364,9 @@ class AggregateQuery:
         for name in self.known_dates:
             out[name] = per[name].fill_null(0) if full else ibis.literal(0)
         gross = per[names["gross_revenue"]] if self.shares else None
-        out |= {share: per[names[alias]] / gross.nullif(0) for share, alias in self.shares.items()}
+        # named by their aliases in the engine: levels that differ only in case ('East', 'east') are two
+        # columns, which SQL's case-blind names would merge; run() gives them their share names
+        out |= {alias: per[names[alias]] / gross.nullif(0) for alias in self.shares.values()}
         out |= {c: per[c] for c in self.crm_attributes}
         if self.activities_after is not False:
             out["activities"] = per.activities.fill_null(0)
@@ -379,6 +381,7 @@ class AggregateQuery:
         table = self.engine.arrow(self.expr(keep))  # Engine.fetch, converted column by column:
         frame = table.to_pandas(self_destruct=True, split_blocks=True)  # each Arrow column freed once copied
         del table
+        frame = frame.rename(columns={alias: share for share, alias in self.shares.items()})
         if not pd.api.types.is_string_dtype(frame["customer_id"]):
             frame["customer_id"] = frame["customer_id"].astype(str)
         return frame
