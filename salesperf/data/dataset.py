@@ -331,7 +331,7 @@ def _engine_dataset(
             hint="run without --each, or export the tables to Parquet files for a per-entity run",
         )
     engine = open_engine(catalog)
-    engine.tables = _rebuild(engine, catalog, quality, period, today)
+    engine.tables, engine.closed = _rebuild(engine, catalog, quality, period, today), True
     return engine
 
 
@@ -379,7 +379,7 @@ def open_dataset(
             raise UserError(
                 "a copy per region, team or rep is not available yet when the data stay in an engine"
             )
-        engine.tables = clean
+        engine.tables, engine.closed = clean, True
         return Dataset(con, period, today, quality, catalog.origin, entity, engine=engine)
     con.execute("ATTACH ':memory:' AS snap")
     con.execute("USE snap")

@@ -70,11 +70,14 @@ class Engine:
         point-in-time views of its raw tables); other names are the backend's tables.
     rows_fetched : int
         Rows returned to Python by :meth:`fetch` and :meth:`scalar` so far (what travelled back).
+    closed : bool
+        Only :attr:`tables` are the dataset's (a warehouse holds other tables, which are not).
     """
 
     backend: BaseBackend
     tables: dict = field(default_factory=dict)
     rows_fetched: int = 0
+    closed: bool = False
 
     @property
     def name(self) -> str:
@@ -85,6 +88,8 @@ class Engine:
         """The canonical table ``name`` (orders, customers ...) as an Ibis table expression."""
         if name in self.tables:
             return self.tables[name]
+        if self.closed:
+            raise TableNotFound(name)
         with warnings.catch_warnings():  # Ibis 12 reads a schema through a method DuckDB 2 deprecates
             warnings.simplefilter("ignore", DeprecationWarning)
             return self.backend.table(name)
