@@ -178,6 +178,30 @@ def _read_error(src: Source, where: str, exc: Exception) -> UserError:
     return UserError(f"{where}: cannot read table '{src.table}': {message}", hint=hint)
 
 
+def canonical_names(table: str, found: list[str], mapped: dict[str, str], where: str) -> dict[str, str]:
+    """Canonical column → source column: the catalog's ``columns:`` mapping, else the source column of the
+    same name (case and surrounding spaces ignored).
+
+    Raises
+    ------
+    UserError
+        A mapped column that the source lacks.
+    """
+    by_lower = {c.strip().lower(): c for c in found}
+    names = {}
+    for name in TABLES[table].names:
+        source_name = mapped.get(name)
+        if source_name is not None and source_name not in found:
+            raise UserError(
+                f"{where}: column {source_name!r} (mapped to '{name}' in the catalog) not found",
+                hint=f"columns present: {', '.join(found[:12])}",
+            )
+        source_name = source_name or by_lower.get(name)
+        if source_name is not None:
+            names[name] = source_name
+    return names
+
+
 def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
     """Create view ``raw_<table>`` for one source, renaming source columns to canonical names.
 
@@ -208,19 +232,7 @@ def attach(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
         raise _missing_driver(src, exc) from None
     except Exception as exc:
         raise _read_error(src, where, exc) from None
-    canonical = TABLES[src.table].names
-    by_lower = {c.strip().lower(): c for c in found}
-    renames = {}
-    for name in canonical:
-        source_name = src.columns.get(name)
-        if source_name is not None and source_name not in found:
-            raise UserError(
-                f"{where}: column {source_name!r} (mapped to '{name}' in the catalog) not found",
-                hint=f"columns present: {', '.join(found[:12])}",
-            )
-        source_name = source_name or by_lower.get(name)
-        if source_name is not None:
-            renames[name] = source_name
+    renames = canonical_names(src.table, found, src.columns, where)
     if not renames and src.kind == "file":
         _no_known_column(src, where, found)
     select = ", ".join(f"{_quote(s)} AS {_quote(c)}" for c, s in renames.items()) or "NULL AS _empty"

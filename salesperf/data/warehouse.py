@@ -13,7 +13,7 @@ import ibis
 from salesperf.core.errors import UserError
 from salesperf.data.catalog import Catalog, Source, engine_url
 from salesperf.data.engine import Engine, connect, spark
-from salesperf.data.schema import TABLES
+from salesperf.data.sources import canonical_names
 
 #: How a catalog names a Spark master rather than a warehouse URL.
 SPARK_MASTERS = ("spark://", "local", "yarn", "k8s://")
@@ -32,30 +32,6 @@ def _split(name: str) -> tuple[str | None, str]:
     """``sales.orders`` → (``sales``, ``orders``); ``orders`` → (None, ``orders``)."""
     database, _, table = name.rpartition(".")
     return database or None, table
-
-
-def canonical_names(table: str, found: list[str], mapped: dict[str, str], where: str) -> dict[str, str]:
-    """Canonical column → source column: the catalog's ``columns:`` mapping, else the source column of the
-    same name (case and surrounding spaces ignored).
-
-    Raises
-    ------
-    UserError
-        A mapped column that the source lacks.
-    """
-    by_lower = {c.strip().lower(): c for c in found}
-    names = {}
-    for name in TABLES[table].names:
-        source_name = mapped.get(name)
-        if source_name is not None and source_name not in found:
-            raise UserError(
-                f"{where}: column {source_name!r} (mapped to '{name}' in the catalog) not found",
-                hint=f"columns present: {', '.join(found[:12])}",
-            )
-        source_name = source_name or by_lower.get(name)
-        if source_name is not None:
-            names[name] = source_name
-    return names
 
 
 def raw_table(engine: Engine, src: Source) -> tuple[ibis.Table, list[str]]:
