@@ -52,3 +52,4 @@ def spark_session(tmp_path_factory):
     engine = spark(session=builder.getOrCreate())
     yield engine
     engine.backend._session.stop()
+

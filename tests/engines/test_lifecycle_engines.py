@@ -12,15 +12,13 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from support import PERIOD, TODAY
+from copies import copied
 
 from salesperf.analyses import lifecycle as lc
 from salesperf.analyses.base import Context
 from salesperf.analyses.lifecycle import clv
 from salesperf.analyses.lifecycle.analysis import history_months
 from salesperf.analyses.lifecycle.history import History, counted_lines
-from salesperf.data.dataset import open_dataset
-from salesperf.data.engine import connect, embedded
 
 TABLES = ("orders", "customers")
 #: The Spark session runs a subset of the queries: each costs seconds on a JVM (local[2]).
@@ -30,15 +28,7 @@ END, PREVIOUS, CALIBRATION = date(2026, 10, 31), date(2026, 9, 30), date(2025, 1
 
 def _copied(request, demo_company, engine: str):
     """(dataset, its DuckDB engine, the other engine holding copies of the same validated tables)."""
-    ds = open_dataset(demo_company / "catalog.yml", PERIOD, TODAY)
-    if engine == "postgres":
-        other = connect(request.getfixturevalue("postgres_url"))
-    else:
-        other = request.getfixturevalue("spark_session")
-    for name in TABLES:
-        frame = ds.con.execute(f"SELECT * FROM {name}").df()
-        other.backend.create_table(name, frame, overwrite=True)
-    return ds, embedded(ds.con), other
+    return copied(request, demo_company, engine, TABLES)
 
 
 @pytest.fixture(scope="module", params=["postgres", "spark"])

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from copies import copied
 from support import PERIOD, TODAY
 
 from salesperf.analyses.overview import queries
 from salesperf.core.periods import parse_period
 from salesperf.data.catalog import resolve
-from salesperf.data.dataset import build_snapshot, open_dataset
-from salesperf.data.engine import connect, embedded
+from salesperf.data.dataset import build_snapshot
 from salesperf.report import page
 
 TABLES = ("orders", "customers", "products", "reps", "targets")
@@ -22,15 +22,7 @@ TABLES = ("orders", "customers", "products", "reps", "targets")
 @pytest.fixture(scope="module", params=["postgres", "spark"])
 def engines(request, demo_company):
     """(dataset, its DuckDB engine, the other engine holding copies of the same validated tables)."""
-    ds = open_dataset(demo_company / "catalog.yml", PERIOD, TODAY)
-    if request.param == "postgres":
-        other = connect(request.getfixturevalue("postgres_url"))
-    else:
-        other = request.getfixturevalue("spark_session")
-    for name in TABLES:
-        frame = ds.con.execute(f"SELECT * FROM {name}").df()
-        other.backend.create_table(name, frame, overwrite=True)
-    return ds, embedded(ds.con), other
+    return copied(request, demo_company, request.param, TABLES)
 
 
 def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:

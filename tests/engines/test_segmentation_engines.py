@@ -7,16 +7,13 @@ on two cores); PostgreSQL also runs the base with a look-back window."""
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pandas as pd
 import pytest
-from support import PERIOD, TODAY
+from copies import copied
 
 from salesperf.analyses.segmentation import customer_base_sql, segmentation_analysis
 from salesperf.analyses.segmentation.suggest import CoPurchaseSuggester, purchase_pairs_sql
-from salesperf.data.dataset import open_dataset
-from salesperf.data.engine import connect, embedded
 
 TABLES = ("orders", "customers", "products", "opportunities", "activities", "feedback")
 
@@ -24,18 +21,7 @@ TABLES = ("orders", "customers", "products", "opportunities", "activities", "fee
 @pytest.fixture(scope="module", params=["postgres", "spark"])
 def engines(request, demo_company):
     """(dataset, its DuckDB engine, the other engine holding copies of the same validated tables)."""
-    ds = open_dataset(demo_company / "catalog.yml", PERIOD, TODAY)
-    if request.param == "postgres":
-        other = connect(request.getfixturevalue("postgres_url"))
-    else:
-        other = request.getfixturevalue("spark_session")
-    for name in TABLES:
-        frame = ds.con.execute(f"SELECT * FROM {name}").df()
-        if other.name == "pyspark":  # a view: a managed table would land in the warehouse folder sessions share
-            other.backend.create_view(name, ibis.memtable(frame), overwrite=True)
-        else:
-            other.backend.create_table(name, frame, overwrite=True)
-    return ds, embedded(ds.con), other
+    return copied(request, demo_company, request.param, TABLES)
 
 
 @pytest.fixture(scope="module")
