@@ -39,8 +39,6 @@ SPARK_CONFIG = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "salesperf-spark-warehouse"),
 }
-
-
 #: DuckDB settings (process-wide) under which its allocator returns freed memory to the system.
 DUCKDB_RETURN_FREED = (
     "allocator_flush_threshold = '16MB'",
@@ -48,7 +46,7 @@ DUCKDB_RETURN_FREED = (
     "allocator_background_threads = true",
 )
 #: What a text must look like for PostgreSQL to cast it (it has no TRY_CAST: a plain CAST of a bad value
-#: stops the query), by Ibis type. Stricter than DuckDB's TRY_CAST only where noted in docs/design.md.
+#: stops the query), by Ibis type; docs/warehouse.md says where this differs from DuckDB's TRY_CAST.
 _DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _PARSEABLE = {
     "float64": r"^\s*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?\s*$",
