@@ -266,6 +266,8 @@ def _expose(con: duckdb.DuckDBPyConnection, tables: list[str], entity: str = "")
 
 def entities(ds: Dataset, kind: str) -> list[str]:
     """The values of a fan-out dimension present in the data: regions, teams or rep ids, sorted."""
+    if ds.engine.closed:
+        _whole_only(kind)
     if kind == "region":  # the order lines' regions and the customers'
         sources = [t for t in ("orders", "customers") if ds.has(t, "region")]
         if not sources:
@@ -321,15 +323,20 @@ def _open_snapshot(path: Path, entity: str = "") -> Dataset:
     return Dataset(con, period, today, quality, meta["origin"], entity, store)
 
 
-def _engine_dataset(
-    catalog: Catalog, quality: QualityReport, period: Period, today: date, entity: str
-) -> Engine:
-    """The catalog's engine holding the clean tables of a dataset validated earlier (see :func:`_rebuild`)."""
+def _whole_only(entity: str) -> None:
+    """Refuse a per-entity copy of data that stay in an engine (its filters are DuckDB SQL on a snapshot)."""
     if entity:
         raise UserError(
             "copies per region, team or rep (--each) are not available yet when the data stay in an engine",
             hint="run without --each, or export the tables to Parquet files for a per-entity run",
         )
+
+
+def _engine_dataset(
+    catalog: Catalog, quality: QualityReport, period: Period, today: date, entity: str
+) -> Engine:
+    """The catalog's engine holding the clean tables of a dataset validated earlier (see :func:`_rebuild`)."""
+    _whole_only(entity)
     engine = open_engine(catalog)
     engine.tables, engine.closed = _rebuild(engine, catalog, quality, period, today), True
     return engine
@@ -373,12 +380,9 @@ def open_dataset(
     catalog = data if isinstance(data, Catalog) else resolve(data=data)
     con = duckdb.connect()
     if catalog.engine:
+        _whole_only(entity)
         engine = open_engine(catalog)
         quality, clean = _validate_catalog(engine, catalog, period, today)
-        if entity:
-            raise UserError(
-                "a copy per region, team or rep is not available yet when the data stay in an engine"
-            )
         engine.tables, engine.closed = clean, True
         return Dataset(con, period, today, quality, catalog.origin, entity, engine=engine)
     con.execute("ATTACH ':memory:' AS snap")
