@@ -33,12 +33,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-from bench_run import SALESPERF, _tree_rss
+from bench_run import SALESPERF, timed_command
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
@@ -95,37 +93,6 @@ def catalog_for(folder: Path, pages: int) -> Path:
     return catalog
 
 
-def _started_tree_rss() -> int:
-    """Resident memory summed over every process this benchmark started (and their descendants)."""
-    return sum(_tree_rss(child) for child in psutil.Process().children())
-
-
-def timed_run(command: list[str]) -> dict:
-    """Run ``command`` in a fresh process: wall time, peak RSS of all started processes, progress marks, exit."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak, done = [0], threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], _started_tree_rss())
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    marks, lines = {}, []
-    for line in child.stdout:
-        lines.append(line.rstrip())
-        marks.setdefault(
-            line.removeprefix("salesperf: ").split(" ")[0].rstrip(":"), time.perf_counter() - started
-        )
-    code = child.wait()
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    return {"wall": wall, "peak_gb": peak[0] / 1e9, "code": code, "marks": marks, "log": lines}
-
-
 def page_split(reports: Path, manifest: dict) -> dict:
     """Medians over the pages: runner seconds, kernel start + papermill, setup cell, other cells, render."""
     parts = {"seconds": [], "kernel": [], "setup": [], "cells": [], "render": []}
@@ -177,7 +144,7 @@ def run_config(config: str, catalog: Path, pages: int) -> dict:
         command += ["--workers", str(workers)]
     try:
         with tempfile.TemporaryDirectory(prefix="bench_fanout_") as out:
-            run = timed_run([*command, "--out", out])
+            run = timed_command([*command, "--out", str(out)])
             reports = Path(out) / PERIOD
             manifest_file = reports / "manifest.json"
             manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {"reports": []}

@@ -71,20 +71,21 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def timed_run(catalog: Path, period: str, out: Path, workers: int) -> dict:
-    """Run ``salesperf run`` in a fresh process; wall time, peak tree RSS and progress marks (s since start)."""
+def started_tree_rss() -> int:
+    """Resident memory summed over every process this benchmark started (and their descendants)."""
+    return sum(_tree_rss(child) for child in psutil.Process().children())
+
+
+def timed_command(command: list[str]) -> dict:
+    """Run ``command`` in a fresh process: wall time, peak RSS of all started processes (sampled every 0.2 s),
+    progress marks (s since start, by the first word of each ``salesperf:`` line), exit code and log."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [SALESPERF, "run", "--period", period, "--catalog", str(catalog), "--workers", str(workers), "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    watched, peak, done = psutil.Process(child.pid), [0], threading.Event()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak, done = [0], threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(watched))
+            peak[0] = max(peak[0], started_tree_rss())
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -98,6 +99,12 @@ def timed_run(catalog: Path, period: str, out: Path, workers: int) -> dict:
     done.set()
     sampler.join()
     return {"wall": wall, "peak_gb": peak[0] / 1e9, "code": code, "marks": marks, "log": lines}
+
+
+def timed_run(catalog: Path, period: str, out: Path, workers: int) -> dict:
+    """``salesperf run`` of the whole report set, timed by :func:`timed_command`."""
+    command = [SALESPERF, "run", "--period", period, "--catalog", str(catalog), "--workers", str(workers)]
+    return timed_command([*command, "--out", str(out)])
 
 
 def slowest_cells(folder: Path, n: int = 3) -> list[tuple[str, float, str]]:
