@@ -1,0 +1,1 @@
+"""Forecasting (being built; the integrator writes this module)."""

@@ -1,0 +1,1 @@
+"""Rep evaluation (being built; the integrator writes this module)."""
