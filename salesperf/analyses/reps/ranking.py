@@ -1,0 +1,244 @@
+"""Fair ranking of reps: covariate-adjusted, shrunk win skill with intervals and rank intervals.
+
+The model (docs/reps-methods.md): one row per closed opportunity ``i`` owned by rep ``r``,
+
+    logit P(won_i) = x_i' beta + u_r,        u_r ~ Normal(0, tau^2),
+
+where ``x_i`` holds what the rep was given — lead source, region or territory, account segment (one-hot,
+first level dropped), the log of the deal's amount over the median amount of its segment, and any numeric
+covariate the caller adds (e.g. the log of the book at the start, or 1 for deals created after the rep's
+training) — and ``u_r`` is the rep's skill on the win log-odds. It is fitted by Laplace-approximate maximum
+likelihood with an EM loop: the fixed part by a statsmodels binomial GLM with the current skills as offset,
+the skills by Newton steps on their penalised likelihood (the posterior mode under the Normal prior, which
+shrinks a rep with 6 deals strongly toward 0 and one with 300 deals little), and
+``tau^2 = mean(u_r^2 + v_r)`` with ``v_r`` the posterior variance. Intervals are the approximate posterior
+``u_r +/- z sqrt(v_r)`` (conditional on ``beta`` and ``tau``); rank intervals come from ``draws`` joint draws
+of the skills with a fixed seed. Everything is vectorised per rep with ``numpy.bincount``: the cost is a few
+GLM fits on (deals x covariates), so 500 reps and 100 000 deals take about a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy.special import expit
+from scipy.stats import norm
+
+from salesperf.core.errors import UserError
+
+#: Default deal-level covariates used when the column is present (categorical: one-hot, first level dropped).
+DEFAULT_CATEGORICAL = ("source", "region", "segment")
+#: Verdicts of a rep against its team's mean skill.
+ABOVE, BELOW, NOISE, NO_DEALS = "above", "below", "indistinguishable", "no_deals"
+
+
+@dataclass
+class SkillRanking:
+    """A fitted fair ranking.
+
+    Attributes
+    ----------
+    ranking : pandas.DataFrame
+        One row per rep (reps of ``reps`` and of ``deals``), best first: ``rep_id``, ``team``, ``deals``,
+        ``wins``, ``raw_win_rate``, ``attainment`` (as given, NaN if none), ``skill`` (shrunk log-odds effect,
+        0 = the average rep), ``skill_low``, ``skill_high`` (interval at ``level``), ``adjusted_win_rate``
+        (win probability of the company's average deal for this rep), ``rank`` (1 = best), ``rank_low``,
+        ``rank_high``, ``team_mean`` (mean skill of the team's reps), ``verdict`` (``above`` / ``below`` when
+        the interval excludes the team mean, ``indistinguishable`` otherwise, ``no_deals`` for reps without
+        closed deals; these have NaN skill and rank).
+    coefficients : pandas.DataFrame
+        One row per fixed-effect term: ``term``, ``estimate`` (log-odds).
+    between_rep_sd : float
+        ``tau``, the estimated spread of true skill between reps (log-odds).
+    level : float
+        Interval level.
+    iterations : int
+        EM iterations used.
+    """
+
+    ranking: pd.DataFrame
+    coefficients: pd.DataFrame
+    between_rep_sd: float
+    level: float
+    iterations: int
+
+
+def _design(deals: pd.DataFrame, categorical, numeric, amount_col: str) -> pd.DataFrame:
+    """Fixed-effect design: intercept, one-hot categoricals, log amount ratio, numeric covariates."""
+    parts = [pd.DataFrame({"intercept": np.ones(len(deals))}, index=deals.index)]
+    for col in categorical:
+        if col in deals.columns:
+            values = deals[col].astype("string").fillna("unknown")
+            dummies = pd.get_dummies(values, prefix=col, drop_first=True, dtype=float)
+            parts.append(dummies)
+    if amount_col in deals.columns:
+        amount = pd.to_numeric(deals[amount_col], errors="coerce").where(lambda a: a > 0)
+        scope = deals["segment"] if "segment" in deals.columns else pd.Series(0, index=deals.index)
+        median = amount.groupby(scope.astype("string").fillna("unknown")).transform("median")
+        parts.append(pd.DataFrame({"log_amount_ratio": np.log(amount / median).fillna(0.0)}))
+    for col in numeric:
+        parts.append(pd.DataFrame({col: pd.to_numeric(deals[col], errors="coerce").fillna(0.0)}))
+    design = pd.concat(parts, axis=1)
+    varying = design.columns[(design.nunique() > 1) | (design.columns == "intercept")]
+    return design[varying]
+
+
+def _fit_random_intercepts(y, x, rep, n_reps, tol=1e-6, max_iter=200):
+    """EM/Laplace fit of ``logit P(y) = x beta + u[rep]``, ``u ~ N(0, tau2)``: (beta, u, var, tau2, it)."""
+    u = np.zeros(n_reps)
+    tau2 = 0.25
+    beta = None
+    deals_per_rep = np.bincount(rep, minlength=n_reps)
+    iteration = 0
+    for iteration in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        glm = sm.GLM(y, x, family=sm.families.Binomial(), offset=u[rep])
+        beta = glm.fit(start_params=beta).params
+        fixed = x @ beta
+        u_old, tau2_old = u.copy(), tau2
+        for _ in range(3):  # Newton steps on each rep's penalised log-likelihood (posterior mode)
+            p = expit(fixed + u[rep])
+            grad = np.bincount(rep, y - p, minlength=n_reps) - u / tau2
+            hess = np.bincount(rep, p * (1 - p), minlength=n_reps) + 1.0 / tau2
+            u = u + grad / hess
+        p = expit(fixed + u[rep])
+        var_u = 1.0 / (np.bincount(rep, p * (1 - p), minlength=n_reps) + 1.0 / tau2)
+        tau2 = max(float(np.mean(u**2 + var_u)), 1e-6)
+        if np.max(np.abs(u - u_old)) < tol and abs(tau2 - tau2_old) < tol:
+            break
+    var_u[deals_per_rep == 0] = tau2
+    return np.asarray(beta), u, var_u, tau2, iteration
+
+
+def _rank_intervals(skill, sd, level, draws, seed):
+    """Point rank (1 = best) and the rank interval from joint Normal draws of the skills."""
+    rng = np.random.default_rng(seed)
+    sample = skill[None, :] + sd[None, :] * rng.standard_normal((draws, len(skill)))
+    ranks = np.argsort(np.argsort(-sample, axis=1), axis=1) + 1
+    tail = (1 - level) / 2
+    low, high = np.quantile(ranks, [tail, 1 - tail], axis=0, method="nearest")
+    point = np.argsort(np.argsort(-skill)) + 1
+    return point, low, high
+
+
+def fair_ranking(
+    deals: pd.DataFrame,
+    reps: pd.DataFrame | None = None,
+    *,
+    categorical=DEFAULT_CATEGORICAL,
+    numeric=(),
+    amount_col: str = "amount",
+    level: float = 0.95,
+    draws: int = 2000,
+    seed: int = 0,
+) -> SkillRanking:
+    """Rank reps by covariate-adjusted, shrunk win skill, with intervals and rank intervals.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        One row per closed opportunity: ``rep_id``, ``won`` (bool or 0/1); optional ``amount`` (the log of the
+        amount over its segment's median enters the model; missing or non-positive amounts count as the
+        median), the ``categorical`` columns present (default ``source``, ``region``, ``segment``; missing
+        values form an ``unknown`` level) and the ``numeric`` columns named.
+    reps : pandas.DataFrame, optional
+        One row per rep: ``rep_id``; optional ``team`` (verdicts compare a rep with its team's mean skill;
+        without it, with the company's) and ``attainment`` (raw quota attainment, shown beside the skill).
+        Reps here without closed deals get a row with verdict ``no_deals``.
+    categorical, numeric : sequence of str
+        Deal-level covariates adjusted for (what the rep was given).
+    amount_col : str
+        Amount column (skipped when absent).
+    level : float
+        Level of the skill and rank intervals.
+    draws : int
+        Joint draws of the skills for the rank intervals.
+    seed : int
+        Seed of the draws (the same inputs give the same intervals).
+
+    Returns
+    -------
+    SkillRanking
+        See the class; ``ranking`` has one row per rep, best first.
+    """
+    missing = [c for c in ("rep_id", "won") if c not in deals.columns]
+    if missing:
+        raise UserError(
+            f"closed deals for the fair ranking: column {missing[0]!r} missing; has {list(deals)}"
+        )
+    deals = deals.dropna(subset=["rep_id", "won"]).reset_index(drop=True)
+    codes, rep_ids = pd.factorize(deals["rep_id"].astype(str), sort=True)
+    y = deals["won"].astype(float).to_numpy()
+    design = _design(deals, categorical, numeric, amount_col)
+    if len(deals) == 0:
+        beta, skill, var, tau2, iterations = np.zeros(design.shape[1]), np.zeros(0), np.zeros(0), 0.0, 0
+    else:
+        beta, skill, var, tau2, iterations = _fit_random_intercepts(
+            y, design.to_numpy(float), codes, len(rep_ids)
+        )
+    sd = np.sqrt(var)
+    z = norm.ppf(0.5 + level / 2)
+    rank, rank_low, rank_high = _rank_intervals(skill, sd, level, draws, seed)
+    mean_fixed = float((design.to_numpy(float) @ beta).mean()) if len(deals) else 0.0
+    fitted = pd.DataFrame(
+        {
+            "rep_id": rep_ids.astype(str),
+            "deals": np.bincount(codes, minlength=len(rep_ids)),
+            "wins": np.bincount(codes, y, minlength=len(rep_ids)).astype(int),
+            "skill": skill,
+            "skill_low": skill - z * sd,
+            "skill_high": skill + z * sd,
+            "adjusted_win_rate": expit(mean_fixed + skill),
+            "rank": rank,
+            "rank_low": rank_low,
+            "rank_high": rank_high,
+        }
+    )
+    fitted["raw_win_rate"] = fitted["wins"] / fitted["deals"]
+    ranking = _with_reps(fitted, reps)
+    coefficients = pd.DataFrame({"term": design.columns, "estimate": beta})
+    return SkillRanking(ranking, coefficients, float(np.sqrt(tau2)), level, iterations)
+
+
+def _with_reps(fitted: pd.DataFrame, reps: pd.DataFrame | None) -> pd.DataFrame:
+    """Join the rep attributes, compute the team means and the verdicts; best first."""
+    info = pd.DataFrame({"rep_id": pd.Series(dtype=str)}) if reps is None else reps.copy()
+    info["rep_id"] = info["rep_id"].astype(str)
+    for col in ("team", "attainment"):
+        if col not in info.columns:
+            info[col] = np.nan
+    info = info[["rep_id", "team", "attainment"]].drop_duplicates("rep_id")
+    table = fitted.merge(info, on="rep_id", how="outer")
+    table["deals"] = table["deals"].fillna(0).astype(int)
+    table["wins"] = table["wins"].fillna(0).astype(int)
+    team_key = table["team"].astype("string").fillna("(all)")
+    table["team_mean"] = table.groupby(team_key)["skill"].transform("mean") if len(table) else np.nan
+    table["verdict"] = np.select(
+        [
+            table["skill"].isna(),
+            table["skill_low"] > table["team_mean"],
+            table["skill_high"] < table["team_mean"],
+        ],
+        [NO_DEALS, ABOVE, BELOW],
+        NOISE,
+    )
+    columns = [
+        "rep_id",
+        "team",
+        "deals",
+        "wins",
+        "raw_win_rate",
+        "attainment",
+        "skill",
+        "skill_low",
+        "skill_high",
+        "adjusted_win_rate",
+        "rank",
+        "rank_low",
+        "rank_high",
+        "team_mean",
+        "verdict",
+    ]
+    return table[columns].sort_values(["rank", "rep_id"], na_position="last").reset_index(drop=True)

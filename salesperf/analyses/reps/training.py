@@ -1,0 +1,486 @@
+"""Training impact: difference-in-differences with staggered adoption, clustered by rep.
+
+Two estimators, both valid when reps complete the programme at different times and the effect differs between
+completion cohorts (docs/reps-methods.md):
+
+* **Deal level, win log-odds** (:func:`deal_did`): Wooldridge's (2023) extended two-way fixed effects logit,
+  ``logit P(won) = period_t + cohort_g + controls + sum_{g,e} tau_{g,e} 1[cohort g, event time e]``, with a
+  separate effect for every (completion cohort, event-time) cell, so already-trained reps never serve as
+  controls; leads ``e = -leads .. -2`` are added for the pre-trend test (``e = -1`` and earlier is the
+  reference). Deals collapse to binomial counts per covariate pattern, so the fit costs nothing in the number
+  of deals; standard errors are clustered by rep (sandwich from the per-rep scores).
+* **Rep-period panel** (:func:`panel_did`): Callaway & Sant'Anna (2021) group-time effects ``ATT(g, t)`` with
+  not-yet-treated (and never-treated) reps as controls and the universal base period ``g - 1``, aggregated
+  with treated-rep weights to an overall effect and to event-time effects; standard errors from the per-rep
+  influence functions (clustered by rep).
+
+Both compute a joint Wald test of the pre-period (placebo) event-time effects. Periods are blocks of
+``months_per_period`` calendar months; a rep's cohort is the period holding its first completion date (that
+period is partly treated). Reps that completed before the data start have no pre-period and are left out.
+
+No maintained PyPI package fits: ``differences`` (Callaway-Sant'Anna) would add polars and a dependency to the
+pinned set and has no deal-level logit, so the estimators are written here with numpy and statsmodels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy.special import expit
+from scipy.stats import chi2, norm
+
+from salesperf.core.errors import UserError
+
+WIN_LOG_ODDS, WIN_PROBABILITY = "win_log_odds", "win_probability"
+OVERALL_COLUMNS = ["kpi", "effect", "se", "low", "high", "p_value", "treated_reps", "control_reps", "n"]
+EVENT_COLUMNS = ["kpi", "event_time", "effect", "se", "low", "high", "n"]
+PRETREND_COLUMNS = ["kpi", "statistic", "df", "p_value"]
+
+
+@dataclass
+class TrainingImpact:
+    """Training effects per KPI.
+
+    Attributes
+    ----------
+    overall : pandas.DataFrame
+        One row per KPI: ``kpi``, ``effect`` (average effect on the trained reps after completion, in the
+        KPI's unit; ``win_log_odds`` on the log-odds, ``win_probability`` as a change of the win probability),
+        ``se`` (clustered by rep), ``low``, ``high`` (interval at ``level``), ``p_value`` (two-sided, effect
+        = 0), ``treated_reps``, ``control_reps`` (never-trained reps), ``n`` (deals or rep-periods used).
+    event_time : pandas.DataFrame
+        One row per (KPI, event time in periods; 0 = the completion period, negative = before):
+        ``kpi``, ``event_time``, ``effect``, ``se``, ``low``, ``high``, ``n`` (treated deals or reps).
+    pretrend : pandas.DataFrame
+        One row per KPI: ``kpi``, ``statistic`` (Wald chi-square that all pre-period effects are 0), ``df``,
+        ``p_value`` (NaN when there is no pre-period effect to test).
+    level : float
+        Interval level.
+    """
+
+    overall: pd.DataFrame
+    event_time: pd.DataFrame
+    pretrend: pd.DataFrame
+    level: float
+
+
+def _month_index(values) -> np.ndarray:
+    """Months since year 0 of dates or ``YYYY-MM`` labels."""
+    stamps = pd.to_datetime(pd.Series(values).astype(str).str.slice(0, 7), format="%Y-%m")
+    return (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy()
+
+
+def _cohorts(training: pd.DataFrame, program: str | None) -> pd.Series:
+    """First completion date per rep (of ``program`` when given): Series indexed by rep_id."""
+    if not {"rep_id", "completed_at"} <= set(training.columns):
+        raise UserError(f"training: columns 'rep_id' and 'completed_at' needed; has {list(training)}")
+    rows = training if program is None else training[training["program"] == program]
+    rows = rows.dropna(subset=["rep_id", "completed_at"])
+    return pd.to_datetime(rows["completed_at"]).groupby(rows["rep_id"].astype(str)).min()
+
+
+def _summary(effect, se, level):
+    z = norm.ppf(0.5 + level / 2)
+    p_value = 2 * norm.sf(abs(effect / se)) if se > 0 else (0.0 if effect else 1.0)
+    return {"effect": effect, "se": se, "low": effect - z * se, "high": effect + z * se, "p_value": p_value}
+
+
+def _wald(effects: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
+    """Joint Wald test that all ``effects`` are 0: (chi-square, df, p-value)."""
+    if len(effects) == 0:
+        return np.nan, 0, np.nan
+    rank = int(np.linalg.matrix_rank(cov))
+    statistic = float(effects @ np.linalg.pinv(cov) @ effects)
+    return statistic, rank, float(chi2.sf(statistic, rank)) if rank else np.nan
+
+
+def _periods(months: np.ndarray, origin: int, months_per_period: int) -> np.ndarray:
+    return (months - origin) // months_per_period
+
+
+def _timing(rep_ids: pd.Series, months: np.ndarray, training, program, months_per_period):
+    """Period of every row and completion cohort of every row's rep (-1 never trained; always-treated NaN)."""
+    origin = int(months.min())
+    period = _periods(months, origin, months_per_period)
+    completed = _cohorts(training, program)
+    done = completed.reindex(rep_ids.astype(str).unique())
+    done_period = pd.Series(
+        np.where(
+            done.notna(), _periods(_month_index(done.fillna(pd.Timestamp(0))), origin, months_per_period), -1
+        ),
+        index=done.index,
+    )
+    last = int(period.max())
+    done_period[done_period > last] = -1  # completed after the data: never treated inside it
+    cohort = rep_ids.astype(str).map(done_period).to_numpy()
+    always = (cohort >= 0) & (cohort <= 0)
+    return period, np.where(always, -2, cohort)
+
+
+# ---------------------------------------------------------------------------------------------- deal level
+
+
+@dataclass
+class _CellLogit:
+    """A fitted grouped-binomial logit with one indicator per treated cell and a rep-clustered covariance."""
+
+    patterns: pd.DataFrame  # one row per covariate pattern: its keys, ``wins``, ``n``
+    x: pd.DataFrame  # design, one row per pattern
+    beta: np.ndarray
+    cov: np.ndarray
+    cells: list  # treated cell labels
+    cell_deals: pd.Series  # deals per cell
+
+    def weights(self, chosen) -> np.ndarray:
+        """Deal-weighted average of the chosen cells' effects, as a vector over the coefficients."""
+        w = np.zeros(len(self.beta))
+        for c in chosen:
+            w[self.x.columns.get_loc(c)] = self.cell_deals[c]
+        return w / w.sum()
+
+
+def deal_did(
+    deals: pd.DataFrame,
+    training: pd.DataFrame,
+    *,
+    program: str | None = None,
+    controls=("source",),
+    months_per_period: int = 3,
+    leads: int = 3,
+    max_event: int = 8,
+    min_cell_deals: int = 10,
+    level: float = 0.95,
+) -> TrainingImpact:
+    """Effect of training on the win log-odds and the win probability of deals created after completion.
+
+    The overall effect comes from one effect per completion cohort (all its pre-completion deals are the
+    reference); the event-time effects and the pre-trend test from a second fit with one effect per (cohort,
+    event time), leads ``-leads .. -2`` included (reference: ``e = -1`` and ``e < -leads``).
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        One row per closed opportunity: ``rep_id``, ``won`` (bool or 0/1), ``created_at`` (date), and the
+        categorical ``controls`` present (e.g. ``source``; what the deal was given).
+    training : pandas.DataFrame
+        ``rep_id``, ``completed_at`` (date), ``program`` when ``program`` is given; one row per completion.
+    program : str, optional
+        Programme to evaluate (default: a rep's first completion of any programme).
+    controls : sequence of str
+        Categorical deal covariates.
+    months_per_period : int
+        Calendar months per period (3: quarters).
+    leads, max_event : int
+        Pre-periods ``-leads .. -2`` get placebo effects; event times after ``max_event`` pool into it.
+    min_cell_deals : int
+        A treated cell or a cohort's reference with fewer deals, or whose deals are all won or all lost,
+        cannot be estimated: the cell's deals (or the whole cohort) are left out of that fit.
+    level : float
+        Interval level.
+
+    Returns
+    -------
+    TrainingImpact
+        KPIs ``win_log_odds`` and ``win_probability`` (overall); event-time effects and the pre-trend test on
+        the log-odds.
+    """
+    need = {"rep_id", "won", "created_at"} - set(deals.columns)
+    if need:
+        raise UserError(f"closed deals for the training effect: column {sorted(need)[0]!r} missing")
+    deals = deals.dropna(subset=["rep_id", "won", "created_at"]).reset_index(drop=True)
+    months = _month_index(deals["created_at"])
+    period, cohort = _timing(deals["rep_id"], months, training, program, months_per_period)
+    frame = pd.DataFrame(
+        {
+            "rep": deals["rep_id"].astype(str),
+            "won": deals["won"].astype(float),
+            "period": period,
+            "cohort": cohort,
+        }
+    )
+    for col in controls:
+        if col in deals.columns:
+            frame[f"c_{col}"] = deals[col].astype("string").fillna("unknown").to_numpy()
+    frame = frame[frame["cohort"] != -2]
+    treated = frame["cohort"] >= 0
+    event = np.clip(frame["period"] - frame["cohort"], None, max_event)
+    post = treated & (event >= 0)
+    frame_overall = frame.assign(cell=np.where(post, "g" + frame["cohort"].astype(str), ""))
+    in_window = post | (treated & (event >= -leads) & (event <= -2))
+    labels = "g" + frame["cohort"].astype(str) + "_e" + event.astype(str)
+    frame_events = frame.assign(
+        cell=np.where(in_window, labels, ""), event=np.where(in_window, event, np.nan)
+    )
+    overall_fit = _fit_cells(_estimable(frame_overall, min_cell_deals))
+    events_fit = _fit_cells(_estimable(frame_events, min_cell_deals))
+    rows = []
+    if overall_fit is not None and overall_fit.cells:
+        used = overall_fit.patterns
+        counts = {
+            "treated_reps": frame_overall.loc[
+                frame_overall["cohort"].isin(used["cohort"][used["cohort"] >= 0]), "rep"
+            ].nunique(),
+            "control_reps": frame.loc[frame["cohort"] == -1, "rep"].nunique(),
+            "n": int(used["n"].sum()),
+        }
+        w = overall_fit.weights(overall_fit.cells)
+        effect, se = float(w @ overall_fit.beta), float(np.sqrt(w @ overall_fit.cov @ w))
+        rows.append({"kpi": WIN_LOG_ODDS, **_summary(effect, se, level), **counts})
+        rows.append({"kpi": WIN_PROBABILITY, **_summary(*_probability_effect(overall_fit), level), **counts})
+    events, pretrend = _event_study(events_fit, frame_events, level)
+    return TrainingImpact(pd.DataFrame(rows, columns=OVERALL_COLUMNS), events, pretrend, level)
+
+
+def _estimable(frame: pd.DataFrame, min_deals: int) -> pd.DataFrame:
+    """Leave out treated cells, then cohorts whose reference, that are too small or without variation."""
+
+    def weak(groups) -> pd.Index:
+        stats = groups["won"].agg(["size", "mean"])
+        return stats.index[(stats["size"] < min_deals) | (stats["mean"] % 1 == 0)]
+
+    frame = frame[~frame["cell"].isin(weak(frame[frame["cell"] != ""].groupby("cell")))]
+    reference = frame[(frame["cohort"] >= 0) & (frame["cell"] == "")]
+    all_cohorts = pd.Index(frame.loc[frame["cohort"] >= 0, "cohort"].unique())
+    lacking = all_cohorts.difference(reference["cohort"].unique()).union(weak(reference.groupby("cohort")))
+    return frame[~frame["cohort"].isin(lacking)]
+
+
+def _fit_cells(frame: pd.DataFrame) -> _CellLogit | None:
+    """Grouped-binomial logit: period, cohort and control effects plus one indicator per treated cell."""
+    if frame.empty or frame["won"].nunique() < 2:
+        return None
+    keys = [c for c in frame.columns if c not in ("rep", "won", "event")]
+    patterns = frame.groupby(keys, sort=True).agg(wins=("won", "sum"), n=("won", "size")).reset_index()
+    cells = sorted(c for c in patterns["cell"].unique() if c)
+    x = pd.concat(
+        [
+            pd.DataFrame({"intercept": 1.0}, index=patterns.index),
+            pd.get_dummies(patterns["period"].astype(str), prefix="t", drop_first=True, dtype=float),
+            pd.get_dummies(patterns["cohort"].astype(str), prefix="g", drop_first=True, dtype=float),
+            *[
+                pd.get_dummies(patterns[c], prefix=c, drop_first=True, dtype=float)
+                for c in keys
+                if c[:2] == "c_"
+            ],
+            pd.DataFrame({c: (patterns["cell"] == c).astype(float) for c in cells}, index=patterns.index),
+        ],
+        axis=1,
+    )
+    design = x.to_numpy(float)
+    endog = np.column_stack([patterns["wins"], patterns["n"] - patterns["wins"]])
+    beta = np.asarray(sm.GLM(endog, design, family=sm.families.Binomial()).fit().params)
+    cov = _clustered_cov(frame, keys, patterns, design, beta)
+    return _CellLogit(patterns, x, beta, cov, cells, patterns.groupby("cell")["n"].sum())
+
+
+def _clustered_cov(frame, keys, patterns, x, beta) -> np.ndarray:
+    """Sandwich covariance clustered by rep: bread (X'WX)^-1 from the patterns, meat from per-rep scores."""
+    p = expit(x @ beta)
+    bread = np.linalg.pinv(x.T @ (x * (patterns["n"] * p * (1 - p)).to_numpy()[:, None]))
+    pattern_of = frame[keys].merge(patterns[keys].reset_index(), on=keys, how="left")["index"].to_numpy()
+    residual = frame["won"].to_numpy() - p[pattern_of]
+    reps, rep_code = np.unique(frame["rep"].to_numpy(), return_inverse=True)
+    scores = np.zeros((len(reps), x.shape[1]))
+    np.add.at(scores, rep_code, x[pattern_of] * residual[:, None])
+    clusters = len(reps)
+    meat = scores.T @ scores * clusters / max(clusters - 1, 1)
+    return bread @ meat @ bread
+
+
+def _probability_effect(fit: _CellLogit) -> tuple[float, float]:
+    """Mean change of the win probability of the treated post-completion deals, with its delta-method se."""
+    treated = fit.patterns["cell"].isin(fit.cells).to_numpy()
+    xt = fit.x.to_numpy(float)[treated]
+    n = fit.patterns["n"].to_numpy()[treated]
+    untreated_x = xt.copy()
+    untreated_x[:, [fit.x.columns.get_loc(c) for c in fit.cells]] = 0.0
+    p1, p0 = expit(xt @ fit.beta), expit(untreated_x @ fit.beta)
+    effect = float(np.average(p1 - p0, weights=n))
+    slope1, slope0 = (p1 * (1 - p1))[:, None], (p0 * (1 - p0))[:, None]
+    gradient = np.average(xt * slope1 - untreated_x * slope0, weights=n, axis=0)
+    return effect, float(np.sqrt(gradient @ fit.cov @ gradient))
+
+
+def _event_study(fit: _CellLogit | None, frame: pd.DataFrame, level: float):
+    """Event-time effects (deal-weighted over cohorts) and the joint Wald test of the leads."""
+    events = pd.DataFrame(columns=EVENT_COLUMNS)
+    pretrend = pd.DataFrame([{"kpi": WIN_LOG_ODDS, "statistic": np.nan, "df": 0, "p_value": np.nan}])
+    if fit is None or not fit.cells:
+        return events, pretrend
+    event_of = frame.drop_duplicates("cell").set_index("cell")["event"]
+    rows, lead_weights = [], []
+    for e in sorted(set(event_of[fit.cells])):
+        chosen = [c for c in fit.cells if event_of[c] == e]
+        w = fit.weights(chosen)
+        summary = _summary(float(w @ fit.beta), float(np.sqrt(w @ fit.cov @ w)), level)
+        rows.append(
+            {"kpi": WIN_LOG_ODDS, "event_time": int(e), **summary, "n": int(fit.cell_deals[chosen].sum())}
+        )
+        if e < -1:
+            lead_weights.append(w)
+    if lead_weights:
+        w = np.array(lead_weights)
+        statistic, df, p_value = _wald(w @ fit.beta, w @ fit.cov @ w.T)
+        pretrend = pd.DataFrame([{"kpi": WIN_LOG_ODDS, "statistic": statistic, "df": df, "p_value": p_value}])
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS), pretrend[PRETREND_COLUMNS]
+
+
+# ------------------------------------------------------------------------------------------ rep-period panel
+
+
+def panel_did(
+    panel: pd.DataFrame,
+    training: pd.DataFrame,
+    *,
+    kpis: dict | None = None,
+    program: str | None = None,
+    months_per_period: int = 3,
+    leads: int = 3,
+    max_event: int = 8,
+    level: float = 0.95,
+) -> TrainingImpact:
+    """Callaway-Sant'Anna group-time effects of training on rep-period KPIs, not-yet-treated controls.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        One row per (rep, month) the rep was active: ``rep_id``, ``period`` (``YYYY-MM``) and the columns the
+        ``kpis`` name (summable counts or amounts, e.g. ``deals`` and ``wins`` of the deals created that month
+        that have closed, ``bookings``; 0 in an active month without any). Absent rows are not observed.
+    training : pandas.DataFrame
+        ``rep_id``, ``completed_at`` (``program`` when ``program`` is given).
+    kpis : dict, optional
+        KPI name -> ``(numerator column, denominator column or None)``; summed over the months of a period,
+        then divided (a period with a zero denominator is not observed). Default: ``win_rate`` =
+        ``wins / deals`` and ``bookings`` = ``bookings`` (the pairs whose columns are present).
+    program, months_per_period, leads, max_event, level
+        As in :func:`deal_did`.
+
+    Returns
+    -------
+    TrainingImpact
+        One overall row, event-time rows and one pre-trend row per KPI; ``n`` is rep-periods (overall) or
+        treated reps (event time).
+    """
+    if kpis is None:
+        default = {"win_rate": ("wins", "deals"), "bookings": ("bookings", None)}
+        kpis = {k: v for k, v in default.items() if all(c is None or c in panel.columns for c in v)}
+    months = _month_index(panel["period"])
+    period, cohort = _timing(panel["rep_id"], months, training, program, months_per_period)
+    columns = sorted({c for pair in kpis.values() for c in pair if c is not None})
+    cells = (
+        pd.DataFrame({"rep": panel["rep_id"].astype(str).to_numpy(), "period": period, "cohort": cohort})
+        .join(panel[columns].reset_index(drop=True).astype(float))
+        .groupby(["rep", "period", "cohort"], as_index=False)[columns]
+        .sum()
+    )
+    cells = cells[cells["cohort"] != -2]
+    overall, events, pretrends = [], [], []
+    for kpi, (numerator, denominator) in kpis.items():
+        value = cells[numerator] / cells[denominator] if denominator else cells[numerator]
+        value = value.where(np.isfinite(value))
+        wide = cells.assign(y=value).pivot(index="rep", columns="period", values="y")
+        group = cells.groupby("rep")["cohort"].first().reindex(wide.index).to_numpy()
+        o, e, p = _callaway_santanna(kpi, wide.to_numpy(), group, leads, max_event, level)
+        overall.append({**o, "n": int(value.notna().sum())})
+        events += e
+        pretrends.append(p)
+    return TrainingImpact(
+        pd.DataFrame(overall, columns=OVERALL_COLUMNS),
+        pd.DataFrame(events, columns=EVENT_COLUMNS),
+        pd.DataFrame(pretrends, columns=PRETREND_COLUMNS),
+        level,
+    )
+
+
+def _group_time_effects(y: np.ndarray, group: np.ndarray, leads: int, max_event: int):
+    """ATT(g, t) with base period g - 1: list of (event time, effect, treated count, influence per rep)."""
+    never = np.inf
+    first = np.where(group >= 0, group, never)
+    out = []
+    for g in sorted(set(group[group > 0])):
+        base = g - 1
+        for t in range(max(0, g - leads), y.shape[1]):
+            if t == base:
+                continue
+            seen = ~np.isnan(y[:, t]) & ~np.isnan(y[:, base])
+            treated = seen & (first == g)
+            control = seen & (first > max(t, base)) & (first != g)
+            if not treated.any() or not control.any():
+                continue
+            change = np.where(seen, y[:, t] - y[:, base], 0.0)
+            mean_t, mean_c = change[treated].mean(), change[control].mean()
+            influence = np.zeros(len(y))
+            influence[treated] = (change[treated] - mean_t) / treated.sum()
+            influence[control] = -(change[control] - mean_c) / control.sum()
+            out.append((min(t - g, max_event), mean_t - mean_c, int(treated.sum()), influence))
+    return out
+
+
+def _callaway_santanna(kpi, y, group, leads, max_event, level):
+    """Overall (post cells), event-time and pre-trend summaries of the group-time effects of one KPI."""
+    cells = _group_time_effects(y, group, leads, max_event)
+    counts = {"treated_reps": int((group >= 0).sum()), "control_reps": int((group == -1).sum())}
+
+    def combine(chosen):
+        weights = np.array([c[2] for c in chosen], dtype=float)
+        weights /= weights.sum()
+        effect = float(weights @ np.array([c[1] for c in chosen]))
+        influence = np.column_stack([c[3] for c in chosen]) @ weights
+        return effect, influence
+
+    post = [c for c in cells if c[0] >= 0]
+    overall = {"kpi": kpi, **_summary(np.nan, np.nan, level), **counts}
+    if post:
+        effect, influence = combine(post)
+        overall.update(_summary(effect, float(np.sqrt(influence @ influence)), level))
+    events, lead_effects, lead_influence = [], [], []
+    for e in sorted({c[0] for c in cells}):
+        chosen = [c for c in cells if c[0] == e]
+        effect, influence = combine(chosen)
+        n = sum(c[2] for c in chosen)
+        events.append(
+            {
+                "kpi": kpi,
+                "event_time": e,
+                **_summary(effect, float(np.sqrt(influence @ influence)), level),
+                "n": n,
+            }
+        )
+        if e < -1:
+            lead_effects.append(effect)
+            lead_influence.append(influence)
+    cov = np.array(lead_influence) @ np.array(lead_influence).T if lead_influence else np.zeros((0, 0))
+    statistic, df, p_value = _wald(np.array(lead_effects), cov)
+    return overall, events, {"kpi": kpi, "statistic": statistic, "df": df, "p_value": p_value}
+
+
+def training_impact(
+    deals: pd.DataFrame, panel: pd.DataFrame | None, training: pd.DataFrame, **options
+) -> TrainingImpact:
+    """Deal-level win effects (:func:`deal_did`) and rep-period KPI effects (:func:`panel_did`) in one result.
+
+    Parameters
+    ----------
+    deals, panel, training : pandas.DataFrame
+        As in :func:`deal_did` and :func:`panel_did` (``panel`` may be None: the deal-level KPIs only).
+    **options
+        ``program``, ``months_per_period``, ``leads``, ``max_event``, ``level`` (shared by both).
+
+    Returns
+    -------
+    TrainingImpact
+        The frames of both, concatenated (KPIs ``win_log_odds``, ``win_probability``, then the panel's).
+    """
+    parts = [deal_did(deals, training, **options)]
+    if panel is not None and len(panel):
+        parts.append(panel_did(panel, training, **options))
+    return TrainingImpact(
+        pd.concat([p.overall for p in parts], ignore_index=True),
+        pd.concat([p.event_time for p in parts], ignore_index=True),
+        pd.concat([p.pretrend for p in parts], ignore_index=True),
+        parts[0].level,
+    )
