@@ -1,0 +1,301 @@
+"""Engine work of the pipeline outlook: engine-neutral Ibis queries (DuckDB, PostgreSQL, Spark) over
+``opportunities``, ``opportunity_history``, ``reps`` and ``targets`` that return small aggregates; the
+computations are :mod:`salesperf.analyses.forecast.pipeline`.
+
+Point in time (as of ``as_of``, the report period's end): a deal is *open* if created on or before ``as_of``
+and not closed on or before it (a deal closed later was open then; a won/lost deal without a close date is
+closed at an unknown day: neither open nor learned from). Only deals closed on or before ``as_of`` are
+learned from, and a deal's stage at a day is the stage of its latest history entry on or before that day.
+Days are compared as ``epoch_days`` integers, the same on every engine.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from salesperf.analyses.forecast.pipeline import (
+    ALL_TEAMS,  # noqa: F401 - re-exported for the text module
+    ANY_STAGE,
+    NO_TEAM,
+    PipelineOutlook,
+    next_periods,
+    pipeline_outlook,
+)
+from salesperf.core.expr import as_date, money
+from salesperf.data.engine import Engine
+
+CLOSED = ("won", "lost")
+#: Days between the as-of points at which closed deals are looked at (see the module docstring of pipeline).
+STEP_DAYS = 7
+OBSERVATION_COLUMNS = ("stage", "observations", "won_observations", "deals", "won_deals")
+OPEN_KEYS = ("team", "stage", "timing_stage", "age_days", "expected_period")
+
+
+def _table(engine: Engine, name: str) -> ir.Table | None:
+    return engine.table(name) if engine.has_table(name) else None
+
+
+def _day(value) -> int:
+    return (as_date(value) - date(1970, 1, 1)).days
+
+
+def _closed_by(opps: ir.Table, end: int) -> ir.BooleanValue:
+    """Deals closed (won or lost) on or before the day ``end``, with their close day."""
+    return opps.status.isin(CLOSED) & opps.closed_at.notnull() & (opps.closed_at.epoch_days() <= end)
+
+
+def _stage_spans(history: ir.Table) -> ir.Table:
+    """One row per history entry: ``opportunity_id, stage, entered_day, next_day`` (the next entry's day,
+    NULL for the latest; entries of one day ordered by stage name, the same on every engine)."""
+    rows = history.mutate(entered_day=history.entered_at.epoch_days())
+    window = ibis.window(group_by=rows.opportunity_id, order_by=[rows.entered_day, rows.stage])
+    return rows.mutate(next_day=rows.entered_day.lead().over(window)).select(
+        "opportunity_id", "stage", "entered_day", "next_day"
+    )
+
+
+def _stage_at(rows: ir.Table, spans: ir.Table, day_column: str, how: str) -> ir.Table:
+    """``rows`` joined with the stage span holding each row's ``day_column`` (``span_stage``,
+    ``span_entered``)."""
+    rows = rows.view()  # a new relation: ``rows`` may be the projection of an earlier join
+    day = rows[day_column]
+    on = [
+        rows.opportunity_id == spans.opportunity_id,
+        spans.entered_day <= day,
+        spans.next_day.isnull() | (day < spans.next_day),
+    ]
+    joined = rows.join(spans, on, how=how)
+    return joined.select(
+        *[joined[c] for c in rows.columns], span_stage=spans.stage, span_entered=spans.entered_day
+    )
+
+
+def has_stage_history(engine: Engine) -> bool:
+    """Whether the dataset has an ``opportunity_history`` table with at least one row."""
+    history = _table(engine, "opportunity_history")
+    return history is not None and engine.scalar(history.count()) > 0
+
+
+def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.DataFrame:
+    """Closed deals looked at while open, every ``step_days`` days back from ``as_of``, by their stage then.
+
+    The stage is the history's (:func:`has_stage_history`), else the deal's current stage.
+
+    Returns
+    -------
+    DataFrame
+        One row per stage: ``stage, observations`` ((deal, as-of point) pairs), ``won_observations``,
+        ``deals`` (distinct closed deals), ``won_deals``; sorted by stage. Empty without a status column or
+        closed deals.
+    """
+    opps, end = engine.table("opportunities"), _day(as_of)
+    if "status" not in opps.columns:
+        return pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
+    closed = opps.filter(_closed_by(opps, end) & (opps.created_at.epoch_days() <= end))
+    closed = closed.select(
+        "opportunity_id",
+        "stage",
+        won=closed.status == "won",
+        created_day=closed.created_at.epoch_days(),
+        closed_day=closed.closed_at.epoch_days(),
+    )
+    first = engine.scalar(closed.created_day.min())
+    if first is None:
+        return pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
+    steps = ibis.memtable({"step": np.arange(math.ceil((end - first) / step_days) + 1, dtype="int64")})
+    look = end - steps.step * step_days
+    seen = closed.join(steps, [closed.created_day <= look, look < closed.closed_day])
+    seen = seen.select("opportunity_id", "stage", "won", as_of_day=end - seen.step * step_days)
+    if has_stage_history(engine):
+        seen = _stage_at(seen, _stage_spans(engine.table("opportunity_history")), "as_of_day", "inner")
+        seen = seen.mutate(stage=seen.span_stage)
+    won = seen.won.cast("int64")
+    counts = seen.group_by("stage").aggregate(
+        observations=seen.count(),
+        won_observations=won.sum(),
+        deals=seen.opportunity_id.nunique(),
+        won_deals=seen.opportunity_id.nunique(where=seen.won),
+    )
+    return engine.fetch(counts.order_by("stage"))
+
+
+def won_days_to_close(engine: Engine, as_of) -> pd.DataFrame:
+    """Days from entering each stage (without history: from creation) to closing, of the deals won on or
+    before ``as_of``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (stage, days): ``stage`` (:data:`~salesperf.analyses.forecast.pipeline.ANY_STAGE` without
+        history), ``days`` (> 0), ``won_deals``; sorted. Empty without a status column.
+    """
+    opps, end = engine.table("opportunities"), _day(as_of)
+    if "status" not in opps.columns:
+        return pd.DataFrame(columns=["stage", "days", "won_deals"])
+    won = opps.filter(_closed_by(opps, end) & (opps.status == "won"))
+    won = won.select(
+        "opportunity_id", created_day=won.created_at.epoch_days(), closed_day=won.closed_at.epoch_days()
+    )
+    if has_stage_history(engine):
+        history = engine.table("opportunity_history")
+        entries = won.join(history, won.opportunity_id == history.opportunity_id)
+        entries = entries.select(stage=history.stage, days=won.closed_day - history.entered_at.epoch_days())
+    else:
+        entries = won.select(stage=ibis.literal(ANY_STAGE), days=won.closed_day - won.created_day)
+    entries = entries.filter(entries.days > 0)
+    counts = entries.group_by(["stage", "days"]).aggregate(won_deals=entries.count())
+    return engine.fetch(counts.order_by(["stage", "days"]))
+
+
+def _period_index(day: ir.DateValue, as_of: date, grain: str) -> ir.IntegerValue:
+    """Index of the period holding ``day`` relative to the one holding ``as_of`` (as_of's period is 0)."""
+    if grain == "week":
+        start = _day(as_of) - as_of.weekday()  # Monday of as_of's ISO week
+        return (day.epoch_days() - start + 7 * 10_000) // 7 - 10_000  # shifted: // of a positive number
+    size = 3 if grain == "quarter" else 1
+    months = day.year() * 12 + day.month() - 1
+    return (months // size) - (as_of.year * 12 + as_of.month - 1) // size
+
+
+def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 3) -> pd.DataFrame:
+    """The deals open at ``as_of``, summed per (team, stage at as_of, days in that stage, CRM close period).
+
+    Returns
+    -------
+    DataFrame
+        One row per (team, stage, timing_stage, age_days, expected_period): ``team`` (the owner's;
+        ``(no team)`` without one), ``stage`` (at as_of from the history, else current), ``timing_stage``
+        (the history's stage, else ``(any stage)``), ``age_days`` (days since entering that stage, else since
+        creation), ``expected_period`` (period of expected_close_date relative to as_of's: 0 on or before
+        as_of's period, 1..horizon, horizon + 1 later; NULL without), ``deals``, ``amount``,
+        ``amount_squared`` (sums; a missing amount counts 0), ``amount_missing`` (deals), ``crm_weighted``
+        (sum of amount x probability), ``crm_probability_sum`` and ``crm_probability_n`` (over the deals still
+        in the stage the CRM's probability was typed for). Sorted by the keys.
+    """
+    opps, end, day = engine.table("opportunities"), _day(as_of), as_date(as_of)
+    closed = opps.closed_at.notnull() & (opps.closed_at.epoch_days() <= end)
+    if "status" in opps.columns:
+        closed |= opps.closed_at.isnull() & opps.status.isin(CLOSED)
+    live = opps.filter((opps.created_at.epoch_days() <= end) & ~closed)
+    live = live.mutate(as_of_day=ibis.literal(end), created_day=live.created_at.epoch_days())
+    history = has_stage_history(engine)
+    if history:
+        live = _stage_at(live, _stage_spans(engine.table("opportunity_history")), "as_of_day", "left")
+    else:
+        live = live.mutate(span_stage=ibis.null("string"), span_entered=ibis.null("int64"))
+    reps = _table(engine, "reps")
+    if reps is not None and "team" in reps.columns:
+        teams = reps.filter(reps.rep_id.notnull()).group_by("rep_id").aggregate(team=reps.team.min())
+        live = live.left_join(teams, "rep_id").select(*live.columns, "team")
+    else:
+        live = live.mutate(team=ibis.null("string"))
+    amount = live.amount.fill_null(0.0) if "amount" in live.columns else ibis.literal(0.0)
+    missing = live.amount.isnull() if "amount" in live.columns else ibis.literal(True)
+    stage = live.span_stage.fill_null(live.stage)
+    if "expected_close_date" in live.columns:
+        index = _period_index(live.expected_close_date, day, grain)
+        expected = ibis.ifelse(index < 1, 0, ibis.ifelse(index > horizon, horizon + 1, index))
+    else:
+        expected = ibis.null("int64")
+    if "probability" in live.columns:
+        typed = live.probability.notnull() & (stage == live.stage)
+        weighted = amount * live.probability.fill_null(0.0)
+        probability = ibis.ifelse(typed, live.probability, 0.0)
+        typed_n = typed.cast("int64")
+    else:
+        weighted = probability = ibis.literal(0.0)
+        typed_n = ibis.literal(0)
+    cells = live.select(
+        team=live.team.fill_null(NO_TEAM),
+        stage=stage,
+        timing_stage=live.span_stage.fill_null(ANY_STAGE),
+        age_days=ibis.literal(end) - live.span_entered.fill_null(live.created_day),
+        expected_period=expected.cast("int64"),
+        amount=amount,
+        missing=missing.cast("int64"),
+        weighted=weighted,
+        probability=probability,
+        typed_n=typed_n,
+    )
+    sums = cells.group_by(list(OPEN_KEYS)).aggregate(
+        deals=cells.count(),
+        amount=money(cells.amount.sum()),
+        amount_squared=money((cells.amount * cells.amount).sum()),
+        amount_missing=cells.missing.sum(),
+        crm_weighted=money(cells.weighted.sum()),
+        crm_probability_sum=cells.probability.sum().round(9),
+        crm_probability_n=cells.typed_n.sum(),
+    )
+    return engine.fetch(sums.order_by(list(OPEN_KEYS)))
+
+
+def team_month_quotas(engine: Engine, months) -> pd.DataFrame:
+    """Quota per (team, month) for ``months`` (``YYYY-MM`` texts).
+
+    Returns
+    -------
+    DataFrame
+        One row per (team, month): ``team`` (``(no team)`` for reps without one), ``month``, ``quota``;
+        sorted. Empty without a targets table.
+    """
+    targets = _table(engine, "targets")
+    if targets is None or not months:
+        return pd.DataFrame(columns=["team", "month", "quota"])
+    rows = targets.filter(targets.period.isin(list(months)) & targets.quota.notnull())
+    reps = _table(engine, "reps")
+    if reps is not None and "team" in reps.columns:
+        teams = reps.filter(reps.rep_id.notnull()).group_by("rep_id").aggregate(team=reps.team.min())
+        rows = rows.left_join(teams, "rep_id").select(*rows.columns, "team")
+    else:
+        rows = rows.mutate(team=ibis.null("string"))
+    rows = rows.mutate(team=rows.team.fill_null(NO_TEAM))
+    sums = rows.group_by(["team", "period"]).aggregate(quota=money(rows.quota.sum()))
+    return engine.fetch(sums.rename(month="period").order_by(["team", "month"]))
+
+
+def read_outlook(
+    engine: Engine, as_of, grain: str = "month", horizon: int = 3, step_days: int = STEP_DAYS
+) -> PipelineOutlook:
+    """The pipeline outlook as of ``as_of`` from the dataset in ``engine``.
+
+    A dataset without opportunities (no table, or no deal created by ``as_of``) gives a result whose
+    ``status`` is ``no_opportunities``; each missing piece adds a note (see
+    :class:`~salesperf.analyses.forecast.pipeline.PipelineOutlook`).
+    """
+    day = as_date(as_of)
+    opps = _table(engine, "opportunities")
+    if opps is None or engine.scalar(opps.filter(opps.created_at <= ibis.date(day)).count()) == 0:
+        return PipelineOutlook(as_of=day, grain=grain, status="no_opportunities")
+    history = has_stage_history(engine)
+    notes = [] if history else ["no_stage_history"]
+    for column, note in (
+        ("status", "no_status"),
+        ("probability", "no_probability"),
+        ("expected_close_date", "no_expected_close"),
+    ):
+        if column not in opps.columns:
+            notes.append(note)
+    reps = _table(engine, "reps")
+    if reps is None or "team" not in reps.columns:
+        notes.append("no_reps")
+    months = sorted({m for ms in next_periods(day, grain, horizon)["months"] for m in ms})
+    quotas = team_month_quotas(engine, months) if _table(engine, "targets") is not None else None
+    if quotas is None:
+        notes.append("no_targets")
+    return pipeline_outlook(
+        stage_observations(engine, day, step_days),
+        won_days_to_close(engine, day),
+        open_deal_cells(engine, day, grain, horizon),
+        quotas,
+        day,
+        grain,
+        horizon,
+        by_stage=history,
+        notes=notes,
+    )
