@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesperf.analyses.reps.quotas import team_of
 from salesperf.core.rules import RuleChecker, read_rules
 
 DEFAULT_PLAN_FILE = "plan.yml"
@@ -177,14 +178,6 @@ def _commission(plan: CommissionPlan, booked: np.ndarray, quota: np.ndarray) -> 
     return base, np.where(has_quota, accelerator, 0.0)
 
 
-def _team_of(rows: pd.DataFrame, teams: pd.DataFrame | None) -> pd.Series:
-    if teams is None or teams.empty:
-        return pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    keys = ["rep_id", "period"] if "period" in teams.columns else ["rep_id"]
-    lookup = teams[[*keys, "team"]].drop_duplicates(keys)
-    return rows[keys].merge(lookup, on=keys, how="left")["team"].set_axis(rows.index)
-
-
 def payroll(
     plan: CommissionPlan,
     bookings: pd.DataFrame,
@@ -244,7 +237,7 @@ def payroll(
     )
     product_bonus = rows.merge(bonus.reset_index(), on=keys, how="left")["bonus"].fillna(0.0)
 
-    out = rows.assign(team=_team_of(rows, teams), bookings=booked, quota=quota)
+    out = rows.assign(team=team_of(rows, teams), bookings=booked, quota=quota)
     out["attainment"] = out["bookings"] / out["quota"]
     out["base"], out["accelerator"] = _cents(base), _cents(accelerator)
     out["product_bonus"] = _cents(product_bonus)
