@@ -20,6 +20,9 @@ from salesperf.analyses.reps.incentives import (
     what_if,
 )
 from salesperf.core.errors import UserError
+from salesperf.core.expr import counted_line
+from salesperf.data.dataset import open_dataset
+from salesperf.data.importer import run_import
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -225,3 +228,46 @@ def test_a_key_given_twice_and_a_missing_file(tmp_path):
         load_plan(path)
     with pytest.raises(UserError, match="nofile.yml: commission plan file not found"):
         load_plan(tmp_path / "nofile.yml")
+
+
+AW = REPO / "tests" / "fixtures" / "real" / "adventureworks"
+AW_MAPPING = REPO / "examples" / "mappings" / "adventureworks_dw2020_reseller_sales.yml"
+
+
+def test_adventureworks_payroll_equals_an_independent_computation(tmp_path):
+    """The AdventureWorks reseller slice (real sales people, monthly targets, product categories; no returns)
+    imported through its mapping, bookings per rep, month and category from an Ibis query, paid under a plan
+    of 3 % base and 1 % on Bikes: the payroll equals 3 % of each rep-month's Sales + 1 % of its Bikes Sales,
+    computed with pandas from the CSV files, to the cent per row."""
+    run_import([AW], tmp_path / "aw", mapping=AW_MAPPING)
+    ds = open_dataset(tmp_path / "aw", "2020-05", "2020-07-01")
+    lines = ds.engine.table("orders")
+    lines = lines.filter(counted_line(lines) & (lines.amount > 0))
+    month = lines.order_date.year() * 100 + lines.order_date.month()
+    booked = ds.engine.fetch(
+        lines.group_by(rep_id=lines.rep_id, month=month, category=lines.category).aggregate(
+            amount=lines.amount.sum()
+        )
+    )
+    booked["period"] = [f"{m // 100}-{m % 100:02d}" for m in booked["month"]]
+    quotas = ds.engine.fetch(ds.engine.table("targets").select("rep_id", "period", "quota"))
+    plan = plan_from_dict({"base": {"rate": 0.03}, "product_bonus": {"Bikes": 0.01}})
+    table = payroll(plan, booked, quotas).set_index(["rep_id", "period"])
+
+    sales = pd.read_csv(AW / "Sales.csv", sep="|", dtype={"EmployeeKey": str, "ProductKey": str})
+    people = pd.read_csv(AW / "Salesperson.csv", sep="|", dtype=str)
+    products = pd.read_csv(AW / "Product.csv", sep="|", dtype={"ProductKey": str})
+    sales = sales.merge(people[["EmployeeKey", "EmployeeID"]]).merge(products[["ProductKey", "Category"]])
+    sales["period"] = sales["OrderDate"].str[:7].str.replace("/", "-")
+    sales["bikes"] = sales["Sales"].where(sales["Category"] == "Bikes", 0.0)
+    expected = sales.groupby(["EmployeeID", "period"])[["Sales", "bikes"]].sum()
+    assert expected["Sales"].sum() > 0 and len(expected) > 100
+    for (rep, period), row in expected.iterrows():
+        got = table.loc[(rep, period)]
+        assert got.bookings == pytest.approx(row["Sales"], abs=0.005)
+        assert got.base == pytest.approx(round(0.03 * row["Sales"], 2), abs=0.011)  # float sums: 1 cent
+        assert got.product_bonus == pytest.approx(round(0.01 * row["bikes"], 2), abs=0.011)
+    # rep-months with a target and no sale are in the payroll with nothing to pay
+    idle = table[table["bookings"] == 0]
+    assert len(idle) > 0 and (idle["payout"] == 0).all() and idle["quota"].notna().all()
+    check_payroll(add_total_row(table.reset_index()))
