@@ -253,19 +253,20 @@ def _retention(book: pd.DataFrame) -> pd.DataFrame:
 
 
 def _directory(inputs, rep_ids: set) -> pd.DataFrame:
-    """One row per rep to score: the reps table's reps employed at some time in the trailing year, and every
-    rep with figures; ``name`` (the id when unknown), ``team``, ``region`` (:data:`NONE` when unknown)."""
+    """One row per rep to score: the reps table's reps employed at some time in the trailing year (one who
+    left before it is not scored, even if customers still name them as owner), and the reps with figures that
+    the table does not list; ``name`` (the id when unknown), ``team``, ``region`` (:data:`NONE` when
+    unknown)."""
     w = inputs.windows
     if inputs.reps is not None:
         reps = inputs.reps
         hired = reps["hire_date"].isna() | (reps["hire_date"] <= pd.Timestamp(w.end))
         stayed = reps["end_date"].isna() | (reps["end_date"] >= pd.Timestamp(w.year_start))
-        listed = reps.loc[
-            (hired & stayed) | reps["rep_id"].isin(rep_ids), ["rep_id", "name", "team", "region"]
-        ]
+        listed = reps.loc[hired & stayed, ["rep_id", "name", "team", "region"]]
+        gone = set(reps["rep_id"]) - set(listed["rep_id"])
     else:
-        listed = pd.DataFrame(columns=["rep_id", "name", "team", "region"])
-    extra = sorted(rep_ids - set(listed["rep_id"]))
+        listed, gone = pd.DataFrame(columns=["rep_id", "name", "team", "region"]), set()
+    extra = sorted(rep_ids - set(listed["rep_id"]) - gone)
     listed = pd.concat([listed, pd.DataFrame({"rep_id": extra})], ignore_index=True)
     listed["name"] = listed["name"].fillna(listed["rep_id"])
     listed[["team", "region"]] = listed[["team", "region"]].fillna(NONE)
