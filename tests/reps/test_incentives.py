@@ -271,3 +271,16 @@ def test_adventureworks_payroll_equals_an_independent_computation(tmp_path):
     idle = table[table["bookings"] == 0]
     assert len(idle) > 0 and (idle["payout"] == 0).all() and idle["quota"].notna().all()
     check_payroll(add_total_row(table.reset_index()))
+
+
+def test_thin_inputs_orders_only():
+    # no category, no returns, no teams: A 1,000 on 800 (125 %) under the packaged plan:
+    #   base 5 % x 800 = 40.00; accelerator 8 % x 200 = 16.00 -> 56.00; no product or team bonus
+    # B has no quota: 5 % x 50 = 2.50
+    bookings = pd.DataFrame({"rep_id": ["A", "B"], "period": ["2026-01"] * 2, "amount": [1000.0, 50.0]})
+    quotas = pd.DataFrame({"rep_id": ["A"], "period": ["2026-01"], "quota": [800.0]})
+    table = payroll(load_plan(), bookings, quotas)
+    assert table["payout"].tolist() == [56.00, 2.50]
+    assert (
+        table["team"].isna().all() and (table[["product_bonus", "team_bonus", "clawback"]] == 0).all().all()
+    )

@@ -387,8 +387,8 @@ def compare_payrolls(
     )
     reps = reps[["rep_id", "team", "bookings", "payout_current", "payout_alternative", "difference",
                  "difference_share", "outcome"]]  # fmt: skip
-    total_a = _cents(reps["payout_current"]).sum() / 100.0
-    total_b = _cents(reps["payout_alternative"]).sum() / 100.0
+    total_a = float(_cents(reps["payout_current"]).sum()) / 100.0
+    total_b = float(_cents(reps["payout_alternative"]).sum()) / 100.0
     booked = float(reps["bookings"].sum())
     gains, losses = reps[reps["outcome"] == "gains"], reps[reps["outcome"] == "loses"]
     summary = PlanComparison(
