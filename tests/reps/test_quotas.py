@@ -14,6 +14,7 @@ from salesperf.analyses.reps.quotas import (
     attainment_spread,
     implied_stretch,
     quota_vs_potential,
+    split_potential,
     suggest_quotas,
     team_of,
 )
@@ -106,6 +107,23 @@ def test_quota_vs_potential():
         pytest.approx(1.2),
         1,
         1,
+    )
+
+
+def test_split_potential():
+    # North 1,000 split by trailing bookings 300 : 100 : 0 (a negative net counts as 0) -> 750, 250, 0;
+    # South has no bookings: split evenly, 400 / 2; West has no potential: its rep is left out
+    history = pd.DataFrame(
+        {
+            "rep_id": ["N1", "N2", "N3", "S1", "S2", "W1"],
+            "group": ["North", "North", "North", "South", "South", "West"],
+            "bookings": [300.0, 100.0, -50.0, 0.0, 0.0, 10.0],
+        }
+    )
+    regions = pd.DataFrame({"group": ["North", "South"], "potential": [1000.0, 400.0]})
+    out = split_potential(regions, history).set_index("rep_id")
+    assert out["potential"].to_dict() == pytest.approx(
+        {"N1": 750.0, "N2": 250.0, "N3": 0.0, "S1": 200.0, "S2": 200.0}
     )
 
 

@@ -143,6 +143,32 @@ def attainment_spread(months: pd.DataFrame, teams: pd.DataFrame | None = None) -
     )
 
 
+def split_potential(group_potential: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """A per-rep potential from a per-group one (e.g. the forecast of a region), split by each rep's share of
+    the group's bookings over a trailing window; a group without bookings is split evenly.
+
+    Parameters
+    ----------
+    group_potential : DataFrame
+        ``group, potential``: one row per group (region or team).
+    history : DataFrame
+        ``rep_id, group, bookings``: one row per rep, the rep's trailing bookings (negative counted as 0).
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id, group, share, potential``: one row per rep of ``history`` whose group has a potential; the
+        shares of a group add up to 1 and its reps' potentials to the group's.
+    """
+    reps = history[["rep_id", "group", "bookings"]].merge(group_potential[["group", "potential"]], on="group")
+    weight = reps["bookings"].clip(lower=0)
+    total = weight.groupby(reps["group"]).transform("sum")
+    count = reps.groupby("group")["rep_id"].transform("count")
+    reps["share"] = (weight / total.where(total > 0)).fillna(1 / count)
+    reps["potential"] = reps["potential"] * reps["share"]
+    return reps[["rep_id", "group", "share", "potential"]].reset_index(drop=True)
+
+
 def quota_vs_potential(
     quotas: pd.DataFrame,
     potential: pd.DataFrame,
