@@ -182,3 +182,43 @@ def test_an_ended_series_is_forecast_as_zero():
 def test_largest_remainder_allocates_exact_cents(values, target, expected):
     got = _largest_remainder(np.array([[v] for v in values], float), np.array([target]))
     assert got[:, 0].tolist() == expected
+
+
+def test_a_series_with_a_shorter_backtest_is_masked_not_dropped():
+    # every series has 9 backtest points (3 cutoffs x 3 steps) but one cell, backtested on 6 (its latest cutoff
+    # missing): MinT masks the missing points; the same cell with 3 (< MIN_RESIDUALS) sends its structure to
+    # bottom-up
+    series = series_of(cells_frame())
+    backtest = backtest_of(series, 9, lambda uid: 1 + len(uid) % 3)
+    short = backtest["unique_id"].eq("region/West/category/Hardware") & backtest["cutoff"].eq(MONTHS[-4])
+    result = reconcile(series, base_of(series, lambda uid, k: 50.0 * len(uid)), backtest[~short])
+    assert result.methods[["method", "residuals"]].values.tolist() == [["mint_shrink", 6], ["mint_shrink", 9]]
+    got = cents(result.forecasts)
+    assert (level(got, series, "category").sum(axis=1) == got["total"]).all()
+    too_short = backtest["unique_id"].eq("region/West/category/Hardware") & backtest["cutoff"].ne(MONTHS[-6])
+    result = reconcile(series, base_of(series), backtest[~too_short])
+    assert result.methods["reason"].tolist() == ["too_few_residuals", ""]
+    assert result.methods["residuals"].tolist() == [3, 9] and MIN_RESIDUALS > 3
+
+
+def test_no_series_no_forecasts():
+    empty = series_and_structures(cells_frame().iloc[:0], "month", LAST, [], freq="ME", season_length=12)
+    result = reconcile(empty, base_of(series_of(cells_frame())))
+    assert result.forecasts.empty and result.methods.empty
+
+
+def test_with_the_projects_forecaster_the_forecasts_are_coherent_to_the_cent():
+    # the models of salesperf.forecast (chosen per series by backtest) and their backtest errors as MinT's
+    # residuals: 14 series of 22 months
+    from salesperf.forecast import select_and_forecast
+
+    series = series_of(cells_frame())
+    selection = select_and_forecast(series.to_forecast, horizon=3, freq="M")
+    result = reconcile(series, selection.forecasts, selection.backtest)
+    assert (result.methods["method"] == "mint_shrink").all()
+    got = cents(result.forecasts)
+    for name in ("region", "category", "cell", "team", "rep"):
+        assert (level(got, series, name).sum(axis=1) == got["total"]).all(), name
+    assert (result.forecasts[["yhat", "lo_80", "lo_95"]] >= 0).all().all()
+    assert (result.forecasts["lo_95"] <= result.forecasts["yhat"]).all()
+    assert (result.forecasts["yhat"] <= result.forecasts["hi_95"]).all()

@@ -19,10 +19,11 @@ Reconciliation
 --------------
 MinT with shrinkage (``hierarchicalforecast`` ``MinTrace(method="mint_shrink")``). Its covariance is estimated
 from the **out-of-sample backtest errors** of each series' chosen model (the Selection's backtest predictions:
-``y - yhat`` per cutoff and target date), not from in-sample fits; only the (cutoff, date) points observed for
-every series of the structure are used. Bottom-up is the fallback, and the result says why: fewer than
-:data:`MIN_RESIDUALS` such points (the covariance cannot be estimated), or MinT failing (an ill-conditioned
-covariance, residuals all zero).
+``y - yhat`` per cutoff and target date), not from in-sample fits. A series backtested on fewer points than
+another has NaN at the others' points, which the library's shrinkage estimator masks (pairwise). Bottom-up
+is the fallback, and the result says why: a series of the structure with fewer than :data:`MIN_RESIDUALS`
+backtest points (its variance cannot be estimated), or MinT failing (an ill-conditioned covariance,
+residuals all zero, a non-finite result).
 
 Non-negative and coherent to the cent: reconciled bottom forecasts are clipped at zero and rounded to cents
 (integer cents); every aggregate is then the exact sum of its rounded bottoms (bottom-up re-sum), so
@@ -247,7 +248,8 @@ class Reconciled:
     methods : DataFrame
         One row per structure: ``structure``, ``method`` (``mint_shrink``, ``bottom_up`` or ``none`` for a
         structure of the total alone), ``reason`` (empty for MinT; ``too_few_residuals``, ``mint_failed`` or
-        ``single_series``), ``residuals`` (the residual points MinT had), ``detail`` (the failure's message),
+        ``single_series``), ``residuals`` (the fewest backtest points a series had), ``detail`` (the
+        failure's message),
         ``clipped`` (reconciled bottom forecasts below zero set to zero).
     """
 
@@ -259,25 +261,29 @@ def _matrix(frame: pd.DataFrame, rows: list[str], column: str, values: str) -> p
     return frame.pivot_table(index="unique_id", columns=column, values=values, aggfunc="first").reindex(rows)
 
 
-def _residual_matrices(backtest: pd.DataFrame | None, rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Backtest actuals and predictions, one row per series, one column per (cutoff, ds) observed for every
-    series of ``rows``."""
+def _residual_matrices(backtest: pd.DataFrame | None, rows: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Backtest actuals and predictions, one row per series of ``rows``, one column per (cutoff, ds) that
+    some of them have (NaN where a series has not: MinT's shrinkage estimator masks them); and the fewest
+    points any series has."""
     if backtest is None or backtest.empty:
-        return np.empty((len(rows), 0)), np.empty((len(rows), 0))
+        return np.empty((len(rows), 0)), np.empty((len(rows), 0)), 0
     points = backtest.assign(point=list(zip(backtest["cutoff"], backtest["ds"], strict=True)))
-    actual = _matrix(points, rows, "point", "y").dropna(axis=1)
-    predicted = _matrix(points, rows, "point", "yhat")[actual.columns].dropna(axis=1)
-    actual = actual[predicted.columns]
-    return actual.to_numpy(float), predicted.to_numpy(float)
+    actual = _matrix(points, rows, "point", "y")
+    predicted = _matrix(points, rows, "point", "yhat").reindex(columns=actual.columns)
+    seen = actual.notna() & predicted.notna()
+    actual, predicted = actual.where(seen), predicted.where(seen)
+    keep = seen.any(axis=0)
+    fewest = int(seen.sum(axis=1).min())
+    return actual.loc[:, keep].to_numpy(float), predicted.loc[:, keep].to_numpy(float), fewest
 
 
-def _mint(S: np.ndarray, base: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> tuple:
+def _mint(S: np.ndarray, base: np.ndarray, actual: np.ndarray, predicted: np.ndarray, fewest: int) -> tuple:
     """Reconciled bottom forecasts (bottoms × horizon), the method and why."""
     n_bottom = S.shape[1]
     bottom_up = base[-n_bottom:]
     if S.shape[0] == n_bottom:
         return bottom_up, "none", "single_series"
-    if actual.shape[1] < MIN_RESIDUALS:
+    if fewest < MIN_RESIDUALS:
         return bottom_up, "bottom_up", "too_few_residuals"
     try:
         with np.errstate(all="ignore"):
@@ -320,8 +326,8 @@ def _reconcile_structure(structure, base, backtest, active, total_cents=None):
     bottom_base = yhat.iloc[-len(bottoms):].fillna(0.0).to_numpy(float)
     values = yhat.to_numpy(float)
     values = np.where(np.isnan(values), S @ bottom_base, values)  # a missing aggregate: its bottoms' sum
-    actual, predicted = _residual_matrices(backtest, rows)
-    bottom, method, reason = _mint(S, values, actual, predicted)
+    actual, predicted, fewest = _residual_matrices(backtest, rows)
+    bottom, method, reason = _mint(S, values, actual, predicted, fewest)
     clipped = int((bottom < 0).sum())
     bottom = np.clip(bottom, 0.0, None)
     if total_cents is None:
@@ -330,7 +336,7 @@ def _reconcile_structure(structure, base, backtest, active, total_cents=None):
         cents = _largest_remainder(bottom, total_cents)
     summed = pd.DataFrame(S.astype(np.int64) @ cents, index=rows, columns=dates)
     row = {"structure": structure.name, "method": method, "reason": reason.split(":")[0],
-           "residuals": actual.shape[1], "detail": reason.partition(": ")[2], "clipped": clipped}
+           "residuals": fewest, "detail": reason.partition(": ")[2], "clipped": clipped}
     return summed, row
 
 
@@ -352,6 +358,9 @@ def reconcile(series: SalesSeries, base: pd.DataFrame, backtest: pd.DataFrame | 
     -------
     Reconciled
     """
+    if not series.structures or base.empty:
+        methods = pd.DataFrame(columns=["structure", "method", "reason", "residuals", "detail", "clipped"])
+        return Reconciled(pd.DataFrame(columns=FORECAST_COLUMNS), methods)
     active = set(series.levels.loc[series.levels["active"], "unique_id"])
     cents, methods = {}, []
     for name in ("cuts", "reps"):
