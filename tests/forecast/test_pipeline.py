@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,6 +115,7 @@ def test_stage_observations_are_counted_at_the_as_of_points(company):
     # each closed deal is open at one as-of point (10-24): A holds C01..C04 (C01 won), B C05..C10 (C05..C08 won)
     obs = q.stage_observations(company.engine, END)
     assert obs.to_dict("list") == {
+        "pipeline": ["", ""],  # no pipeline column: one pipeline
         "stage": ["A", "B"],
         "observations": [4, 6],
         "won_observations": [1, 4],
@@ -212,21 +214,39 @@ def test_no_opportunities_is_one_stated_status(tmp_path):
 
 
 def test_close_shares_spread_over_the_periods_by_hand():
-    # stage S: won deals closed 10 (x2), 40 and 100 days after entering it. As of 2026-10-31 (month grain):
-    # age 0 → residuals 10, 10 (Nov), 40 (Dec 10), 100 (Feb 8: later than a 2-month horizon) → 1/2, 1/4, 1/4
-    # age 20 → residuals 20 (Nov 20) and 80 (Jan 19: later) → 1/2 Nov, 0 Dec, 1/2 later; age 100 → stale
-    days = pd.DataFrame({"stage": "S", "days": [10, 40, 100], "won_deals": [2, 1, 1]})
-    ages = pd.DataFrame({"stage": "S", "age_days": [0, 20, 100]})
+    # stage S, won deals as (days in S, days from entering S to close): (5, 10) x 2, (30, 40), (90, 100).
+    # As of 2026-10-31, month grain, horizon 2:
+    # age 0 → all four: residuals 10, 10 (Nov), 40 (Dec 10), 100 (Feb 8: later) → 1/2, 1/4, 1/4
+    # age 8 → only the deals that stayed more than 8 days in S: residuals 32 (Dec 2), 92 (later) → 0, 1/2, 1/2
+    #         (not 10 - 8 = 2 days: a deal 8 days into S has not skipped the stages after it)
+    # age 90 → no won deal stayed longer in S: stale, no rows
+    days = pd.DataFrame(
+        {"stage": "S", "stage_days": [5, 30, 90], "days": [10, 40, 100], "won_deals": [2, 1, 1]}
+    )
+    ages = pd.DataFrame({"stage": "S", "age_days": [0, 8, 90]})
     shares = pl.close_shares(days, ages, END, "month", 2).set_index(["age_days", "period"])["share"]
     assert shares.loc[0].tolist() == [0.5, 0.25, 0.25]
-    assert shares.loc[20].tolist() == [0.5, 0.0, 0.5]
-    assert 100 not in shares.index.get_level_values("age_days")
+    assert shares.loc[8].tolist() == [0.0, 0.5, 0.5]
+    assert 90 not in shares.index.get_level_values("age_days")
+
+
+def test_won_days_to_close_count_the_time_in_each_stage(company):
+    # C01: A 10-21 → Closed Won 10-30 (9 days in A, 9 to close); C05..C08: A 10-21 → B 10-23 (2 days in A,
+    # 9 to close), B → Closed Won 10-30 (7 and 7); the closing stage itself is no open stage
+    days = q.won_days_to_close(company.engine, END)
+    assert days.to_dict("list") == {
+        "stage": ["A", "A", "B"],
+        "stage_days": [2, 9, 7],
+        "days": [9, 9, 7],
+        "won_deals": [4, 1, 4],
+    }
 
 
 def test_without_a_stage_split_on_current_stages_where_meaningful():
     # no history, but a CRM that keeps lost and won deals in an open stage "P": P's own rate is used
     obs = pd.DataFrame(
         {
+            "pipeline": "",
             "stage": ["P", "Closed Won"],
             "observations": [4, 2],
             "won_observations": [1, 2],
@@ -234,8 +254,32 @@ def test_without_a_stage_split_on_current_stages_where_meaningful():
             "won_deals": [1, 2],
         }
     )
-    rates, overall, split = pl.win_rates(obs, ["P"], by_stage=False, prior_deals=0)
+    open_stages = pd.DataFrame({"pipeline": [""], "stage": ["P"]})
+    rates, overall, split = pl.win_rates(obs, open_stages, by_stage=False, prior_deals=0)
     assert split and overall == 0.5 and rates.set_index("stage").loc["P", "win_rate"] == 0.25
+
+
+def test_rates_are_learned_per_pipeline_and_a_pipeline_without_history_gets_none():
+    # Renewal: stage X 3 won of 4 (deals 4), Y 1 of 4 → Renewal overall 4/8 = 0.5; New: stage X 0 of 2 → 0.
+    # prior 2 deals: Renewal X (4 x 0.75 + 2 x 0.5) / 6 = 2/3; New X (2 x 0 + 2 x 0) / 4 = 0; a third pipeline
+    # "Partner" has open deals but no closed one: NaN (not forecast)
+    obs = pd.DataFrame(
+        {
+            "pipeline": ["Renewal", "Renewal", "New"],
+            "stage": ["X", "Y", "X"],
+            "observations": [4, 4, 2],
+            "won_observations": [3, 1, 0],
+            "deals": [4, 4, 2],
+            "won_deals": [3, 1, 0],
+        }
+    )
+    open_stages = pd.DataFrame({"pipeline": ["Renewal", "Partner"], "stage": ["Z", "X"]})
+    rates, overall, _ = pl.win_rates(obs, open_stages, prior_deals=2)
+    rate = rates.set_index(["pipeline", "stage"])["win_rate"]
+    assert overall == 0.4  # 4 won of 10 observations
+    assert rate[("Renewal", "X")] == pytest.approx(2 / 3) and rate[("New", "X")] == 0.0
+    assert rate[("Renewal", "Z")] == 0.5  # a stage without history: the pipeline's overall rate
+    assert np.isnan(rate[("Partner", "X")])
 
 
 def test_next_periods_at_each_grain():

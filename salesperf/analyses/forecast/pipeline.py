@@ -15,10 +15,11 @@ Definitions (what the report states):
 * Without a stage history the stage of a closed deal is its *current* stage, which most CRMs set to a
   closing stage ("Closed Won"): per-stage rates are then used only where meaningful — when some stage held
   by open deals also holds closed deals of both outcomes — else every stage gets the overall rate.
-* **Close timing** — for won deals, the days from entering a stage to closing (without history: from
+* **Close timing** — for won deals, the days from entering a stage to closing, ``T`` (without history: from
   creation). An open deal that has been in its stage ``a`` days closes after ``T - a`` days, ``T`` drawn from
-  the won deals of that stage with ``T > a`` (the deal's age is conditioned on). A deal older in its stage
-  than every won deal ever was is **stale**: no expected bookings (shown apart).
+  the won deals that spent more than ``a`` days in that stage (the deal's time in stage is conditioned on;
+  conditioning on ``T > a`` instead would let a young deal skip the stages still ahead of it). A deal longer
+  in its stage than every won deal ever was is **stale**: no expected bookings (shown apart).
 * **Range** — each deal is a Bernoulli(p x q_k) draw of its amount for period k: variance
   ``sum amount^2 p q (1 - p q)``; the range is the normal approximation ``expected ± z sd`` (z = 1.2816 for
   80 %), floored at 0.
@@ -60,10 +61,13 @@ class PipelineOutlook:
         ``overall_rate_only`` (no meaningful stage split: one overall rate), ``no_status`` (win/loss unknown:
         the CRM's probability is used), ``no_probability``, ``no_expected_close``, ``no_targets``,
         ``no_reps`` (one team), ``no_targets_for_periods`` (targets end before the next periods),
-        ``targets_need_month_grain``, ``stale_deals`` (some deals get nothing).
+        ``targets_need_month_grain``, ``stale_deals`` (some deals get nothing), ``pipeline_without_history``
+        (a pipeline with open deals but no closed one: not forecast).
     stages : DataFrame
-        One row per stage: ``stage, open_deals, open_amount, win_rate, raw_rate, crm_probability, deals``
-        (closed deals learned from), ``observations, won_observations, stale_deals, stale_amount``.
+        One row per (pipeline, stage): ``pipeline`` ('' without a pipeline column), ``stage, open_deals,
+        open_amount, win_rate`` (NaN for a pipeline without closed deals: its deals are not forecast),
+        ``raw_rate, crm_probability, deals`` (closed deals learned from), ``observations, won_observations,
+        stale_deals, stale_amount``.
     periods : DataFrame
         One row per next period: ``period`` (1..horizon), ``label``, ``start``, ``end``.
     bookings : DataFrame
@@ -127,59 +131,68 @@ def period_of_delay(as_of, days, grain: str, horizon: int) -> np.ndarray:
     return np.minimum(index, horizon + 1)
 
 
-def win_rates(observations: pd.DataFrame, open_stages=(), by_stage: bool = True, prior_deals: float = 10.0):
-    """Learned win rate per stage, shrunk toward the overall rate.
+def win_rates(observations: pd.DataFrame, open_stages=None, by_stage: bool = True, prior_deals: float = 10.0):
+    """Learned win rate per (pipeline, stage), shrunk toward the pipeline's overall rate.
 
     Parameters
     ----------
     observations : DataFrame
-        One row per stage: ``stage, observations, won_observations, deals, won_deals`` (closed deals seen
-        open at the stage at an as-of point; see the module docstring).
-    open_stages : iterable of str
-        Stages of the open deals: each gets a row (the overall rate where history has none).
+        One row per (pipeline, stage): ``pipeline, stage, observations, won_observations, deals, won_deals``
+        (closed deals seen open at the stage at an as-of point; see the module docstring).
+    open_stages : DataFrame, optional
+        ``pipeline, stage`` of the open deals: each gets a row (its pipeline's overall rate where history has
+        none of the stage; NaN where the pipeline has no closed deal at all).
     by_stage : bool
         False when the stages of closed deals are their current stages (no history): the split is kept only
         where meaningful (an open stage holding closed deals of both outcomes), else all get the overall rate.
     prior_deals : float
-        Weight of the Beta prior centred on the overall rate, in deals.
+        Weight of the Beta prior centred on the pipeline's overall rate, in deals.
 
     Returns
     -------
     (DataFrame, float, bool)
-        One row per stage (the observed ones, then the open ones without history): ``stage`` and the input
-        counts (0 where none), ``raw_rate`` (NaN without observations) and ``win_rate``; the overall rate
-        (NaN without observations); whether the rates are split by stage.
+        One row per (pipeline, stage) (the observed ones, then the open ones without history): the input
+        columns (counts 0 where none), ``raw_rate`` (NaN without observations), ``win_rate``; the overall rate
+        of all pipelines (NaN without observations); whether the rates are split by stage.
     """
-    frame = observations.loc[:, list(STAGE_COLUMNS)].copy()
-    extra = [s for s in dict.fromkeys(open_stages) if s not in set(frame["stage"])]
-    frame = pd.concat([frame, pd.DataFrame({"stage": extra})], ignore_index=True)
+    keys = ["pipeline", "stage"]
+    frame = observations.loc[:, ["pipeline", *STAGE_COLUMNS]].copy()
+    if open_stages is not None and len(open_stages):
+        seen = frame.set_index(keys).index
+        wanted = open_stages[keys].drop_duplicates()
+        frame = pd.concat([frame, wanted[~wanted.set_index(keys).index.isin(seen)]], ignore_index=True)
     counts = list(STAGE_COLUMNS[1:])
     frame[counts] = frame[counts].astype("float64").fillna(0).astype("int64")
     total = frame["observations"].sum()
     overall = frame["won_observations"].sum() / total if total else float("nan")
+    sums = frame.groupby("pipeline")[["won_observations", "observations"]].transform("sum")
+    base = sums["won_observations"] / sums["observations"].where(sums["observations"] > 0)
     split = by_stage
     if not by_stage:
-        both = frame["stage"].isin(set(open_stages)) & frame["won_deals"].gt(0)
-        both &= frame["deals"].gt(frame["won_deals"])
+        open_keys = set() if open_stages is None else set(map(tuple, open_stages[keys].to_numpy()))
+        held = pd.Series([k in open_keys for k in map(tuple, frame[keys].to_numpy())], index=frame.index)
+        both = held & frame["won_deals"].gt(0) & frame["deals"].gt(frame["won_deals"])
         split = bool(both.any())
-    obs = frame["observations"].where(frame["observations"] > 0)
-    frame["raw_rate"] = frame["won_observations"] / obs
+    frame["raw_rate"] = frame["won_observations"] / frame["observations"].where(frame["observations"] > 0)
     if split:
-        raw = frame["raw_rate"].fillna(overall)
-        frame["win_rate"] = (frame["deals"] * raw + prior_deals * overall) / (frame["deals"] + prior_deals)
+        raw = frame["raw_rate"].fillna(base)
+        frame["win_rate"] = (frame["deals"] * raw + prior_deals * base) / (frame["deals"] + prior_deals)
     else:
-        frame["win_rate"] = overall
+        frame["win_rate"] = base
     return frame, float(overall), split
 
 
 def close_shares(days_to_close: pd.DataFrame, ages: pd.DataFrame, as_of, grain: str, horizon: int):
     """Share of each open deal's win that falls in each next period, conditioned on its time in stage.
 
+    A deal ``a`` days into its stage is like the won deals that stayed longer than ``a`` days in that
+    stage: it closes ``days - a`` days after as_of, ``days`` drawn from them (weighted by their counts).
+
     Parameters
     ----------
     days_to_close : DataFrame
-        One row per (stage, days): ``stage`` (or :data:`ANY_STAGE`), ``days`` from entering the stage
-        (creation) to closing won, ``won_deals``.
+        One row per (stage, stage_days, days): ``stage`` (or :data:`ANY_STAGE`), ``stage_days`` (days the won
+        deal spent in the stage), ``days`` from entering the stage (creation) to closing won, ``won_deals``.
     ages : DataFrame
         One row per distinct (stage, age_days) of the open deals: ``stage`` (key of ``days_to_close``; a stage
         it lacks uses all its rows pooled), ``age_days`` (days in the stage, or since creation, at as_of).
@@ -189,20 +202,20 @@ def close_shares(days_to_close: pd.DataFrame, ages: pd.DataFrame, as_of, grain: 
     Returns
     -------
     DataFrame
-        One row per (stage, age_days, period) with ``period`` 1..horizon and ``share`` (the chance that a
-        deal that will be won closes in that period; ``horizon + 1`` holds "later"); a (stage, age_days) with
-        no won deal longer than ``age_days`` gets no rows (stale).
+        One row per (stage, age_days, period) with ``period`` 1..horizon + 1 (the last: later) and ``share``
+        (the chance that a deal that will be won closes in that period); a (stage, age_days) with no won deal
+        longer than ``age_days`` in the stage gets no rows (stale).
     """
     rows = []
-    pooled = days_to_close.groupby("days", as_index=False)["won_deals"].sum()
+    pooled = days_to_close.groupby(["stage_days", "days"], as_index=False)["won_deals"].sum()
     samples = {s: g for s, g in days_to_close.groupby("stage")}
     for (stage, age), _ in ages.groupby(["stage", "age_days"]):
         sample = samples.get(stage, pooled)
-        later = sample[sample["days"] > age]
-        if later.empty or later["won_deals"].sum() == 0:
+        longer = sample[sample["stage_days"] > age]
+        if longer.empty or longer["won_deals"].sum() == 0:
             continue
-        index = period_of_delay(as_of, later["days"].to_numpy() - age, grain, horizon)
-        weights = later["won_deals"].to_numpy(dtype="float64")
+        index = period_of_delay(as_of, longer["days"].to_numpy() - age, grain, horizon)
+        weights = longer["won_deals"].to_numpy(dtype="float64")
         share = np.bincount(index, weights=weights, minlength=horizon + 2)[1:] / weights.sum()
         rows += [(stage, age, k, share[k - 1]) for k in range(1, horizon + 2)]
     return pd.DataFrame(rows, columns=["stage", "age_days", "period", "share"]).astype(
@@ -216,12 +229,12 @@ def expected_bookings(open_deals: pd.DataFrame, rates: pd.DataFrame, shares: pd.
     Parameters
     ----------
     open_deals : DataFrame
-        One row per (team, stage, timing_stage, age_days, expected_period): ``deals, amount,
+        One row per (team, pipeline, stage, timing_stage, age_days, expected_period): ``deals, amount,
         amount_squared`` (sums over the deals), ``crm_weighted`` (sum of amount x CRM probability),
         ``expected_period`` (period index of the CRM's expected close date: 0 on or before as_of, 1..h,
         h+1 later; NaN without one).
     rates : DataFrame
-        ``stage, win_rate`` (:func:`win_rates`).
+        ``pipeline, stage, win_rate`` (:func:`win_rates`; deals of a NaN rate are left out).
     shares : DataFrame
         ``stage, age_days, period, share`` (:func:`close_shares`; ``stage`` there is ``timing_stage``).
     periods : DataFrame
@@ -233,7 +246,8 @@ def expected_bookings(open_deals: pd.DataFrame, rates: pd.DataFrame, shares: pd.
         One row per (team, period), each team then :data:`ALL_TEAMS`: ``team, period, label, expected, sd,
         low, high, crm_expected``.
     """
-    deals = open_deals.merge(rates[["stage", "win_rate"]], on="stage", how="left")
+    deals = open_deals.merge(rates[["pipeline", "stage", "win_rate"]], on=["pipeline", "stage"], how="left")
+    deals = deals[deals["win_rate"].notna()]  # a pipeline without closed deals is not forecast
     timing = shares.rename(columns={"stage": "timing_stage"})
     cells = deals.merge(timing, on=["timing_stage", "age_days"], how="inner")
     cells = cells[cells["period"].isin(periods["period"])]
@@ -309,21 +323,22 @@ def stage_table(open_deals: pd.DataFrame, rates: pd.DataFrame, shares: pd.DataFr
     Returns
     -------
     DataFrame
-        One row per stage of ``rates``: ``stage, open_deals, open_amount, win_rate, raw_rate,
-        crm_probability`` (mean; NaN without), ``deals, observations, won_observations, stale_deals,
-        stale_amount``.
+        One row per (pipeline, stage) of ``rates``: ``pipeline, stage, open_deals, open_amount, win_rate,
+        raw_rate, crm_probability`` (mean; NaN without), ``deals, observations, won_observations,
+        stale_deals, stale_amount``.
     """
     timed = shares[["stage", "age_days"]].drop_duplicates().rename(columns={"stage": "timing_stage"})
     flagged = open_deals.merge(timed.assign(timed=True), on=["timing_stage", "age_days"], how="left")
     stale = flagged[flagged["timed"].isna()]
-    grouped = open_deals.groupby("stage")
-    table = rates.set_index("stage").assign(
+    keys = ["pipeline", "stage"]
+    grouped = open_deals.groupby(keys)
+    table = rates.set_index(keys).assign(
         open_deals=grouped["deals"].sum(),
         open_amount=grouped["amount"].sum(),
         crm_probability=grouped["crm_probability_sum"].sum()
         / grouped["crm_probability_n"].sum().where(lambda n: n > 0),
-        stale_deals=stale.groupby("stage")["deals"].sum(),
-        stale_amount=stale.groupby("stage")["amount"].sum(),
+        stale_deals=stale.groupby(keys)["deals"].sum(),
+        stale_amount=stale.groupby(keys)["amount"].sum(),
     )
     fill = ["open_deals", "open_amount", "stale_deals", "stale_amount"]
     table[fill] = table[fill].fillna(0)
@@ -340,7 +355,7 @@ def stage_table(open_deals: pd.DataFrame, rates: pd.DataFrame, shares: pd.DataFr
         "stale_deals",
         "stale_amount",
     ]
-    return table.reset_index()[["stage", *columns]]
+    return table.reset_index()[[*keys, *columns]]
 
 
 def pipeline_outlook(
@@ -364,7 +379,8 @@ def pipeline_outlook(
     days_to_close : DataFrame
         :func:`close_shares`'s input (empty without won history).
     open_deals : DataFrame
-        :func:`stage_table`'s input (one row per (team, stage, timing_stage, age_days, expected_period)).
+        :func:`stage_table`'s input (one row per (team, pipeline, stage, timing_stage, age_days,
+        expected_period)).
     quotas : DataFrame or None
         :func:`quota_gaps`'s input; None without targets.
     as_of, grain, horizon
@@ -384,7 +400,7 @@ def pipeline_outlook(
     if open_deals.empty:
         base.status = "no_open_deals"
         return base
-    rates, overall, split = win_rates(observations, open_deals["stage"].unique(), by_stage, prior_deals)
+    rates, overall, split = win_rates(observations, open_deals[["pipeline", "stage"]], by_stage, prior_deals)
     if not by_stage and not split:
         notes.append("overall_rate_only")
     shares = close_shares(
@@ -401,6 +417,8 @@ def pipeline_outlook(
         return base
     if base.stages["stale_deals"].gt(0).any():
         notes.append("stale_deals")
+    if base.stages.loc[base.stages["open_deals"] > 0, "win_rate"].isna().any():
+        notes.append("pipeline_without_history")
     base.bookings = expected_bookings(open_deals, rates, shares, periods)
     if quotas is not None and grain != "week":
         base.gaps = quota_gaps(base.bookings, quotas, periods)

@@ -33,8 +33,8 @@ from salesperf.data.engine import Engine
 CLOSED = ("won", "lost")
 #: Days between the as-of points at which closed deals are looked at (see the module docstring of pipeline).
 STEP_DAYS = 7
-OBSERVATION_COLUMNS = ("stage", "observations", "won_observations", "deals", "won_deals")
-OPEN_KEYS = ("team", "stage", "timing_stage", "age_days", "expected_period")
+OBSERVATION_COLUMNS = ("pipeline", "stage", "observations", "won_observations", "deals", "won_deals")
+OPEN_KEYS = ("team", "pipeline", "stage", "timing_stage", "age_days", "expected_period")
 
 
 def _table(engine: Engine, name: str) -> ir.Table | None:
@@ -76,6 +76,12 @@ def _stage_at(rows: ir.Table, spans: ir.Table, day_column: str, how: str) -> ir.
     )
 
 
+def _pipeline(opps: ir.Table) -> ir.StringValue:
+    """A deal's pipeline (sales process): its ``pipeline``, '' without one. Stages of different pipelines are
+    different steps, so rates are learned per pipeline."""
+    return opps.pipeline.fill_null("") if "pipeline" in opps.columns else ibis.literal("")
+
+
 def has_stage_history(engine: Engine) -> bool:
     """Whether the dataset has an ``opportunity_history`` table with at least one row."""
     history = _table(engine, "opportunity_history")
@@ -90,7 +96,8 @@ def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.
     Returns
     -------
     DataFrame
-        One row per stage: ``stage, observations`` ((deal, as-of point) pairs), ``won_observations``,
+        One row per (pipeline, stage): ``pipeline`` ('' without), ``stage, observations`` ((deal, as-of
+        point) pairs), ``won_observations``,
         ``deals`` (distinct closed deals), ``won_deals``; sorted by stage. Empty without a status column or
         closed deals.
     """
@@ -101,6 +108,7 @@ def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.
     closed = closed.select(
         "opportunity_id",
         "stage",
+        pipeline=_pipeline(closed),
         won=closed.status == "won",
         created_day=closed.created_at.epoch_days(),
         closed_day=closed.closed_at.epoch_days(),
@@ -111,46 +119,54 @@ def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.
     steps = ibis.memtable({"step": np.arange(math.ceil((end - first) / step_days) + 1, dtype="int64")})
     look = end - steps.step * step_days
     seen = closed.join(steps, [closed.created_day <= look, look < closed.closed_day])
-    seen = seen.select("opportunity_id", "stage", "won", as_of_day=end - seen.step * step_days)
+    seen = seen.select("opportunity_id", "pipeline", "stage", "won", as_of_day=end - seen.step * step_days)
     if has_stage_history(engine):
         seen = _stage_at(seen, _stage_spans(engine.table("opportunity_history")), "as_of_day", "inner")
         seen = seen.mutate(stage=seen.span_stage)
     won = seen.won.cast("int64")
-    counts = seen.group_by("stage").aggregate(
+    counts = seen.group_by(["pipeline", "stage"]).aggregate(
         observations=seen.count(),
         won_observations=won.sum(),
         deals=seen.opportunity_id.nunique(),
         won_deals=seen.opportunity_id.nunique(where=seen.won),
     )
-    return engine.fetch(counts.order_by("stage"))
+    return engine.fetch(counts.order_by(["pipeline", "stage"]))
 
 
 def won_days_to_close(engine: Engine, as_of) -> pd.DataFrame:
-    """Days from entering each stage (without history: from creation) to closing, of the deals won on or
-    before ``as_of``.
+    """Days in each stage and from entering it to closing (without history: from creation), of the deals won
+    on or before ``as_of``.
 
     Returns
     -------
     DataFrame
-        One row per (stage, days): ``stage`` (:data:`~salesperf.analyses.forecast.pipeline.ANY_STAGE` without
-        history), ``days`` (> 0), ``won_deals``; sorted. Empty without a status column.
+        One row per (stage, stage_days, days): ``stage`` (``(any stage)`` without history), ``stage_days``
+        (days spent in the stage: to the next history entry or the close; without history the same as
+        ``days``), ``days`` (> 0, to the close), ``won_deals``; sorted. Empty without a status column.
     """
+    columns = ["stage", "stage_days", "days", "won_deals"]
     opps, end = engine.table("opportunities"), _day(as_of)
     if "status" not in opps.columns:
-        return pd.DataFrame(columns=["stage", "days", "won_deals"])
+        return pd.DataFrame(columns=columns)
     won = opps.filter(_closed_by(opps, end) & (opps.status == "won"))
     won = won.select(
         "opportunity_id", created_day=won.created_at.epoch_days(), closed_day=won.closed_at.epoch_days()
     )
     if has_stage_history(engine):
-        history = engine.table("opportunity_history")
-        entries = won.join(history, won.opportunity_id == history.opportunity_id)
-        entries = entries.select(stage=history.stage, days=won.closed_day - history.entered_at.epoch_days())
+        spans = _stage_spans(engine.table("opportunity_history"))
+        entries = won.join(spans, won.opportunity_id == spans.opportunity_id)
+        left = ibis.least(spans.next_day.fill_null(won.closed_day), won.closed_day)
+        entries = entries.select(
+            stage=spans.stage,
+            stage_days=left - spans.entered_day,
+            days=won.closed_day - spans.entered_day,
+        )
     else:
-        entries = won.select(stage=ibis.literal(ANY_STAGE), days=won.closed_day - won.created_day)
+        days = won.closed_day - won.created_day
+        entries = won.select(stage=ibis.literal(ANY_STAGE), stage_days=days, days=days)
     entries = entries.filter(entries.days > 0)
-    counts = entries.group_by(["stage", "days"]).aggregate(won_deals=entries.count())
-    return engine.fetch(counts.order_by(["stage", "days"]))
+    counts = entries.group_by(["stage", "stage_days", "days"]).aggregate(won_deals=entries.count())
+    return engine.fetch(counts.order_by(["stage", "stage_days", "days"]))
 
 
 def _period_index(day: ir.DateValue, as_of: date, grain: str) -> ir.IntegerValue:
@@ -169,14 +185,15 @@ def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 
     Returns
     -------
     DataFrame
-        One row per (team, stage, timing_stage, age_days, expected_period): ``team`` (the owner's;
-        ``(no team)`` without one), ``stage`` (at as_of from the history, else current), ``timing_stage``
-        (the history's stage, else ``(any stage)``), ``age_days`` (days since entering that stage, else since
-        creation), ``expected_period`` (period of expected_close_date relative to as_of's: 0 on or before
-        as_of's period, 1..horizon, horizon + 1 later; NULL without), ``deals``, ``amount``,
-        ``amount_squared`` (sums; a missing amount counts 0), ``amount_missing`` (deals), ``crm_weighted``
-        (sum of amount x probability), ``crm_probability_sum`` and ``crm_probability_n`` (over the deals still
-        in the stage the CRM's probability was typed for). Sorted by the keys.
+        One row per (team, pipeline, stage, timing_stage, age_days, expected_period): ``team`` (the owner's;
+        ``(no team)`` without one), ``pipeline`` ('' without), ``stage`` (at as_of from the history, else
+        current), ``timing_stage`` (the history's stage, else ``(any stage)``), ``age_days`` (days since
+        entering that stage, else since creation), ``expected_period`` (period of expected_close_date
+        relative to as_of's: 0 on or before as_of's period, 1..horizon, horizon + 1 later; NULL without),
+        ``deals``, ``amount``, ``amount_squared`` (sums; a missing amount counts 0), ``amount_missing``
+        (deals), ``crm_weighted`` (sum of amount x probability), ``crm_probability_sum`` and
+        ``crm_probability_n`` (over the deals still in the stage the CRM's probability was typed for).
+        Sorted by the keys.
     """
     opps, end, day = engine.table("opportunities"), _day(as_of), as_date(as_of)
     closed = opps.closed_at.notnull() & (opps.closed_at.epoch_days() <= end)
@@ -213,6 +230,7 @@ def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 
         typed_n = ibis.literal(0)
     cells = live.select(
         team=live.team.fill_null(NO_TEAM),
+        pipeline=_pipeline(live),
         stage=stage,
         timing_stage=live.span_stage.fill_null(ANY_STAGE),
         age_days=ibis.literal(end) - live.span_entered.fill_null(live.created_day),
