@@ -33,7 +33,14 @@ The markdown goes to stdout and benchmarks/results/forecast.md.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +101,12 @@ PUBLISHED = [
 MODEL_TABLE = ["SeasonalNaive", "Naive", "HistoricAverage", "AutoETS", "AutoTheta", "AutoARIMA", "CrostonOptimized",
                "ADIDA", "IMAPA", "TSB"]
 SPEED_SERIES, SPEED_MONTHS, SPEED_HORIZON, SPEED_FOLDS, SPEED_STEP = 1000, 48, 12, 3, 6
+PARTS = ("accuracy", "speed", "models")
+FULL = {"name": "full", "every": 1, "speed_series": SPEED_SERIES, "model_series": 250}
+QUICK = {"name": "quick", "every": 10, "speed_series": 200, "model_series": 100}
+SLOW_MODEL_EVERY = {"AutoARIMA": 10}  # AutoARIMA on every 10th M3 monthly series only (~10x AutoETS's cost)
+SLOW_MODEL_SERIES = {"AutoARIMA": 50}  # and on 50 speed series
+DATA_DIR = HERE / ".data"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -264,24 +277,399 @@ def check_readme_baselines(folder: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# Workers (one subprocess per timed part: its own peak memory, imports outside the timing)
+# ---------------------------------------------------------------------------------------------------------------------
+
+WITH_INTERVALS = {"SeasonalNaive", "Naive", "HistoricAverage", "AutoETS", "AutoTheta", "AutoARIMA"}
+AUTO = "salesperf forecast"
+
+
+def statsforecast_model(name: str, season_length: int):
+    """A fresh statsforecast model by name (TSB with both smoothing parameters 0.2, statsforecast has no default)."""
+    from statsforecast import models
+
+    if name in ("SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA"):
+        return getattr(models, name)(season_length=season_length)
+    if name == "TSB":
+        return models.TSB(alpha_d=0.2, alpha_p=0.2)
+    return getattr(models, name)()
+
+
+def long_from_statsforecast(wide: pd.DataFrame, name: str) -> pd.DataFrame:
+    """statsforecast's wide output (unique_id, ds, <name>, <name>-lo-80, ...) → unique_id, model, ds, yhat, lo/hi."""
+    out = pd.DataFrame({"unique_id": wide["unique_id"].astype(str), "model": name, "ds": wide["ds"],
+                        "yhat": wide[name]})
+    for level in (80, 95):
+        if f"{name}-lo-{level}" in wide:
+            out[f"lo_{level}"], out[f"hi_{level}"] = wide[f"{name}-lo-{level}"], wide[f"{name}-hi-{level}"]
+    return out
+
+
+def subset(frame: pd.DataFrame, every: int) -> pd.DataFrame:
+    """Every ``every``-th series (sorted ids), all their rows (the quick run)."""
+    ids = sorted(frame["unique_id"].unique())[::every]
+    return frame[frame["unique_id"].isin(ids)].reset_index(drop=True)
+
+
+def run_forecast_api(train: pd.DataFrame, spec_freq: str, horizon: int, season_length: int) -> pd.DataFrame:
+    """``salesperf.forecast.forecast`` on integer-indexed series: dates in, the integer index back out."""
+    from salesperf.forecast import forecast
+
+    last = int(train["ds"].max())
+    dates = pd.date_range("2000-01-01", periods=last + horizon, freq=spec_freq)
+    result = forecast(with_dates(train, spec_freq), horizon=horizon, freq=spec_freq, season_length=season_length,
+                      level=(80, 95), folds=3)
+    index = pd.Series(np.arange(1, len(dates) + 1), index=dates)
+    return result.assign(ds=index.reindex(pd.DatetimeIndex(result["ds"])).to_numpy())
+
+
+def worker(task: dict) -> dict:
+    """Run one timed part; print nothing; return wall / CPU seconds after imports and data, peak MB, extras."""
+    import_start = time.perf_counter()
+    from statsforecast import StatsForecast
+
+    if task["method"] == AUTO:
+        import salesperf.forecast  # noqa: F401 - imported outside the timing
+    import_s = time.perf_counter() - import_start
+    extra: dict = {}
+    if task["kind"] == "accuracy":
+        spec = SETS[task["set"]]
+        train, _ = load_set(Path(task["data"]), spec.name)
+        train = subset(train, task["every"])
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        if task["method"] == AUTO:
+            result = run_forecast_api(train, spec.freq, spec.horizon, spec.season_length)
+            extra["chosen"] = result.groupby("unique_id")["model"].first().value_counts().to_dict()
+            result = result.assign(model=AUTO)
+        else:
+            name = task["method"]
+            sf = StatsForecast(models=[statsforecast_model(name, spec.season_length)], freq=1, n_jobs=1)
+            level = [80, 95] if name in WITH_INTERVALS else None
+            result = long_from_statsforecast(sf.forecast(df=train, h=spec.horizon, level=level), name)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        columns = [c for c in ("unique_id", "model", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95") if c in result]
+        result[columns].to_parquet(task["out"])
+        extra["series"] = int(train["unique_id"].nunique())
+    else:  # speed: the synthetic monthly series
+        frame = speed_series()
+        frame = frame[frame["unique_id"].isin(sorted(frame["unique_id"].unique())[: task["series"]])]
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        if task["method"] == AUTO:
+            from salesperf.forecast import forecast
+
+            result = forecast(frame, horizon=SPEED_HORIZON, freq="MS", level=(80, 95), folds=SPEED_FOLDS)
+            extra["chosen"] = result.groupby("unique_id")["model"].first().value_counts().to_dict()
+        else:
+            name = task["method"]
+            sf = StatsForecast(models=[statsforecast_model(name, 12)], freq="MS", n_jobs=1)
+            level = [80, 95] if name in WITH_INTERVALS else None
+            sf.cross_validation(df=frame, h=SPEED_HORIZON, n_windows=SPEED_FOLDS, step_size=SPEED_STEP, level=level)
+            sf.forecast(df=frame, h=SPEED_HORIZON, level=level)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        extra["series"] = int(frame["unique_id"].nunique())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb, "import_s": import_s, **extra}
+
+
+def run_part(task: dict, timeout: float) -> dict:
+    """Run ``worker(task)`` in a fresh interpreter; its JSON result with the load average around it, or the error."""
+    load_before = os.getloadavg()[0]
+    command = [sys.executable, __file__, "--worker", json.dumps(task)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s", "load": (load_before, os.getloadavg()[0])}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {done.returncode}: {tail[:200]}", "load": (load_before, os.getloadavg()[0])}
+    return {**json.loads(lines[-1]), "load": (load_before, os.getloadavg()[0])}
+
+
+def forecast_api_available() -> str | None:
+    """None when ``from salesperf.forecast import forecast, backtest`` works, else the reason (one line)."""
+    try:
+        from salesperf.forecast import backtest, forecast  # noqa: F401
+    except ImportError as error:
+        return f"salesperf.forecast not usable yet ({error})"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Parts of the run
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def accuracy_part(data: Path, every: int, methods: list[str], timeout: float, tmp: Path,
+                  sets: tuple[str, ...] = tuple(SETS)) -> list[dict]:
+    """Every method on every set; one row per (set, method) with mean MASE / sMAPE, coverage and costs."""
+    rows = []
+    for spec in (SETS[name] for name in sets):
+        train, test = load_set(data, spec.name)
+        train, test = subset(train, every), subset(test, every)
+        for method in methods:
+            out = tmp / f"{spec.name}_{method.replace(' ', '_')}.parquet"
+            print(f"  {spec.name}: {method} ...", file=sys.stderr, flush=True)
+            run = run_part({"kind": "accuracy", "set": spec.name, "method": method, "data": str(data),
+                            "every": every, "out": str(out)}, timeout)
+            row = {"set": spec.name, "method": method, **run}
+            if "error" not in run:
+                scores = score(pd.read_parquet(out), train, test, spec.season_length)
+                row.update(scores.drop(columns=["unique_id", "model"]).mean().to_dict())
+                row["series"] = int(scores["unique_id"].nunique())
+            rows.append(row)
+    return rows
+
+
+def speed_part(cases: dict[str, int], timeout: float) -> list[dict]:
+    """Each method on its number of synthetic series (the first n of the 1,000); one row per method."""
+    rows = []
+    for method, n in cases.items():
+        print(f"  speed: {method} on {n} series ...", file=sys.stderr, flush=True)
+        rows.append({"method": method, **run_part({"kind": "speed", "method": method, "series": n}, timeout)})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def fmt(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return f"{value:,.{digits}f}"
+
+
+def load_text(run: dict) -> str:
+    before, after = run.get("load", (float("nan"), float("nan")))
+    return f"{before:.1f} / {after:.1f}"
+
+
+def accuracy_markdown(rows: list[dict], every: int) -> list[str]:
+    out = ["### Accuracy on the official test part", "",
+           "Mean over series of MASE (scaled by the in-sample seasonal naive MAE, m = 12 / 4) and sMAPE (%); coverage "
+           "= share of test points inside the 80 % / 95 % interval. Wall / CPU s: the method's fit and forecast on "
+           "the whole set after imports and data loading (`salesperf forecast` includes its 3-fold backtest and "
+           "choice); peak MB: the subprocess's maximum RSS; load: 1-minute load average before / after." +
+           (f" Quick run: every {every}th series." if every > 1 else ""), "",
+           "| set | series | method | mean MASE | mean sMAPE | coverage 80 | coverage 95 | wall s | CPU s | peak MB "
+           "| load | note |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for row in rows:
+        note = row.get("error", "")
+        if row["method"] == "SeasonalNaive" and every == 1:
+            sm, ma = README_BASELINES[row["set"]]["SeasonalNaive"]
+            note = note or f"README SNaive: MASE {ma}, sMAPE {sm}"
+        if "chosen" in row:
+            top = sorted(row["chosen"].items(), key=lambda kv: -kv[1])[:4]
+            note = "chosen: " + ", ".join(f"{k} {v}" for k, v in top)
+        out.append(f"| {row['set']} | {row.get('series', '')} | {row['method']} | {fmt(row.get('mase'), 4)} | "
+                   f"{fmt(row.get('smape'), 3)} | {fmt(row.get('coverage_80'), 3)} | {fmt(row.get('coverage_95'), 3)} "
+                   f"| {fmt(row.get('wall_s'), 1)} | {fmt(row.get('cpu_s'), 1)} | {fmt(row.get('peak_mb'), 0)} | "
+                   f"{load_text(row)} | {note} |")
+    return out
+
+
+def targets_markdown(rows: list[dict]) -> list[str]:
+    """(a) beat seasonal naive on mean MASE, (b) match or beat AutoETS alone, per set; plainly, with the figures."""
+    by = {(r["set"], r["method"]): r for r in rows if "mase" in r}
+    out = ["", "Targets (issue 12, item 9), per set:", ""]
+    for name in SETS:
+        auto, ets, naive = by.get((name, AUTO)), by.get((name, "AutoETS")), by.get((name, "SeasonalNaive"))
+        if not auto:
+            out.append(f"- {name}: `salesperf forecast` not measured")
+            continue
+        parts = []
+        if naive:
+            verdict = "met" if auto["mase"] < naive["mase"] else "NOT met"
+            parts.append(f"(a) beats seasonal naive: {verdict} (MASE {auto['mase']:.4f} vs {naive['mase']:.4f})")
+        if ets:
+            verdict = "met" if auto["mase"] <= ets["mase"] else "NOT met"
+            parts.append(f"(b) matches or beats AutoETS: {verdict} (MASE {auto['mase']:.4f} vs {ets['mase']:.4f}; "
+                         f"sMAPE {auto['smape']:.3f} vs {ets['smape']:.3f})")
+        out.append(f"- {name}: " + "; ".join(parts))
+    return out
+
+
+def published_markdown(rows: list[dict], every: int) -> list[str]:
+    by = {(r["set"], r["method"]): r for r in rows if "mase" in r}
+    out = ["", "### Published figures beside ours" + (" (ours from the quick run's subset)" if every > 1 else ""), "",
+           "| set | published method | measure | published | ours: salesperf forecast | ours: AutoETS | source |",
+           "|---|---|---|---|---:|---:|---|"]
+    for name, method, measure, value, source in PUBLISHED:
+        key = measure.lower()
+        ours = [fmt(by.get((name, m), {}).get(key), 3 if key == "smape" else 4) for m in (AUTO, "AutoETS")]
+        out.append(f"| {name} | {method} | {measure} | {value} | {ours[0]} | {ours[1]} | {source} |")
+    out.append("")
+    out.append("The M3 paper's sMAPE and ours are computed alike (mean over series of the mean over horizons 1-18 of "
+               "200|y-f|/(|y|+|f|)); the tourism paper's MASE is the one defined above. The dataset README's SNaive "
+               "figures are reproduced exactly by this scorer before anything is timed.")
+    return out
+
+
+def speed_markdown(rows: list[dict], series: int) -> list[str]:
+    out = ["", f"### Speed: {series:,} synthetic monthly series of {SPEED_MONTHS} months", "",
+           f"`forecast(df, horizon={SPEED_HORIZON}, freq=\"MS\", folds={SPEED_FOLDS})` (selection, backtest, forecast "
+           f"with 80/95 % intervals; reconciliation is not part of `forecast`) beside statsforecast AutoETS "
+           f"cross-validation alone ({SPEED_FOLDS} windows of {SPEED_HORIZON} months, step {SPEED_STEP}) plus its "
+           f"{SPEED_HORIZON}-month forecast, n_jobs=1. Data: 85 % trend x season x noise, 15 % intermittent "
+           f"(seed 12).", "",
+           "| case | series | wall s | CPU s | CPU s per 1,000 series | peak MB | load | target | met | note |",
+           "|---|---:|---:|---:|---:|---:|---|---|---|---|"]
+    for row in [r for r in rows if r["method"] in (AUTO, "AutoETS")]:
+        n = row.get("series") or series
+        per = row["cpu_s"] * 1000 / n if "cpu_s" in row else None
+        target, met = ("<= 60 s wall per 1,000", "yes" if row["wall_s"] * 1000 / n <= 60 else "no") \
+            if row["method"] == AUTO and "wall_s" in row else ("", "")
+        note = row.get("error", "")
+        if "chosen" in row:
+            note = "chosen: " + ", ".join(f"{k} {v}" for k, v in sorted(row["chosen"].items(), key=lambda kv: -kv[1]))
+        label = AUTO if row["method"] == AUTO else "AutoETS cross-validation + forecast"
+        out.append(f"| {label} | {n:,} | {fmt(row.get('wall_s'), 1)} | {fmt(row.get('cpu_s'), 1)} | {fmt(per, 1)} | "
+                   f"{fmt(row.get('peak_mb'), 0)} | {load_text(row)} | {target} | {met} | {note} |")
+    return out
+
+
+def model_table_markdown(speed_rows: list[dict], m3_rows: list[dict], every: int) -> list[str]:
+    m3 = {r["method"]: r for r in m3_rows}
+    speed = {r["method"]: r for r in speed_rows}
+    out = ["", "### What each model costs and what accuracy it buys", "",
+           f"Cost: CPU s per 1,000 series of statsforecast's model alone ({SPEED_FOLDS}-window cross-validation plus "
+           f"the final {SPEED_HORIZON}-month forecast) on the synthetic {SPEED_MONTHS}-month series, measured on the "
+           "first n of them and scaled to 1,000; and CPU s per 1,000 series for one fit and the 18-month forecast on "
+           "M3 monthly (48-126 months), which is also where the accuracy comes from (official test, mean over the "
+           "series scored). Intervals (80/95 %) where the model has its own. `salesperf forecast` pays its own "
+           "backtest, choice and intervals in both columns.", "",
+           "| model | CV + forecast CPU s / 1,000 (48 months) | n | fit + forecast CPU s / 1,000 (M3 monthly) | "
+           "M3 monthly series | M3 monthly MASE | M3 monthly sMAPE | note |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for name in [AUTO] + MODEL_TABLE:
+        s, a = speed.get(name, {}), m3.get(name, {})
+        per_cv = s["cpu_s"] * 1000 / s["series"] if "cpu_s" in s else None
+        per_fit = a["cpu_s"] * 1000 / a["series"] if "cpu_s" in a else None
+        note = "; ".join(filter(None, [s.get("error"), a.get("error")]))
+        out.append(f"| {name} | {fmt(per_cv, 1)} | {s.get('series', '')} | {fmt(per_fit, 1)} | {a.get('series', '')} "
+                   f"| {fmt(a.get('mase'), 4)} | {fmt(a.get('smape'), 3)} | {note} |")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def run_parts(args, parts: list[str], mode: dict, missing_api: str | None) -> None:
+    """Run the named parts now and save each one's rows (with when it ran and the load) to benchmarks/.data/."""
+    have_data = (args.data / "m3_monthly_series.csv").is_file()
+    for part in parts:
+        started, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()[0]
+        rows: dict[str, list[dict]] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            if part == "accuracy" and have_data:
+                methods = ([] if missing_api else [AUTO]) + ["AutoETS", "SeasonalNaive"]
+                rows["accuracy"] = accuracy_part(args.data, mode["every"], methods, args.timeout, Path(tmp))
+            if part == "speed":
+                methods = ([] if missing_api else [AUTO]) + ["AutoETS"]
+                rows["speed"] = speed_part({m: mode["speed_series"] for m in methods}, args.timeout)
+            if part == "models":
+                extra = [m for m in MODEL_TABLE if m not in ("AutoETS", "SeasonalNaive")]
+                if have_data:
+                    rows["m3"] = []
+                    for name in extra:
+                        every = max(mode["every"], SLOW_MODEL_EVERY.get(name, 1))
+                        rows["m3"] += accuracy_part(args.data, every, [name], args.timeout, Path(tmp),
+                                                    sets=("m3_monthly",))
+                rows["speed"] = speed_part({m: min(mode["model_series"], SLOW_MODEL_SERIES.get(m, SPEED_SERIES))
+                                            for m in extra}, args.timeout)
+        saved = {"rows": rows, "started": started, "load": (load_before, os.getloadavg()[0]),
+                 "api": missing_api or "yes", "have_data": have_data}
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        (DATA_DIR / f"forecast_{part}_{mode['name']}.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="every 10th series, 200 speed series")
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of the competition CSV files")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="parts to run now (accuracy, speed, models); the others' last saved results are reused")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per timed part")
     parser.add_argument("--write-fixtures", type=Path, metavar="DIR", help="write the committed slices and stop")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
     if args.write_fixtures:
         for name, series, rows, size in write_fixtures(args.data, args.write_fixtures):
             print(f"{name}: {series} series, {rows} rows, {size:,} bytes")
         return 0
-    if not (args.data / "m3_monthly_series.csv").is_file():
-        print(f"accuracy skipped: {args.data} is absent")
-        return 0
-    print("\n".join(check_readme_baselines(args.data)))
+    mode = QUICK if args.quick else FULL
+    sys.path.insert(0, str(ROOT))
+    missing_api = forecast_api_available()
+    scorer_checked = (args.data / "m3_monthly_series.csv").is_file()
+    if scorer_checked:
+        print("\n".join(check_readme_baselines(args.data)), file=sys.stderr)  # stops the run if it does not match
+    else:
+        print(f"accuracy skipped: {args.data} is absent", file=sys.stderr)
+    run_parts(args, [p for p in args.parts.split(",") if p], mode, missing_api)
+    saved = {}
+    for part in PARTS:
+        path = DATA_DIR / f"forecast_{part}_{mode['name']}.json"
+        if path.is_file():
+            saved[part] = json.loads(path.read_text(encoding="utf-8"))
+    markdown = "\n".join(render(saved, mode, scorer_checked)) + "\n"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(markdown, encoding="utf-8")
+    print(markdown)
     return 0
+
+
+def render(saved: dict, mode: dict, scorer_checked: bool) -> list[str]:
+    """The whole markdown section from the saved parts."""
+    quick = " --quick" if mode["name"] == "quick" else ""
+    text = ["# Forecasting", "",
+            f"Generated by `benchmarks/bench_forecast.py{quick}` on {platform.node()} "
+            f"({len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, statsforecast "
+            f"{_version('statsforecast')}). The machine is shared: CPU seconds (user + system, all threads) are the "
+            "steadier measure; compare rows of one part. Each part states when it ran and the 1-minute load average "
+            "before / after it."]
+    for part, result in saved.items():
+        if result["api"] != "yes" and part in ("accuracy", "speed"):
+            text += ["", f"{part}: `salesperf forecast` not measured in this part: {result['api']}."]
+    accuracy = saved.get("accuracy", {}).get("rows", {}).get("accuracy", [])
+    if "accuracy" in saved and not saved["accuracy"]["have_data"]:
+        text += ["", "Accuracy skipped: the shared competition data folder was absent."]
+    if accuracy:
+        stamp = saved["accuracy"]
+        if scorer_checked:
+            text += ["", "Scorer check (every run): the dataset README's Naive1 and SNaive means are reproduced exactly "
+                     "on the full sets (sMAPE to 3 decimals, MASE to 4; SNaive MASE " + ", ".join(
+                         f"{name} {README_BASELINES[name]['SeasonalNaive'][1]}" for name in SETS) + ")."]
+        text += ["", f"Accuracy part ran {stamp['started']}, load {stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}.", ""]
+        text += accuracy_markdown(accuracy, mode["every"]) + targets_markdown(accuracy)
+        text += published_markdown(accuracy, mode["every"])
+    if "speed" in saved:
+        stamp = saved["speed"]
+        text += speed_markdown(stamp["rows"]["speed"], mode["speed_series"])
+        text += ["", f"Speed part ran {stamp['started']}, load {stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}."]
+    if "models" in saved:
+        stamp = saved["models"]
+        speed_rows = saved.get("speed", {}).get("rows", {}).get("speed", []) + stamp["rows"]["speed"]
+        m3_rows = [r for r in accuracy if r["set"] == "m3_monthly"] + stamp["rows"].get("m3", [])
+        text += model_table_markdown(speed_rows, m3_rows, mode["every"])
+        text += ["", f"Model part ran {stamp['started']}, load {stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}."]
+    text += ["", "Reproduce: `.venv/bin/python benchmarks/bench_forecast.py` (full: every series, 1,000 speed series; "
+             "`--quick` for a small run; `--parts accuracy,speed` re-runs those parts and reuses the saved model part)."]
+    return text
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ MASE / sMAPE computed by hand (one series written out below) and by a plain loop
 from __future__ import annotations
 
 import csv
-import functools
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -17,6 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "forecast"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_forecast as bench  # noqa: E402 - the benchmark's loader and scorer (benchmarks/ is not a package)
 
 # From the dataset README (shared/data/forecasting_m3_tourism/README.md): series in the full set, official horizon,
 # seasonal period of the MASE scale; the slice keeps every k-th series of the meta file (PROVENANCE.md).
@@ -26,16 +26,6 @@ SETS = {  # name: (series in the full set, horizon, m, k)
     "tourism_monthly": (366, 24, 12, 18),
     "tourism_quarterly": (427, 8, 4, 17),
 }
-
-
-@functools.cache
-def load_bench():
-    """benchmarks/bench_forecast.py as a module (the benchmarks folder is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_forecast", ROOT / "benchmarks" / "bench_forecast.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_forecast", module)  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def read_rows(name: str, part: str) -> list[dict]:
@@ -82,7 +72,6 @@ def test_seasonal_naive_mase_of_n1156_by_hand():
     MASE = 381.5 / 178.5 = 2.13725...
     sMAPE terms 200|e|/(y+f): 5.842 3.772 4.343 3.387 10.767 11.334 18.231 20.655 -> mean 9.7913
     """
-    bench = load_bench()
     train, test = bench.load_set(FIXTURES, "m3_quarterly")
     scores = bench.score(bench.naive_forecasts(train, 8, 4), train, test, 4)
     row = scores[(scores["unique_id"] == "N1156") & (scores["model"] == "SeasonalNaive")].iloc[0]
@@ -106,7 +95,6 @@ def plain_seasonal_naive(train: list[float], test: list[float], m: int) -> tuple
 @pytest.mark.parametrize("name", SETS)
 def test_scorer_matches_a_plain_seasonal_naive_on_a_few_series(name):
     _, horizon, m, _ = SETS[name]
-    bench = load_bench()
     train, test = bench.load_set(FIXTURES, name)
     scores = bench.score(bench.naive_forecasts(train, horizon, m), train, test, m)
     scores = scores[scores["model"] == "SeasonalNaive"].set_index("unique_id")
@@ -118,7 +106,6 @@ def test_scorer_matches_a_plain_seasonal_naive_on_a_few_series(name):
 
 
 def test_scorer_refuses_forecasts_that_miss_test_points():
-    bench = load_bench()
     train, test = bench.load_set(FIXTURES, "m3_quarterly")
     forecasts = bench.naive_forecasts(train, 8, 4)
     with pytest.raises(ValueError, match="do not cover"):
