@@ -152,8 +152,8 @@ def _validate_catalog(
             currency=currency,
             customers=clean.get("customers"),
         )
-        clean[table] = engine.keep(rows, table, temporary=False)
-        engine.forget(f"checked_{table}")
+        # a view of the used rows: a copy of 10 M order lines cost 14 s at 1 M customers
+        clean[table] = engine.keep(rows, table, temporary=False, view=True)
         quality.imported, quality.import_stale = import_steps(src, quality.rows_read)
         if table == "orders":  # the orders' currency is the report's: other tables' amounts must match it
             currency = quality.currency or currency

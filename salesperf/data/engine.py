@@ -121,13 +121,14 @@ class Engine:
             return value.cast(to)
         return ibis.ifelse(value.re_search(_PARSEABLE[to]), value.strip().cast(to), ibis.null(to))
 
-    def keep(self, expr: ibis.Table, name: str, temporary: bool = True) -> ibis.Table:
+    def keep(self, expr: ibis.Table, name: str, temporary: bool = True, view: bool = False) -> ibis.Table:
         """``expr`` computed once and kept: in DuckDB as table ``name`` (of the run's snapshot unless
-        ``temporary``); in a warehouse as a temporary table of this session, dropped when it ends; on Spark
-        cached in the executors' memory. Nothing salesperf keeps outlives the session outside DuckDB."""
+        ``temporary``), or as a view when ``view`` (a cheap filter of a kept table: not worth a copy); in a
+        warehouse as a temporary table of this session, dropped when it ends; on Spark cached in the
+        executors' memory. Nothing salesperf keeps outlives the session outside DuckDB."""
         if self.name != "duckdb":
             return self.cache(expr)
-        kind = "TEMP TABLE" if temporary else "TABLE"
+        kind = ("TEMP " if temporary else "") + ("VIEW" if view else "TABLE")
         self.backend.raw_sql(f"CREATE OR REPLACE {kind} \"{name}\" AS {self.backend.compile(expr)}")
         return self.backend.table(name)
 
@@ -150,11 +151,6 @@ class Engine:
         with warnings.catch_warnings():  # Ibis 12 calls a DuckDB method DuckDB 2 deprecates: not the user's
             warnings.simplefilter("ignore", DeprecationWarning)
             return expr.cache()
-
-    def forget(self, name: str) -> None:
-        """Drop a table :meth:`keep` stored (nothing to do where it kept an expression)."""
-        if self.name == "duckdb":
-            self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
     def fingerprint(self, rows: ibis.Table) -> str:
         """An order-independent hash of the rows' content (16 hex digits) on DuckDB; '' elsewhere (a

@@ -198,8 +198,9 @@ def validate_table(
     quality : TableQuality
         ``rows read = rows used + rows excluded``, by reason, with flags and the currency.
     clean : ibis.Table
-        The used rows, canonical columns and types, as they stood at ``as_of`` (kept by the caller: a table
-        of the snapshot in DuckDB, an expression in a warehouse).
+        The used rows, canonical columns and types, as they stood at ``as_of``: an expression over the checked
+        table ``checked_<table_name>``, which is kept in the engine's current database (the run's snapshot in
+        DuckDB; a session's temporary table in a warehouse).
 
     Raises
     ------
@@ -216,7 +217,7 @@ def validate_table(
         currency = choose_currency(codes, currency, where, table_name)
     others = tuple(v for v in values if currency and currency_code(v) != currency)
     rows, flags = checked_rows(engine, raw, present, table_name, today, as_of, stages, others, customers)
-    kept = engine.keep(rows, f"checked_{table_name}")
+    kept = engine.keep(rows, f"checked_{table_name}", temporary=False)
     quality = _count(engine, kept, table, present, flags)
     if table_name == "orders" and quality.rows_read == 0:
         hint = "export the orders (order lines) again"
