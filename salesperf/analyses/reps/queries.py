@@ -31,6 +31,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from salesperf.analyses.lifecycle.history import as_days
 from salesperf.analyses.lifecycle.queries import customer_period_revenue_sql
 from salesperf.analyses.reps.scorecard import month_labels
 from salesperf.core.expr import counted_line, money, order_key, purchase_line
@@ -176,16 +177,15 @@ def bookings_by_month(engine: Engine, w: Windows, source: str = "orders") -> pd.
         keys = {"rep_id": won.rep_id.cast("string"), **_flags(won.closed_at.cast("date"), w)}
         frame = engine.fetch(
             won.group_by(**keys).aggregate(
-                bookings=money(won.amount.cast("float64").sum()),
-                orders=won.count(),
-                returns=ibis.literal(0.0),
+                bookings=money(won.amount.cast("float64").sum()), orders=won.count()
             )
         )
+        frame["returns"] = 0.0
     return _typed_months(frame, ["bookings", "returns"], ["orders"])
 
 
 def _typed_months(frame: pd.DataFrame, floats: list[str], ints: list[str]) -> pd.DataFrame:
-    frame["month"] = pd.to_datetime(frame["month"])
+    frame["month"] = as_days(frame["month"])
     frame["rep_id"] = frame["rep_id"].astype(object).where(frame["rep_id"].notna(), None)
     for column in floats:
         frame[column] = frame[column].astype(float)
@@ -209,7 +209,7 @@ def quotas_by_month(engine: Engine, w: Windows) -> pd.DataFrame:
     """
     months = month_labels(w.first, w.following.end)
     targets = engine.table("targets")
-    label = targets.period.cast("string").strip()
+    label = targets.period.cast("string")
     rows = targets.filter(label.isin(months), targets.rep_id.notnull(), targets.quota.notnull())
     frame = engine.fetch(
         rows.group_by(rep_id=rows.rep_id.cast("string"), month=label).aggregate(
@@ -277,8 +277,8 @@ def activity_counts(engine: Engine, w: Windows) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per (rep_id, type) with an activity in the trailing year: ``rep_id``, ``type`` (lower-cased,
-        trimmed), ``period``, ``year`` (counts).
+        One row per (rep_id, type) with an activity in the trailing year: ``rep_id``, ``type``
+        (lower-cased), ``period``, ``year`` (counts).
     """
     acts = engine.table("activities")
     day = acts.at.cast("date")
@@ -286,7 +286,7 @@ def activity_counts(engine: Engine, w: Windows) -> pd.DataFrame:
     day = rows.at.cast("date")
     frame = engine.fetch(
         rows.group_by(
-            rep_id=rows.rep_id.cast("string"), type=rows.type.cast("string").strip().lower()
+            rep_id=rows.rep_id.cast("string"), type=rows.type.cast("string").lower()
         ).aggregate(period=(day >= ibis.date(w.period.start)).sum().cast("int64"), year=rows.count())
     )
     frame[["period", "year"]] = frame[["period", "year"]].astype("int64")
@@ -388,7 +388,7 @@ def satisfaction(engine: Engine, w: Windows, owners: bool, has_order_reps: bool)
     rows = rows.select(
         customer_id=rows.customer_id.cast("string"),
         given=rows.rep_id.cast("string"),
-        kind=rows.kind.cast("string").strip().lower(),
+        kind=rows.kind.cast("string").lower(),
         score=rows.score.cast("float64"),
         day=rows.responded_at.cast("date"),
     )
@@ -427,7 +427,7 @@ def rep_directory(engine: Engine) -> pd.DataFrame:
     )
     frame = frame.reindex(columns=["rep_id", *columns])
     for column in ("hire_date", "end_date"):
-        frame[column] = pd.to_datetime(frame[column])
+        frame[column] = as_days(frame[column])
     return frame.sort_values("rep_id", ignore_index=True)
 
 
