@@ -7,12 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesperf.analyses.forecast.hierarchy import (
-    MIN_RESIDUALS,
-    _largest_remainder,
-    reconcile,
-    series_and_structures,
-)
+from salesperf.analyses.forecast.hierarchy import MIN_RESIDUALS, _largest_remainder, reconcile
+from salesperf.analyses.forecast.queries import series_and_structures
 
 MONTHS = pd.date_range("2025-01-31", periods=22, freq="ME")  # January 2025 - October 2026
 LAST = MONTHS[-1]
@@ -186,19 +182,39 @@ def test_largest_remainder_allocates_exact_cents(values, target, expected):
 
 def test_a_series_with_a_shorter_backtest_is_masked_not_dropped():
     # every series has 9 backtest points (3 cutoffs x 3 steps) but one cell, backtested on 6 (its latest cutoff
-    # missing): MinT masks the missing points; the same cell with 3 (< MIN_RESIDUALS) sends its structure to
-    # bottom-up
+    # missing): MinT masks the missing points
     series = series_of(cells_frame())
     backtest = backtest_of(series, 9, lambda uid: 1 + len(uid) % 3)
     short = backtest["unique_id"].eq("region/West/category/Hardware") & backtest["cutoff"].eq(MONTHS[-4])
     result = reconcile(series, base_of(series, lambda uid, k: 50.0 * len(uid)), backtest[~short])
-    assert result.methods[["method", "residuals"]].values.tolist() == [["mint_shrink", 6], ["mint_shrink", 9]]
+    assert result.methods[["method", "residuals", "held"]].values.tolist() == [
+        ["mint_shrink", 6, 0], ["mint_shrink", 9, 0]]
     got = cents(result.forecasts)
     assert (level(got, series, "category").sum(axis=1) == got["total"]).all()
-    too_short = backtest["unique_id"].eq("region/West/category/Hardware") & backtest["cutoff"].ne(MONTHS[-6])
-    result = reconcile(series, base_of(series), backtest[~too_short])
-    assert result.methods["reason"].tolist() == ["too_few_residuals", ""]
-    assert result.methods["residuals"].tolist() == [3, 9] and MIN_RESIDUALS > 3
+
+
+def test_a_bottom_without_enough_backtest_is_held_at_its_base_forecast():
+    # the cell West/Hardware has 3 backtest points (< MIN_RESIDUALS), a new rep's way: it keeps its base
+    # forecast 12.3456 -> 12.35 (to the cent), MinT reconciles the other three cells around it
+    series = series_of(cells_frame())
+    backtest = backtest_of(series, 9, lambda uid: 1 + len(uid) % 3)
+    cell = "region/West/category/Hardware"
+    too_short = backtest["unique_id"].eq(cell) & backtest["cutoff"].ne(MONTHS[-6])
+    base = base_of(series, lambda uid, k: 12.3456 if uid == cell else 50.0 * len(uid))
+    result = reconcile(series, base, backtest[~too_short])
+    assert result.methods[["method", "reason", "residuals", "held"]].values.tolist() == [
+        ["mint_shrink", "", 9, 1], ["mint_shrink", "", 9, 0]]
+    assert MIN_RESIDUALS > 3
+    held = result.forecasts[result.forecasts["unique_id"] == cell]
+    assert held["yhat"].tolist() == [12.35] * 3
+    got = cents(result.forecasts)
+    for name in ("region", "category", "cell"):
+        assert (level(got, series, name).sum(axis=1) == got["total"]).all(), name
+    # the total short of points too: nothing to lean on, bottom-up
+    worse = too_short | (backtest["unique_id"].eq("total") & backtest["cutoff"].ne(MONTHS[-6]))
+    result = reconcile(series, base, backtest[~worse])
+    assert result.methods[["method", "reason", "held"]].values.tolist() == [
+        ["bottom_up", "too_few_residuals", 0], ["bottom_up", "too_few_residuals", 0]]
 
 
 def test_no_series_no_forecasts():
@@ -222,3 +238,19 @@ def test_with_the_projects_forecaster_the_forecasts_are_coherent_to_the_cent():
     assert (result.forecasts[["yhat", "lo_80", "lo_95"]] >= 0).all().all()
     assert (result.forecasts["lo_95"] <= result.forecasts["yhat"]).all()
     assert (result.forecasts["yhat"] <= result.forecasts["hi_95"]).all()
+
+
+def test_reps_without_regions_or_categories_share_the_total_alone():
+    # no region, no category: the cuts structure is the total alone (nothing to reconcile, its forecast kept
+    # to the cent); the reps (bottom-up here: no backtest) are scaled to it: 100.004 -> 100.00 = 10000 cents
+    # over R1 : R2 : R3 = 10 : 10 : 20 -> 25.00, 25.00, 50.00
+    cells = cells_frame().assign(region="(none)", category="(none)")
+    series = series_and_structures(cells, "month", LAST, ["region", "category"], freq="ME", season_length=12)
+    assert list(series.structures["cuts"].bottom) == ["total"]
+    values = {"total": 100.004, "team/Team A/rep/R1": 10.0, "team/Team A/rep/R2": 10.0, "team/Team B/rep/R3": 20.0}
+    result = reconcile(series, base_of(series, lambda uid, k: values.get(uid, 0.0)))
+    assert result.methods[["structure", "method", "reason"]].values.tolist() == [
+        ["cuts", "none", "single_series"], ["reps", "bottom_up", "too_few_residuals"]]
+    got = result.forecasts[result.forecasts["ds"] == HORIZON[0]].set_index("unique_id")["yhat"]
+    assert got.to_dict() == {"team/Team A": 50.0, "team/Team A/rep/R1": 25.0, "team/Team A/rep/R2": 25.0,
+                             "team/Team B": 50.0, "team/Team B/rep/R3": 50.0, "total": 100.0}
