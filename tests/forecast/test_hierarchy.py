@@ -254,3 +254,12 @@ def test_reps_without_regions_or_categories_share_the_total_alone():
     got = result.forecasts[result.forecasts["ds"] == HORIZON[0]].set_index("unique_id")["yhat"]
     assert got.to_dict() == {"team/Team A": 50.0, "team/Team A/rep/R1": 25.0, "team/Team A/rep/R2": 25.0,
                              "team/Team B": 50.0, "team/Team B/rep/R3": 50.0, "total": 100.0}
+
+
+def test_a_structure_too_large_for_a_dense_covariance_goes_bottom_up(monkeypatch):
+    # the cuts structure has 9 series (total, 2 regions, 2 categories, 4 cells), the reps 6
+    monkeypatch.setattr("salesperf.analyses.forecast.hierarchy.MAX_MINT_SERIES", 8)
+    series = series_of(cells_frame())
+    result = reconcile(series, base_of(series), backtest_of(series, 9))
+    assert result.methods[["method", "reason"]].values.tolist() == [
+        ["bottom_up", "too_many_series"], ["mint_shrink", ""]]

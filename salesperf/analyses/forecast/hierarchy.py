@@ -24,8 +24,9 @@ another has NaN at the others' points, which the library's shrinkage estimator m
 series with fewer than :data:`MIN_RESIDUALS` backtest points (a new rep: its variance cannot be estimated) is
 *held* at its base forecast: taken out of its aggregates' base forecasts, MinT reconciles the rest (the
 aggregates' residuals still include its errors: an approximation). Bottom-up is the fallback, and the result
-says why: an aggregate, or every bottom, with too few backtest points (``too_few_residuals``), or MinT
-failing (an ill-conditioned covariance, residuals all zero, a non-finite result).
+says why: an aggregate, or every bottom, with too few backtest points (``too_few_residuals``), more than
+:data:`MAX_MINT_SERIES` series (``too_many_series``), or MinT failing (an ill-conditioned covariance,
+residuals all zero, a non-finite result).
 
 Non-negative and coherent to the cent: reconciled bottom forecasts are clipped at zero and rounded to cents
 (integer cents); every aggregate is then the exact sum of its rounded bottoms (bottom-up re-sum), so
@@ -52,6 +53,9 @@ from salesperf.analyses.forecast.queries import SalesSeries
 
 #: The fewest (cutoff, date) residual points, observed for every series of a structure, MinT needs.
 MIN_RESIDUALS = 4
+#: The most series MinT reconciles at once: its covariance is dense (n × n) and solved in O(n³); 2,000 series
+#: take 32 MB and about a second; larger structures (e.g. 100 regions × 200 categories) go bottom-up.
+MAX_MINT_SERIES = 2000
 BOUNDS = ("lo_80", "hi_80", "lo_95", "hi_95")
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "yhat", *BOUNDS, "base_yhat"]
 
@@ -68,11 +72,10 @@ class Reconciled:
         bounds shifted by the point adjustment, ≥ 0, cents), ``base_yhat`` (the model's own forecast).
     methods : DataFrame
         One row per structure: ``structure``, ``method`` (``mint_shrink``, ``bottom_up`` or ``none`` for a
-        structure of the total alone), ``reason`` (empty for MinT; ``too_few_residuals``, ``mint_failed`` or
-        ``single_series``), ``residuals`` (the fewest backtest points of a series MinT used), ``held``
-        (bottom series held at their base forecast: too few backtest points), ``detail`` (the failure's
-        message),
-        ``clipped`` (reconciled bottom forecasts below zero set to zero).
+        structure of the total alone), ``reason`` (empty for MinT; ``too_few_residuals``, ``too_many_series``,
+        ``mint_failed`` or ``single_series``), ``residuals`` (the fewest backtest points of a series MinT
+        used), ``held`` (bottom series held at their base forecast: too few backtest points), ``detail`` (the
+        failure's message), ``clipped`` (reconciled bottom forecasts below zero set to zero).
     """
 
     forecasts: pd.DataFrame
@@ -107,6 +110,8 @@ def _mint(S: np.ndarray, base: np.ndarray, actual: np.ndarray, predicted: np.nda
         return bottom_up, "none", "single_series"
     if fewest < MIN_RESIDUALS:
         return bottom_up, "bottom_up", "too_few_residuals"
+    if S.shape[0] > MAX_MINT_SERIES:
+        return bottom_up, "bottom_up", "too_many_series"
     try:
         with np.errstate(all="ignore"):
             mean = MinTrace(method="mint_shrink").fit_predict(
