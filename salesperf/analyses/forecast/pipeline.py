@@ -73,7 +73,8 @@ class PipelineOutlook:
     bookings : DataFrame
         One row per (team, period), teams then :data:`ALL_TEAMS`: ``team, period, label, expected, sd,
         low, high`` (80 % range), ``crm_expected`` (amount x CRM probability of the deals whose expected
-        close date falls in the period, a date already past counting in the first; 0 without those columns).
+        close date falls in the period, a date already past counting in the first, over the deals still in
+        the stage the probability was typed for; 0 without those columns).
     gaps : DataFrame
         One row per (team, period) with a quota: ``team, period, label, quota, booked, expected, gap,
         gap_low, gap_high`` (``gap = quota - booked - expected``; ``booked`` is 0: nothing of a period after

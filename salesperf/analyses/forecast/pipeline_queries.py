@@ -45,15 +45,26 @@ def _day(value) -> int:
     return (as_date(value) - date(1970, 1, 1)).days
 
 
+def _days(column: ir.Value) -> ir.IntegerValue:
+    """A date column as days since 1970-01-01 (a timestamp column, as a copy into a warehouse may make it,
+    is cut to its day first)."""
+    return (column.date() if column.type().is_timestamp() else column).epoch_days()
+
+
+def _one_if(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where ``condition`` holds, else 0 (PostgreSQL casts no boolean to a bigint)."""
+    return ibis.ifelse(condition, 1, 0)
+
+
 def _closed_by(opps: ir.Table, end: int) -> ir.BooleanValue:
     """Deals closed (won or lost) on or before the day ``end``, with their close day."""
-    return opps.status.isin(CLOSED) & opps.closed_at.notnull() & (opps.closed_at.epoch_days() <= end)
+    return opps.status.isin(CLOSED) & opps.closed_at.notnull() & (_days(opps.closed_at) <= end)
 
 
 def _stage_spans(history: ir.Table) -> ir.Table:
     """One row per history entry: ``opportunity_id, stage, entered_day, next_day`` (the next entry's day,
     NULL for the latest; entries of one day ordered by stage name, the same on every engine)."""
-    rows = history.mutate(entered_day=history.entered_at.epoch_days())
+    rows = history.mutate(entered_day=_days(history.entered_at))
     window = ibis.window(group_by=rows.opportunity_id, order_by=[rows.entered_day, rows.stage])
     return rows.mutate(next_day=rows.entered_day.lead().over(window)).select(
         "opportunity_id", "stage", "entered_day", "next_day"
@@ -104,14 +115,14 @@ def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.
     opps, end = engine.table("opportunities"), _day(as_of)
     if "status" not in opps.columns:
         return pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
-    closed = opps.filter(_closed_by(opps, end) & (opps.created_at.epoch_days() <= end))
+    closed = opps.filter(_closed_by(opps, end) & (_days(opps.created_at) <= end))
     closed = closed.select(
         "opportunity_id",
         "stage",
         pipeline=_pipeline(closed),
         won=closed.status == "won",
-        created_day=closed.created_at.epoch_days(),
-        closed_day=closed.closed_at.epoch_days(),
+        created_day=_days(closed.created_at),
+        closed_day=_days(closed.closed_at),
     )
     first = engine.scalar(closed.created_day.min())
     if first is None:
@@ -123,7 +134,7 @@ def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.
     if has_stage_history(engine):
         seen = _stage_at(seen, _stage_spans(engine.table("opportunity_history")), "as_of_day", "inner")
         seen = seen.mutate(stage=seen.span_stage)
-    won = seen.won.cast("int64")
+    won = _one_if(seen.won)
     counts = seen.group_by(["pipeline", "stage"]).aggregate(
         observations=seen.count(),
         won_observations=won.sum(),
@@ -149,9 +160,7 @@ def won_days_to_close(engine: Engine, as_of) -> pd.DataFrame:
     if "status" not in opps.columns:
         return pd.DataFrame(columns=columns)
     won = opps.filter(_closed_by(opps, end) & (opps.status == "won"))
-    won = won.select(
-        "opportunity_id", created_day=won.created_at.epoch_days(), closed_day=won.closed_at.epoch_days()
-    )
+    won = won.select("opportunity_id", created_day=_days(won.created_at), closed_day=_days(won.closed_at))
     if has_stage_history(engine):
         spans = _stage_spans(engine.table("opportunity_history"))
         entries = won.join(spans, won.opportunity_id == spans.opportunity_id)
@@ -173,7 +182,7 @@ def _period_index(day: ir.DateValue, as_of: date, grain: str) -> ir.IntegerValue
     """Index of the period holding ``day`` relative to the one holding ``as_of`` (as_of's period is 0)."""
     if grain == "week":
         start = _day(as_of) - as_of.weekday()  # Monday of as_of's ISO week
-        return (day.epoch_days() - start + 7 * 10_000) // 7 - 10_000  # shifted: // of a positive number
+        return (_days(day) - start + 7 * 10_000) // 7 - 10_000  # shifted: // of a positive number
     size = 3 if grain == "quarter" else 1
     months = day.year() * 12 + day.month() - 1
     return (months // size) - (as_of.year * 12 + as_of.month - 1) // size
@@ -192,15 +201,16 @@ def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 
         relative to as_of's: 0 on or before as_of's period, 1..horizon, horizon + 1 later; NULL without),
         ``deals``, ``amount``, ``amount_squared`` (sums; a missing amount counts 0), ``amount_missing``
         (deals), ``crm_weighted`` (sum of amount x probability), ``crm_probability_sum`` and
-        ``crm_probability_n`` (over the deals still in the stage the CRM's probability was typed for).
+        ``crm_probability_n``, all three over the deals still in the stage the CRM's probability was typed
+        for (the probability is today's: of a deal that moved on since as_of, it would tell the future).
         Sorted by the keys.
     """
     opps, end, day = engine.table("opportunities"), _day(as_of), as_date(as_of)
-    closed = opps.closed_at.notnull() & (opps.closed_at.epoch_days() <= end)
+    closed = opps.closed_at.notnull() & (_days(opps.closed_at) <= end)
     if "status" in opps.columns:
         closed |= opps.closed_at.isnull() & opps.status.isin(CLOSED)
-    live = opps.filter((opps.created_at.epoch_days() <= end) & ~closed)
-    live = live.mutate(as_of_day=ibis.literal(end), created_day=live.created_at.epoch_days())
+    live = opps.filter((_days(opps.created_at) <= end) & ~closed)
+    live = live.mutate(as_of_day=ibis.literal(end), created_day=_days(live.created_at))
     history = has_stage_history(engine)
     if history:
         live = _stage_at(live, _stage_spans(engine.table("opportunity_history")), "as_of_day", "left")
@@ -222,9 +232,9 @@ def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 
         expected = ibis.null("int64")
     if "probability" in live.columns:
         typed = live.probability.notnull() & (stage == live.stage)
-        weighted = amount * live.probability.fill_null(0.0)
         probability = ibis.ifelse(typed, live.probability, 0.0)
-        typed_n = typed.cast("int64")
+        weighted = amount * probability
+        typed_n = _one_if(typed)
     else:
         weighted = probability = ibis.literal(0.0)
         typed_n = ibis.literal(0)
@@ -236,7 +246,7 @@ def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 
         age_days=ibis.literal(end) - live.span_entered.fill_null(live.created_day),
         expected_period=expected.cast("int64"),
         amount=amount,
-        missing=missing.cast("int64"),
+        missing=_one_if(missing),
         weighted=weighted,
         probability=probability,
         typed_n=typed_n,
