@@ -38,7 +38,9 @@ def _kpi(card, window: str, column: str) -> dict:
 
 def _group(card, level: str, window: str, column: str) -> dict:
     rows = card.rollups.loc[(card.rollups["level"] == level) & (card.rollups["window"] == window)]
-    return {g: (None if pd.isna(v) else round(float(v), 6)) for g, v in rows.set_index("group")[column].items()}
+    return {
+        g: (None if pd.isna(v) else round(float(v), 6)) for g, v in rows.set_index("group")[column].items()
+    }
 
 
 def test_only_reps_with_figures_are_scored(card):
@@ -199,3 +201,75 @@ def test_a_week_has_no_attainment(tmp_path):
     card = build_scorecard(inputs)
     assert card.missing["attainment"] == "weekly_period"
     assert card.kpis["attainment"].isna().all()
+
+
+def test_closed_deals_as_they_stood_at_the_period_end(tmp_path):
+    ds = tiny.dataset(tmp_path / "c")
+    deals = queries.closed_deals(ds.engine, ds.period.end)
+    # P3 is open, P5 closed after the end (open then), P9 was created after it
+    assert deals["opportunity_id"].tolist() == ["P1", "P10", "P2", "P4", "P6", "P7", "P8"]
+    assert deals.set_index("opportunity_id")["won"].to_dict() == {
+        "P1": True,
+        "P10": True,
+        "P2": False,
+        "P4": True,
+        "P6": False,
+        "P7": True,
+        "P8": True,
+    }
+    year = queries.closed_deals(ds.engine, ds.period.end, start=pd.Timestamp("2025-11-01").date())
+    assert "P10" not in set(year["opportunity_id"]) and len(year) == 6
+
+
+def test_rep_month_panel(tmp_path):
+    ds = tiny.dataset(tmp_path / "c")
+    panel = queries.rep_month_panel(ds.engine, pd.Timestamp("2026-01-01").date(), ds.period.end)
+    a1 = panel.loc[panel["rep_id"] == "A1"].set_index("period")
+    # June: O3 500; August: P1 created (won by the end); September: P2 (lost); October: O2 + O4 = 1100 and P3
+    # created (open)
+    assert a1["bookings"].to_dict() == {"2026-06": 500.0, "2026-08": 0.0, "2026-09": 0.0, "2026-10": 1100.0}
+    assert a1["created"].tolist() == [0, 1, 1, 1] and a1["deals"].tolist() == [0, 1, 1, 0]
+    assert a1["wins"].tolist() == [0, 1, 0, 0]
+    # A2's P5 (October) closed after the end: created, not a closed deal
+    a2 = panel.loc[(panel["rep_id"] == "A2") & (panel["period"] == "2026-10")].iloc[0]
+    assert (a2["created"], a2["deals"], a2["pipeline_created"]) == (1, 0, 3000.0)
+
+
+def test_commission_lines_link_a_return_to_its_order(tmp_path):
+    orders = pd.DataFrame(
+        {
+            "order_id": ["X1", "X1", "X1", "X2"],
+            "customer_id": ["C1", "C1", "C1", "C2"],
+            "order_date": ["2026-09-10", "2026-09-10", "2026-10-05", "2026-10-20"],
+            "amount": [100.0, 50.0, -40.0, -10.0],
+            "rep_id": ["A1", "A1", "A1", "A1"],
+            "category": ["Bikes", "Parts", "Bikes", "Parts"],
+            "status": ["completed", "completed", "returned", "returned"],
+        }
+    )
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    orders.to_csv(folder / "orders.csv", index=False)
+    ds = open_dataset(folder, "2026-10", "2026-11-27")
+    bookings, returns = queries.commission_lines(ds.engine, pd.Timestamp("2026-09-01").date(), ds.period.end)
+    assert bookings.to_dict("records") == [
+        {"rep_id": "A1", "period": "2026-09", "category": "Bikes", "amount": 100.0},
+        {"rep_id": "A1", "period": "2026-09", "category": "Parts", "amount": 50.0},
+    ]
+    # X1's return goes back to September; X2 has no purchase: its own month
+    assert returns.to_dict("records") == [
+        {
+            "rep_id": "A1",
+            "period": "2026-10",
+            "order_period": "2026-09",
+            "category": "Bikes",
+            "amount": -40.0,
+        },
+        {
+            "rep_id": "A1",
+            "period": "2026-10",
+            "order_period": "2026-10",
+            "category": "Parts",
+            "amount": -10.0,
+        },
+    ]

@@ -20,6 +20,13 @@ The rules every query follows (the scorecard states them):
 * **Feedback** concerns ``feedback.rep_id`` where given, else the rep whose book holds the respondent.
 * **Teams and regions** are those of the reps table (one row per rep: the team at the period end; the data
   model has no territory history, so a rep who moved counts wholly in the current team).
+
+Besides the scorecard's queries (:func:`scorecard_inputs` runs them), the inputs of the other parts of the
+analysis: :func:`closed_deals` (fair ranking, deal-level training effect), :func:`rep_month_panel` (quota
+fairness, rep-period training effect), :func:`commission_lines` (payroll), :func:`training_records`.
+
+This module is longer than 400 lines because it holds every engine query of the reps analysis, one per KPI
+family, so that the engine tests cover one module and no other module of the package touches the engine.
 """
 
 from __future__ import annotations
@@ -34,7 +41,14 @@ import pandas as pd
 from salesperf.analyses.lifecycle.history import as_days
 from salesperf.analyses.lifecycle.queries import customer_period_revenue_sql
 from salesperf.analyses.reps.scorecard import month_labels
-from salesperf.core.expr import counted_line, money, order_key, purchase_line
+from salesperf.core.expr import (
+    counted_line,
+    line_or_entity,
+    money,
+    order_key,
+    purchase_line,
+    with_attributes,
+)
 from salesperf.core.periods import Period, _containing  # Period has .previous but no .next yet
 from salesperf.data.engine import Engine
 
@@ -285,9 +299,9 @@ def activity_counts(engine: Engine, w: Windows) -> pd.DataFrame:
     rows = acts.filter(day.between(ibis.date(w.year_start), ibis.date(w.end)), acts.rep_id.notnull())
     day = rows.at.cast("date")
     frame = engine.fetch(
-        rows.group_by(
-            rep_id=rows.rep_id.cast("string"), type=rows.type.cast("string").lower()
-        ).aggregate(period=(day >= ibis.date(w.period.start)).sum().cast("int64"), year=rows.count())
+        rows.group_by(rep_id=rows.rep_id.cast("string"), type=rows.type.cast("string").lower()).aggregate(
+            period=(day >= ibis.date(w.period.start)).sum().cast("int64"), year=rows.count()
+        )
     )
     frame[["period", "year"]] = frame[["period", "year"]].astype("int64")
     return frame.sort_values(["rep_id", "type"], ignore_index=True)
@@ -429,6 +443,195 @@ def rep_directory(engine: Engine) -> pd.DataFrame:
     for column in ("hire_date", "end_date"):
         frame[column] = as_days(frame[column])
     return frame.sort_values("rep_id", ignore_index=True)
+
+
+def _customer_attributes(engine: Engine, rows: ir.Table, columns: dict[str, str]) -> ir.Table:
+    """``rows`` (with ``customer_id``) with the customers' columns ``columns`` (customers column → name)
+    joined, NULL where the dataset has no customers table or column."""
+    customers = engine.table("customers") if engine.has_table("customers") else None
+    held = [c for c in columns if customers is not None and c in customers.columns]
+    if held:
+        rows = with_attributes(rows, customers, "customer_id", held)
+    return rows.mutate(
+        **{
+            name: rows[f"_{c}"].cast("string") if c in held else ibis.null("string")
+            for c, name in columns.items()
+        }
+    )
+
+
+def closed_deals(engine: Engine, end: date, start: date | None = None) -> pd.DataFrame:
+    """The opportunities closed (won or lost) by ``end`` (and on or after ``start``), one row each: the input
+    of the fair ranking and of the deal-level training estimate (one query).
+
+    Returns
+    -------
+    DataFrame
+        One row per closed deal, sorted by ``opportunity_id``: ``opportunity_id``, ``rep_id``,
+        ``customer_id``, ``created_at``, ``closed_at`` (datetimes), ``won`` (bool), ``amount`` (NaN when
+        unknown), ``source``, ``region`` (the customer's), ``segment`` (the customer's size band, else its
+        industry); None where the data have no value.
+    """
+    opps = engine.table("opportunities")
+    closed, status = opps.closed_at.cast("date"), opps.status.lower()
+    keep = [closed <= ibis.date(end), status.isin(["won", "lost"]), opps.rep_id.notnull()]
+    if start is not None:
+        keep.append(closed >= ibis.date(start))
+    rows = opps.filter(*keep)
+    rows = rows.mutate(customer_id=rows.customer_id.cast("string"))
+    rows = _customer_attributes(
+        engine, rows, {"region": "region", "size": "_size_band", "industry": "_trade"}
+    )
+    frame = engine.fetch(
+        rows.select(
+            opportunity_id=rows.opportunity_id.cast("string"),
+            rep_id=rows.rep_id.cast("string"),
+            customer_id=rows.customer_id,
+            created_at=rows.created_at.cast("date"),
+            closed_at=rows.closed_at.cast("date"),
+            won=rows.status.lower() == "won",
+            amount=rows.amount.cast("float64"),
+            source=rows.source.cast("string") if "source" in rows.columns else ibis.null("string"),
+            region=rows.region,
+            segment=rows._size_band.fill_null(rows._trade),
+        )
+    )
+    for column in ("created_at", "closed_at"):
+        frame[column] = as_days(frame[column])
+    frame["won"] = frame["won"].astype(bool)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame.sort_values("opportunity_id", ignore_index=True)
+
+
+def rep_month_panel(engine: Engine, start: date, end: date) -> pd.DataFrame:
+    """Per rep and month from ``start`` to ``end``: bookings, and the deals created that month (two queries:
+    the order lines and the opportunities, each aggregated per rep and month).
+
+    Returns
+    -------
+    DataFrame
+        One row per (rep_id, period) with an order line or a deal created, sorted: ``rep_id``, ``period``
+        (``YYYY-MM``), ``bookings`` (net amount of the counted lines), ``created`` (deals created),
+        ``pipeline_created`` (their amount), ``deals`` (of them, closed won or lost by ``end``), ``wins``
+        (won by ``end``); 0 where the rep had none.
+    """
+    orders = engine.table("orders")
+    day = orders.order_date.cast("date")
+    lines = orders.filter(
+        counted_line(orders), orders.rep_id.notnull(), day.between(ibis.date(start), ibis.date(end))
+    )
+    month = lines.order_date.cast("date").truncate("M").cast("date")
+    sold = engine.fetch(
+        lines.group_by(rep_id=lines.rep_id.cast("string"), month=month).aggregate(
+            bookings=money(lines.amount.cast("float64").sum())
+        )
+    )
+    parts = [sold]
+    if engine.has_table("opportunities"):
+        opps = engine.table("opportunities")
+        created = opps.created_at.cast("date")
+        opps = opps.filter(opps.rep_id.notnull(), created.between(ibis.date(start), ibis.date(end)))
+        closed = opps.closed_at.cast("date")
+        done = closed.notnull() & (closed <= ibis.date(end))
+        status = opps.status.lower()
+        parts.append(
+            engine.fetch(
+                opps.group_by(
+                    rep_id=opps.rep_id.cast("string"),
+                    month=opps.created_at.cast("date").truncate("M").cast("date"),
+                ).aggregate(
+                    created=opps.count(),
+                    pipeline_created=money(opps.amount.cast("float64").sum()).fill_null(0.0),
+                    deals=(done & status.isin(["won", "lost"])).sum().cast("int64"),
+                    wins=(done & (status == "won")).sum().cast("int64"),
+                )
+            )
+        )
+    panel = parts[0]
+    for part in parts[1:]:
+        panel = panel.merge(part, on=["rep_id", "month"], how="outer")
+    panel = panel.reindex(
+        columns=["rep_id", "month", "bookings", "created", "pipeline_created", "deals", "wins"]
+    )
+    panel = panel.fillna({c: 0 for c in panel.columns[2:]})
+    panel["period"] = as_days(panel["month"]).dt.strftime("%Y-%m")
+    for column in ("created", "deals", "wins"):
+        panel[column] = panel[column].astype("int64")
+    columns = ["rep_id", "period", "bookings", "created", "pipeline_created", "deals", "wins"]
+    return panel[columns].sort_values(["rep_id", "period"], ignore_index=True)
+
+
+def commission_lines(engine: Engine, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a commission plan pays on, from ``start`` to ``end`` (two queries over the counted lines with a
+    rep; category: the line's, else its product's).
+
+    Returns
+    -------
+    bookings : DataFrame
+        One row per (rep_id, period, category): ``amount`` of the positive lines (``period`` ``YYYY-MM``).
+    returns : DataFrame
+        One row per (rep_id, period, order_period, category): ``amount`` (negative) of the negative lines of
+        ``period``; ``order_period`` the month of the first purchase line of the same order (its order_id),
+        the return's own month when the order is unknown.
+    """
+    orders = engine.table("orders")
+    if engine.has_table("products") and "product_id" in orders.columns:
+        orders = with_attributes(orders, engine.table("products"), "product_id", ["category"])
+    category = (
+        line_or_entity(orders, "category")
+        if "category" in orders.columns or "_category" in orders.columns
+        else ibis.null("string")
+    )
+    rows = orders.filter(
+        counted_line(orders), orders.rep_id.notnull(), orders.order_date.cast("date") <= ibis.date(end)
+    )
+    rows = rows.mutate(
+        rep_id=rows.rep_id.cast("string"),
+        month=rows.order_date.cast("date").truncate("M").cast("date"),
+        key=order_key(rows),
+        category=category.cast("string"),
+        amount=rows.amount.cast("float64"),
+        bought=purchase_line(rows),
+    )
+    rows = rows.mutate(ordered=rows.month.min(where=rows.bought).over(group_by=rows.key))
+    inside = rows.filter(rows.order_date.cast("date") >= ibis.date(start))
+    sold = inside.filter(inside.amount > 0)
+    bookings = engine.fetch(
+        sold.group_by("rep_id", "month", "category").aggregate(amount=money(sold.amount.sum()))
+    )
+    back = inside.filter(inside.amount < 0)
+    returns = engine.fetch(
+        back.group_by(
+            "rep_id", "month", "category", order_month=back.ordered.fill_null(back.month)
+        ).aggregate(amount=money(back.amount.sum()))
+    )
+    bookings["period"] = as_days(bookings["month"]).dt.strftime("%Y-%m")
+    returns["period"] = as_days(returns["month"]).dt.strftime("%Y-%m")
+    returns["order_period"] = as_days(returns["order_month"]).dt.strftime("%Y-%m")
+    bookings = bookings[["rep_id", "period", "category", "amount"]]
+    returns = returns[["rep_id", "period", "order_period", "category", "amount"]]
+    return (
+        bookings.sort_values(["rep_id", "period", "category"], ignore_index=True, na_position="last"),
+        returns.sort_values(
+            ["rep_id", "period", "order_period", "category"], ignore_index=True, na_position="last"
+        ),
+    )
+
+
+def training_records(engine: Engine, end: date) -> pd.DataFrame:
+    """The training table up to ``end``: one row per completion, ``rep_id``, ``program``, ``completed_at``
+    (datetime), sorted by rep and date."""
+    rows = engine.table("training")
+    rows = rows.filter(rows.completed_at.cast("date") <= ibis.date(end), rows.rep_id.notnull())
+    frame = engine.fetch(
+        rows.select(
+            rep_id=rows.rep_id.cast("string"),
+            program=rows.program.cast("string"),
+            completed_at=rows.completed_at.cast("date"),
+        )
+    )
+    frame["completed_at"] = as_days(frame["completed_at"])
+    return frame.sort_values(["rep_id", "completed_at", "program"], ignore_index=True)
 
 
 @dataclass
