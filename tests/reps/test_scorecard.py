@@ -273,3 +273,29 @@ def test_commission_lines_link_a_return_to_its_order(tmp_path):
             "amount": -10.0,
         },
     ]
+
+
+def test_northwind_employees_bookings_equal_pandas(tmp_path):
+    folder = ROOT / "tests" / "fixtures" / "real" / "northwind"
+    run_import([folder], tmp_path / "nw", mapping=ROOT / "examples" / "mappings" / "northwind.yml")
+    card = _card(open_dataset(tmp_path / "nw", "1997-12", "1998-06-01"))
+    orders = pd.read_csv(folder / "orders.csv", dtype=str, keep_default_na=False)
+    details = pd.read_csv(folder / "order_details.csv", dtype={"OrderID": str})
+    lines = orders.merge(details, on="OrderID")
+    lines["net"] = lines["UnitPrice"] * lines["Quantity"] * (1 - lines["Discount"])
+    lines["day"] = pd.to_datetime(lines["OrderDate"])
+    for window, first in (("period", "1997-12-01"), ("year", "1997-01-01")):
+        inside = lines.loc[lines["day"].between(pd.Timestamp(first), pd.Timestamp("1997-12-31"))]
+        expected = inside.groupby("EmployeeID")["net"].sum()
+        got = card.kpis.loc[card.kpis["window"] == window].set_index("rep_id")["bookings"]
+        assert (
+            sorted(got.index) == sorted(expected.index) and len(got) == 9
+        )  # the 9 employees, Fuller included
+        for rep, amount in expected.items():
+            # Northwind's discounted lines have fractions of a cent; the engine rounds each rep-month to the
+            # cent and a window is the sum of its months (as the trend shows them): at most 12 x 0.005 apart
+            assert got[rep] == pytest.approx(amount, abs=0.06), (window, rep)
+    assert {"attainment", "win_rate", "activities", "satisfaction"} <= set(card.missing)
+    assert card.missing["attainment"] == "no_targets" and "team" not in card.missing
+    teams = card.rollups.loc[(card.rollups["level"] == "team") & (card.rollups["window"] == "year")]
+    assert teams["bookings"].sum() == pytest.approx(expected.sum(), abs=0.5)

@@ -15,6 +15,8 @@ averaged over reps:
 * NPS = (promoters − detractors) / responses, between −1 and 1; CSAT = mean score.
 
 A KPI whose data are absent is NaN in every row and named in :attr:`Scorecard.missing` with its reason key.
+Money: the engine rounds each rep-month to the cent; a window's bookings are the sum of its months (the
+trend's figures), so they may differ from an unrounded sum of fractional-cent lines by 0.005 a month.
 """
 
 from __future__ import annotations
