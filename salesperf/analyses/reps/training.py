@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy.special import expit
 from scipy.stats import chi2, norm
 
+from salesperf.analyses.reps.ranking import RepLogit
 from salesperf.core.errors import UserError
 
 WIN_LOG_ODDS, WIN_PROBABILITY = "win_log_odds", "win_probability"
@@ -122,15 +122,21 @@ def _timing(rep_ids: pd.Series, months: np.ndarray, training, program, months_pe
 
 # ---------------------------------------------------------------------------------------------- deal level
 
+#: Ridge on the rep effects (a Normal(0, 10^2) prior on each rep's baseline log-odds): keeps a rep whose deals
+#: were all won or all lost finite without moving the others.
+REP_RIDGE = 0.01
+
 
 @dataclass
 class _CellLogit:
-    """A fitted grouped-binomial logit with one indicator per treated cell and a rep-clustered covariance."""
+    """A fitted logit with rep effects and one indicator per treated cell; covariances of beta."""
 
-    patterns: pd.DataFrame  # one row per covariate pattern: its keys, ``wins``, ``n``
-    x: pd.DataFrame  # design, one row per pattern
+    patterns: pd.DataFrame  # one row per (rep, covariate pattern): its keys, ``wins``, ``n``
+    z: pd.DataFrame  # design without the rep effects, one row per pattern
+    rep_effect: np.ndarray  # per pattern: its rep's baseline log-odds
     beta: np.ndarray
-    cov: np.ndarray
+    cov: np.ndarray  # clustered by rep (sandwich)
+    cov_model: np.ndarray  # model-based (inverse profiled information)
     cells: list  # treated cell labels
     cell_deals: pd.Series  # deals per cell
 
@@ -138,8 +144,22 @@ class _CellLogit:
         """Deal-weighted average of the chosen cells' effects, as a vector over the coefficients."""
         w = np.zeros(len(self.beta))
         for c in chosen:
-            w[self.x.columns.get_loc(c)] = self.cell_deals[c]
+            w[self.z.columns.get_loc(c)] = self.cell_deals[c]
         return w / w.sum()
+
+    def covariance(self, w: np.ndarray) -> np.ndarray:
+        """Covariance of ``w @ beta`` (rows of ``w``): the clustered one unless the model-based one is larger.
+
+        A cell whose deals come from one rep has a clustered score of zero in that rep (the cell effect fits
+        the rep's own before/after difference exactly), so clustering alone would understate its noise.
+        """
+        w = np.atleast_2d(w)
+        clustered, model = w @ self.cov @ w.T, w @ self.cov_model @ w.T
+        return clustered if np.trace(clustered) >= np.trace(model) else model
+
+    def estimate(self, w: np.ndarray) -> tuple[float, float]:
+        """``w @ beta`` and its standard error."""
+        return float(w @ self.beta), float(np.sqrt(self.covariance(w)[0, 0]))
 
 
 def deal_did(
@@ -156,9 +176,13 @@ def deal_did(
 ) -> TrainingImpact:
     """Effect of training on the win log-odds and the win probability of deals created after completion.
 
-    The overall effect comes from one effect per completion cohort (all its pre-completion deals are the
-    reference); the event-time effects and the pre-trend test from a second fit with one effect per (cohort,
-    event time), leads ``-leads .. -2`` included (reference: ``e = -1`` and ``e < -leads``).
+    ``logit P(won) = rep_r + period_t + controls + sum_c tau_c 1[deal in treated cell c]``: rep effects make
+    each trained rep its own before/after comparison, period effects are learnt from the reps not (yet)
+    trained. The overall effect comes from one cell per completion cohort (a deal is treated when created on
+    or after its owner's completion date; everything before is the reference), so cohorts may differ. The
+    event-time profile and the pre-trend test come from a second fit with one cell per event time (pooled
+    over cohorts; periods counted from the completion date), leads ``-leads .. -2`` included (reference:
+    ``e = -1`` and earlier).
 
     Parameters
     ----------
@@ -176,8 +200,8 @@ def deal_did(
     leads, max_event : int
         Pre-periods ``-leads .. -2`` get placebo effects; event times after ``max_event`` pool into it.
     min_cell_deals : int
-        A treated cell or a cohort's reference with fewer deals, or whose deals are all won or all lost,
-        cannot be estimated: the cell's deals (or the whole cohort) are left out of that fit.
+        A treated cell with fewer deals or whose deals are all won or all lost, and a trained rep with fewer
+        reference deals, cannot be estimated: they are left out of that fit.
     level : float
         Interval level.
 
@@ -191,8 +215,10 @@ def deal_did(
     if need:
         raise UserError(f"closed deals for the training effect: column {sorted(need)[0]!r} missing")
     deals = deals.dropna(subset=["rep_id", "won", "created_at"]).reset_index(drop=True)
-    months = _month_index(deals["created_at"])
-    period, cohort = _timing(deals["rep_id"], months, training, program, months_per_period)
+    created = pd.to_datetime(deals["created_at"])
+    period, cohort = _timing(deals["rep_id"], _month_index(created), training, program, months_per_period)
+    completed = deals["rep_id"].astype(str).map(_cohorts(training, program))
+    days = (created - completed).dt.days.to_numpy()
     frame = pd.DataFrame(
         {
             "rep": deals["rep_id"].astype(str),
@@ -204,30 +230,27 @@ def deal_did(
     for col in controls:
         if col in deals.columns:
             frame[f"c_{col}"] = deals[col].astype("string").fillna("unknown").to_numpy()
-    frame = frame[frame["cohort"] != -2]
-    treated = frame["cohort"] >= 0
-    event = np.clip(frame["period"] - frame["cohort"], None, max_event)
-    post = treated & (event >= 0)
+    treated = cohort >= 0
+    event = np.clip(np.floor(days / (months_per_period * 30.4375)), -1e6, max_event)
+    post = treated & (days >= 0)
     frame_overall = frame.assign(cell=np.where(post, "g" + frame["cohort"].astype(str), ""))
     in_window = post | (treated & (event >= -leads) & (event <= -2))
-    labels = "g" + frame["cohort"].astype(str) + "_e" + event.astype(str)
+    labels = "e" + pd.Series(event).fillna(0).astype(int).astype(str)
     frame_events = frame.assign(
         cell=np.where(in_window, labels, ""), event=np.where(in_window, event, np.nan)
     )
-    overall_fit = _fit_cells(_estimable(frame_overall, min_cell_deals))
-    events_fit = _fit_cells(_estimable(frame_events, min_cell_deals))
+    keep = cohort != -2
+    overall_fit = _fit_cells(_estimable(frame_overall[keep], min_cell_deals))
+    events_fit = _fit_cells(_estimable(frame_events[keep], min_cell_deals))
     rows = []
     if overall_fit is not None and overall_fit.cells:
         used = overall_fit.patterns
         counts = {
-            "treated_reps": frame_overall.loc[
-                frame_overall["cohort"].isin(used["cohort"][used["cohort"] >= 0]), "rep"
-            ].nunique(),
-            "control_reps": frame.loc[frame["cohort"] == -1, "rep"].nunique(),
+            "treated_reps": used.loc[used["cohort"] >= 0, "rep"].nunique(),
+            "control_reps": used.loc[used["cohort"] == -1, "rep"].nunique(),
             "n": int(used["n"].sum()),
         }
-        w = overall_fit.weights(overall_fit.cells)
-        effect, se = float(w @ overall_fit.beta), float(np.sqrt(w @ overall_fit.cov @ w))
+        effect, se = overall_fit.estimate(overall_fit.weights(overall_fit.cells))
         rows.append({"kpi": WIN_LOG_ODDS, **_summary(effect, se, level), **counts})
         rows.append({"kpi": WIN_PROBABILITY, **_summary(*_probability_effect(overall_fit), level), **counts})
     events, pretrend = _event_study(events_fit, frame_events, level)
@@ -235,31 +258,25 @@ def deal_did(
 
 
 def _estimable(frame: pd.DataFrame, min_deals: int) -> pd.DataFrame:
-    """Leave out treated cells, then cohorts whose reference, that are too small or without variation."""
-
-    def weak(groups) -> pd.Index:
-        stats = groups["won"].agg(["size", "mean"])
-        return stats.index[(stats["size"] < min_deals) | (stats["mean"] % 1 == 0)]
-
-    frame = frame[~frame["cell"].isin(weak(frame[frame["cell"] != ""].groupby("cell")))]
-    reference = frame[(frame["cohort"] >= 0) & (frame["cell"] == "")]
-    all_cohorts = pd.Index(frame.loc[frame["cohort"] >= 0, "cohort"].unique())
-    lacking = all_cohorts.difference(reference["cohort"].unique()).union(weak(reference.groupby("cohort")))
-    return frame[~frame["cohort"].isin(lacking)]
+    """Leave out trained reps with few reference deals, then treated cells too small or all won or lost."""
+    reference = frame[(frame["cohort"] >= 0) & (frame["cell"] == "")].groupby("rep").size()
+    trained = pd.Index(frame.loc[frame["cohort"] >= 0, "rep"].unique())
+    frame = frame[~frame["rep"].isin(trained.difference(reference.index[reference >= min_deals]))]
+    cells = frame[frame["cell"] != ""].groupby("cell")["won"].agg(["size", "mean"])
+    weak = cells.index[(cells["size"] < min_deals) | (cells["mean"] % 1 == 0)]
+    return frame[~frame["cell"].isin(weak)]
 
 
 def _fit_cells(frame: pd.DataFrame) -> _CellLogit | None:
-    """Grouped-binomial logit: period, cohort and control effects plus one indicator per treated cell."""
-    if frame.empty or frame["won"].nunique() < 2:
+    """Newton fit of the logit with rep effects profiled out (Schur complement), rep-clustered sandwich."""
+    if frame.empty or frame["won"].nunique() < 2 or not (frame["cell"] != "").any():
         return None
-    keys = [c for c in frame.columns if c not in ("rep", "won", "event")]
+    keys = [c for c in frame.columns if c not in ("won", "event")]
     patterns = frame.groupby(keys, sort=True).agg(wins=("won", "sum"), n=("won", "size")).reset_index()
     cells = sorted(c for c in patterns["cell"].unique() if c)
-    x = pd.concat(
+    z = pd.concat(
         [
-            pd.DataFrame({"intercept": 1.0}, index=patterns.index),
             pd.get_dummies(patterns["period"].astype(str), prefix="t", drop_first=True, dtype=float),
-            pd.get_dummies(patterns["cohort"].astype(str), prefix="g", drop_first=True, dtype=float),
             *[
                 pd.get_dummies(patterns[c], prefix=c, drop_first=True, dtype=float)
                 for c in keys
@@ -269,43 +286,35 @@ def _fit_cells(frame: pd.DataFrame) -> _CellLogit | None:
         ],
         axis=1,
     )
-    design = x.to_numpy(float)
-    endog = np.column_stack([patterns["wins"], patterns["n"] - patterns["wins"]])
-    beta = np.asarray(sm.GLM(endog, design, family=sm.families.Binomial()).fit().params)
-    cov = _clustered_cov(frame, keys, patterns, design, beta)
-    return _CellLogit(patterns, x, beta, cov, cells, patterns.groupby("cell")["n"].sum())
-
-
-def _clustered_cov(frame, keys, patterns, x, beta) -> np.ndarray:
-    """Sandwich covariance clustered by rep: bread (X'WX)^-1 from the patterns, meat from per-rep scores."""
-    p = expit(x @ beta)
-    bread = np.linalg.pinv(x.T @ (x * (patterns["n"] * p * (1 - p)).to_numpy()[:, None]))
-    pattern_of = frame[keys].merge(patterns[keys].reset_index(), on=keys, how="left")["index"].to_numpy()
-    residual = frame["won"].to_numpy() - p[pattern_of]
-    reps, rep_code = np.unique(frame["rep"].to_numpy(), return_inverse=True)
-    scores = np.zeros((len(reps), x.shape[1]))
-    np.add.at(scores, rep_code, x[pattern_of] * residual[:, None])
-    clusters = len(reps)
-    meat = scores.T @ scores * clusters / max(clusters - 1, 1)
-    return bread @ meat @ bread
+    design = z.to_numpy(float)
+    _, rep = np.unique(patterns["rep"].to_numpy(), return_inverse=True)
+    n_reps = rep.max() + 1
+    wins, n = patterns["wins"].to_numpy(float), patterns["n"].to_numpy(float)
+    model = RepLogit(ridge=REP_RIDGE).fit(wins, n, design, rep, n_reps)
+    bread = np.linalg.pinv(model.profiled_information_)
+    meat = model.rep_scores_.T @ model.rep_scores_ * n_reps / max(n_reps - 1, 1)
+    cell_deals = patterns.groupby("cell")["n"].sum()
+    cov = bread @ meat @ bread
+    return _CellLogit(patterns, z, model.alpha_[rep], model.beta_, cov, bread, cells, cell_deals)
 
 
 def _probability_effect(fit: _CellLogit) -> tuple[float, float]:
-    """Mean change of the win probability of the treated post-completion deals, with its delta-method se."""
+    """Mean change of the win probability of the treated post-completion deals, delta-method se over beta."""
     treated = fit.patterns["cell"].isin(fit.cells).to_numpy()
-    xt = fit.x.to_numpy(float)[treated]
+    zt = fit.z.to_numpy(float)[treated]
     n = fit.patterns["n"].to_numpy()[treated]
-    untreated_x = xt.copy()
-    untreated_x[:, [fit.x.columns.get_loc(c) for c in fit.cells]] = 0.0
-    p1, p0 = expit(xt @ fit.beta), expit(untreated_x @ fit.beta)
+    untreated = zt.copy()
+    untreated[:, [fit.z.columns.get_loc(c) for c in fit.cells]] = 0.0
+    base = fit.rep_effect[treated]
+    p1, p0 = expit(base + zt @ fit.beta), expit(base + untreated @ fit.beta)
     effect = float(np.average(p1 - p0, weights=n))
     slope1, slope0 = (p1 * (1 - p1))[:, None], (p0 * (1 - p0))[:, None]
-    gradient = np.average(xt * slope1 - untreated_x * slope0, weights=n, axis=0)
-    return effect, float(np.sqrt(gradient @ fit.cov @ gradient))
+    gradient = np.average(zt * slope1 - untreated * slope0, weights=n, axis=0)
+    return effect, float(np.sqrt(fit.covariance(gradient)[0, 0]))
 
 
 def _event_study(fit: _CellLogit | None, frame: pd.DataFrame, level: float):
-    """Event-time effects (deal-weighted over cohorts) and the joint Wald test of the leads."""
+    """Event-time effects and the joint Wald test of the leads."""
     events = pd.DataFrame(columns=EVENT_COLUMNS)
     pretrend = pd.DataFrame([{"kpi": WIN_LOG_ODDS, "statistic": np.nan, "df": 0, "p_value": np.nan}])
     if fit is None or not fit.cells:
@@ -315,7 +324,7 @@ def _event_study(fit: _CellLogit | None, frame: pd.DataFrame, level: float):
     for e in sorted(set(event_of[fit.cells])):
         chosen = [c for c in fit.cells if event_of[c] == e]
         w = fit.weights(chosen)
-        summary = _summary(float(w @ fit.beta), float(np.sqrt(w @ fit.cov @ w)), level)
+        summary = _summary(*fit.estimate(w), level)
         rows.append(
             {"kpi": WIN_LOG_ODDS, "event_time": int(e), **summary, "n": int(fit.cell_deals[chosen].sum())}
         )
@@ -323,7 +332,7 @@ def _event_study(fit: _CellLogit | None, frame: pd.DataFrame, level: float):
             lead_weights.append(w)
     if lead_weights:
         w = np.array(lead_weights)
-        statistic, df, p_value = _wald(w @ fit.beta, w @ fit.cov @ w.T)
+        statistic, df, p_value = _wald(w @ fit.beta, fit.covariance(w))
         pretrend = pd.DataFrame([{"kpi": WIN_LOG_ODDS, "statistic": statistic, "df": df, "p_value": p_value}])
     return pd.DataFrame(rows, columns=EVENT_COLUMNS), pretrend[PRETREND_COLUMNS]
 
@@ -396,60 +405,67 @@ def panel_did(
     )
 
 
-def _group_time_effects(y: np.ndarray, group: np.ndarray, leads: int, max_event: int):
-    """ATT(g, t) with base period g - 1: list of (event time, effect, treated count, influence per rep)."""
-    never = np.inf
-    first = np.where(group >= 0, group, never)
+def _group_time_effects(y: np.ndarray, group: np.ndarray, leads: int, max_event: int) -> list[dict]:
+    """ATT(g, t) with base period g - 1 and not-yet-treated controls, one dict per estimable (g, t).
+
+    Each holds ``event`` (capped at ``max_event``), ``effect``, ``treated`` (count), ``is_treated``, ``gap``
+    (per rep: a treated rep's change minus the controls' mean change, 0 elsewhere) and ``control`` (the
+    controls' influence).
+    """
+    first = np.where(group >= 0, group, np.inf)
     out = []
     for g in sorted(set(group[group > 0])):
         base = g - 1
         for t in range(max(0, g - leads), y.shape[1]):
-            if t == base:
-                continue
             seen = ~np.isnan(y[:, t]) & ~np.isnan(y[:, base])
             treated = seen & (first == g)
             control = seen & (first > max(t, base)) & (first != g)
-            if not treated.any() or not control.any():
+            if t == base or not treated.any() or not control.any():
                 continue
             change = np.where(seen, y[:, t] - y[:, base], 0.0)
-            mean_t, mean_c = change[treated].mean(), change[control].mean()
-            influence = np.zeros(len(y))
-            influence[treated] = (change[treated] - mean_t) / treated.sum()
-            influence[control] = -(change[control] - mean_c) / control.sum()
-            out.append((min(t - g, max_event), mean_t - mean_c, int(treated.sum()), influence))
+            mean_c = change[control].mean()
+            gap = np.where(treated, change - mean_c, 0.0)
+            influence = np.where(control, -(change - mean_c) / control.sum(), 0.0)
+            effect = gap[treated].mean()
+            out.append(
+                {"event": min(t - g, max_event), "effect": effect, "treated": int(treated.sum()), "gap": gap}
+                | {"is_treated": treated, "control": influence}
+            )
     return out
+
+
+def _aggregate(chosen: list[dict]) -> tuple[float, np.ndarray]:
+    """Treated-count weighted mean of group-time effects and its influence function per rep.
+
+    A treated rep's influence is its own gap minus the aggregate (not minus its cohort's mean, as in the
+    per-cell formula), so a cohort of one trained rep still contributes its noise: the spread between trained
+    reps, cohorts pooled, is counted as sampling noise (conservative when cohorts truly differ).
+    """
+    weights = np.array([c["treated"] for c in chosen], dtype=float)
+    weights /= weights.sum()
+    effect = float(weights @ np.array([c["effect"] for c in chosen]))
+    influence = np.zeros(len(chosen[0]["gap"]))
+    for w, c in zip(weights, chosen, strict=True):
+        influence += w * (np.where(c["is_treated"], (c["gap"] - effect) / c["treated"], 0.0) + c["control"])
+    return effect, influence
 
 
 def _callaway_santanna(kpi, y, group, leads, max_event, level):
     """Overall (post cells), event-time and pre-trend summaries of the group-time effects of one KPI."""
     cells = _group_time_effects(y, group, leads, max_event)
     counts = {"treated_reps": int((group >= 0).sum()), "control_reps": int((group == -1).sum())}
-
-    def combine(chosen):
-        weights = np.array([c[2] for c in chosen], dtype=float)
-        weights /= weights.sum()
-        effect = float(weights @ np.array([c[1] for c in chosen]))
-        influence = np.column_stack([c[3] for c in chosen]) @ weights
-        return effect, influence
-
-    post = [c for c in cells if c[0] >= 0]
+    post = [c for c in cells if c["event"] >= 0]
     overall = {"kpi": kpi, **_summary(np.nan, np.nan, level), **counts}
     if post:
-        effect, influence = combine(post)
+        effect, influence = _aggregate(post)
         overall.update(_summary(effect, float(np.sqrt(influence @ influence)), level))
     events, lead_effects, lead_influence = [], [], []
-    for e in sorted({c[0] for c in cells}):
-        chosen = [c for c in cells if c[0] == e]
-        effect, influence = combine(chosen)
-        n = sum(c[2] for c in chosen)
-        events.append(
-            {
-                "kpi": kpi,
-                "event_time": e,
-                **_summary(effect, float(np.sqrt(influence @ influence)), level),
-                "n": n,
-            }
-        )
+    for e in sorted({c["event"] for c in cells}):
+        chosen = [c for c in cells if c["event"] == e]
+        effect, influence = _aggregate(chosen)
+        se = float(np.sqrt(influence @ influence))
+        n = sum(c["treated"] for c in chosen)
+        events.append({"kpi": kpi, "event_time": e, **_summary(effect, se, level), "n": n})
         if e < -1:
             lead_effects.append(effect)
             lead_influence.append(influence)
@@ -459,7 +475,15 @@ def _callaway_santanna(kpi, y, group, leads, max_event, level):
 
 
 def training_impact(
-    deals: pd.DataFrame, panel: pd.DataFrame | None, training: pd.DataFrame, **options
+    deals: pd.DataFrame,
+    panel: pd.DataFrame | None,
+    training: pd.DataFrame,
+    *,
+    program: str | None = None,
+    months_per_period: int = 3,
+    leads: int = 3,
+    max_event: int = 8,
+    level: float = 0.95,
 ) -> TrainingImpact:
     """Deal-level win effects (:func:`deal_did`) and rep-period KPI effects (:func:`panel_did`) in one result.
 
@@ -467,14 +491,16 @@ def training_impact(
     ----------
     deals, panel, training : pandas.DataFrame
         As in :func:`deal_did` and :func:`panel_did` (``panel`` may be None: the deal-level KPIs only).
-    **options
-        ``program``, ``months_per_period``, ``leads``, ``max_event``, ``level`` (shared by both).
+    program, months_per_period, leads, max_event, level
+        As in :func:`deal_did` (shared by both).
 
     Returns
     -------
     TrainingImpact
         The frames of both, concatenated (KPIs ``win_log_odds``, ``win_probability``, then the panel's).
     """
+    options = {"program": program, "months_per_period": months_per_period, "leads": leads}
+    options |= {"max_event": max_event, "level": level}
     parts = [deal_did(deals, training, **options)]
     if panel is not None and len(panel):
         parts.append(panel_did(panel, training, **options))
@@ -482,5 +508,24 @@ def training_impact(
         pd.concat([p.overall for p in parts], ignore_index=True),
         pd.concat([p.event_time for p in parts], ignore_index=True),
         pd.concat([p.pretrend for p in parts], ignore_index=True),
-        parts[0].level,
+        level,
     )
+
+
+def after_training(deals: pd.DataFrame, training: pd.DataFrame, program: str | None = None) -> pd.Series:
+    """1.0 for deals created on or after their owner's (first) completion date, else 0.0.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        ``rep_id``, ``created_at``; one row per deal.
+    training : pandas.DataFrame
+        ``rep_id``, ``completed_at`` (``program`` when ``program`` is given).
+
+    Returns
+    -------
+    pandas.Series
+        Aligned with ``deals`` (a covariate for :func:`salesperf.analyses.reps.ranking.fair_ranking`).
+    """
+    completed = deals["rep_id"].astype(str).map(_cohorts(training, program))
+    return (pd.to_datetime(deals["created_at"]) >= completed).astype(float)
