@@ -19,8 +19,9 @@ Per model (M3 monthly, official test): what each statsforecast candidate costs a
 sMAPE), and its cost on the speed set (3-fold cross-validation + final 12-month forecast).
 
 Speed: 1,000 synthetic monthly series of 48 months (seeded: level x trend x season x noise; 15 % intermittent,
-Bernoulli demand x gamma sizes): ``forecast(df, horizon=12, freq="MS", folds=3)`` beside statsforecast AutoETS
-cross-validation alone (3 windows of 12 months, step 6, then a 12-month forecast) on the same series. Target: <= 60 s.
+Bernoulli demand x gamma sizes): ``forecast(df, horizon=12, freq="M", folds=3)`` beside statsforecast AutoETS
+cross-validation alone (3 windows of 12 months, step 4 as in forecast()'s own backtest, then a 12-month forecast)
+on the same series. Target: <= 60 s.
 
 Every timed part runs in its own subprocess: wall and CPU seconds (user + system, all threads) are taken after imports
 and data loading; peak MB is ru_maxrss of that subprocess (interpreter, imports and data included). The machine is
@@ -58,17 +59,17 @@ class CompetitionSet:
     name: str
     season_length: int
     horizon: int
-    freq: str  # pandas frequency given to forecast() once the integer index t is turned into dates
+    freq: str  # frequency given to forecast() once the integer index t is turned into period-end dates
     slice_every: int  # the committed fixture keeps every k-th series of the meta file, starting at the first
 
 
 SETS = {
     s.name: s
     for s in (
-        CompetitionSet("m3_monthly", 12, 18, "MS", 60),
-        CompetitionSet("m3_quarterly", 4, 8, "QS", 30),
-        CompetitionSet("tourism_monthly", 12, 24, "MS", 18),
-        CompetitionSet("tourism_quarterly", 4, 8, "QS", 17),
+        CompetitionSet("m3_monthly", 12, 18, "M", 60),
+        CompetitionSet("m3_quarterly", 4, 8, "Q", 30),
+        CompetitionSet("tourism_monthly", 12, 24, "M", 18),
+        CompetitionSet("tourism_quarterly", 4, 8, "Q", 17),
     )
 }
 
@@ -100,7 +101,8 @@ PUBLISHED = [
 
 MODEL_TABLE = ["SeasonalNaive", "Naive", "HistoricAverage", "AutoETS", "AutoTheta", "AutoARIMA", "CrostonOptimized",
                "ADIDA", "IMAPA", "TSB"]
-SPEED_SERIES, SPEED_MONTHS, SPEED_HORIZON, SPEED_FOLDS, SPEED_STEP = 1000, 48, 12, 3, 6
+SPEED_SERIES, SPEED_MONTHS, SPEED_HORIZON, SPEED_FOLDS = 1000, 48, 12, 3
+SPEED_STEP = SPEED_HORIZON // SPEED_FOLDS  # the step of forecast()'s own backtest plan: max(1, h // folds)
 PARTS = ("accuracy", "speed", "models")
 FULL = {"name": "full", "every": 1, "speed_series": SPEED_SERIES, "model_series": 250}
 QUICK = {"name": "quick", "every": 10, "speed_series": 200, "model_series": 100}
@@ -136,11 +138,14 @@ def every_kth(ids: pd.Series, k: int) -> list[str]:
     return list(ids.iloc[::k])
 
 
+def period_ends(periods: int, freq: str) -> pd.DatetimeIndex:
+    """``periods`` period-end dates from January 2000 on, ``freq`` "M" (month ends) or "Q" (quarter ends)."""
+    return pd.date_range("2000-01-31", periods=periods, freq={"M": "ME", "Q": "QE"}[freq])
+
+
 def with_dates(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Replace the integer index ds = t by dates (t = 1 is 2000-01-01, one ``freq`` step per t); same rows."""
-    start = pd.Timestamp("2000-01-01")
-    dates = pd.date_range(start, periods=int(frame["ds"].max()), freq=freq)
-    return frame.assign(ds=dates[frame["ds"].to_numpy() - 1])
+    """Replace the integer index ds = t by period-end dates (t = 1 is January 2000 / Q1 2000); same rows."""
+    return frame.assign(ds=period_ends(int(frame["ds"].max()), freq)[frame["ds"].to_numpy() - 1])
 
 
 def write_fixtures(folder: Path, out: Path) -> list[tuple[str, int, int, int]]:
@@ -184,7 +189,7 @@ def speed_series(n: int = SPEED_SERIES, months: int = SPEED_MONTHS, seed: int = 
             noise = rng.lognormal(0, rng.uniform(0.05, 0.2), months)
             y = level * trend * season * noise
         rows.append(pd.DataFrame({"unique_id": f"S{i:04d}", "ds": t + 1, "y": np.round(y, 2)}))
-    return with_dates(pd.concat(rows, ignore_index=True), "MS")
+    return with_dates(pd.concat(rows, ignore_index=True), "M")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -315,8 +320,7 @@ def run_forecast_api(train: pd.DataFrame, spec_freq: str, horizon: int, season_l
     """``salesperf.forecast.forecast`` on integer-indexed series: dates in, the integer index back out."""
     from salesperf.forecast import forecast
 
-    last = int(train["ds"].max())
-    dates = pd.date_range("2000-01-01", periods=last + horizon, freq=spec_freq)
+    dates = period_ends(int(train["ds"].max()) + horizon, spec_freq)
     result = forecast(with_dates(train, spec_freq), horizon=horizon, freq=spec_freq, season_length=season_length,
                       level=(80, 95), folds=3)
     index = pd.Series(np.arange(1, len(dates) + 1), index=dates)
@@ -357,11 +361,11 @@ def worker(task: dict) -> dict:
         if task["method"] == AUTO:
             from salesperf.forecast import forecast
 
-            result = forecast(frame, horizon=SPEED_HORIZON, freq="MS", level=(80, 95), folds=SPEED_FOLDS)
+            result = forecast(frame, horizon=SPEED_HORIZON, freq="M", level=(80, 95), folds=SPEED_FOLDS)
             extra["chosen"] = result.groupby("unique_id")["model"].first().value_counts().to_dict()
         else:
             name = task["method"]
-            sf = StatsForecast(models=[statsforecast_model(name, 12)], freq="MS", n_jobs=1)
+            sf = StatsForecast(models=[statsforecast_model(name, 12)], freq="ME", n_jobs=1)
             level = [80, 95] if name in WITH_INTERVALS else None
             sf.cross_validation(df=frame, h=SPEED_HORIZON, n_windows=SPEED_FOLDS, step_size=SPEED_STEP, level=level)
             sf.forecast(df=frame, h=SPEED_HORIZON, level=level)
@@ -511,18 +515,23 @@ def published_markdown(rows: list[dict], every: int) -> list[str]:
 
 def speed_markdown(rows: list[dict], series: int) -> list[str]:
     out = ["", f"### Speed: {series:,} synthetic monthly series of {SPEED_MONTHS} months", "",
-           f"`forecast(df, horizon={SPEED_HORIZON}, freq=\"MS\", folds={SPEED_FOLDS})` (selection, backtest, forecast "
+           f"`forecast(df, horizon={SPEED_HORIZON}, freq=\"M\", folds={SPEED_FOLDS})` (selection, backtest, forecast "
            f"with 80/95 % intervals; reconciliation is not part of `forecast`) beside statsforecast AutoETS "
            f"cross-validation alone ({SPEED_FOLDS} windows of {SPEED_HORIZON} months, step {SPEED_STEP}) plus its "
            f"{SPEED_HORIZON}-month forecast, n_jobs=1. Data: 85 % trend x season x noise, 15 % intermittent "
            f"(seed 12).", "",
+           "`forecast` uses one process and no worker pool, so on an idle machine its wall time is about its CPU time: "
+           "`met` is given for both, the wall figure depending on the load.", "",
            "| case | series | wall s | CPU s | CPU s per 1,000 series | peak MB | load | target | met | note |",
            "|---|---:|---:|---:|---:|---:|---|---|---|---|"]
     for row in [r for r in rows if r["method"] in (AUTO, "AutoETS")]:
         n = row.get("series") or series
         per = row["cpu_s"] * 1000 / n if "cpu_s" in row else None
-        target, met = ("<= 60 s wall per 1,000", "yes" if row["wall_s"] * 1000 / n <= 60 else "no") \
-            if row["method"] == AUTO and "wall_s" in row else ("", "")
+        target, met = "", ""
+        if row["method"] == AUTO and "wall_s" in row:
+            target = "<= 60 s per 1,000"
+            met = (f"wall: {'yes' if row['wall_s'] * 1000 / n <= 60 else 'no'}; "
+                   f"CPU: {'yes' if row['cpu_s'] * 1000 / n <= 60 else 'no'}")
         note = row.get("error", "")
         if "chosen" in row:
             note = "chosen: " + ", ".join(f"{k} {v}" for k, v in sorted(row["chosen"].items(), key=lambda kv: -kv[1]))
