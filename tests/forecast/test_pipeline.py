@@ -287,3 +287,33 @@ def test_next_periods_at_each_grain():
     assert pl.next_periods(END, "quarter", 1)["months"][0] == ("2027-01", "2027-02", "2027-03")
     weeks = pl.next_periods(END, "week", 2)  # 2026-10-31 is a Saturday of ISO week 44
     assert weeks["label"].tolist() == ["2026-W45", "2026-W46"] and weeks["start"][0] == date(2026, 11, 2)
+
+
+def test_an_export_with_only_the_required_columns_says_what_it_lacks(tmp_path):
+    # opportunities with only the required columns (no status, close date, amount, probability, expected close
+    # date), no history, reps or targets: the open deals are listed by stage, nothing can be learned
+    folder = tmp_path / "c"
+    folder.mkdir()
+    pd.DataFrame({"customer_id": ["K1"], "order_date": [D("2026-10-02")], "amount": [10.0]}).to_parquet(
+        folder / "orders.parquet", index=False
+    )
+    pd.DataFrame(
+        {
+            "opportunity_id": ["X1", "X2", "X3"],
+            "rep_id": "R1",
+            "created_at": [D("2026-09-01"), D("2026-10-01"), D("2026-11-05")],  # X3: after the period
+            "stage": ["A", "A", "B"],
+        }
+    ).to_parquet(folder / "opportunities.parquet", index=False)
+    outlook = q.read_outlook(open_dataset(folder, "2026-10", "2026-11-27").engine, END)
+    assert outlook.status == "no_closed_history" and outlook.bookings.empty and outlook.gaps.empty
+    assert {
+        "no_stage_history",
+        "no_status",
+        "no_probability",
+        "no_expected_close",
+        "no_amount",
+        "no_reps",
+        "no_targets",
+    } <= set(outlook.notes)
+    assert outlook.stages[["stage", "open_deals"]].to_dict("list") == {"stage": ["A"], "open_deals": [2]}

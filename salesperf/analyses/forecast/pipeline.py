@@ -58,11 +58,11 @@ class PipelineOutlook:
     notes : list of str
         What degraded and what is used instead, as codes the text module turns into sentences:
         ``no_stage_history`` (rates by current stage where meaningful, timing from creation),
-        ``overall_rate_only`` (no meaningful stage split: one overall rate), ``no_status`` (win/loss unknown:
-        the CRM's probability is used), ``no_probability``, ``no_expected_close``, ``no_targets``,
-        ``no_reps`` (one team), ``no_targets_for_periods`` (targets end before the next periods),
-        ``targets_need_month_grain``, ``stale_deals`` (some deals get nothing), ``pipeline_without_history``
-        (a pipeline with open deals but no closed one: not forecast).
+        ``overall_rate_only`` (no meaningful stage split: one overall rate), ``no_status`` and
+        ``no_close_date`` (nothing to learn from), ``no_amount`` (amounts count 0), ``no_probability``,
+        ``no_expected_close``, ``no_targets``, ``no_reps`` (one team), ``no_targets_for_periods`` (targets
+        end before the next periods), ``targets_need_month_grain``, ``stale_deals`` (some deals get
+        nothing), ``pipeline_without_history`` (a pipeline with open deals but no closed one: not forecast).
     stages : DataFrame
         One row per (pipeline, stage): ``pipeline`` ('' without a pipeline column), ``stage, open_deals,
         open_amount, win_rate`` (NaN for a pipeline without closed deals: its deals are not forecast),

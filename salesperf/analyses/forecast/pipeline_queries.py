@@ -58,7 +58,10 @@ def _one_if(condition: ir.BooleanValue) -> ir.IntegerValue:
 
 def _closed_by(opps: ir.Table, end: int) -> ir.BooleanValue:
     """Deals closed (won or lost) on or before the day ``end``, with their close day."""
-    return opps.status.isin(CLOSED) & opps.closed_at.notnull() & (_days(opps.closed_at) <= end)
+    if "closed_at" not in opps.columns:
+        return ibis.literal(False)
+    closed = opps.status.isin(CLOSED) & opps.closed_at.notnull() & (_days(opps.closed_at) <= end)
+    return closed.fill_null(False)
 
 
 def _stage_spans(history: ir.Table) -> ir.Table:
@@ -91,6 +94,13 @@ def _pipeline(opps: ir.Table) -> ir.StringValue:
     """A deal's pipeline (sales process): its ``pipeline``, '' without one. Stages of different pipelines are
     different steps, so rates are learned per pipeline."""
     return opps.pipeline.fill_null("") if "pipeline" in opps.columns else ibis.literal("")
+
+
+def _filled(engine: Engine, rows: ir.Table) -> set:
+    """The columns of ``rows`` that hold at least one value (a validated table has every canonical column,
+    empty where the export had none)."""
+    counts = engine.fetch(rows.aggregate(**{c: rows[c].count() for c in rows.columns}))
+    return {c for c in rows.columns if counts[c].iloc[0] > 0}
 
 
 def has_stage_history(engine: Engine) -> bool:
@@ -206,9 +216,11 @@ def open_deal_cells(engine: Engine, as_of, grain: str = "month", horizon: int = 
         Sorted by the keys.
     """
     opps, end, day = engine.table("opportunities"), _day(as_of), as_date(as_of)
-    closed = opps.closed_at.notnull() & (_days(opps.closed_at) <= end)
+    dated = "closed_at" in opps.columns
+    closed = (opps.closed_at.notnull() & (_days(opps.closed_at) <= end)) if dated else ibis.literal(False)
     if "status" in opps.columns:
-        closed |= opps.closed_at.isnull() & opps.status.isin(CLOSED)
+        closed |= (opps.closed_at.isnull() if dated else ibis.literal(True)) & opps.status.isin(CLOSED)
+    closed = closed.fill_null(False)  # a NULL status or close date: not closed
     live = opps.filter((_days(opps.created_at) <= end) & ~closed)
     live = live.mutate(as_of_day=ibis.literal(end), created_day=_days(live.created_at))
     history = has_stage_history(engine)
@@ -302,15 +314,18 @@ def read_outlook(
         return PipelineOutlook(as_of=day, grain=grain, status="no_opportunities")
     history = has_stage_history(engine)
     notes = [] if history else ["no_stage_history"]
+    filled = _filled(engine, opps)
     for column, note in (
         ("status", "no_status"),
+        ("closed_at", "no_close_date"),
+        ("amount", "no_amount"),
         ("probability", "no_probability"),
         ("expected_close_date", "no_expected_close"),
     ):
-        if column not in opps.columns:
+        if column not in filled:
             notes.append(note)
     reps = _table(engine, "reps")
-    if reps is None or "team" not in reps.columns:
+    if reps is None or "team" not in _filled(engine, reps):
         notes.append("no_reps")
     months = sorted({m for ms in next_periods(day, grain, horizon)["months"] for m in ms})
     quotas = team_month_quotas(engine, months) if _table(engine, "targets") is not None else None
