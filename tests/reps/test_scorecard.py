@@ -299,3 +299,14 @@ def test_northwind_employees_bookings_equal_pandas(tmp_path):
     assert card.missing["attainment"] == "no_targets" and "team" not in card.missing
     teams = card.rollups.loc[(card.rollups["level"] == "team") & (card.rollups["window"] == "year")]
     assert teams["bookings"].sum() == pytest.approx(expected.sum(), abs=0.5)
+
+
+def test_deals_without_amounts_still_give_win_rates(tmp_path):
+    ds = tiny.dataset(
+        tmp_path / "d", only=("orders", "opportunities", "targets"), drop={"opportunities": ["amount"]}
+    )
+    card = _card(ds)
+    assert card.missing["deal_size"] == card.missing["pipeline"] == "no_deal_amounts"
+    assert _kpi(card, "year", "win_rate") == {"A1": 0.5, "A2": 1.0, "B1": 0.5, "B2": 1.0}
+    assert card.kpis["avg_deal"].isna().all() and card.kpis["coverage"].isna().all()
+    assert _kpi(card, "period", "attainment") == {"A1": 1.1, "A2": 0.6, "B1": 0.0, "B2": 1.8}

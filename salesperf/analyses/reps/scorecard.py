@@ -362,7 +362,7 @@ def _rep_quotas(inputs) -> pd.DataFrame | None:
 def _blank_missing(grid: pd.DataFrame, missing: dict) -> pd.DataFrame:
     """Zeros for reps without figures of a family that exists; NaN for the families that are missing."""
     for family, columns in FAMILIES.items():
-        grid[list(columns)] = np.nan if family in missing else grid[list(columns)].fillna(0.0)
+        grid[list(columns)] = np.nan if family in missing else grid[list(columns)].astype(float).fillna(0.0)
     grid[["bookings", "returns", "orders"]] = grid[["bookings", "returns", "orders"]].fillna(0.0)
     return grid
 
