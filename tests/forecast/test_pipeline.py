@@ -317,3 +317,39 @@ def test_an_export_with_only_the_required_columns_says_what_it_lacks(tmp_path):
         "no_targets",
     } <= set(outlook.notes)
     assert outlook.stages[["stage", "open_deals"]].to_dict("list") == {"stage": ["A"], "open_deals": [2]}
+
+
+def test_quarter_gaps_add_the_months_of_each_quarter():
+    # Q1 2027 = 2027-01..03: North 100 + 200 + 300 = 600, minus 150 expected = 450; 2027-04 is Q2's
+    periods = pl.next_periods(END, "quarter", 2)
+    quotas = pd.DataFrame(
+        {
+            "team": "North",
+            "month": ["2027-01", "2027-02", "2027-03", "2027-04"],
+            "quota": [100.0, 200, 300, 50],
+        }
+    )
+    bookings = pd.DataFrame(
+        {
+            "team": "North",
+            "period": [1, 2],
+            "label": ["2027-Q1", "2027-Q2"],
+            "expected": [150.0, 0.0],
+            "low": [100.0, 0.0],
+            "high": [200.0, 0.0],
+        }
+    )
+    gaps = pl.quota_gaps(bookings, quotas, periods).set_index(["team", "period"])
+    assert gaps.loc[("North", 1), ["quota", "gap", "gap_low", "gap_high"]].tolist() == [
+        600.0,
+        450.0,
+        400.0,
+        500.0,
+    ]
+    assert gaps.loc[("North", 2), "quota"] == 50.0 and gaps.loc[(pl.ALL_TEAMS, 1), "quota"] == 600.0
+
+
+def test_a_close_day_still_in_the_current_period_counts_in_the_first_next_one():
+    # as of Saturday 2026-10-31, week grain: its ISO week ends on Sunday 11-01; a close in 1 day is counted in
+    # the first next week rather than lost
+    assert pl.period_of_delay(END, [1, 2, 9, 30], "week", 2).tolist() == [1, 1, 2, 3]

@@ -124,12 +124,15 @@ def next_periods(as_of, grain: str, horizon: int) -> pd.DataFrame:
 
 def period_of_delay(as_of, days, grain: str, horizon: int) -> np.ndarray:
     """Period index (1..horizon, ``horizon + 1`` for later) of the day ``as_of + days`` for each of
-    ``days`` (> 0), relative to the period holding ``as_of``."""
+    ``days`` (> 0), relative to the period holding ``as_of`` (a day still in that period counts in the
+    first: the report's as_of is a period's last day)."""
     freq = FREQ[grain]
     current = pd.Period(pd.Timestamp(as_of), freq)
     stamps = pd.DatetimeIndex(pd.Timestamp(as_of) + pd.to_timedelta(np.asarray(days, dtype="int64"), "D"))
     index = np.array([(p - current).n for p in stamps.to_period(freq)], dtype="int64")
-    return np.minimum(index, horizon + 1)
+    return np.clip(
+        index, 1, horizon + 1
+    )  # an as_of before its period's end: the rest of it counts as the next
 
 
 def win_rates(observations: pd.DataFrame, open_stages=None, by_stage: bool = True, prior_deals: float = 10.0):
