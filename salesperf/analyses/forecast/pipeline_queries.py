@@ -118,9 +118,8 @@ def stage_observations(engine: Engine, as_of, step_days: int = STEP_DAYS) -> pd.
     -------
     DataFrame
         One row per (pipeline, stage): ``pipeline`` ('' without), ``stage, observations`` ((deal, as-of
-        point) pairs), ``won_observations``,
-        ``deals`` (distinct closed deals), ``won_deals``; sorted by stage. Empty without a status column or
-        closed deals.
+        point) pairs), ``won_observations``, ``deals`` (distinct closed deals), ``won_deals``; sorted. Empty
+        without a status column or closed deals.
     """
     opps, end = engine.table("opportunities"), _day(as_of)
     if "status" not in opps.columns:
