@@ -107,11 +107,39 @@ def with_unknown_customers(rows: ir.Table, customers: ir.Table) -> ir.Table:
     return joined.mutate(_unknown_customer=flag).drop("_known")
 
 
-def _first(rows: ir.Table, table: Table, by: list[str]) -> ir.BooleanValue:
+def _later(rows: ir.Table, table: Table, by: list[str]) -> ir.BooleanValue:
     """False for the first row of each group of ``by`` (the first in the source on DuckDB, else the
     smallest by every column: the same data always keep the same row), True for the others."""
     order = [rows[ROW]] if ROW in rows.columns else [rows[c] for c in table.names]
     return ibis.row_number().over(group_by=[rows[c] for c in by], order_by=order) > 0
+
+
+def _same_row(table: Table) -> list[str]:
+    """The columns two rows must share to be one row written twice (dates as written, time of day included)."""
+    return [written(c) if c in dated(table) else c for c in table.names]
+
+
+def with_repeats(rows: ir.Table, table: Table) -> ir.Table:
+    """``rows`` (typed) with ``_repeat_row`` (a copy of an earlier row) and, for a table with a key other
+    than orders, ``_repeat_key`` (the key of an earlier row).
+
+    On DuckDB, where rows have their source position, only rows whose hash is shared by another row are
+    ranked (a window over every row of 10 M order lines cost 10 CPU-s; the few candidates cost nothing), then
+    joined back by position; elsewhere every row is ranked.
+    """
+    groups = {"_repeat_row": _same_row(table)}
+    if table.key and table.name != "orders":
+        groups["_repeat_key"] = [table.key]
+    if ROW not in rows.columns:
+        return rows.mutate(**{name: _later(rows, table, by) for name, by in groups.items()})
+    for name, by in groups.items():
+        digest = ibis.struct({c: rows[c] for c in by}).hash()
+        shared = rows.select(_digest=digest).group_by("_digest").agg(_n=ibis._.count()).filter(ibis._._n > 1)
+        candidates = rows.filter(digest.isin(shared._digest))
+        ranked = candidates.select(_at=candidates[ROW], _later=_later(candidates, table, by))
+        joined = rows.left_join(ranked, rows[ROW] == ranked._at)
+        rows = joined.mutate(**{name: joined._later.fill_null(False)}).drop("_at", "_later")
+    return rows
 
 
 def reasons(
@@ -123,7 +151,7 @@ def reasons(
     other_currencies: tuple[str, ...] = (),
 ) -> tuple[list, list]:
     """Exclusion reasons (first match wins) and flags of one table, as (label, boolean expression) pairs over
-    ``rows`` (the typed table, orders with ``_unknown_customer`` when customers exist)."""
+    ``rows`` (the typed table :func:`with_repeats`, orders with ``_unknown_customer`` when customers exist)."""
     excluded = []
     for col in table.columns:
         if col.required:
@@ -148,10 +176,9 @@ def reasons(
     if day is not None:
         excluded.append(("dated in the future", day > ibis.date(today)))
         flags.append((f"dated before {EARLY_DAY.isoformat()}", day < ibis.date(EARLY_DAY)))
-    same = [written(c) if c in dated(table) else c for c in table.names]
-    excluded.append(("duplicate row", _first(rows, table, same)))
-    if table.key and table.name != "orders":
-        excluded.append((f"duplicate {table.key}", _first(rows, table, [table.key])))
+    excluded.append(("duplicate row", rows._repeat_row))
+    if "_repeat_key" in rows.columns:
+        excluded.append((f"duplicate {table.key}", rows._repeat_key))
     if day is not None:
         excluded.append(("after the period end", day > ibis.date(as_of)))
     return excluded, flags

@@ -243,7 +243,7 @@ def checked_rows(
     :func:`salesperf.data.checks.checked`), and the flags' (label, condition) pairs. An expression: nothing
     runs (a run's notebooks rebuild a warehouse's clean tables with it, without counting again)."""
     table = TABLES[table_name]
-    rows = checks.typed(engine, raw, table, present)
+    rows = checks.with_repeats(checks.typed(engine, raw, table, present), table)
     if table_name == "orders" and customers is not None:
         rows = checks.with_unknown_customers(rows, customers)
     excluded, flags = checks.reasons(rows, table, today, as_of, stages, other_currencies)

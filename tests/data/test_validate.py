@@ -272,7 +272,7 @@ def test_every_reason_is_translated():
     engine, labels = embedded(duckdb.connect()), set()
     for table in TABLES.values():
         raw = ibis.table({c: "string" for c in table.names}, name=f"raw_{table.name}")
-        rows = checks.typed(engine, raw, table, table.names)
+        rows = checks.with_repeats(checks.typed(engine, raw, table, table.names), table)
         if table.name == "orders":
             rows = rows.mutate(_unknown_customer=ibis.literal(True))
         others = ("USD",) if "currency" in table.names else ()
