@@ -79,8 +79,12 @@ def test_end_to_end_intervals_of_a_noisy_level_series():
 
 def test_bounds_are_nested_finite_and_never_negative():
     yhat = np.array([1.0, 0.5])
-    bounds = {"lo-80": np.array([-1.0, 0.4]), "hi-80": np.array([2.0, np.nan]),
-              "lo-95": np.array([-3.0, 0.45]), "hi-95": np.array([1.5, 0.9])}
+    bounds = {
+        "lo-80": np.array([-1.0, 0.4]),
+        "hi-80": np.array([2.0, np.nan]),
+        "lo-95": np.array([-3.0, 0.45]),
+        "hi-95": np.array([1.5, 0.9]),
+    }
     out = iv.nest_and_clip(bounds, yhat, (80, 95))
     np.testing.assert_allclose(out["lo-80"], [0, 0.4])
     np.testing.assert_allclose(out["hi-80"], [2.0, 0.5])  # NaN → the forecast itself

@@ -10,8 +10,20 @@ from salesperf.forecast import backtest, forecast, select_and_forecast
 
 BOUNDS = ["lo_80", "hi_80", "lo_95", "hi_95"]
 KNOWN_MODELS = {
-    "SeasonalNaive", "AutoTheta", "ETS", "Ensemble", "Naive", "HistoricAverage", "SES", "Theta", "Zero",
-    "CrostonSBA", "CrostonOptimized", "ADIDA", "IMAPA", "TSB",
+    "SeasonalNaive",
+    "AutoTheta",
+    "ETS",
+    "Ensemble",
+    "Naive",
+    "HistoricAverage",
+    "SES",
+    "Theta",
+    "Zero",
+    "CrostonSBA",
+    "CrostonOptimized",
+    "ADIDA",
+    "IMAPA",
+    "TSB",
 }
 
 
@@ -52,7 +64,9 @@ def test_forecast_frame_contract(panel, selection):
     assert set(fc["model"]) <= KNOWN_MODELS
     # the dates follow each series' last month end: "five" ends 2023-05-31, so its forecast starts 2023-06-30
     five = fc[fc["unique_id"] == "five"]
-    assert five["ds"].iloc[0] == pd.Timestamp("2023-06-30") and five["ds"].iloc[-1] == pd.Timestamp("2023-11-30")
+    assert five["ds"].iloc[0] == pd.Timestamp("2023-06-30") and five["ds"].iloc[-1] == pd.Timestamp(
+        "2023-11-30"
+    )
 
 
 def test_same_input_same_output_exactly(panel, selection):
@@ -65,13 +79,22 @@ def test_same_input_same_output_exactly(panel, selection):
 def test_backtest_frame_contract(panel, selection):
     errors = backtest(panel, 6, "M")
     assert list(errors.columns) == [
-        "unique_id", "model", "mae", "mase", "smape", "bias", "coverage_80", "coverage_95", "chosen",
+        "unique_id",
+        "model",
+        "mae",
+        "mase",
+        "smape",
+        "bias",
+        "coverage_80",
+        "coverage_95",
+        "chosen",
     ]
     assert errors.groupby("unique_id")["chosen"].sum().eq(1).all()
-    # the chosen model has the lowest MASE of its series
-    backtested = errors.dropna(subset=["mase"])
-    for _, group in backtested.groupby("unique_id"):
-        assert group.loc[group["chosen"], "mase"].item() == group["mase"].min()
+    # a regular series keeps the ensemble unless another model beats it by 30 % in every fold, so the chosen
+    # model's MASE is never above the ensemble's
+    for _, group in errors[errors["model"] == "Ensemble"].groupby("unique_id"):
+        series = errors[errors["unique_id"] == group["unique_id"].item()]
+        assert series.loc[series["chosen"], "mase"].item() <= group["mase"].item()
     # and it is the forecast's model
     chosen = errors[errors["chosen"]].set_index("unique_id")["model"]
     assert selection.forecasts.groupby("unique_id")["model"].first().equals(chosen.sort_index())
@@ -87,7 +110,9 @@ def test_selection_frames(selection):
     assert list(bt.columns) == ["unique_id", "ds", "cutoff", "step", "y", "yhat", *BOUNDS]
     assert (bt["ds"] > bt["cutoff"]).all()
     # a step-k row forecasts the k-th month after its cutoff
-    assert all(d == c + pd.offsets.MonthEnd(k) for d, c, k in zip(bt["ds"], bt["cutoff"], bt["step"], strict=True))
+    assert all(
+        d == c + pd.offsets.MonthEnd(k) for d, c, k in zip(bt["ds"], bt["cutoff"], bt["step"], strict=True)
+    )
     assert set(selection.coverage["level"]) == {80, 95}
     assert set(selection.timings["model"]) >= {"SeasonalNaive", "AutoTheta", "ETS"}
 
@@ -102,10 +127,24 @@ def test_backtest_plan_shortens_the_horizon_to_keep_two_seasons_of_training():
     assert sl.backtest_plan(3, 1, 3, (3,)) is None
 
 
-def test_ties_go_to_the_first_listed_candidate():
-    runs = [sl.Run(name, np.zeros(2), None, 0.0) for name in ("SeasonalNaive", "AutoTheta", "ETS")]
-    assert sl.choose(runs, {"SeasonalNaive": 0.5, "AutoTheta": 0.5, "ETS": 0.5}).name == "SeasonalNaive"
-    assert sl.choose(runs, {"SeasonalNaive": 0.5, "AutoTheta": 0.4, "ETS": 0.4}).name == "AutoTheta"
+def test_another_model_replaces_the_default_only_when_better_by_the_margin_in_every_fold():
+    runs = [sl.Run(name, np.zeros(2), None, 0.0) for name in ("SeasonalNaive", "AutoTheta", "Ensemble")]
+    mae = {"Ensemble": np.array([1.0, 1.0, 1.0])}
+    # 0.6 in every fold < (1 - 0.3) · 1.0: AutoTheta replaces the ensemble
+    chosen = sl.choose(
+        runs,
+        mae | {"SeasonalNaive": np.array([2.0, 2, 2]), "AutoTheta": np.array([0.6, 0.6, 0.6])},
+        "Ensemble",
+    )
+    assert chosen.name == "AutoTheta"
+    # 0.3 on average but 0.9 (> 0.7) in one fold: not consistently better, the ensemble stays
+    chosen = sl.choose(
+        runs, mae | {"SeasonalNaive": np.array([0.0, 0, 0.9]), "AutoTheta": np.array([1.0, 1, 1])}, "Ensemble"
+    )
+    assert chosen.name == "Ensemble"
+    # two challengers both better in every fold: the lower mean wins; equal means go to the one listed first
+    both = {"SeasonalNaive": np.array([0.5, 0.5, 0.5]), "AutoTheta": np.array([0.5, 0.5, 0.5])}
+    assert sl.choose(runs, mae | both, "Ensemble").name == "SeasonalNaive"
 
 
 def test_the_ensemble_averages_the_two_best_non_baseline_candidates():
@@ -130,7 +169,9 @@ def test_errors_by_hand():
 
 
 def test_month_start_dates_and_gaps_are_read_as_month_ends_with_zero_sales():
-    df = pd.DataFrame({"unique_id": ["a"] * 3, "ds": ["2024-01-01", "2024-02-01", "2024-04-15"], "y": [1.0, 2, 3]})
+    df = pd.DataFrame(
+        {"unique_id": ["a"] * 3, "ds": ["2024-01-01", "2024-02-01", "2024-04-15"], "y": [1.0, 2, 3]}
+    )
     sel = select_and_forecast(df, 1, "M")
     assert sel.routes["points"].item() == 4  # Jan, Feb, Mar (no sale: 0), Apr
     assert sel.forecasts["ds"].item() == pd.Timestamp("2024-05-31")

@@ -3,9 +3,9 @@
 
 Input, one row per series and period: ``unique_id`` (str), ``ds`` (Timestamp; period END dates: month ends for
 "M", quarter ends for "Q", week-ending Sundays for "W"; other dates are moved to their period's end), ``y``
-(float,
-sales ≥ 0). Missing periods between a series' first and last date, and missing ``y``, count as 0 (no sale).
-Output dates are period ends. The same input gives the same output, bit for bit (no randomness anywhere).
+(float, sales ≥ 0). Missing periods between a series' first and last date, and missing ``y``, count as 0 (no
+sale). Output dates are period ends. The same input gives the same output, bit for bit (no randomness
+anywhere).
 """
 
 from __future__ import annotations
@@ -34,10 +34,9 @@ class Selection:
         yhat, lo_80, hi_80, lo_95, hi_95 (one lo_/hi_ pair per level). Never negative, never NaN.
     errors : pandas.DataFrame
         One row per (unique_id, model) backtested: unique_id, model, mae, mase, smape (percent), bias (mean
-        forecast minus actual: > 0 over-forecasts), coverage_80, coverage_95 (share of backtest points
-        inside the
-        interval the model would be delivered with), chosen (bool: exactly one True per series). A series too
-        short for a backtest has one row, its model, NaN errors.
+        forecast minus actual: > 0 over-forecasts), coverage_80, coverage_95 (share of backtest points inside
+        the interval the model would be delivered with), chosen (bool: exactly one True per series). A series
+        too short for a backtest has one row, its model, NaN errors.
     routes : pandas.DataFrame
         One row per series: unique_id, series_class ("regular", "intermittent", "short", "empty"), reason (a
         text key: regular, intermittent_adi, short_few_points, short_no_season, all_zero, fit_failed), points
@@ -46,21 +45,18 @@ class Selection:
     backtest : pandas.DataFrame
         The chosen model's out-of-sample backtest, one row per (unique_id, cutoff, ds): unique_id, ds (the
         forecast period), cutoff (last period of the training part), step (1..h), y, yhat, lo_80, hi_80,
-        lo_95,
-        hi_95 (the delivered intervals: the model's own, or cross-fitted conformal ones).
+        lo_95, hi_95 (the delivered intervals: the model's own, or cross-fitted conformal ones).
     coverage : pandas.DataFrame
         One row per (unique_id, level): unique_id, level (80, 95), nominal (0.8, 0.95), own (the model's own
         interval's backtest coverage; NaN when it has none), empirical (coverage of the delivered interval),
         conformal (bool: conformal intervals replaced the model's own), points, folds.
     components : pandas.DataFrame
         One row per (unique_id, ds) of the last season of history and of the forecast: unique_id, ds, part
-        ("history" or "forecast"), value (y or yhat), trend, season (value = trend + season; additive
-        season from
-        an STL decomposition of the history, 0 where the series has no two full seasons).
+        ("history" or "forecast"), value (y or yhat), trend, season (value = trend + season; additive season
+        from an STL decomposition of the history, 0 where the series has no two full seasons).
     timings : pandas.DataFrame
-        One row per model: model, series (how many series it was backtested on), cpu_seconds (process CPU
-        time of
-        its backtest fits and final fits), ms_per_series.
+        One row per model: model, series (how many series it was backtested on), cpu_seconds (process CPU time
+        of its backtest fits and final fits), ms_per_series.
     """
 
     forecasts: pd.DataFrame

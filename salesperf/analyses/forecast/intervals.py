@@ -1,20 +1,16 @@
 """Prediction intervals: empirical coverage in the backtest, the calibration rule, and conformal intervals.
 
 A model's own intervals are kept where their empirical coverage in the rolling-origin backtest is within two
-binomial standard errors of the nominal level at every level asked (at 36 backtest points: 13.3 points at
-80 %,
-7.3 points at 95 %). Where they are not, or where the model gives none (Croston family, the ensemble
-without its
-members' intervals), the intervals of every level come from the backtest errors (split conformal):
+binomial standard errors of the nominal level at every level asked (at 36 backtest points: 13.3 points at 80
+%, 7.3 points at 95 %). Where they are not, or where the model gives none (Croston family, the ensemble
+without its members' intervals), the intervals of every level come from the backtest errors (split conformal):
 
 * score of a backtest point: ``|y - yhat| / w``, with ``w`` the model's own 80 % half-width at that point
-  where it
-  has one (so the interval keeps the model's growth with the horizon), else 1 (a constant width);
+  where it has one (so the interval keeps the model's growth with the horizon), else 1 (a constant width);
 * half-width at level L: the ``ceil((n + 1) L)``-th smallest of the n scores (the finite-sample conformal
   quantile; the largest score when that rank passes n), times ``w`` of the forecast step;
-* the coverage shown for conformal intervals is cross-fitted: each backtest fold's points are scored
-  against the
-  quantile of the other folds' scores, so the coverage is out-of-sample like the model's own.
+* the coverage shown for conformal intervals is cross-fitted: each backtest fold's points are scored against
+  the quantile of the other folds' scores, so the coverage is out-of-sample like the model's own.
 """
 
 from __future__ import annotations
@@ -63,8 +59,7 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
 
 
 def interval_scale(yhat: np.ndarray, hi80: np.ndarray | None) -> np.ndarray:
-    """The per-point scale ``w`` of the scores: the model's own 80 % half-width, else 1 (see the module
-    doc)."""
+    """The per-point scale ``w`` of the scores: the model's own 80 % half-width, else 1 (module doc)."""
     if hi80 is None:
         return np.ones_like(yhat, dtype=float)
     w = np.asarray(hi80, dtype=float) - np.asarray(yhat, dtype=float)
@@ -112,8 +107,7 @@ def cross_fitted_coverage(
     -------
     tuple
         (coverage, lo, hi): the share inside and the cross-fitted bounds of every point. With a single fold
-        the
-        quantile of that fold's own scores is used (in-sample, stated in the coverage frame by ``folds ==
+        the quantile of that fold's own scores is used (in-sample, stated in the coverage frame by ``folds ==
         1``).
     """
     scores = np.abs(y - yhat) / scale
@@ -128,8 +122,7 @@ def cross_fitted_coverage(
 
 
 def history_bounds(yhat: np.ndarray, history: np.ndarray, levels: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """Normal bounds ``yhat ± z·sd(history)`` for a series too short for any backtest (sd 0 with one
-    point)."""
+    """Normal bounds ``yhat ± z·sd(history)`` for a series too short for a backtest (one point: sd 0)."""
     sd = float(np.std(history, ddof=1)) if len(history) > 1 else 0.0
     out = {}
     for lv in levels:
