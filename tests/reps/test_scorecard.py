@@ -93,6 +93,16 @@ def test_activities_new_customers_retention_and_satisfaction(card):
     assert _kpi(card, "year", "csat_mean") == {"A1": None, "A2": None, "B1": 4.0, "B2": 5.0}
 
 
+def test_months_employed_and_rates_per_month(card):
+    # B2 was hired on 2026-01-01: 10 months of the trailing year; the others all 12
+    assert _kpi(card, "year", "rep_months") == {"A1": 12.0, "A2": 12.0, "B1": 12.0, "B2": 10.0}
+    assert _kpi(card, "period", "rep_months") == {"A1": 1.0, "A2": 1.0, "B1": 1.0, "B2": 1.0}
+    assert _kpi(card, "year", "pipeline_per_month")["B2"] == 90.0  # 900 / 10
+    assert _kpi(card, "year", "activities_per_month")["A1"] == round(4 / 12, 6)
+    # Beta: (1000 + 900) / (12 + 10) rep-months
+    assert _group(card, "team", "year", "pipeline_per_month")["Beta"] == round(1900 / 22, 6)
+
+
 def test_trend_of_bookings_and_attainment(card):
     a1 = card.trend.loc[card.trend["rep_id"] == "A1"].set_index("month")
     assert list(a1.index) == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]

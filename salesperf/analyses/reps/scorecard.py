@@ -30,73 +30,38 @@ from salesperf.analyses.lifecycle.revenue_retention import revenue_retention
 
 WINDOWS = ("period", "year")
 NONE = "(none)"
-#: Columns that add up over reps (a group's value is their sum).
+#: Columns that add up over reps (a group's value is their sum); ``rep_months``: months of the window in which
+#: the rep was employed (hire and leaving dates of the reps table; every month without them).
+# fmt: off
 ADDITIVE = (
-    "bookings",
-    "returns",
-    "orders",
-    "quota",
-    "quota_bookings",
-    "won",
-    "lost",
-    "won_amount",
-    "cycle_days",
-    "created",
-    "pipeline_created",
-    "open_deals",
-    "open_amount",
-    "next_quota",
-    "covered_open",
-    "activities",
-    "new_customers",
-    "customers_base",
-    "customers_kept",
-    "revenue_base",
-    "revenue_now",
-    "revenue_kept",
-    "nps_responses",
-    "promoters",
-    "detractors",
-    "csat_responses",
-    "csat_score_sum",
+    "rep_months", "bookings", "returns", "orders", "quota", "quota_bookings", "won", "lost", "won_amount",
+    "cycle_days", "created", "pipeline_created", "open_deals", "open_amount", "next_quota", "covered_open",
+    "activities", "new_customers", "customers_base", "customers_kept", "revenue_base", "revenue_now",
+    "revenue_kept", "nps_responses", "promoters", "detractors", "csat_responses", "csat_score_sum",
 )
-#: Rates recomputed from :data:`ADDITIVE` columns by :func:`with_rates`.
+#: Rates recomputed from :data:`ADDITIVE` columns by :func:`with_rates`; ``*_per_month`` per employed month
+#: (for a group: per rep-month), so that a rep hired in the year is compared on the months worked.
 RATES = (
-    "attainment",
-    "win_rate",
-    "avg_deal",
-    "cycle_mean_days",
-    "coverage",
-    "nrr",
-    "grr",
-    "nps",
-    "csat_mean",
+    "attainment", "win_rate", "avg_deal", "cycle_mean_days", "coverage", "nrr", "grr", "nps", "csat_mean",
+    "bookings_per_month", "pipeline_per_month", "activities_per_month", "new_customers_per_month",
 )
 #: The additive columns of each KPI family (NaN when the family is missing).
 FAMILIES = {
-    "attainment": ("quota", "quota_bookings"),
-    "win_rate": ("won", "lost"),
-    "deal_size": ("won_amount",),
-    "cycle": ("cycle_days",),
-    "pipeline": ("created", "pipeline_created", "open_deals", "open_amount"),
-    "coverage": ("next_quota", "covered_open"),
-    "activities": ("activities",),
+    "attainment": ("quota", "quota_bookings"), "win_rate": ("won", "lost"), "deal_size": ("won_amount",),
+    "cycle": ("cycle_days",), "pipeline": ("created", "pipeline_created", "open_deals", "open_amount"),
+    "coverage": ("next_quota", "covered_open"), "activities": ("activities",),
     "new_customers": ("new_customers",),
     "retention": ("customers_base", "customers_kept", "revenue_base", "revenue_now", "revenue_kept"),
     "satisfaction": ("nps_responses", "promoters", "detractors", "csat_responses", "csat_score_sum"),
 }
 #: Which rates depend on which family.
 RATE_FAMILY = {
-    "attainment": "attainment",
-    "win_rate": "win_rate",
-    "avg_deal": "deal_size",
-    "cycle_mean_days": "cycle",
-    "coverage": "coverage",
-    "nrr": "retention",
-    "grr": "retention",
-    "nps": "satisfaction",
-    "csat_mean": "satisfaction",
+    "attainment": "attainment", "win_rate": "win_rate", "avg_deal": "deal_size", "cycle_mean_days": "cycle",
+    "coverage": "coverage", "nrr": "retention", "grr": "retention", "nps": "satisfaction",
+    "csat_mean": "satisfaction", "pipeline_per_month": "pipeline", "activities_per_month": "activities",
+    "new_customers_per_month": "new_customers",
 }
+# fmt: on
 
 
 @dataclass
@@ -155,6 +120,8 @@ def with_rates(frame: pd.DataFrame) -> pd.DataFrame:
     out["grr"] = _divide(out["revenue_kept"], out["revenue_base"])
     out["nps"] = _divide(out["promoters"] - out["detractors"], out["nps_responses"])
     out["csat_mean"] = _divide(out["csat_score_sum"], out["csat_responses"])
+    for column in ("bookings", "pipeline_created", "activities", "new_customers"):
+        out[f"{column.removesuffix('_created')}_per_month"] = _divide(out[column], out["rep_months"])
     return out
 
 
@@ -229,23 +196,14 @@ def _activities(activities: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _satisfaction(answers: pd.DataFrame) -> pd.DataFrame:
     """NPS and CSAT parts per (rep_id, window)."""
+    nps, csat = (answers.loc[answers["kind"] == kind].set_index("rep_id") for kind in ("nps", "csat"))
     parts = []
     for name in WINDOWS:
-        nps = answers.loc[answers["kind"] == "nps"].set_index("rep_id")
-        csat = answers.loc[answers["kind"] == "csat"].set_index("rep_id")
-        part = pd.DataFrame(
-            {
-                "nps_responses": nps[f"responses_{name}"],
-                "promoters": nps[f"promoters_{name}"],
-                "detractors": nps[f"detractors_{name}"],
-            }
-        ).join(
-            pd.DataFrame(
-                {"csat_responses": csat[f"responses_{name}"], "csat_score_sum": csat[f"score_sum_{name}"]}
-            ),
-            how="outer",
-        )
-        parts.append(part.fillna(0).rename_axis("rep_id").reset_index().assign(window=name))
+        columns = {"nps_responses": nps[f"responses_{name}"], "promoters": nps[f"promoters_{name}"]}
+        columns |= {"detractors": nps[f"detractors_{name}"], "csat_responses": csat[f"responses_{name}"]}
+        columns |= {"csat_score_sum": csat[f"score_sum_{name}"]}
+        part = pd.concat(columns, axis=1).fillna(0)
+        parts.append(part.rename_axis("rep_id").reset_index().assign(window=name))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -294,10 +252,7 @@ def build_scorecard(inputs) -> Scorecard:
     assigned = booked.loc[booked["rep_id"].notna()]
     bookings = _window_sums(assigned, ["bookings", "returns", "orders"])
     parts = [bookings]
-    months_of = {
-        "period": month_labels(w.period.start, w.end),
-        "year": month_labels(w.year_start, w.end),
-    }
+    months_of = {"period": month_labels(w.period.start, w.end), "year": month_labels(w.year_start, w.end)}
     if inputs.quotas is not None:
         parts.append(_quotas(inputs, months_of, bookings))
     if inputs.deals is not None:
@@ -316,7 +271,7 @@ def build_scorecard(inputs) -> Scorecard:
         parts.append(_satisfaction(inputs.satisfaction))
     rep_ids = {r for part in parts for r in part["rep_id"].dropna()}
     people = _directory(inputs, rep_ids)
-    grid = people.merge(pd.DataFrame({"window": list(WINDOWS)}), how="cross")
+    grid = _rep_months(inputs, people, months_of)
     for part in parts:
         grid = grid.merge(part, on=["rep_id", "window"], how="left")
     grid = grid.reindex(columns=[*grid.columns, *[c for c in ADDITIVE if c not in grid.columns]])
@@ -338,10 +293,29 @@ def build_scorecard(inputs) -> Scorecard:
     )
 
 
+def _rep_months(inputs, people: pd.DataFrame, months_of: dict[str, list[str]]) -> pd.DataFrame:
+    """``people`` once per window with ``rep_months``: the window's calendar months in which the rep was
+    employed (hired by the month's end, not gone before its start; every month without dates)."""
+    dates = people[["rep_id"]].assign(hire_date=pd.NaT, end_date=pd.NaT)
+    if inputs.reps is not None:
+        dates = people[["rep_id"]].merge(
+            inputs.reps[["rep_id", "hire_date", "end_date"]], on="rep_id", how="left"
+        )
+    frames = []
+    for name, labels in months_of.items():
+        months = pd.PeriodIndex(labels, freq="M")
+        starts, ends = months.start_time.to_numpy(), months.end_time.to_numpy()
+        hired = dates["hire_date"].to_numpy("datetime64[ns]")[:, None]
+        left = dates["end_date"].to_numpy("datetime64[ns]")[:, None]
+        employed = (np.isnat(hired) | (hired <= ends)) & (np.isnat(left) | (left >= starts))
+        frames.append(people.assign(window=name, rep_months=employed.sum(axis=1).astype(float)))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _with_figures(grid: pd.DataFrame) -> pd.DataFrame:
     """The reps with a figure in the trailing year (a listed manager without deals, quota or sales is no rep
     to score)."""
-    year = grid.loc[grid["window"] == "year"].set_index("rep_id")[list(ADDITIVE)]
+    year = grid.loc[grid["window"] == "year"].set_index("rep_id")[list(ADDITIVE[1:])]
     active = year.index[year.fillna(0).ne(0).any(axis=1)]
     return grid.loc[grid["rep_id"].isin(active)]
 
@@ -414,33 +388,28 @@ def _trend(inputs, assigned: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unassigned(inputs) -> pd.DataFrame:
-    rows = []
-    booked = inputs.bookings
-    won = inputs.new_customers
-    for name in WINDOWS:
-        lines = booked.loc[booked["rep_id"].isna() & booked[f"in_{name}"]] if booked is not None else None
-        firsts = won.loc[won["rep_id"].isna() & won[f"in_{name}"]] if won is not None else None
-        rows.append(
-            {
-                "window": name,
-                "bookings": float(lines["bookings"].sum()) if lines is not None else 0.0,
-                "orders": int(lines["orders"].sum()) if lines is not None else 0,
-                "returns": float(lines["returns"].sum()) if lines is not None else 0.0,
-                "new_customers": int(firsts["customers"].sum()) if firsts is not None else 0,
-            }
-        )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame({"window": list(WINDOWS)})
+    for rows, columns in (
+        (inputs.bookings, ["bookings", "orders", "returns"]),
+        (inputs.new_customers, ["customers"]),
+    ):
+        if rows is not None:
+            sums = _window_sums(rows.loc[rows["rep_id"].isna()].assign(rep_id=""), columns)
+            frame = frame.merge(sums.drop(columns="rep_id"), on="window", how="left")
+    frame = frame.rename(columns={"customers": "new_customers"}).set_index("window")
+    frame = frame.reindex(columns=["bookings", "orders", "returns", "new_customers"]).astype(float).fillna(0)
+    return frame.astype({"orders": "int64", "new_customers": "int64"}).reset_index()
 
 
 def _conventions(inputs) -> dict:
-    found = inputs.found
-    if found.get("owners"):
-        book = "owner_else_largest_revenue" if found.get("order_reps") else "owner"
-    else:
-        book = "largest_revenue" if found.get("order_reps") else None
+    books = {
+        (True, True): "owner_else_largest_revenue",
+        (True, False): "owner",
+        (False, True): "largest_revenue",
+    }
     return {
         "bookings_source": inputs.bookings_source,
-        "book_source": book,
+        "book_source": books.get((bool(inputs.found.get("owners")), bool(inputs.found.get("order_reps")))),
         "coverage_base": _coverage_months(inputs)[1] if inputs.quotas is not None else None,
         "teams": "reps_table",
         "year_start": inputs.windows.year_start,
