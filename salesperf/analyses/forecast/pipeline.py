@@ -9,9 +9,11 @@ Definitions (what the report states):
   one observation, so a deal counts in proportion to the time it spent in the stage: the same sampling as
   "open at stage S today", which is what the rate is applied to (a per-deal "ever reached S" rate would
   count a deal lost within days of entering S like one that sat there for months). The raw rate
-  ``won observations / observations`` is shrunk toward the overall rate with a Beta prior worth
+  ``won observations / observations`` is shrunk toward the pipeline's overall rate with a Beta prior worth
   ``prior_deals`` deals: ``(deals x raw + prior_deals x overall) / (deals + prior_deals)`` (``deals`` =
   distinct closed deals behind the stage's observations, so repeated looks at one deal add no weight).
+  Rates are learned per pipeline (sales process): a pipeline with open deals but no closed one gets none,
+  and its deals are listed but not forecast.
 * Without a stage history the stage of a closed deal is its *current* stage, which most CRMs set to a
   closing stage ("Closed Won"): per-stage rates are then used only where meaningful — when some stage held
   by open deals also holds closed deals of both outcomes — else every stage gets the overall rate.
