@@ -320,3 +320,22 @@ def test_deals_without_amounts_still_give_win_rates(tmp_path):
     assert _kpi(card, "year", "win_rate") == {"A1": 0.5, "A2": 1.0, "B1": 0.5, "B2": 1.0}
     assert card.kpis["avg_deal"].isna().all() and card.kpis["coverage"].isna().all()
     assert _kpi(card, "period", "attainment") == {"A1": 1.1, "A2": 0.6, "B1": 0.0, "B2": 1.8}
+
+
+def test_a_quarter_as_it_stood_at_its_end(tmp_path):
+    # Q3 2026 (July .. September), read from data that go on to October: nothing after 2026-09-30 counts
+    ds = tiny.dataset(tmp_path / "q")
+    card = build_scorecard(queries.scorecard_inputs(ds.engine, parse_period("2026-Q3")))
+    assert card.conventions["year_start"] == pd.Timestamp("2025-10-01").date()
+    # B1's O7 (September) is the quarter's only booking; quotas 3 x 1000 (B2: 3 x 500)
+    assert _kpi(card, "period", "bookings") == {"A1": 0.0, "A2": 0.0, "B1": 400.0, "B2": 0.0}
+    assert _kpi(card, "period", "attainment")["B1"] == round(400 / 3000, 6)
+    # P1 and P2 closed in October: both open at the quarter's end; no deal closed in the quarter
+    assert _kpi(card, "period", "open_amount") == {"A1": 1500.0, "A2": 0.0, "B1": 0.0, "B2": 900.0}
+    assert _kpi(card, "period", "win_rate") == {"A1": None, "A2": None, "B1": None, "B2": None}
+    # coverage base: the next quarter's quotas the targets hold (October and November: 2000; B2 1000)
+    assert card.conventions["coverage_base"] == "following_period"
+    assert _kpi(card, "period", "coverage") == {"A1": 0.75, "A2": 0.0, "B1": 0.0, "B2": 0.9}
+    # the year to September: A1's O3 (June) 500; C2, C4 first bought in the year (A1, B1); C6 not yet
+    assert _kpi(card, "year", "bookings") == {"A1": 500.0, "A2": 0.0, "B1": 400.0, "B2": 0.0}
+    assert _kpi(card, "year", "new_customers") == {"A1": 1.0, "A2": 0.0, "B1": 1.0, "B2": 0.0}
