@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from salesperf.analyses.reps.ranking import ABOVE, BELOW, NO_DEALS, NOISE, RepLogit, fair_ranking
+from salesperf.analyses.reps.ranking import (
+    ABOVE,
+    BELOW,
+    NO_DEALS,
+    NOISE,
+    RepLogit,
+    fair_ranking,
+    fair_ranking_periods,
+)
 from salesperf.core.errors import UserError
 
 
@@ -92,3 +100,53 @@ def test_reps_without_deals_and_missing_columns():
     assert np.isnan(table.loc["Z", "skill"]) and np.isnan(table.loc["Z", "rank"])
     with pytest.raises(UserError, match="won"):
         fair_ranking(deals.drop(columns="won"))
+
+
+def test_rep_period_ranking_is_the_maximum_likelihood_one_way_random_effects_model():
+    """Balanced one-way layout, 3 reps x 4 periods: A 1 2 3 2 (mean 2), B 4 5 6 5 (5), C 7 8 9 8 (8). ML
+    estimates: sigma^2 = SSW / (k (n - 1)) = 6 / 9 = 0.6667; tau^2 = (SSB / k - sigma^2) / n with SSB / k =
+    4 x (9 + 0 + 9) / 3 = 24, so tau^2 = 5.8333. Shrinkage n / (n + sigma^2 / tau^2) = 4 / 4.11429 = 0.97222:
+    skill A = -3 x 0.97222 = -2.9167; posterior variance 1 / (4 / 0.6667 + 1 / 5.8333) = 0.16204."""
+    panel = pd.DataFrame(
+        {
+            "rep_id": list("AAAABBBBCCCC"),
+            "log_attainment": [1, 2, 3, 2, 4, 5, 6, 5, 7, 8, 9, 8],
+            "team": "T",
+        }
+    )
+    result = fair_ranking_periods(panel, panel[["rep_id", "team"]].drop_duplicates(), categorical=())
+    table = result.ranking.set_index("rep_id")
+    assert result.between_rep_sd**2 == pytest.approx(5.8333, abs=1e-3)
+    assert table.loc["A", "skill"] == pytest.approx(-2.9167, abs=1e-3)
+    assert table.loc["C", "skill"] == pytest.approx(2.9167, abs=1e-3)
+    half_width = 1.959964 * np.sqrt(0.16204)
+    assert table.loc["A", "skill_high"] - table.loc["A", "skill"] == pytest.approx(half_width, abs=1e-3)
+    assert table["verdict"].tolist() == [ABOVE, NOISE, BELOW]
+    assert table.loc["B", "raw_mean"] == 5 and table.loc["B", "periods"] == 4
+
+
+def test_rep_period_ranking_matches_statsmodels_mixedlm_on_an_unbalanced_panel():
+    """An independent implementation: statsmodels' MixedLM (maximum likelihood, random rep intercept) on an
+    unbalanced panel with period effects gives the same between-rep sd and the same predicted rep effects."""
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(11)
+    level = rng.normal(0, 0.5, 8)
+    rows = [
+        {
+            "rep_id": f"R{r}",
+            "period": f"2024-{m:02d}",
+            "log_attainment": level[r] + 0.1 * m + rng.normal(0, 0.4),
+        }
+        for r in range(8)
+        for m in range(1, 13)
+        if rng.random() < 0.75
+    ]
+    panel = pd.DataFrame(rows)
+    ours = fair_ranking_periods(panel, categorical=("period",))
+    reference = smf.mixedlm("log_attainment ~ C(period)", panel, groups=panel["rep_id"]).fit(reml=False)
+    assert ours.between_rep_sd > 0.2  # away from the boundary, so the comparison means something
+    assert ours.between_rep_sd**2 == pytest.approx(float(reference.cov_re.iloc[0, 0]), rel=1e-3)
+    effects = {rep: float(v.iloc[0]) for rep, v in reference.random_effects.items()}
+    table = ours.ranking.set_index("rep_id")
+    assert table["skill"].to_dict() == pytest.approx(effects, abs=1e-4)

@@ -30,6 +30,21 @@ from salesperf.core.errors import UserError
 
 #: Default deal-level covariates used when the column is present (categorical: one-hot, first level dropped).
 DEFAULT_CATEGORICAL = ("source", "region", "segment")
+_SKILL = ["skill", "skill_low", "skill_high"]
+_RANK = ["rank", "rank_low", "rank_high", "team_mean", "verdict"]
+#: Columns of the ranking from deals and from rep-period KPIs.
+DEAL_COLUMNS = [
+    "rep_id",
+    "team",
+    "deals",
+    "wins",
+    "raw_win_rate",
+    "attainment",
+    *_SKILL,
+    "adjusted_win_rate",
+    *_RANK,
+]
+PERIOD_COLUMNS = ["rep_id", "team", "periods", "raw_mean", "attainment", *_SKILL, *_RANK]
 #: Verdicts of a rep against its team's mean skill.
 ABOVE, BELOW, NOISE, NO_DEALS = "above", "below", "indistinguishable", "no_deals"
 
@@ -73,7 +88,7 @@ def _design(deals: pd.DataFrame, categorical, numeric, amount_col: str) -> pd.Da
             values = deals[col].astype("string").fillna("unknown")
             dummies = pd.get_dummies(values, prefix=col, drop_first=True, dtype=float)
             parts.append(dummies)
-    if amount_col in deals.columns:
+    if amount_col and amount_col in deals.columns:
         amount = pd.to_numeric(deals[amount_col], errors="coerce").where(lambda a: a > 0)
         scope = deals["segment"] if "segment" in deals.columns else pd.Series(0, index=deals.index)
         median = amount.groupby(scope.astype("string").fillna("unknown")).transform("median")
@@ -224,31 +239,108 @@ def fair_ranking(
         beta, skill, var, tau2, iterations = _fit_random_intercepts(
             y, design.to_numpy(float), codes, len(rep_ids)
         )
+    mean_fixed = float((design.to_numpy(float) @ beta).mean()) if len(deals) else 0.0
+    fitted = _intervals(rep_ids, skill, var, level, draws, seed).assign(
+        deals=np.bincount(codes, minlength=len(rep_ids)),
+        wins=np.bincount(codes, y, minlength=len(rep_ids)).astype(int),
+        adjusted_win_rate=expit(mean_fixed + skill),
+    )
+    fitted["raw_win_rate"] = fitted["wins"] / fitted["deals"]
+    ranking = _with_reps(fitted, reps, DEAL_COLUMNS)
+    coefficients = pd.DataFrame({"term": design.columns, "estimate": beta})
+    return SkillRanking(ranking, coefficients, float(np.sqrt(tau2)), level, iterations)
+
+
+def fair_ranking_periods(
+    panel: pd.DataFrame,
+    reps: pd.DataFrame | None = None,
+    *,
+    value_col: str = "log_attainment",
+    categorical=("region", "period"),
+    numeric=(),
+    level: float = 0.95,
+    draws: int = 2000,
+    seed: int = 0,
+    tol: float = 1e-10,
+    max_iter: int = 2000,
+) -> SkillRanking:
+    """Rank reps on a rep-period KPI (exports without opportunities): a linear model, shrunk rep effects.
+
+    ``value = x' beta + u_r + e``, ``u_r ~ Normal(0, tau^2)``, ``e ~ Normal(0, sigma^2)`` (empirical Bayes by
+    EM): ``x`` holds what the rep was given in the period (default: region or territory and the calendar
+    period, one-hot); ``u_r`` is the rep's skill in the KPI's unit, shrunk by ``n_r / (n_r + sigma^2/tau^2)``.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        One row per (rep, period): ``rep_id``, ``value_col`` (e.g. ``log(bookings / quota)``; rows where it is
+        missing or infinite are skipped), the ``categorical`` and ``numeric`` columns present.
+    reps : pandas.DataFrame, optional
+        As in :func:`fair_ranking`.
+    value_col, categorical, numeric : str, sequence of str
+        The KPI and the covariates.
+    level, draws, seed
+        As in :func:`fair_ranking`.
+    tol, max_iter
+        EM stops when ``tau^2`` and ``sigma^2`` move less than ``tol``.
+
+    Returns
+    -------
+    SkillRanking
+        ``ranking`` as in :func:`fair_ranking` with ``periods`` (rep-periods used) and ``raw_mean`` (the
+        rep's mean KPI) in place of the deal columns.
+    """
+    if not {"rep_id", value_col} <= set(panel.columns):
+        raise UserError(f"rep-period KPI for the fair ranking: columns 'rep_id' and {value_col!r} needed")
+    values = pd.to_numeric(panel[value_col], errors="coerce")
+    panel = panel[np.isfinite(values) & panel["rep_id"].notna()].reset_index(drop=True)
+    y = pd.to_numeric(panel[value_col]).to_numpy(float)
+    codes, rep_ids = pd.factorize(panel["rep_id"].astype(str), sort=True)
+    design = _design(panel, categorical, numeric, amount_col="")
+    x, n_reps = design.to_numpy(float), len(rep_ids)
+    counts = np.bincount(codes, minlength=n_reps).astype(float)
+    beta, skill, tau2 = np.zeros(x.shape[1]), np.zeros(n_reps), 1.0
+    sigma2 = float(np.var(y)) if len(y) else 1.0
+    solve = np.linalg.pinv(x) if len(y) else np.zeros((x.shape[1], 0))  # least squares, factorised once
+    iteration = 0
+    for iteration in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        beta = solve @ (y - skill[codes])
+        residual = y - x @ beta
+        var = 1.0 / (counts / sigma2 + 1.0 / tau2)
+        skill = var * np.bincount(codes, residual, minlength=n_reps) / sigma2
+        old = (tau2, sigma2)
+        tau2 = max(float(np.mean(skill**2 + var)), 1e-12) if n_reps else 1.0
+        sigma2 = max(float(np.mean((residual - skill[codes]) ** 2 + var[codes])), 1e-12) if len(y) else 1.0
+        if abs(tau2 - old[0]) < tol and abs(sigma2 - old[1]) < tol:
+            break
+    var = 1.0 / (counts / sigma2 + 1.0 / tau2)
+    fitted = _intervals(rep_ids, skill, var, level, draws, seed).assign(
+        periods=counts.astype(int), raw_mean=np.bincount(codes, y, minlength=n_reps) / np.maximum(counts, 1)
+    )
+    ranking = _with_reps(fitted, reps, PERIOD_COLUMNS)
+    coefficients = pd.DataFrame({"term": design.columns, "estimate": beta})
+    return SkillRanking(ranking, coefficients, float(np.sqrt(tau2)), level, iteration)
+
+
+def _intervals(rep_ids, skill, var, level, draws, seed) -> pd.DataFrame:
+    """Skill, its interval, the rank and the rank interval per rep."""
     sd = np.sqrt(var)
     z = norm.ppf(0.5 + level / 2)
     rank, rank_low, rank_high = _rank_intervals(skill, sd, level, draws, seed)
-    mean_fixed = float((design.to_numpy(float) @ beta).mean()) if len(deals) else 0.0
-    fitted = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "rep_id": rep_ids.astype(str),
-            "deals": np.bincount(codes, minlength=len(rep_ids)),
-            "wins": np.bincount(codes, y, minlength=len(rep_ids)).astype(int),
+            "rep_id": np.asarray(rep_ids).astype(str),
             "skill": skill,
             "skill_low": skill - z * sd,
             "skill_high": skill + z * sd,
-            "adjusted_win_rate": expit(mean_fixed + skill),
             "rank": rank,
             "rank_low": rank_low,
             "rank_high": rank_high,
         }
     )
-    fitted["raw_win_rate"] = fitted["wins"] / fitted["deals"]
-    ranking = _with_reps(fitted, reps)
-    coefficients = pd.DataFrame({"term": design.columns, "estimate": beta})
-    return SkillRanking(ranking, coefficients, float(np.sqrt(tau2)), level, iterations)
 
 
-def _with_reps(fitted: pd.DataFrame, reps: pd.DataFrame | None) -> pd.DataFrame:
+def _with_reps(fitted: pd.DataFrame, reps: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     """Join the rep attributes, compute the team means and the verdicts; best first."""
     info = pd.DataFrame({"rep_id": pd.Series(dtype=str)}) if reps is None else reps.copy()
     info["rep_id"] = info["rep_id"].astype(str)
@@ -257,8 +349,9 @@ def _with_reps(fitted: pd.DataFrame, reps: pd.DataFrame | None) -> pd.DataFrame:
             info[col] = np.nan
     info = info[["rep_id", "team", "attainment"]].drop_duplicates("rep_id")
     table = fitted.merge(info, on="rep_id", how="outer")
-    table["deals"] = table["deals"].fillna(0).astype(int)
-    table["wins"] = table["wins"].fillna(0).astype(int)
+    for col in ("deals", "wins", "periods"):
+        if col in table.columns:
+            table[col] = table[col].fillna(0).astype(int)
     team_key = table["team"].astype("string").fillna("(all)")
     table["team_mean"] = table.groupby(team_key)["skill"].transform("mean") if len(table) else np.nan
     table["verdict"] = np.select(
@@ -270,21 +363,4 @@ def _with_reps(fitted: pd.DataFrame, reps: pd.DataFrame | None) -> pd.DataFrame:
         [NO_DEALS, ABOVE, BELOW],
         NOISE,
     )
-    columns = [
-        "rep_id",
-        "team",
-        "deals",
-        "wins",
-        "raw_win_rate",
-        "attainment",
-        "skill",
-        "skill_low",
-        "skill_high",
-        "adjusted_win_rate",
-        "rank",
-        "rank_low",
-        "rank_high",
-        "team_mean",
-        "verdict",
-    ]
     return table[columns].sort_values(["rank", "rep_id"], na_position="last").reset_index(drop=True)
