@@ -1,25 +1,16 @@
-"""Training impact: difference-in-differences with staggered adoption, clustered by rep.
+"""Training impact: staggered difference-in-differences, clustered by rep (docs/reps-methods.md).
 
-Two estimators, both valid when reps complete the programme at different times and the effect differs between
-completion cohorts (docs/reps-methods.md):
+* **Deals** (:func:`deal_did`): a logit of each closed deal's win on rep effects, calendar-period effects,
+  controls and one effect per treated cell (Wooldridge's 2023 extended two-way fixed effects): every deal
+  created on or after its owner's completion date is absorbed by its cohort's cell, so trained reps never
+  serve as controls and cohorts may differ; the pre-trend test adds leads in a second fit.
+* **Rep-periods** (:func:`panel_did`): Callaway & Sant'Anna (2021) group-time effects with not-yet-treated
+  and never-treated reps as controls and the base period ``g - 1``, aggregated with treated-rep weights.
 
-* **Deal level, win log-odds** (:func:`deal_did`): Wooldridge's (2023) extended two-way fixed effects logit,
-  ``logit P(won) = period_t + cohort_g + controls + sum_{g,e} tau_{g,e} 1[cohort g, event time e]``, with a
-  separate effect for every (completion cohort, event-time) cell, so already-trained reps never serve as
-  controls; leads ``e = -leads .. -2`` are added for the pre-trend test (``e = -1`` and earlier is the
-  reference). Deals collapse to binomial counts per covariate pattern, so the fit costs nothing in the number
-  of deals; standard errors are clustered by rep (sandwich from the per-rep scores).
-* **Rep-period panel** (:func:`panel_did`): Callaway & Sant'Anna (2021) group-time effects ``ATT(g, t)`` with
-  not-yet-treated (and never-treated) reps as controls and the universal base period ``g - 1``, aggregated
-  with treated-rep weights to an overall effect and to event-time effects; standard errors from the per-rep
-  influence functions (clustered by rep).
-
-Both compute a joint Wald test of the pre-period (placebo) event-time effects. Periods are blocks of
-``months_per_period`` calendar months; a rep's cohort is the period holding its first completion date (that
-period is partly treated). Reps that completed before the data start have no pre-period and are left out.
-
-No maintained PyPI package fits: ``differences`` (Callaway-Sant'Anna) would add polars and a dependency to the
-pinned set and has no deal-level logit, so the estimators are written here with numpy and statsmodels.
+Standard errors are clustered by rep; both test the pre-period (placebo) effects jointly. Periods are blocks
+of ``months_per_period`` calendar months; a rep's cohort is the period holding its first completion; reps
+trained in or before the first period have no before and are left out. No maintained PyPI package fits:
+``differences`` (Callaway-Sant'Anna) would add polars to the pinned set and has no deal-level logit.
 """
 
 from __future__ import annotations
@@ -84,7 +75,10 @@ def _cohorts(training: pd.DataFrame, program: str | None) -> pd.Series:
 
 def _summary(effect, se, level):
     z = norm.ppf(0.5 + level / 2)
-    p_value = 2 * norm.sf(abs(effect / se)) if se > 0 else (0.0 if effect else 1.0)
+    if not np.isfinite(effect) or not np.isfinite(se):
+        p_value = np.nan
+    else:
+        p_value = 2 * norm.sf(abs(effect / se)) if se > 0 else (0.0 if effect else 1.0)
     return {"effect": effect, "se": se, "low": effect - z * se, "high": effect + z * se, "p_value": p_value}
 
 
@@ -102,22 +96,15 @@ def _periods(months: np.ndarray, origin: int, months_per_period: int) -> np.ndar
 
 
 def _timing(rep_ids: pd.Series, months: np.ndarray, training, program, months_per_period):
-    """Period of every row and completion cohort of every row's rep (-1 never trained; always-treated NaN)."""
+    """Period of every row and its rep's cohort: the completion period, -1 never trained (or only after the
+    data), -2 trained in or before the first period (no before: left out)."""
     origin = int(months.min())
     period = _periods(months, origin, months_per_period)
-    completed = _cohorts(training, program)
-    done = completed.reindex(rep_ids.astype(str).unique())
-    done_period = pd.Series(
-        np.where(
-            done.notna(), _periods(_month_index(done.fillna(pd.Timestamp(0))), origin, months_per_period), -1
-        ),
-        index=done.index,
-    )
-    last = int(period.max())
-    done_period[done_period > last] = -1  # completed after the data: never treated inside it
-    cohort = rep_ids.astype(str).map(done_period).to_numpy()
-    always = (cohort >= 0) & (cohort <= 0)
-    return period, np.where(always, -2, cohort)
+    done = _cohorts(training, program).reindex(rep_ids.astype(str).unique())
+    month = _month_index(done.fillna(pd.Timestamp(0)))
+    cohort = np.where(done.isna(), -1, _periods(month, origin, months_per_period))
+    cohort = np.where(cohort > period.max(), -1, np.where(done.notna() & (cohort <= 0), -2, cohort))
+    return period, rep_ids.astype(str).map(pd.Series(cohort, index=done.index)).to_numpy()
 
 
 # ---------------------------------------------------------------------------------------------- deal level
