@@ -259,7 +259,8 @@ def deals(engine: Engine, w: Windows) -> pd.DataFrame:
     status = opps.status.lower()
     amount = opps.amount.cast("float64").fill_null(0.0)
     closed_by_end = closed.notnull() & (closed <= ibis.date(w.end))
-    is_open = ~closed_by_end & (status.isnull() | status.isin(["open", "won", "lost"]))
+    # open at the end: not closed by then; a won or lost deal without a close date is closed, when unknown
+    is_open = ~closed_by_end & ~(status.isin(["won", "lost"]) & closed.isnull()).fill_null(False)
     days = (closed.epoch_days() - created.epoch_days()).cast("float64")
     columns = {}
     for name, start in (("period", w.period.start), ("year", w.year_start)):
