@@ -141,3 +141,21 @@ def test_after_training_flag_and_bad_input():
         after_training(deals, training.rename(columns={"completed_at": "date"}))
     with pytest.raises(UserError, match="created_at"):
         deal_did(deals.drop(columns="created_at").assign(won=1), training)
+
+
+def test_a_month_without_any_row_keeps_the_periods_aligned():
+    """The same 2x2 as by hand above with an empty month between (no rep has a row in 2024-02): periods are
+    January (0), February (1, empty) and March (2); training in March makes cohort 2 with base period 1, which
+    nobody observed, so nothing is estimable and no effect is reported - not a shifted one."""
+    panel = pd.DataFrame(
+        {
+            "rep_id": ["A", "A", "C", "C"],
+            "period": ["2024-01", "2024-03"] * 2,
+            "bookings": [10, 16, 10, 12],
+        }
+    )
+    training = pd.DataFrame({"rep_id": ["A"], "completed_at": ["2024-03-05"]})
+    result = panel_did(panel, training, kpis=BOOKINGS, months_per_period=1)
+    assert np.isnan(result.overall["effect"].iloc[0]) and result.event_time.empty
+    two_months = panel_did(panel, training, kpis=BOOKINGS, months_per_period=2)  # Jan-Feb, Mar-Apr
+    assert two_months.overall["effect"].iloc[0] == pytest.approx((16 - 10) - (12 - 10))

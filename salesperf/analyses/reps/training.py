@@ -10,7 +10,9 @@
 Standard errors are clustered by rep; both test the pre-period (placebo) effects jointly. Periods are blocks
 of ``months_per_period`` calendar months; a rep's cohort is the period holding its first completion; reps
 trained in or before the first period have no before and are left out. No maintained PyPI package fits:
-``differences`` (Callaway-Sant'Anna) would add polars to the pinned set and has no deal-level logit.
+``differences`` (Callaway-Sant'Anna) would add polars to the pinned set and has no deal-level logit. The
+module is longer than 400 lines because both estimators live here with the helpers they share (timing of
+cohorts, summaries, the Wald test of the leads); the team's file ownership kept them in one file for now.
 """
 
 from __future__ import annotations
@@ -379,6 +381,7 @@ def panel_did(
         value = cells[numerator] / cells[denominator] if denominator else cells[numerator]
         value = value.where(np.isfinite(value))
         wide = cells.assign(y=value).pivot(index="rep", columns="period", values="y")
+        wide = wide.reindex(columns=range(int(period.max()) + 1))  # column t is period t, gaps included
         group = cells.groupby("rep")["cohort"].first().reindex(wide.index).to_numpy()
         o, e, p = _callaway_santanna(kpi, wide.to_numpy(), group, leads, max_event, level)
         overall.append({**o, "n": int(value.notna().sum())})
