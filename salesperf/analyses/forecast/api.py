@@ -165,10 +165,7 @@ def select_and_forecast(
         _collect(parts, uid, dates, y, future, res, m, levels)
         for name, seconds in res.cpu.items():
             cpu.setdefault(name, []).append(seconds)
-    frames = {
-        k: _ordered(pd.concat(v, ignore_index=True) if v else pd.DataFrame(), k, levels)
-        for k, v in parts.items()
-    }
+    frames = {k: _ordered(_frame(v), k, levels) for k, v in parts.items()}
     timings = pd.DataFrame(
         [
             {
@@ -187,47 +184,59 @@ def select_and_forecast(
 
 
 def _collect(parts: dict, uid: str, dates, y: np.ndarray, future, res: SeriesResult, m: int, levels) -> None:
+    """Append one series' rows: records (errors, routes, coverage) or column dicts of equal-length arrays."""
+    n = len(future)
     bounds = {f"{side}_{lv}": res.forecast[f"{side}-{lv}"] for lv in levels for side in ("lo", "hi")}
     parts["forecasts"].append(
-        pd.DataFrame(
-            {"unique_id": uid, "ds": future, "model": res.chosen, "yhat": res.forecast["yhat"], **bounds}
-        )
+        {
+            "unique_id": _repeat(uid, n),
+            "ds": future.values,
+            "model": _repeat(res.chosen, n),
+            "yhat": res.forecast["yhat"],
+            **bounds,
+        }
     )
-    parts["errors"].append(pd.DataFrame(res.errors).assign(unique_id=uid))
+    parts["errors"] += [{"unique_id": uid, **row} for row in res.errors]
+    parts["coverage"] += [{"unique_id": uid, **row} for row in res.coverage]
     parts["routes"].append(
-        pd.DataFrame(
-            [
-                {
-                    "unique_id": uid,
-                    "series_class": res.series_class,
-                    "reason": res.reason,
-                    "points": len(y),
-                    "season_length": m if res.series_class == "regular" else 1,
-                    "adi": md.average_demand_interval(y),
-                    "model": res.chosen,
-                }
-            ]
-        )
+        {
+            "unique_id": uid,
+            "series_class": res.series_class,
+            "reason": res.reason,
+            "points": len(y),
+            "season_length": m if res.series_class == "regular" else 1,
+            "adi": md.average_demand_interval(y),
+            "model": res.chosen,
+        }
     )
     if res.backtest is not None:
         bt = res.backtest
         parts["backtest"].append(
-            pd.DataFrame(
-                {
-                    "unique_id": uid,
-                    "ds": dates[bt["cutoff"] + bt["step"]],
-                    "cutoff": dates[bt["cutoff"]],
-                    "step": bt["step"],
-                    "y": bt["y"],
-                    "yhat": bt["yhat"],
-                    **{f"{side}_{lv}": bt[f"{side}-{lv}"] for lv in levels for side in ("lo", "hi")},
-                }
-            )
+            {
+                "unique_id": _repeat(uid, len(bt["y"])),
+                "ds": dates[bt["cutoff"] + bt["step"]].values,
+                "cutoff": dates[bt["cutoff"]].values,
+                "step": bt["step"],
+                "y": bt["y"],
+                "yhat": bt["yhat"],
+                **{f"{side}_{lv}": bt[f"{side}-{lv}"] for lv in levels for side in ("lo", "hi")},
+            }
         )
-    parts["coverage"].append(pd.DataFrame(res.coverage).assign(unique_id=uid))
-    parts["components"].append(
-        md.components(uid, dates, y, future, res.forecast["yhat"], m, res.series_class)
-    )
+    comp = md.components(dates, y, future, res.forecast["yhat"], m, res.series_class)
+    parts["components"].append({"unique_id": _repeat(uid, len(comp["value"])), **comp})
+
+
+def _repeat(value, n: int) -> np.ndarray:
+    return np.full(n, value, dtype=object)
+
+
+def _frame(part: list) -> pd.DataFrame:
+    """One frame of a list of records, or of column dicts (concatenated column by column: fast)."""
+    if not part:
+        return pd.DataFrame()
+    if "ds" not in part[0] or np.ndim(part[0]["unique_id"]) == 0:
+        return pd.DataFrame.from_records(part)
+    return pd.DataFrame({c: np.concatenate([p[c] for p in part]) for c in part[0]})
 
 
 def _ordered(frame: pd.DataFrame, name: str, levels: tuple[int, ...]) -> pd.DataFrame:

@@ -65,12 +65,16 @@ class Candidate:
         Whether the model gives its own prediction intervals (else they come from the backtest errors).
     forward : bool
         Whether the fitted model can be re-applied to a longer history without re-estimation.
+    narrow : callable, optional
+        ``narrow(fitted, season_length) -> unfitted model``: the final fit on the whole history searches only
+        the form the backtest fit chose (the ETS spec, the Theta variant): a third of a new search.
     """
 
     name: str
     build: Callable[[int], object]
     intervals: bool = True
     forward: bool = True
+    narrow: Callable[[object, int], object] | None = None
 
 
 def load_library():
@@ -99,12 +103,22 @@ class FourSpecETS:
 
     def __init__(self, season_length: int = 1):
         self.season_length = season_length
+        self.specs = self.SPECS
         self.model_ = None
+        self.spec_ = None
+
+    @classmethod
+    def like(cls, fitted: FourSpecETS, season_length: int) -> FourSpecETS:
+        """An unfitted ETS that tries only the spec ``fitted`` chose (then the others if that one fails)."""
+        model = cls(season_length)
+        model.specs = (fitted.spec_,) + tuple(s for s in cls.SPECS if s != fitted.spec_)
+        model.stop_at_first = True
+        return model
 
     def fit(self, y: np.ndarray):
         best, best_ic = None, np.inf
         seasonal_ok = self.season_length > 1 and len(y) >= 2 * self.season_length + 2
-        for spec, damped in self.SPECS:
+        for spec, damped in self.specs:
             if spec[2] == "A" and not seasonal_ok:
                 continue
             if damped and len(y) < 6:
@@ -116,7 +130,9 @@ class FourSpecETS:
             ic = model.model_.get("aicc", np.inf)
             ic = np.inf if ic is None or not np.isfinite(ic) else ic
             if best is None or ic < best_ic:
-                best, best_ic = model, ic
+                best, best_ic, self.spec_ = model, ic, (spec, damped)
+            if getattr(self, "stop_at_first", False):
+                break
         if best is None:
             raise ValueError("no ETS spec could be fitted")
         self.model_ = best
@@ -154,8 +170,12 @@ class ZeroModel:
 
 
 SEASONAL_NAIVE = Candidate("SeasonalNaive", _build("SeasonalNaive"))
-AUTO_THETA = Candidate("AutoTheta", _build("AutoTheta"))
-ETS = Candidate("ETS", FourSpecETS)
+AUTO_THETA = Candidate(
+    "AutoTheta",
+    _build("AutoTheta"),
+    narrow=lambda fitted, m: load_library().AutoTheta(season_length=m, model=fitted.model_["modeltype"]),
+)
+ETS = Candidate("ETS", FourSpecETS, narrow=FourSpecETS.like)
 AUTO_ETS = Candidate("AutoETS", _build("AutoETS"))
 AUTO_ARIMA = Candidate("AutoARIMA", _build("AutoARIMA"))
 NAIVE = Candidate("Naive", _build("Naive", False))
@@ -245,21 +265,19 @@ def candidates_for(series_class: str, n: int) -> tuple[Candidate, ...]:
     return CANDIDATES[series_class]
 
 
-def components(uid: str, dates, y: np.ndarray, future, yhat: np.ndarray, m: int, series_class: str):
+def components(dates, y: np.ndarray, future, yhat: np.ndarray, m: int, series_class: str) -> dict:
     """Trend and season of the last season of history and of the forecast, for the narrative.
 
-    The season is the additive seasonal component of an STL decomposition of the history (its last full season
-    repeated into the forecast); the trend is the value less the season. A series without two full seasons (or
-    not "regular") has season 0. So the change from the last period to the next splits as ``Δtrend +
-    Δseason``.
+    The season is the additive seasonal component of an STL decomposition of the history (its last full
+    season repeated into the forecast); the trend is the value less the season. A series without two full
+    seasons (or not "regular") has season 0. So the change from the last period to the next splits as
+    ``Δtrend + Δseason``.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per period: unique_id, ds, part ("history" | "forecast"), value, trend, season.
+    dict
+        Equal-length columns, one entry per period: ds, part ("history" | "forecast"), value, trend, season.
     """
-    import pandas as pd
-
     keep = min(len(y), max(m, 1))
     season_hist, season_next = np.zeros(keep), np.zeros(len(yhat))
     if series_class == "regular" and m > 1 and len(y) >= 2 * m and np.std(y) > 0:
@@ -273,13 +291,10 @@ def components(uid: str, dates, y: np.ndarray, future, yhat: np.ndarray, m: int,
             pass
     value = np.concatenate([y[-keep:], yhat])
     season = np.concatenate([season_hist, season_next])
-    return pd.DataFrame(
-        {
-            "unique_id": uid,
-            "ds": list(dates[-keep:]) + list(future),
-            "part": ["history"] * keep + ["forecast"] * len(yhat),
-            "value": value,
-            "trend": value - season,
-            "season": season,
-        }
-    )
+    return {
+        "ds": np.concatenate([dates[-keep:].values, future.values]),
+        "part": np.array(["history"] * keep + ["forecast"] * len(yhat), dtype=object),
+        "value": value,
+        "trend": value - season,
+        "season": season,
+    }
