@@ -58,7 +58,7 @@ def test_adjusted_ranking_tracks_planted_skill_better_than_attainment(company):
     reps at random, so adjustment gains little over it; shrinkage and intervals are what it adds.
     """
     truth, deals, reps, _ = company
-    ranking = fair_ranking(deals, reps, numeric=("trained",)).ranking
+    ranking = fair_ranking(deals, reps).ranking
     both = ranking.dropna(subset=["skill", "attainment"])
     planted = both["rep_id"].map(truth["rep_skill"])
     adjusted = spearmanr(both["skill"], planted)[0]
@@ -79,7 +79,7 @@ def test_skill_intervals_cover_the_planted_skill(company):
     reps covered (26-29 reps: binomial sd ~4 % around 95 %); they are centred near 0 like the planted skills
     (drawn Normal(0, 0.5)), and the model's spread tau is within 0.25-1.0 of the planted 0.5 sd."""
     truth, deals, reps, _ = company
-    result = fair_ranking(deals, reps, numeric=("trained",))
+    result = fair_ranking(deals, reps)
     fitted = result.ranking.dropna(subset=["skill"])
     planted = fitted["rep_id"].map(truth["rep_skill"])
     covered = ((fitted["skill_low"] <= planted) & (planted <= fitted["skill_high"])).mean()

@@ -45,6 +45,9 @@ DEAL_COLUMNS = [
     *_RANK,
 ]
 PERIOD_COLUMNS = ["rep_id", "team", "periods", "raw_mean", "attainment", *_SKILL, *_RANK]
+#: Default numeric deal covariate used when present: 1 for deals created after the owner's training
+#: (:func:`salesperf.analyses.reps.training.after_training`).
+DEFAULT_NUMERIC = ("trained",)
 #: Verdicts of a rep against its team's mean skill.
 ABOVE, BELOW, NOISE, NO_DEALS = "above", "below", "indistinguishable", "no_deals"
 
@@ -94,7 +97,8 @@ def _design(deals: pd.DataFrame, categorical, numeric, amount_col: str) -> pd.Da
         median = amount.groupby(scope.astype("string").fillna("unknown")).transform("median")
         parts.append(pd.DataFrame({"log_amount_ratio": np.log(amount / median).fillna(0.0)}))
     for col in numeric:
-        parts.append(pd.DataFrame({col: pd.to_numeric(deals[col], errors="coerce").fillna(0.0)}))
+        if col in deals.columns:
+            parts.append(pd.DataFrame({col: pd.to_numeric(deals[col], errors="coerce").fillna(0.0)}))
     design = pd.concat(parts, axis=1)
     varying = design.columns[(design.nunique() > 1) | (design.columns == "intercept")]
     return design[varying]
@@ -189,7 +193,7 @@ def fair_ranking(
     reps: pd.DataFrame | None = None,
     *,
     categorical=DEFAULT_CATEGORICAL,
-    numeric=(),
+    numeric=DEFAULT_NUMERIC,
     amount_col: str = "amount",
     level: float = 0.95,
     draws: int = 2000,
@@ -203,7 +207,7 @@ def fair_ranking(
         One row per closed opportunity: ``rep_id``, ``won`` (bool or 0/1); optional ``amount`` (the log of the
         amount over its segment's median enters the model; missing or non-positive amounts count as the
         median), the ``categorical`` columns present (default ``source``, ``region``, ``segment``; missing
-        values form an ``unknown`` level) and the ``numeric`` columns named.
+        values form an ``unknown`` level) and the ``numeric`` columns present (default ``trained``).
     reps : pandas.DataFrame, optional
         One row per rep: ``rep_id``; optional ``team`` (verdicts compare a rep with its team's mean skill;
         without it, with the company's) and ``attainment`` (raw quota attainment, shown beside the skill).
