@@ -26,9 +26,11 @@ def change_sentence(
     lang: str = "en",
     money: bool = True,
     currency: str = "¥",
+    sentence: str = "change_sentence",
 ) -> str:
     """A value and its changes: "Revenue was ¥1.23 M, down 8.2% vs September 2026 (−¥110.0 k) and up 3.0% vs
-    October 2025 (+¥35.8 k)."
+    October 2025 (+¥35.8 k)." (``sentence="forecast_sentence"``: "Sales for November 2026 are forecast at
+    ¥385.3 k, down ...").
 
     Parameters
     ----------
@@ -67,7 +69,7 @@ def change_sentence(
                 )
             )
     joined = term("change_parts", lang, parts=term("change_join", lang).join(parts)) if parts else ""
-    return term("change_sentence", lang, label=label, value=show(current), parts=joined)
+    return term(sentence, lang, label=label, value=show(current), parts=joined)
 
 
 def driver_sentence(

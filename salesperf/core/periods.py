@@ -47,15 +47,20 @@ class Period:
     @property
     def previous(self) -> Period:
         """The period just before this one."""
-        return _containing(self.grain, self.start - timedelta(days=1))
+        return containing(self.grain, self.start - timedelta(days=1))
+
+    @property
+    def next(self) -> Period:
+        """The period just after this one."""
+        return containing(self.grain, self.end + timedelta(days=1))
 
     @property
     def year_ago(self) -> Period:
         """The same period one year earlier (ISO week number kept for weeks)."""
         if self.grain == "week":
             year, week, _ = self.start.isocalendar()
-            return _containing("week", date.fromisocalendar(year - 1, min(week, _weeks_in(year - 1)), 1))
-        return _containing(self.grain, self.start.replace(year=self.start.year - 1))
+            return containing("week", date.fromisocalendar(year - 1, min(week, _weeks_in(year - 1)), 1))
+        return containing(self.grain, self.start.replace(year=self.start.year - 1))
 
     def label_in(self, lang: str) -> str:
         """Human label: ``October 2026`` / ``2026年10月``, ``2026 Q3`` / ``2026年第三季度``, ``2026 week 42``
@@ -79,7 +84,8 @@ def _month_end(year: int, month: int) -> date:
     return nxt - timedelta(days=1)
 
 
-def _containing(grain: str, day: date) -> Period:
+def containing(grain: str, day: date) -> Period:
+    """The period of ``grain`` (month, quarter, week) that holds ``day``."""
     if grain == "month":
         return Period(
             "month", f"{day.year:04d}-{day.month:02d}", day.replace(day=1), _month_end(day.year, day.month)
@@ -118,7 +124,7 @@ def parse_period(text: str, today: date | None = None) -> Period:
     relative = {"last-month": "month", "last-quarter": "quarter", "last-week": "week"}
     if text in relative:
         _check_year(today.year, f"--today {today.isoformat()}")
-        period = _containing(relative[text], today).previous
+        period = containing(relative[text], today).previous
         _check_year(period.start.year, f"period {text!r} ({period.label})")
         return period
     for pattern in (_MONTH, _QUARTER, _WEEK):
@@ -127,13 +133,13 @@ def parse_period(text: str, today: date | None = None) -> Period:
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if 1 <= month <= 12:
-            return _containing("month", date(year, month, 1))
+            return containing("month", date(year, month, 1))
     if m := _QUARTER.match(text):
-        return _containing("quarter", date(int(m[1]), 3 * int(m[2]) - 2, 1))
+        return containing("quarter", date(int(m[1]), 3 * int(m[2]) - 2, 1))
     if m := _WEEK.match(text):
         year, week = int(m[1]), int(m[2])
         if 1 <= week <= _weeks_in(year):
-            return _containing("week", date.fromisocalendar(year, week, 1))
+            return containing("week", date.fromisocalendar(year, week, 1))
     raise UserError(f"period {text!r} is not understood", hint=_FORMS)
 
 
@@ -203,3 +209,6 @@ def parse_day(text: str, option: str = "--today") -> date:
         )
     _check_year(day.year, f"{option} {text}")
     return day
+
+
+_containing = containing  # the reps analysis's queries still use the old name (to be moved to Period.next)

@@ -146,3 +146,25 @@ def paired_bars(
     ax.set_title(title)
     ax.legend()
     return fig
+
+
+def history_and_forecast(frame: pd.DataFrame, title: str, names: tuple[str, str]):
+    """A series' history (solid, muted) and forecast (accent) with its 80 % and 95 % ranges as bands.
+
+    ``frame``: one row per period, ``ds``, ``part`` ("history" or "forecast"), ``value``, ``lo_80``,
+    ``hi_80``, ``lo_95``, ``hi_95`` (bounds only on forecast rows); ``names``: the legend's words for the two
+    parts.
+    """
+    fig, ax = plt.subplots()
+    past, future = frame[frame["part"] == "history"], frame[frame["part"] == "forecast"]
+    ax.plot(past["ds"], past["value"], color=MUTED, label=names[0])
+    if len(future):
+        joined = pd.concat([past.tail(1), future])  # the forecast line starts at the last actual
+        ax.plot(joined["ds"], joined["value"], color=ACCENT, linestyle="--", label=names[1])
+        for level, alpha in (("95", 0.12), ("80", 0.25)):
+            ax.fill_between(future["ds"], future[f"lo_{level}"], future[f"hi_{level}"], color=ACCENT,
+                            alpha=alpha, linewidth=0)
+    ax.set_title(title)
+    ax.yaxis.set_major_formatter(FuncFormatter(_compact))
+    ax.legend(fontsize=8)
+    return fig

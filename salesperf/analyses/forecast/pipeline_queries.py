@@ -19,11 +19,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from salesperf.analyses.forecast.outlook import PipelineOutlook
 from salesperf.analyses.forecast.pipeline import (
     ALL_TEAMS,  # noqa: F401 - re-exported for the text module
     ANY_STAGE,
     NO_TEAM,
-    PipelineOutlook,
     next_periods,
     pipeline_outlook,
 )
@@ -305,7 +305,7 @@ def read_outlook(
 
     A dataset without opportunities (no table, or no deal created by ``as_of``) gives a result whose
     ``status`` is ``no_opportunities``; each missing piece adds a note (see
-    :class:`~salesperf.analyses.forecast.pipeline.PipelineOutlook`).
+    :class:`~salesperf.analyses.forecast.outlook.PipelineOutlook`).
     """
     day = as_date(as_of)
     opps = _table(engine, "opportunities")
