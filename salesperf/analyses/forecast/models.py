@@ -170,11 +170,7 @@ class ZeroModel:
 
 
 SEASONAL_NAIVE = Candidate("SeasonalNaive", _build("SeasonalNaive"))
-AUTO_THETA = Candidate(
-    "AutoTheta",
-    _build("AutoTheta"),
-    narrow=lambda fitted, m: load_library().AutoTheta(season_length=m, model=fitted.model_["modeltype"]),
-)
+AUTO_THETA = Candidate("AutoTheta", _build("AutoTheta"))
 ETS = Candidate("ETS", FourSpecETS, narrow=FourSpecETS.like)
 AUTO_ETS = Candidate("AutoETS", _build("AutoETS"))
 AUTO_ARIMA = Candidate("AutoARIMA", _build("AutoARIMA"))
