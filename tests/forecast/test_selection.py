@@ -147,7 +147,7 @@ def test_another_model_replaces_the_default_only_when_better_by_the_margin_in_ev
     assert sl.choose(runs, mae | both, "Ensemble").name == "SeasonalNaive"
 
 
-def test_the_ensemble_averages_the_two_best_non_baseline_candidates():
+def test_the_ensemble_weights_the_two_best_non_baseline_candidates_by_inverse_mase():
     runs = [
         sl.Run("SeasonalNaive", np.array([1.0, 1]), None, 0.0),
         sl.Run("AutoTheta", np.array([2.0, 4]), None, 0.0),
@@ -157,7 +157,9 @@ def test_the_ensemble_averages_the_two_best_non_baseline_candidates():
     # best non-baseline by MASE: AutoTheta (0.2) and ETS (0.3); the baseline's 0.1 does not count
     ens = sl.ensemble(runs, {"SeasonalNaive": 0.1, "AutoTheta": 0.2, "ETS": 0.3, "AutoETS": 0.9})
     assert ens.members == ("AutoTheta", "ETS")
-    np.testing.assert_allclose(ens.mean, [3.0, 6.0])
+    # weights 1/0.2 : 1/0.3 = 5 : 3.33 → 0.6, 0.4; forecasts 0.6·2 + 0.4·4 = 2.8 and 0.6·4 + 0.4·8 = 5.6
+    np.testing.assert_allclose(ens.weights, [0.6, 0.4])
+    np.testing.assert_allclose(ens.mean, [2.8, 5.6])
 
 
 def test_errors_by_hand():

@@ -65,16 +65,12 @@ class Candidate:
         Whether the model gives its own prediction intervals (else they come from the backtest errors).
     forward : bool
         Whether the fitted model can be re-applied to a longer history without re-estimation.
-    narrow : callable, optional
-        ``narrow(fitted, season_length) -> unfitted model``: the final fit on the whole history searches only
-        the form the backtest fit chose (the ETS spec, the Theta variant): a third of a new search.
     """
 
     name: str
     build: Callable[[int], object]
     intervals: bool = True
     forward: bool = True
-    narrow: Callable[[object, int], object] | None = None
 
 
 def load_library():
@@ -103,22 +99,13 @@ class FourSpecETS:
 
     def __init__(self, season_length: int = 1):
         self.season_length = season_length
-        self.specs = self.SPECS
         self.model_ = None
         self.spec_ = None
-
-    @classmethod
-    def like(cls, fitted: FourSpecETS, season_length: int) -> FourSpecETS:
-        """An unfitted ETS that tries only the spec ``fitted`` chose (then the others if that one fails)."""
-        model = cls(season_length)
-        model.specs = (fitted.spec_,) + tuple(s for s in cls.SPECS if s != fitted.spec_)
-        model.stop_at_first = True
-        return model
 
     def fit(self, y: np.ndarray):
         best, best_ic = None, np.inf
         seasonal_ok = self.season_length > 1 and len(y) >= 2 * self.season_length + 2
-        for spec, damped in self.specs:
+        for spec, damped in self.SPECS:
             if spec[2] == "A" and not seasonal_ok:
                 continue
             if damped and len(y) < 6:
@@ -131,8 +118,6 @@ class FourSpecETS:
             ic = np.inf if ic is None or not np.isfinite(ic) else ic
             if best is None or ic < best_ic:
                 best, best_ic, self.spec_ = model, ic, (spec, damped)
-            if getattr(self, "stop_at_first", False):
-                break
         if best is None:
             raise ValueError("no ETS spec could be fitted")
         self.model_ = best
@@ -171,7 +156,7 @@ class ZeroModel:
 
 SEASONAL_NAIVE = Candidate("SeasonalNaive", _build("SeasonalNaive"))
 AUTO_THETA = Candidate("AutoTheta", _build("AutoTheta"))
-ETS = Candidate("ETS", FourSpecETS, narrow=FourSpecETS.like)
+ETS = Candidate("ETS", FourSpecETS)
 AUTO_ETS = Candidate("AutoETS", _build("AutoETS"))
 AUTO_ARIMA = Candidate("AutoARIMA", _build("AutoARIMA"))
 NAIVE = Candidate("Naive", _build("Naive", False))

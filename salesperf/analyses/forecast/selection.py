@@ -60,7 +60,7 @@ class Run:
     bounds: dict | None
     cpu: float
     members: tuple[str, ...] = ()
-    fitted: object = None
+    weights: tuple[float, ...] = ()
 
 
 @dataclass
@@ -143,7 +143,7 @@ def run_candidate(cand: Candidate, y: np.ndarray, m: int, plan: Plan, levels: tu
             for k in first
             if k != "mean"
         }
-    return Run(cand.name, mean, bounds, time.process_time() - start, fitted=model)
+    return Run(cand.name, mean, bounds, time.process_time() - start)
 
 
 def mase_scale(train: np.ndarray, m: int) -> float:
@@ -206,16 +206,27 @@ def _own(run: Run, lv: int, yhat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ensemble(runs: list[Run], mase: dict[str, float]) -> Run | None:
-    """The mean of the ``ENSEMBLE_SIZE`` non-baseline runs with the lowest MASE (None with fewer than two)."""
+    """The backtest-weighted mean of the ``ENSEMBLE_SIZE`` non-baseline runs with the lowest MASE.
+
+    Weights are proportional to 1 / MASE (a member with half the error counts twice); None with fewer than
+    two members. Its bounds are the same weighted mean of the members' bounds.
+    """
     members = sorted((r for r in runs if r.name not in BASELINES), key=lambda r: (mase[r.name], r.name))
     members = members[:ENSEMBLE_SIZE]
     if len(members) < 2:
         return None
-    mean = np.mean([r.mean for r in members], axis=0)
+    inverse = np.array([1 / max(mase[r.name], 1e-9) for r in members])
+    weights = inverse / inverse.sum()
+    mean = weighted([r.mean for r in members], weights)
     bounds = None
     if all(r.bounds for r in members) and all(set(r.bounds) == set(members[0].bounds) for r in members):
-        bounds = {k: np.mean([r.bounds[k] for r in members], axis=0) for k in members[0].bounds}
-    return Run(ENSEMBLE, mean, bounds, 0.0, tuple(r.name for r in members))
+        bounds = {k: weighted([r.bounds[k] for r in members], weights) for k in members[0].bounds}
+    return Run(ENSEMBLE, mean, bounds, 0.0, tuple(r.name for r in members), weights=tuple(weights))
+
+
+def weighted(arrays: list[np.ndarray], weights) -> np.ndarray:
+    """The weighted sum of equal-shape arrays (weights summing to 1)."""
+    return np.sum([w * a for w, a in zip(weights, arrays, strict=True)], axis=0)
 
 
 def choose(runs: list[Run], fold_mae: dict[str, np.ndarray], default: str) -> Run:
@@ -322,51 +333,48 @@ def forecast_series(
     by_name = {c.name: c for c in cands}
     members = best.members or (best.name,)
     start = time.process_time()
-    fitted = {r.name: r.fitted for r in runs}
-    finals = [_final_fit(by_name[name], y, horizon, m_route, levels, fitted[name]) for name in members]
+    finals = [_final_fit(by_name[name], y, horizon, m_route, levels) for name in members]
     if any(f is None for f in finals):
         result.reason = "fit_failed"
         result.chosen = cands[0].name
         return _forecast_unbacktested(result, y, horizon, m_route, levels, cands)
     for name in members:
         result.cpu[name] = result.cpu.get(name, 0.0) + (time.process_time() - start) / len(members)
-    yhat = np.mean([f["mean"] for f in finals], axis=0)
+    weights = best.weights or (1.0,)
+    yhat = weighted([f["mean"] for f in finals], weights)
     if mine["conformal"]:
         bounds = iv.conformal_bounds(
-            np.clip(yhat, 0, None), _step_scale(mine, finals, yhat), mine["scores"], levels
+            np.clip(yhat, 0, None), _step_scale(mine, finals, weights, yhat), mine["scores"], levels
         )
     else:
-        bounds = {k: np.mean([f[k] for f in finals], axis=0) for k in finals[0] if k != "mean"}
+        common = set.intersection(*(set(f) for f in finals)) - {"mean"}
+        bounds = {k: weighted([f[k] for f in finals], weights) for k in common}
     result.forecast = {"yhat": np.clip(yhat, 0, None), **iv.nest_and_clip(bounds, yhat, levels)}
     return result
 
 
-def _step_scale(judged: dict, finals: list[dict], yhat: np.ndarray) -> np.ndarray:
+def _step_scale(judged: dict, finals: list[dict], weights, yhat: np.ndarray) -> np.ndarray:
     """The score scale ``w`` of each forecast step, on the footing the backtest scores were computed on."""
     if judged["scale"] is None:
         return np.ones_like(yhat)
     if all("hi-80" in f for f in finals):
-        w = iv.interval_scale(yhat, np.mean([f["hi-80"] for f in finals], axis=0))
+        w = iv.interval_scale(yhat, weighted([f["hi-80"] for f in finals], weights))
         if not np.all(w == 1):
             return w
     return np.full_like(yhat, float(np.median(judged["scale"])))
 
 
-def _final_fit(
-    cand: Candidate, y: np.ndarray, horizon: int, m: int, levels: tuple[int, ...], fitted: object = None
-) -> dict | None:
-    """The forecast of a candidate fitted on the whole history (narrowed to its backtest form if it can)."""
-    builds = [cand.build]
-    if cand.narrow is not None and fitted is not None:
-        builds.insert(0, lambda m: cand.narrow(fitted, m))
-    for build in builds:
-        try:
-            out = predict(build(m).fit(y), horizon, levels)
-        except Exception:  # a full search next; if that fails too, the caller falls back with a stated reason
-            continue
-        if np.all(np.isfinite(out["mean"])):
-            return out
-    return None
+def _final_fit(cand: Candidate, y: np.ndarray, horizon: int, m: int, levels: tuple[int, ...]) -> dict | None:
+    """The forecast of a candidate fitted on the whole history; None when it fails or is not finite.
+
+    A new search, not the backtest fit's form: narrowing ETS to the spec chosen at the first cutoff saved
+    ~10 ms a series but cost 0.018 MASE on M3 quarterly (1.216 against 1.198).
+    """
+    try:
+        out = predict(cand.build(m).fit(y), horizon, levels)
+    except Exception:  # the caller falls back to the route's first (simplest) candidate with a stated reason
+        return None
+    return out if np.all(np.isfinite(out["mean"])) else None
 
 
 def _forecast_unbacktested(
