@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["run", "demo", "import", "segmentation", "cohorts", "clv", "runner", "orders_only", "fanout", "forecast"]
+ORDER = ["run", "demo", "import", "segmentation", "cohorts", "clv", "runner", "orders_only", "fanout", "forecast", "reps"]
 
 
 def collect() -> Path:
