@@ -138,3 +138,22 @@ def test_components_add_up_and_carry_the_season():
     np.testing.assert_allclose(fut["season"].to_numpy(), hist["season"].to_numpy())
     # STL recovers the planted season within 1 (its loess smooths the corners of the pattern)
     np.testing.assert_allclose(hist["season"].to_numpy(), pattern, atol=1.0)
+
+
+def test_a_weekly_series_of_less_than_two_years_is_forecast_without_a_season():
+    # 60 weeks of sales: two seasons of 52 weeks would need 104, so the route is short/no season
+    weeks = pd.date_range("2025-01-05", periods=60, freq="W-SUN")
+    y = 20 + np.tile([0.0, 3, 1, 4], 15)
+    sel = select_and_forecast(pd.DataFrame({"unique_id": "w", "ds": weeks, "y": y}), 4, "W")
+    route = sel.routes.iloc[0]
+    assert (route["series_class"], route["reason"], route["season_length"]) == ("short", "short_no_season", 1)
+    assert sel.forecasts["model"].iloc[0] in {"SES", "Theta", "Naive", "HistoricAverage"}
+    assert list(sel.forecasts["ds"]) == list(pd.date_range(weeks[-1], periods=5, freq="W-SUN")[1:])
+
+
+def test_a_regular_series_without_an_ensemble_keeps_its_best_backtested_model():
+    # only one non-baseline candidate (AutoTheta) besides seasonal naive: no ensemble can be formed, so the
+    # default is the lower-MASE of the two; on a straight line that is AutoTheta (seasonal naive lags 12 months)
+    sel = select_and_forecast(_one(10 + 2.0 * np.arange(48)), 3, "M", models=("SeasonalNaive", "AutoTheta"))
+    assert (sel.forecasts["model"] == "AutoTheta").all()
+    np.testing.assert_allclose(sel.forecasts["yhat"], [106, 108, 110], rtol=0.005)

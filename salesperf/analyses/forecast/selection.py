@@ -304,7 +304,7 @@ def forecast_series(
         r.name: np.abs(np.clip(r.mean, 0, None) - actual).reshape(len(plan.cutoffs), -1).mean(axis=1)
         for r in runs
     }
-    best = choose(runs, fold_mae, ENSEMBLE if series_class == "regular" else runs[0].name)
+    best = choose(runs, fold_mae, _default(runs, series_class, mase))
     result.chosen = best.name
     judged = {r.name: delivered_intervals(r, actual, fold, levels) for r in runs}
     for r in runs:
@@ -352,6 +352,16 @@ def forecast_series(
         bounds = {k: weighted([f[k] for f in finals], weights) for k in common}
     result.forecast = {"yhat": np.clip(yhat, 0, None), **iv.nest_and_clip(bounds, yhat, levels)}
     return result
+
+
+def _default(runs: list[Run], series_class: str, mase: dict[str, float]) -> str:
+    """The ensemble of a regular series (without one: its best backtested run), else the route's first."""
+    names = [r.name for r in runs]
+    if series_class != "regular":
+        return names[0]
+    if ENSEMBLE in names:
+        return ENSEMBLE
+    return min(names, key=lambda name: (mase[name], names.index(name)))
 
 
 def _step_scale(judged: dict, finals: list[dict], weights, yhat: np.ndarray) -> np.ndarray:
