@@ -210,5 +210,3 @@ def parse_day(text: str, option: str = "--today") -> date:
     _check_year(day.year, f"{option} {text}")
     return day
 
-
-_containing = containing  # the reps analysis's queries still use the old name (to be moved to Period.next)

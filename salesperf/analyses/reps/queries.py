@@ -32,7 +32,7 @@ family, so that the engine tests cover one module and no other module of the pac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
@@ -49,7 +49,7 @@ from salesperf.core.expr import (
     purchase_line,
     with_attributes,
 )
-from salesperf.core.periods import Period, _containing  # Period has .previous but no .next yet
+from salesperf.core.periods import Period
 from salesperf.data.engine import Engine
 
 #: The columns each optional input needs to hold values in (the validated tables carry every canonical
@@ -111,7 +111,7 @@ class Windows:
 
 def period_after(period: Period) -> Period:
     """The period of the same grain that starts the day after ``period`` ends."""
-    return _containing(period.grain, period.end + timedelta(days=1))
+    return period.next
 
 
 def present(engine: Engine) -> dict[str, bool]:

@@ -495,11 +495,19 @@ def training_impact(
     if panel is not None and len(panel):
         parts.append(panel_did(panel, training, **options))
     return TrainingImpact(
-        pd.concat([p.overall for p in parts], ignore_index=True),
-        pd.concat([p.event_time for p in parts], ignore_index=True),
-        pd.concat([p.pretrend for p in parts], ignore_index=True),
+        _stack([p.overall for p in parts]),
+        _stack([p.event_time for p in parts]),
+        _stack([p.pretrend for p in parts]),
         level,
     )
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other; empty ones skipped and all-missing columns typed as floats (so that
+    the result's types do not depend on which estimator had nothing to say)."""
+    kept = [f for f in frames if len(f)] or frames[:1]
+    typed = [f.astype({c: "float64" for c in f.columns if f[c].isna().all()}) for f in kept]
+    return pd.concat(typed, ignore_index=True)
 
 
 def after_training(deals: pd.DataFrame, training: pd.DataFrame, program: str | None = None) -> pd.Series:
