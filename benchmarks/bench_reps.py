@@ -217,19 +217,13 @@ class Meter:
 
 
 def _alternative_plan():
-    """The what-if plan: the default plan with a lower base rate (4 %), one richer accelerator (12 % above 120 %)
-    and no team bonus."""
+    """The what-if plan: the default plan with a lower base rate (4 %), a richer second accelerator (12 % above
+    120 %) and no team bonus."""
     import yaml
 
     from salesperf.analyses.reps import incentives
 
-    data = yaml.safe_load(
-        (Path(incentives.__file__).with_name(incentives.DEFAULT_PLAN_FILE)).read_text("utf-8")
-    )
-    data = {k: v for k, v in data.items() if k != "team_bonus"}
-    data |= {"name": "Alternative plan", "base": {"rate": 0.04}}
-    data["accelerators"] = [{"above_attainment": 1.0, "rate": 0.08}, {"above_attainment": 1.2, "rate": 0.12}]
-    return incentives.plan_from_dict(data, "<bench alternative>")
+    return incentives.plan_from_dict(yaml.safe_load(yaml_of_alternative_plan()), "<bench alternative>")
 
 
 def work_parts(folder: Path) -> dict:
@@ -326,8 +320,79 @@ def work_parts(folder: Path) -> dict:
     return out
 
 
-def work_whole(folder: Path) -> dict:
-    """Open the company and time the whole analysis through the registry (compute and summarise split)."""
+#: The functions the analysis module calls, by part (names it does not import are skipped); every function of
+#: ``reps.queries`` is the part "queries". A call inside another timed call counts in the outer one.
+PARTS = {
+    "scorecard": ("build_scorecard",),
+    "gaps": ("load_coaching_rules", "skill_gaps"),
+    "ranking": ("after_training", "fair_ranking", "fair_ranking_periods", "active_panel"),
+    "training": ("training_impact", "panel_did"),
+    "payroll + what-if": (
+        "load_plan",
+        "payroll",
+        "add_total_row",
+        "check_payroll",
+        "what_if",
+        "payroll_quotas",
+    ),
+    "quotas": (
+        "attainment",
+        "attainment_spread",
+        "implied_stretch",
+        "forecast_potential",
+        "history_potential",
+        "quota_vs_potential",
+        "suggest_quotas",
+    ),
+}
+
+
+ORDER = ["queries", *PARTS]
+
+
+class Calls:
+    """Timing wrappers put on module attributes: wall, CPU and peak RSS of every outermost call, by part; the
+    calls one level inside a ``scorecard_inputs`` call by function (the split of the scorecard's queries)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter, self.depth, self.outer = meter, 0, ""
+        self.parts: dict[str, dict] = {}
+        self.inner: dict[str, dict] = {}
+
+    @staticmethod
+    def _add(table: dict, key: str, wall: float, cpu: float, peak: float = 0.0) -> None:
+        row = table.setdefault(key, {"wall": 0.0, "cpu": 0.0, "calls": 0, "peak_gb": 0.0})
+        row["wall"], row["cpu"], row["calls"] = row["wall"] + wall, row["cpu"] + cpu, row["calls"] + 1
+        row["peak_gb"] = max(row["peak_gb"], peak)
+
+    def wrap(self, module, name: str, part: str) -> None:
+        function = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            outer, self.depth = self.depth == 0, self.depth + 1
+            if outer:
+                self.outer, self.meter._peak = name, self.meter.process.memory_info().rss
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                took, used = time.perf_counter() - wall, time.process_time() - cpu
+                if outer:
+                    peak = max(self.meter._peak, self.meter.process.memory_info().rss) / 1e9
+                    self._add(self.parts, part, took, used, peak)
+                elif self.depth == 1 and self.outer == "scorecard_inputs":
+                    self._add(self.inner, name, took, used)
+
+        setattr(module, name, timed)
+
+
+def work_whole(folder: Path, alternative: bool) -> dict:
+    """Open the company and time the whole analysis through the registry: the upstream forecast analysis first
+    (its result stays in ``ds.results``, as a run's store holds it for the reps report), then ``reps`` with
+    compute and summarise split and every part of compute timed by :class:`Calls`."""
+    import inspect
+
     from salesperf.analyses import registry
     from salesperf.analyses.base import Context
     from salesperf.data.dataset import open_dataset
@@ -335,7 +400,20 @@ def work_whole(folder: Path) -> dict:
     meter = Meter()
     with meter("open_dataset (validation + snapshot)", "open"):
         ds = open_dataset(folder / "catalog.yml", PERIOD, TODAY)
-    analysis = registry.get("reps")
+    reps = registry.get("reps")
+    module = sys.modules[type(reps).__module__]
+    queries = sys.modules["salesperf.analyses.reps.queries"]
+    calls = Calls(meter)
+    for name, function in inspect.getmembers(queries, inspect.isfunction):
+        if function.__module__ == queries.__name__ and not name.startswith("_"):
+            calls.wrap(queries, name, "queries")
+    skipped = []
+    for part, names in PARTS.items():
+        for name in names:
+            if hasattr(module, name):
+                calls.wrap(module, name, part)
+            else:
+                skipped.append(name)
     split: dict[str, float] = {}
 
     def timed(name, method):
@@ -349,19 +427,46 @@ def work_whole(folder: Path) -> dict:
 
         return wrapper
 
-    analysis.compute = timed("compute", analysis.compute)  # on this process's instance only
-    analysis.summarise = timed("summarise", analysis.summarise)
-    with meter("whole analysis: registry.run('reps')", "whole"):
-        detail, summary = registry.run("reps", ds, Context("en"))
+    reps.compute = timed("compute", reps.compute)  # on this process's instance only
+    reps.summarise = timed("summarise", reps.summarise)
+    params = {}
+    if alternative:
+        plan = folder / "alternative_plan.yml"
+        plan.write_text(yaml_of_alternative_plan(), encoding="utf-8")
+        params = {"alternative_plan": str(plan)}
+    for upstream in reps.uses:
+        with meter(f"upstream: {upstream} analysis (registry.run('{upstream}'))", "upstream"):
+            registry.run(upstream, ds, Context("en"))
+    label = "with an alternative plan (what-if)" if alternative else ""
+    with meter(f"whole analysis: registry.run('reps'{', alternative_plan' if alternative else ''})", "whole"):
+        detail, summary = registry.run("reps", ds, Context("en", params=params))
     out = meter.close()
     out |= {
         "split": split,
-        "uses": list(analysis.uses),
+        "parts": calls.parts,
+        "scorecard_queries": calls.inner,
+        "skipped": skipped,
+        "label": label,
+        "uses": list(reps.uses),
         "findings": len(summary.findings),
-        "exhibits": len(summary.exhibits),
-        "detail": type(detail).__name__,
+        "what_if": getattr(detail, "what_if", None) is not None,
     }
     return out
+
+
+def yaml_of_alternative_plan() -> str:
+    """The what-if plan of :func:`_alternative_plan` as a plan file."""
+    import yaml
+
+    from salesperf.analyses.reps import incentives
+
+    data = yaml.safe_load(
+        (Path(incentives.__file__).with_name(incentives.DEFAULT_PLAN_FILE)).read_text("utf-8")
+    )
+    data = {k: v for k, v in data.items() if k != "team_bonus"}
+    data |= {"name": "Alternative plan", "base": {"rate": 0.04}}
+    data["accelerators"] = [{"above_attainment": 1.0, "rate": 0.08}, {"above_attainment": 1.2, "rate": 0.12}]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def run_worker(mode: str, folder: Path) -> dict:
@@ -401,85 +506,126 @@ def analysis_ready() -> bool:
 
 
 def _row(step: dict, target: str = "", met: str = "") -> str:
+    children = step.get("children_cpu")
     return (
-        f"| {step['name']} | {step['wall']:.2f} | {step['cpu']:.2f} | {step['children_cpu']:.2f} | "
-        f"{step['peak_gb']:.2f} | {target} | {met} |"
+        f"| {step['name']} | {step['wall']:.2f} | {step['cpu']:.2f} | "
+        f"{'' if children is None else f'{children:.2f}'} | {step['peak_gb']:.2f} | {target} | {met} |"
     )
 
 
-def report(info: dict, parts: dict, whole: dict | None, peer: dict, load: tuple, quick: bool) -> str:
-    machine = (
-        f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
-    )
-    status = ", ".join(f"{k} {v:,}" for k, v in sorted(info["status"].items()))
-    head = [
-        "| step | wall s | CPU s (process) | CPU s (children) | peak RSS GB | target | met |",
-        "|---|---:|---:|---:|---:|---|---|",
+HEAD = [
+    "| step | wall s | CPU s (process) | CPU s (children) | peak RSS GB | target | met |",
+    "|---|---:|---:|---:|---:|---|---|",
+]
+
+
+def _load(run: dict) -> str:
+    return f"load {run['load'][0]:.1f} before / {run['load'][1]:.1f} after"
+
+
+def whole_section(whole: dict, what_if: dict | None) -> list[str]:
+    """The whole analysis: its row against the target, compute's parts, summarise, the upstream forecast."""
+    steps = {s["part"]: s for s in whole["steps"]}
+    w, split = steps["whole"], whole["split"]
+    met = "yes" if w["wall"] <= TARGET_SECONDS else "no"
+    parts = whole["parts"]
+    rest_wall = split["compute"] - sum(p["wall"] for p in parts.values())
+    rest_cpu = split["compute_cpu"] - sum(p["cpu"] for p in parts.values())
+    rows = [_row(steps["open"])]
+    if "upstream" in steps:
+        rows.append(_row(steps["upstream"]))
+    rows += [
+        _row(w | {"name": f"**{w['name']}**"}, f"<= {TARGET_SECONDS:.0f} s", met),
+        f"| compute | {split['compute']:.2f} | {split['compute_cpu']:.2f} |  |  |  |  |",
+        *[
+            f"| &nbsp;&nbsp;{name} ({p['calls']} calls) | {p['wall']:.2f} | {p['cpu']:.2f} |  | {p['peak_gb']:.2f} |  |  |"
+            for name, p in sorted(parts.items(), key=lambda kv: ORDER.index(kv[0]))
+        ],
+        f"| &nbsp;&nbsp;rest of compute (glue) | {rest_wall:.2f} | {rest_cpu:.2f} |  |  |  |  |",
+        f"| summarise (tiles, findings, exhibits) | {split['summarise']:.2f} | {split['summarise_cpu']:.2f} |  |  |  |  |",
     ]
+    if "upstream" in steps:
+        both = w["wall"] + steps["upstream"]["wall"]
+        rows.append(
+            f"| reps + its upstream forecast, one after the other | {both:.2f} | "
+            f"{w['cpu'] + steps['upstream']['cpu']:.2f} |  |  | <= {TARGET_SECONDS:.0f} s | "
+            f"{'yes' if both <= TARGET_SECONDS else 'no'} |"
+        )
+    rows.append(
+        f"| whole process (imports, open, analyses) | {whole['process_wall']:.2f} | {whole['process_cpu']:.2f} | "
+        f" | {whole['peak_gb']:.2f} |  |  |"
+    )
     lines = [
-        "# Rep evaluation (`reps`) at 500 reps, 36 months, 1 M order lines"
-        if not quick
-        else "# Rep evaluation (`reps`), quick size",
-        "",
         (
-            f"Data: the demo company scaled (`benchmarks/bench_reps.py`: {info['slots_per_region']} territories per "
-            f"region instead of 5, teams of {TEAM_SIZE} within regions, {CANCELLED_SHARE:.1%} of orders cancelled), "
-            f"{info['first']} to {info['last']} (36 months): {info['reps']:,} reps in {info['teams']} teams and "
-            f"{info['regions']} regions, {info['customers']:,} customers, {info['orders']:,} order lines "
-            f"({info['orders_distinct']:,} orders; {status}), {info['targets']:,} monthly targets, "
-            f"{info['opportunities']:,} opportunities with {info['opportunity_history']:,} stage changes, "
-            f"{info['activities']:,} activities, {info['trained_reps']} trained reps (staggered completions), "
-            f"{info['feedback']:,} feedback responses. Period {PERIOD}, today {TODAY}. Machine: {machine}, shared "
-            f"with other jobs: 1-minute load average {load[0]:.1f} before and {load[1]:.1f} after the benchmark "
-            "(per process below); wall time rises with the load, CPU time is what the work itself spent."
+            f'**Whole analysis**: `registry.run("reps", ds, Context("en"))` in a fresh process ({_load(whole)}). '
+            f"The analysis uses {', '.join(whole['uses']) or 'no other analysis'}: in a run that report computes "
+            "and stores its result and the reps report reads it, so it is timed first on its own row and the "
+            "reps row reads it from `ds.results` (the last but one row adds the two). Compute's parts are the "
+            "analysis module's own calls, timed by wrappers (a call inside another counts in the outer one); "
+            "peak RSS = the process's largest resident size during the part's calls."
+            + (
+                f" Not found in the analysis module (not timed): {', '.join(whole['skipped'])}."
+                if whole["skipped"]
+                else ""
+            )
         ),
         "",
+        *HEAD,
+        *rows,
+        "",
     ]
-    if whole and "error" not in whole:
-        steps = {s["part"]: s for s in whole["steps"]}
-        w, split = steps["whole"], whole["split"]
-        met = "yes" if w["wall"] <= TARGET_SECONDS else "no"
+    if what_if and "error" not in what_if:
+        ws = {s["part"]: s for s in what_if["steps"]}
+        pay = what_if["parts"].get("payroll + what-if", {"wall": float("nan"), "cpu": float("nan")})
         lines += [
-            f'**Whole analysis** (`registry.run("reps", ds, Context("en"))`, a fresh process, load '
-            f"{whole['load'][0]:.1f} before / {whole['load'][1]:.1f} after; uses {whole['uses'] or 'no other analysis'}):",
-            "",
-            *head,
-            _row(steps["open"]),
-            _row(w, f"<= {TARGET_SECONDS:.0f} s", met),
-            f"| of which compute | {split['compute']:.2f} | {split['compute_cpu']:.2f} |  |  |  |  |",
-            f"| of which summarise | {split['summarise']:.2f} | {split['summarise_cpu']:.2f} |  |  |  |  |",
-            f"| whole process (imports, open, analysis) | {whole['process_wall']:.2f} | {whole['process_cpu']:.2f} | "
-            f" | {whole['peak_gb']:.2f} |  |  |",
-            "",
-            f"Target: the whole analysis within {TARGET_SECONDS:.0f} s: **{'met' if met == 'yes' else 'missed'}** "
-            f"({w['wall']:.1f} s wall, {w['cpu']:.1f} s CPU).",
+            (
+                f'With an alternative plan (`Context("en", params={{"alternative_plan": ...}})`: base 4 %, '
+                f"accelerator 12 % above 120 %, no team bonus), a fresh process ({_load(what_if)}): the reps "
+                f"analysis {ws['whole']['wall']:.2f} s wall / {ws['whole']['cpu']:.2f} s CPU "
+                f"({'within' if ws['whole']['wall'] <= TARGET_SECONDS else 'over'} {TARGET_SECONDS:.0f} s), of "
+                f"which payroll + what-if {pay['wall']:.2f} s / {pay['cpu']:.2f} s CPU; what-if produced: "
+                f"{'yes' if what_if['what_if'] else 'no'}."
+            ),
             "",
         ]
-    else:
-        reason = (
-            whole["error"]
-            if whole
-            else "`from salesperf.analyses.reps import ANALYSIS` fails: not integrated yet"
-        )
-        lines += [f"**Whole analysis**: not measured ({reason}); the parts below are what it runs.", ""]
-    totals: dict[str, dict] = {}
-    for s in parts["steps"]:
-        t = totals.setdefault(
-            s["part"], {"name": s["part"], "wall": 0.0, "cpu": 0.0, "children_cpu": 0.0, "peak_gb": 0.0}
-        )
-        for k in ("wall", "cpu", "children_cpu"):
-            t[k] += s[k]
-        t["peak_gb"] = max(t["peak_gb"], s["peak_gb"])
-    analysed = [t for name, t in totals.items() if name != "open"]
-    sum_wall, sum_cpu = sum(t["wall"] for t in analysed), sum(t["cpu"] for t in analysed)
     lines += [
         (
-            f"**Parts**, built as the analysis builds them, each timed on its own in one fresh process (load "
-            f"{parts['load'][0]:.1f} before / {parts['load'][1]:.1f} after); peak RSS = the largest resident size "
-            "of the process during the step (it includes what earlier steps hold):"
+            f"Target: the whole reps analysis within {TARGET_SECONDS:.0f} s: **{'met' if met == 'yes' else 'missed'}** "
+            f"({w['wall']:.1f} s wall, {w['cpu']:.1f} s CPU on a machine with a load of {whole['load'][0]:.1f} "
+            f"on {len(os.sched_getaffinity(0))} cores)."
         ),
         "",
-        *head,
+    ]
+    if whole["scorecard_queries"]:
+        lines += [
+            "The scorecard inputs' queries (inside `scorecard_inputs`, this run): "
+            + "; ".join(
+                f"{name} {q['wall']:.2f} s / {q['cpu']:.2f} s CPU"
+                for name, q in sorted(whole["scorecard_queries"].items(), key=lambda kv: -kv[1]["wall"])
+                if q["wall"] >= 0.005
+            )
+            + ".",
+            "",
+        ]
+    return lines
+
+
+def parts_section(parts: dict) -> list[str]:
+    """The parts built and timed one by one by the harness (without the analysis module)."""
+    totals: dict[str, dict] = {}
+    for s in parts["steps"]:
+        t = totals.setdefault(s["part"], {"name": s["part"], "wall": 0.0, "cpu": 0.0})
+        t["wall"], t["cpu"] = t["wall"] + s["wall"], t["cpu"] + s["cpu"]
+    analysed = [t for name, t in totals.items() if name != "open"]
+    sum_wall, sum_cpu = sum(t["wall"] for t in analysed), sum(t["cpu"] for t in analysed)
+    return [
+        (
+            f"**Parts one by one** (the harness builds each part's inputs as the analysis does and calls the "
+            f"part directly, a fresh process, {_load(parts)}; peak RSS = the process's largest resident size "
+            "during the step, which includes what earlier steps hold):"
+        ),
+        "",
+        *HEAD,
         *[_row(s) for s in parts["steps"]],
         f"| **sum of the parts (queries to quotas)** | **{sum_wall:.2f}** | **{sum_cpu:.2f}** |  | "
         f"{parts['peak_gb']:.2f} (process) |  |  |",
@@ -491,19 +637,55 @@ def report(info: dict, parts: dict, whole: dict | None, peer: dict, load: tuple,
         + ".",
         "",
         "The scorecard inputs' queries one by one, re-run after the parts (warm): "
-        + "; ".join(
-            f"{q['name']} {q['wall']:.2f} s wall / {q['cpu']:.2f} s CPU" for q in parts["query_split"]
-        )
+        + "; ".join(f"{q['name']} {q['wall']:.2f} s / {q['cpu']:.2f} s CPU" for q in parts["query_split"])
         + ".",
         "",
         "Output sizes: " + ", ".join(f"{k} {v:,}" for k, v in parts["shapes"].items()) + ".",
         "",
+    ]
+
+
+def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool) -> str:
+    machine = (
+        f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
+    )
+    status = ", ".join(f"{k} {v:,}" for k, v in sorted(info["status"].items()))
+    lines = [
+        "# Rep evaluation (`reps`) at 500 reps, 36 months, 1 M order lines"
+        if not quick
+        else "# Rep evaluation (`reps`), small size",
+        "",
+        (
+            f"Data: the demo company scaled (`benchmarks/bench_reps.py`: {info['slots_per_region']} territories per "
+            f"region instead of 5, teams of {TEAM_SIZE} within regions, {CANCELLED_SHARE:.1%} of orders cancelled), "
+            f"{info['first']} to {info['last']} (36 months): {info['reps']:,} reps in {info['teams']} teams and "
+            f"{info['regions']} regions, {info['customers']:,} customers, {info['orders']:,} order lines "
+            f"({info['orders_distinct']:,} orders; {status}), {info['targets']:,} monthly targets, "
+            f"{info['opportunities']:,} opportunities with {info['opportunity_history']:,} stage changes, "
+            f"{info['activities']:,} activities, {info['trained_reps']} trained reps (staggered completions), "
+            f"{info['feedback']:,} feedback responses. Period {PERIOD}, today {TODAY}. Machine: {machine}, shared "
+            f"with other jobs: 1-minute load average {load[0]:.1f} before and {load[1]:.1f} after the benchmark "
+            "(per process below); wall time rises with the load, CPU time (all threads of the process, DuckDB's "
+            "included) is what the work itself spent. Every measurement opens the data with `open_dataset` "
+            "(validation and the in-memory snapshot, its own row: a run pays it once for all reports)."
+        ),
+        "",
+    ]
+    whole = runs.get("whole")
+    if whole and "error" not in whole:
+        lines += whole_section(whole, runs.get("what-if"))
+    else:
+        reason = whole["error"] if whole else "`from salesperf.analyses.reps import ANALYSIS` failed"
+        lines += [f"**Whole analysis**: not measured ({reason}); the parts below are what it runs.", ""]
+    lines += parts_section(runs["parts"])
+    queries_wall = sum(s["wall"] for s in runs["parts"]["steps"] if s["part"] == "queries")
+    lines += [
         (
             f"**Peer**: DuckDB alone reading orders.parquet and aggregating bookings and orders per rep and month "
             f"({peer['rows']:,} rep-months), a fresh process: {peer['wall']:.2f} s wall, {peer['cpu']:.2f} s CPU, "
-            f"{peer['peak_gb']:.2f} GB peak RSS. The parts' queries read the same orders several times (bookings, "
-            f"new customers, book, panel, commission lines): {totals['queries']['wall'] / peer['wall']:.1f}x the "
-            "peer's wall."
+            f"{peer['peak_gb']:.2f} GB peak RSS. The reps queries read the order lines several times (bookings, "
+            f"new customers, the book, the rep-month panel, commission lines) plus deals, activities and feedback: "
+            f"{queries_wall / peer['wall']:.1f}x the peer's wall in the parts run."
         ),
         "",
         f"Reproduce: `.venv/bin/python benchmarks/bench_reps.py{' --quick' if quick else ''}` (company cached in "
@@ -523,21 +705,25 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         mode, folder = args.worker
-        print(json.dumps((work_parts if mode == "parts" else work_whole)(Path(folder))))
+        work = {
+            "parts": work_parts,
+            "whole": lambda f: work_whole(f, alternative=False),
+            "what-if": lambda f: work_whole(f, alternative=True),
+        }[mode]
+        print(json.dumps(work(Path(folder))))
         return
     size = QUICK if args.quick else FULL
     customers, reps = args.customers or size["customers"], args.reps or size["reps"]
     load_before = os.getloadavg()[0]
     folder = company(customers, reps, args.seed)
     info = json.loads((folder / "company.json").read_text(encoding="utf-8"))
-    print("parts ...", file=sys.stderr, flush=True)
-    parts = run_worker("parts", folder)
-    if "error" in parts:
-        sys.exit(f"the parts worker failed: {parts['error']}")
-    whole = None
-    if analysis_ready():
-        print("whole analysis ...", file=sys.stderr, flush=True)
-        whole = run_worker("whole", folder)
+    runs = {}
+    ready = analysis_ready()
+    for mode in ("whole", "what-if", "parts") if ready else ("parts",):
+        print(f"{mode} ...", file=sys.stderr, flush=True)
+        runs[mode] = run_worker(mode, folder)
+    if "error" in runs["parts"]:
+        sys.exit(f"the parts worker failed: {runs['parts']['error']}")
     peer = json.loads(
         subprocess.run(
             [sys.executable, "-c", PEER, str(folder / "orders.parquet")],
@@ -548,13 +734,16 @@ def main() -> None:
         .stdout.strip()
         .splitlines()[-1]
     )
-    text = report(info, parts, whole, peer, (load_before, os.getloadavg()[0]), args.quick)
+    text = report(
+        info, runs, peer, (load_before, os.getloadavg()[0]), args.quick or bool(args.customers or args.reps)
+    )
     print(text)
     target = QUICK_RESULT if args.quick or args.customers or args.reps else RESULT
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    if whole and "error" in whole:
-        sys.exit(f"the whole-analysis worker failed: {whole['error']}")
+    failed = [mode for mode, run in runs.items() if "error" in run]
+    if failed:
+        sys.exit(f"worker(s) failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
