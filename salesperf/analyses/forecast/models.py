@@ -12,7 +12,7 @@ model             ms    M3 M    M3 Q    role
 ================ ===== ======= ======= ====================================================================
 SeasonalNaive      1    1.174   1.521  the baseline; a candidate of every regular series
 AutoTheta          6    0.858   1.202  cheap and accurate on business series (Theta won M3 monthly)
-ETS (4 specs)     18    0.872   1.251  AutoETS restricted to ANN, AAdN, ANA, AAdA (lowest AICc of the four)
+ETS (4 specs)     11    0.872   1.251  AutoETS restricted to ANN, AAdN, ANA, AAdA (lowest AICc of the four)
 automatic choice  --    0.841   1.198  Ensemble of AutoTheta and ETS by default (selection.py)
 AutoETS           41    0.848   1.250  the full search of ~30 specs: over the speed budget beside the rest
 AutoARIMA        390      --      --   ~10x AutoETS: left out
