@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from salesperf.analyses.forecast import intervals as iv
-from salesperf.analyses.forecast import selection as sl
 from salesperf.analyses.forecast.api import select_and_forecast
 
 
@@ -55,8 +54,7 @@ def test_a_model_without_intervals_is_given_conformal_ones_of_the_noise_width():
     # intervals are conformal, 95 % width 2·1.96·4 = 15.7 (400 backtest points: within 10 %)
     rng = np.random.default_rng(5)
     actual = 100 + rng.normal(0, 4, 400)
-    run = sl.Run("Flat", np.full(400, 100.0), None, 0.0)
-    judged = sl.delivered_intervals(run, actual, np.repeat(np.arange(4), 100), (80, 95))
+    judged = iv.delivered(np.full(400, 100.0), None, actual, np.repeat(np.arange(4), 100), (80, 95))
     assert judged["conformal"]
     width = judged["bounds"]["hi-95"] - judged["bounds"]["lo-95"]
     np.testing.assert_allclose(width, 2 * 1.96 * 4, rtol=0.10)

@@ -149,3 +149,67 @@ def nest_and_clip(bounds: dict[str, np.ndarray], yhat: np.ndarray, levels: tuple
         out[f"lo-{lv}"], out[f"hi-{lv}"] = lo, hi
         lo_prev, hi_prev = lo, hi
     return out
+
+
+def delivered(
+    mean: np.ndarray, bounds: dict | None, actual: np.ndarray, fold: np.ndarray, levels: tuple[int, ...]
+) -> dict:
+    """The intervals a model is delivered with, judged on its backtest (the rule of this module's docstring).
+
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        The model's backtest forecasts, every fold concatenated (not clipped).
+    bounds : dict or None
+        Its own bounds on the same points ("lo-80", "hi-80", ...), None when it gives none.
+    actual, fold : numpy.ndarray
+        The actual value and the fold number of every point.
+    levels : tuple of int
+        Levels in percent.
+
+    Returns
+    -------
+    dict
+        ``conformal`` (bool), ``scale`` (w of every point, None when w = 1), ``scores`` (|y - yhat| / w),
+        ``own`` and ``final`` coverage per level, and ``bounds`` (the delivered backtest bounds, clipped at
+        0: own, or cross-fitted conformal).
+    """
+    yhat = np.clip(mean, 0, None)
+    nan = np.full_like(yhat, np.nan)
+    own = {}
+    for lv in levels:
+        lo, hi = (bounds or {}).get(f"lo-{lv}", nan), (bounds or {}).get(f"hi-{lv}", nan)
+        own[lv] = coverage(actual, np.clip(lo, 0, None), np.clip(hi, 0, None))
+    conformal = any(miscalibrated(own[lv], lv, len(actual)) for lv in levels)
+    has_own = bool(bounds) and "hi-80" in bounds
+    scale = interval_scale(mean, bounds["hi-80"] if has_own else None)
+    final, delivered_bounds = dict(own), dict(bounds or {})
+    if conformal:
+        for lv in levels:
+            final[lv], delivered_bounds[f"lo-{lv}"], delivered_bounds[f"hi-{lv}"] = cross_fitted_coverage(
+                actual, yhat, scale, fold, lv
+            )
+    return {
+        "conformal": conformal,
+        "scale": scale if has_own and not np.all(scale == 1) else None,
+        "scores": np.abs(actual - yhat) / scale,
+        "own": own,
+        "final": final,
+        "bounds": nest_and_clip(delivered_bounds, yhat, levels),
+    }
+
+
+def step_scale(judged: dict, hi80: np.ndarray | None, yhat: np.ndarray) -> np.ndarray:
+    """The score scale ``w`` of each forecast step, on the footing the backtest scores were computed on.
+
+    ``judged`` is ``delivered``'s result; ``hi80`` the final fit's own 80 % upper bound (None without).
+    Where the backtest scores were scaled by the model's half-width but the final fit has none, the median
+    backtest half-width stands in.
+    """
+    if judged["scale"] is None:
+        return np.ones_like(yhat)
+    if hi80 is not None:
+        w = interval_scale(yhat, hi80)
+        if not np.all(w == 1):
+            return w
+    return np.full_like(yhat, float(np.median(judged["scale"])))

@@ -167,45 +167,6 @@ def errors(actual: np.ndarray, yhat: np.ndarray, scale: float) -> dict:
     return {"mae": mae, "mase": mae / scale, "smape": float(np.mean(smape)), "bias": float(np.mean(err))}
 
 
-def delivered_intervals(run: Run, actual: np.ndarray, fold: np.ndarray, levels: tuple[int, ...]) -> dict:
-    """The intervals a model is delivered with, judged on its backtest (rule in ``intervals``' docstring).
-
-    Returns
-    -------
-    dict
-        ``conformal`` (bool), ``scores`` (|y - yhat| / w of every point), ``own`` and ``final`` coverage per
-        level, and ``bounds`` (the delivered backtest bounds, clipped at 0: own, or cross-fitted conformal).
-    """
-    yhat = np.clip(run.mean, 0, None)
-    own = {lv: iv.coverage(actual, *_own(run, lv, yhat)) for lv in levels}
-    n = len(actual)
-    conformal = any(iv.miscalibrated(own[lv], lv, n) for lv in levels)
-    scale = iv.interval_scale(run.mean, run.bounds.get("hi-80") if run.bounds else None)
-    final, bounds = dict(own), {}
-    if conformal:
-        for lv in levels:
-            final[lv], bounds[f"lo-{lv}"], bounds[f"hi-{lv}"] = iv.cross_fitted_coverage(
-                actual, yhat, scale, fold, lv
-            )
-    else:
-        bounds = dict(run.bounds)
-    return {
-        "conformal": conformal,
-        "scale": scale if run.bounds and "hi-80" in run.bounds and not np.all(scale == 1) else None,
-        "scores": np.abs(actual - yhat) / scale,
-        "own": own,
-        "final": final,
-        "bounds": iv.nest_and_clip(bounds, yhat, levels),
-    }
-
-
-def _own(run: Run, lv: int, yhat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if not run.bounds or f"lo-{lv}" not in run.bounds:
-        nan = np.full_like(yhat, np.nan)
-        return nan, nan
-    return np.clip(run.bounds[f"lo-{lv}"], 0, None), np.clip(run.bounds[f"hi-{lv}"], 0, None)
-
-
 def ensemble(runs: list[Run], mase: dict[str, float]) -> Run | None:
     """The backtest-weighted mean of the ``ENSEMBLE_SIZE`` non-baseline runs with the lowest MASE.
 
@@ -306,7 +267,7 @@ def forecast_series(
     }
     best = choose(runs, fold_mae, _default(runs, series_class, mase))
     result.chosen = best.name
-    judged = {r.name: delivered_intervals(r, actual, fold, levels) for r in runs}
+    judged = {r.name: iv.delivered(r.mean, r.bounds, actual, fold, levels) for r in runs}
     for r in runs:
         cover = {f"coverage_{lv}": judged[r.name]["final"][lv] for lv in levels}
         result.errors.append({"model": r.name, **scored[r.name], **cover, "chosen": r is best})
@@ -345,7 +306,10 @@ def forecast_series(
     yhat = weighted([f["mean"] for f in finals], weights)
     if mine["conformal"]:
         bounds = iv.conformal_bounds(
-            np.clip(yhat, 0, None), _step_scale(mine, finals, weights, yhat), mine["scores"], levels
+            np.clip(yhat, 0, None),
+            iv.step_scale(mine, _final_hi80(finals, weights), yhat),
+            mine["scores"],
+            levels,
         )
     else:
         common = set.intersection(*(set(f) for f in finals)) - {"mean"}
@@ -364,15 +328,8 @@ def _default(runs: list[Run], series_class: str, mase: dict[str, float]) -> str:
     return min(names, key=lambda name: (mase[name], names.index(name)))
 
 
-def _step_scale(judged: dict, finals: list[dict], weights, yhat: np.ndarray) -> np.ndarray:
-    """The score scale ``w`` of each forecast step, on the footing the backtest scores were computed on."""
-    if judged["scale"] is None:
-        return np.ones_like(yhat)
-    if all("hi-80" in f for f in finals):
-        w = iv.interval_scale(yhat, weighted([f["hi-80"] for f in finals], weights))
-        if not np.all(w == 1):
-            return w
-    return np.full_like(yhat, float(np.median(judged["scale"])))
+def _final_hi80(finals: list[dict], weights) -> np.ndarray | None:
+    return weighted([f["hi-80"] for f in finals], weights) if all("hi-80" in f for f in finals) else None
 
 
 def _final_fit(cand: Candidate, y: np.ndarray, horizon: int, m: int, levels: tuple[int, ...]) -> dict | None:
