@@ -285,3 +285,35 @@ def test_every_reason_is_translated():
     assert reason_text("duplicate row", "zh") == "重复行"
     assert reason_text("duplicate rep_id", "zh") == "rep_id 重复"
     assert reason_text("something new", "zh") == "something new"  # unknown: shown as is, never an error
+
+
+def test_duckdb_holds_at_most_the_memory_limit_and_spills_beyond_it(monkeypatch, tmp_path):
+    import duckdb
+
+    from salesperf.data.engine import embedded
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setenv("SALESPERF_MEMORY_LIMIT", "64MB")
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    con = duckdb.connect()
+    embedded(con)
+    limit, spill = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()
+    assert limit == "61.0 MiB" and spill == str(tmp_path / "salesperf-duckdb")  # 64 MB = 61.0 MiB
+    # a table four times the limit is built by spilling to that folder, not refused
+    con.execute("CREATE TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(4000000)")
+    assert con.execute("SELECT count(DISTINCT h) FROM big").fetchone()[0] == 4_000_000
+    embedded(con)  # a second engine on the same connection keeps the folder (DuckDB cannot move it after use)
+
+
+def test_a_memory_limit_that_is_not_an_amount_is_one_line(monkeypatch):
+    import duckdb
+
+    from salesperf.data.engine import embedded
+
+    monkeypatch.setenv("SALESPERF_MEMORY_LIMIT", "2GB'; DROP TABLE orders; --")
+    with pytest.raises(UserError, match=r"^SALESPERF_MEMORY_LIMIT: .* is not an amount of memory"):
+        embedded(duckdb.connect())
