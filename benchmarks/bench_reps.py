@@ -574,6 +574,28 @@ def whole_section(whole: dict, what_if: dict | None) -> list[str]:
         *rows,
         "",
     ]
+    upstream = steps.get("upstream")
+    shares = "; ".join(
+        f"{name} {p['wall'] / split['compute']:.0%} / {p['cpu'] / max(split['compute_cpu'], 1e-9):.0%}"
+        for name, p in sorted(parts.items(), key=lambda kv: ORDER.index(kv[0]))
+    )
+    lines += [
+        (
+            f"Target: the whole reps analysis within {TARGET_SECONDS:.0f} s: **{'met' if met == 'yes' else 'missed'}** "
+            f"({w['wall']:.1f} s wall, {w['cpu']:.1f} s CPU, with a 1-minute load of {whole['load'][0]:.1f} "
+            f"on {len(os.sched_getaffinity(0))} cores)"
+            + (
+                f"; with its upstream forecast computed in the same process (an analyst's kernel without a run's "
+                f"store) {w['wall'] + upstream['wall']:.1f} s wall, {w['cpu'] + upstream['cpu']:.1f} s CPU: "
+                f"{'within' if w['wall'] + upstream['wall'] <= TARGET_SECONDS else 'over'} the target."
+                if upstream
+                else "."
+            )
+        ),
+        "",
+        f"Where compute's time goes (share of compute's wall / CPU): {shares}.",
+        "",
+    ]
     if what_if and "error" not in what_if:
         ws = {s["part"]: s for s in what_if["steps"]}
         pay = what_if["parts"].get("payroll + what-if", {"wall": float("nan"), "cpu": float("nan")})
@@ -588,14 +610,6 @@ def whole_section(whole: dict, what_if: dict | None) -> list[str]:
             ),
             "",
         ]
-    lines += [
-        (
-            f"Target: the whole reps analysis within {TARGET_SECONDS:.0f} s: **{'met' if met == 'yes' else 'missed'}** "
-            f"({w['wall']:.1f} s wall, {w['cpu']:.1f} s CPU on a machine with a load of {whole['load'][0]:.1f} "
-            f"on {len(os.sched_getaffinity(0))} cores)."
-        ),
-        "",
-    ]
     if whole["scorecard_queries"]:
         lines += [
             "The scorecard inputs' queries (inside `scorecard_inputs`, this run): "
@@ -645,6 +659,20 @@ def parts_section(parts: dict) -> list[str]:
     ]
 
 
+def code_state() -> str:
+    """The commit measured and the files of salesperf/ that differ from it (the working tree is what runs)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=False)
+        return done.stdout
+
+    changed = [
+        line[3:] for line in git("status", "--porcelain", "--", "salesperf").splitlines() if line.strip()
+    ]
+    state = f"code: commit {git('rev-parse', '--short', 'HEAD').strip() or '?'}"
+    return state + (f" with uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
 def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool) -> str:
     machine = (
         f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
@@ -667,7 +695,8 @@ def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool) -> str:
             f"with other jobs: 1-minute load average {load[0]:.1f} before and {load[1]:.1f} after the benchmark "
             "(per process below); wall time rises with the load, CPU time (all threads of the process, DuckDB's "
             "included) is what the work itself spent. Every measurement opens the data with `open_dataset` "
-            "(validation and the in-memory snapshot, its own row: a run pays it once for all reports)."
+            "(validation and the in-memory snapshot, its own row: a run pays it once for all reports); "
+            f"{code_state()}."
         ),
         "",
     ]
@@ -733,6 +762,9 @@ def main() -> None:
         )
         .stdout.strip()
         .splitlines()[-1]
+    )
+    (folder / "measurements.json").write_text(
+        json.dumps({"runs": runs, "peer": peer}, indent=1), encoding="utf-8"
     )
     text = report(
         info, runs, peer, (load_before, os.getloadavg()[0]), args.quick or bool(args.customers or args.reps)
