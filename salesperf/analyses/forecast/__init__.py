@@ -21,13 +21,19 @@ Modules (engine work in ``queries`` and ``pipeline_queries``, engine-neutral Ibi
 
 from __future__ import annotations
 
-from salesperf.analyses.forecast.analysis import ForecastAnalysis
-from salesperf.analyses.forecast.api import Selection, backtest, forecast, select_and_forecast
-from salesperf.analyses.forecast.hierarchy import Reconciled, reconcile
-from salesperf.analyses.forecast.outlook import PipelineOutlook
-from salesperf.analyses.forecast.pipeline_queries import read_outlook
-from salesperf.analyses.forecast.queries import SalesSeries, sales_series
-from salesperf.analyses.forecast.result import Forecast
+import warnings
+
+# statsforecast and hierarchicalforecast import tqdm.auto, which warns in a kernel without ipywidgets: not the
+# reader's business (it printed on the report's page)
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+from salesperf.analyses.forecast.analysis import ForecastAnalysis  # noqa: E402
+from salesperf.analyses.forecast.api import Selection, backtest, forecast, select_and_forecast  # noqa: E402
+from salesperf.analyses.forecast.hierarchy import Reconciled, reconcile  # noqa: E402
+from salesperf.analyses.forecast.outlook import PipelineOutlook  # noqa: E402
+from salesperf.analyses.forecast.pipeline_queries import read_outlook  # noqa: E402
+from salesperf.analyses.forecast.queries import SalesSeries, sales_series  # noqa: E402
+from salesperf.analyses.forecast.result import Forecast  # noqa: E402
 
 ANALYSIS = ForecastAnalysis()
 
