@@ -8,6 +8,7 @@ defined in both an analysis and the core, or missing a language is an error (and
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from importlib import resources
 
@@ -50,6 +51,11 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+#: A space between two Chinese characters or full-width punctuation marks.
+_CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+_CJK_FOLD = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
+
+
 class Vocabulary:
     """The words of one package (``vocab.yml`` in it), falling back to the core words.
 
@@ -74,6 +80,8 @@ class Vocabulary:
             missing = [lang for lang in LANGUAGES if not isinstance(entry, dict) or not entry.get(lang)]
             if missing:
                 raise ValueError(f"{self.package}/vocab.yml: {key!r} has no {missing[0]!r} text")
+            # a long Chinese text folded over lines in YAML (>-) gets a space at each fold: Chinese has none
+            entry["zh"] = _CJK_FOLD.sub("", entry["zh"])
         return data
 
     def __contains__(self, key: str) -> bool:
