@@ -248,7 +248,8 @@ def build_scorecard(inputs) -> Scorecard:
     inputs = replace(inputs, quotas=_rep_quotas(inputs))
     w = inputs.windows
     missing = dict(inputs.missing)
-    booked = inputs.bookings if inputs.bookings is not None else pd.DataFrame(columns=["rep_id"])
+    empty = pd.DataFrame(columns=["rep_id", "month", "in_period", "in_year", "bookings", "orders", "returns"])
+    booked = inputs.bookings if inputs.bookings is not None else empty
     assigned = booked.loc[booked["rep_id"].notna()]
     bookings = _window_sums(assigned, ["bookings", "returns", "orders"])
     parts = [bookings]

@@ -14,7 +14,7 @@ from salesperf.core.present import TableSpec, table
 
 #: Scorecard columns that belong to a KPI family (left out of the tables when the family is missing).
 _FAMILY_OF = {**{c: f for f, cols in FAMILIES.items() for c in cols}, **RATE_FAMILY,
-              "cycle_median_days": "cycle"}  # fmt: skip
+              "cycle_median_days": "cycle", "team": "team", "region": "region"}  # fmt: skip
 
 
 def _shown(frame: pd.DataFrame, r: Reps) -> pd.DataFrame:
@@ -54,6 +54,28 @@ def scorecard_spec(lang: str) -> TableSpec:
         ("grr", WORDS("grr", lang), "pct"),
         ("nps", WORDS("nps", lang), "float"),
         max_rows=60,
+    )
+
+
+def trend_rows(r: Reps) -> pd.DataFrame:
+    """Bookings, quota and attainment of the trend months: the rep's on a per-rep page, else the sums over
+    the reps (attainment recomputed from the sums, over the reps with a quota that month)."""
+    trend = r.card.trend
+    if r.one_rep or trend.empty:
+        return trend
+    quota = trend["quota"].where(trend["quota"] > 0)
+    sums = trend.assign(quota=quota, quota_bookings=trend["bookings"].where(quota.notna()))
+    sums = sums.groupby("month", as_index=False)[["bookings", "quota", "quota_bookings"]].sum(min_count=1)
+    return sums.assign(attainment=sums["quota_bookings"] / sums["quota"])
+
+
+def trend_spec(lang: str) -> TableSpec:
+    """One row per month."""
+    return table(
+        ("month", WORDS("month", lang)),
+        ("bookings", WORDS("bookings", lang), "money"),
+        ("quota", WORDS("quota", lang), "money"),
+        ("attainment", WORDS("attainment", lang), "pct"),
     )
 
 

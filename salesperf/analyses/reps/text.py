@@ -69,14 +69,20 @@ def tiles(r: Reps, lang: str) -> list[Tile]:
     if company.empty:
         return [Tile(WORDS("tile_bookings", lang), "–", WORDS("no_reps_short", lang))]
     row = company.iloc[0]
-    out = [Tile(WORDS("tile_bookings", lang), _money(row["bookings"], r, lang),
-                WORDS("tile_reps", lang, n=fmt.number(row["reps"])))]  # fmt: skip
+    reps = r.window("period")
+    who = (
+        rep_name(reps.iloc[0])
+        if r.one_rep and len(reps)
+        else WORDS("tile_reps", lang, n=fmt.number(row["reps"]))
+    )
+    out = [Tile(WORDS("tile_bookings", lang), _money(row["bookings"], r, lang), who)]
     if "attainment" not in r.card.missing and not _nan(row["attainment"]):
-        reps = r.window("period")
         scored = reps["attainment"].dropna()
+        at_quota = WORDS(
+            "tile_at_quota", lang, n=fmt.number(int((scored >= 1).sum())), of=fmt.number(len(scored))
+        )
         out.append(Tile(WORDS("tile_attainment", lang), fmt.percent(row["attainment"], 0),
-                        WORDS("tile_at_quota", lang, n=fmt.number(int((scored >= 1).sum())),
-                              of=fmt.number(len(scored))),
+                        "" if r.one_rep else at_quota,
                         tone="good" if row["attainment"] >= 1 else "bad"))  # fmt: skip
     year = r.rollup("company", "year")
     if "win_rate" not in r.card.missing and len(year) and not _nan(year.iloc[0]["win_rate"]):
@@ -107,7 +113,9 @@ def peers_sentence(r: Reps, lang: str) -> str:
     """What a per-rep copy leaves to the full report."""
     if not r.one_rep or not r.has_reps:
         return ""
-    return WORDS("peers_in_full_report", lang, rep=r.entity.split(":", 1)[1])
+    reps = r.window("period")
+    who = rep_name(reps.iloc[0]) if len(reps) else r.entity.split(":", 1)[1]
+    return WORDS("peers_in_full_report", lang, rep=who)
 
 
 def scorecard_sentence(r: Reps, lang: str) -> str:
@@ -118,9 +126,21 @@ def scorecard_sentence(r: Reps, lang: str) -> str:
     if reps.empty or company.empty:
         return WORDS("no_scored_reps", lang, period=r.labels[lang])
     row, year = company.iloc[0], r.rollup("company", "year").iloc[0]
-    said = [WORDS("booked_sentence", lang, n=fmt.number(row["reps"]), period=r.labels[lang],
-                  bookings=_money(row["bookings"], r, lang),
-                  year=_money(year["bookings"], r, lang))]  # fmt: skip
+    figures = {"period": r.labels[lang], "bookings": _money(row["bookings"], r, lang),
+               "year": _money(year["bookings"], r, lang)}  # fmt: skip
+    if r.one_rep:
+        said = [WORDS("booked_one_sentence", lang, rep=rep_name(reps.iloc[0]), **figures)]
+        if "attainment" not in r.card.missing and not _nan(row["attainment"]):
+            said.append(
+                WORDS(
+                    "attainment_one_sentence",
+                    lang,
+                    att=fmt.percent(row["attainment"], 0),
+                    year=fmt.percent(year["attainment"], 0),
+                )
+            )
+        return " ".join(said)
+    said = [WORDS("booked_sentence", lang, n=fmt.number(row["reps"]), **figures)]
     if len(reps) > 1 and reps.iloc[0]["bookings"] > 0:
         top = reps.iloc[0]
         said.append(
@@ -184,7 +204,8 @@ def ranking_sentences(r: Reps, lang: str) -> list[str]:
     table = r.ranking.ranking
     counts = table["verdict"].value_counts()
     model = WORDS(f"ranking_model_{r.ranking_basis}", lang)
-    said = [model, WORDS("ranking_verdicts", lang, above=fmt.number(counts.get("above", 0)),
+    verdicts = "ranking_verdicts" if "team" not in r.card.missing else "ranking_verdicts_company"
+    said = [model, WORDS(verdicts, lang, above=fmt.number(counts.get("above", 0)),
                          below=fmt.number(counts.get("below", 0)),
                          noise=fmt.number(counts.get("indistinguishable", 0)),
                          level=fmt.percent(r.ranking.level, 0))]  # fmt: skip
