@@ -190,7 +190,9 @@ def test_every_report_renders(case):
     run = done.run
     assert run.cli.returncode == 0, run.cli.describe()
     reports = run.manifest["reports"]
-    assert {r["report"] for r in reports} >= {"overview", "lifecycle", "segmentation", "summary"}
+    assert {r["report"] for r in reports} >= {
+        "overview", "lifecycle", "segmentation", "forecast", "reps", "summary"
+    }
     for report in reports:
         assert report["status"] == "ok", report
         assert (run.folder / report["html"]).exists()
@@ -235,3 +237,49 @@ def test_cohort_sizes_equal_pandas(case):
     assert len(cohorts) >= 3
     assert cohorts.to_dict() == {c: int(expected[c]) for c in cohorts.index}
     assert set(cohorts.index) == set(expected.index[expected.index >= cohorts.index.min()])
+
+
+def test_the_forecast_history_is_the_monthly_revenue_pandas_computes(case):
+    # the forecast's total series: every month from the first sale to the report month, net revenue per month
+    dataset, done = case
+    lines, _ = dataset.lines()
+    used = _used(lines, dataset.period)
+    expected = used.groupby(used["order_date"].dt.strftime("%Y-%m"))["amount"].sum()
+    total = done.run.export("forecast", "total")
+    history = total[total["part"] == "history"].assign(m=lambda f: f["ds"].astype(str).str[:7]).set_index("m")
+    assert history.index.min() == expected.index.min() and history.index.max() == dataset.period
+    for month, value in history["value"].items():
+        # the engine rounds each (month, region, category, team, rep) cell to the cent and the total is their
+        # sum (so that every level adds up to it): Northwind's discounted lines carry fractions of a cent, and a
+        # month of a few dozen cells may differ from the unrounded sum by a few cents
+        assert value == pytest.approx(expected.get(month, 0.0), abs=0.05), month
+    future = total[total["part"] == "forecast"]
+    assert len(future) == 6 and (future["value"] >= 0).all() and (future["lo_80"] <= future["hi_80"]).all()
+
+
+@pytest.fixture(scope="module")
+def forecast_in_chinese(corpus, tmp_path_factory) -> dict[str, ReportRun]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(
+                salesperf_run,
+                done.data,
+                tmp_path_factory.mktemp(f"zh_{name}") / "reports",
+                "--reports",
+                "forecast",
+                period=DATASETS[name].period,
+                lang="zh",
+                check=False,
+            )
+            for name, done in corpus.items()
+        }
+        return {name: f.result() for name, f in futures.items()}
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_the_forecast_renders_in_chinese_on_real_data(forecast_in_chinese, name):
+    run = forecast_in_chinese[name]
+    assert run.cli.returncode == 0, run.cli.describe()
+    page = (run.folder / "forecast.html").read_text(encoding="utf-8")
+    assert "销售预测" in page and "预测为" in page
+    assert not any(word in page for word in (">nan<", ">inf<", "Traceback"))
