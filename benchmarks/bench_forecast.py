@@ -383,11 +383,15 @@ def worker(task: dict) -> dict:
     return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb, "import_s": import_s, **extra}
 
 
+CODE = {"dir": str(ROOT)}  # the salesperf tree the workers import (``--code``: a fixed export of one commit)
+
+
 def run_part(task: dict, timeout: float) -> dict:
     """Run ``worker(task)`` in a fresh interpreter; its JSON result with the load average around it, or the error."""
     load_before = os.getloadavg()[0]
     command = [sys.executable, __file__, "--worker", json.dumps(task)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    path = [CODE["dir"], str(ROOT), os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
@@ -607,7 +611,7 @@ def run_parts(args, parts: list[str], mode: dict, missing_api: str | None) -> No
                 rows["speed"] = speed_part({m: min(mode["model_series"], SLOW_MODEL_SERIES.get(m, SPEED_SERIES))
                                             for m in timed}, args.timeout)
         saved = {"rows": rows, "started": started, "load": (load_before, os.getloadavg()[0]),
-                 "api": missing_api or "yes", "have_data": have_data}
+                 "api": missing_api or "yes", "have_data": have_data, "code": args.code_label or _commit()}
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         (DATA_DIR / f"forecast_{part}_{mode['name']}.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
 
@@ -619,6 +623,9 @@ def main() -> int:
     parser.add_argument("--parts", default=",".join(PARTS),
                         help="parts to run now (accuracy, speed, models); the others' last saved results are reused")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per timed part")
+    parser.add_argument("--code", type=Path, help="import salesperf from this folder (e.g. `git archive HEAD "
+                        "salesperf | tar -x -C DIR`), so that every part measures one version while others commit")
+    parser.add_argument("--code-label", default="", help="what --code holds, e.g. a commit; printed with the results")
     parser.add_argument("--write-fixtures", type=Path, metavar="DIR", help="write the committed slices and stop")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -630,7 +637,9 @@ def main() -> int:
             print(f"{name}: {series} series, {rows} rows, {size:,} bytes")
         return 0
     mode = QUICK if args.quick else FULL
-    sys.path.insert(0, str(ROOT))
+    if args.code:
+        CODE["dir"] = str(args.code.resolve())
+    sys.path.insert(0, CODE["dir"])
     missing_api = forecast_api_available()
     scorer_checked = (args.data / "m3_monthly_series.csv").is_file()
     if scorer_checked:
@@ -671,13 +680,15 @@ def render(saved: dict, mode: dict, scorer_checked: bool) -> list[str]:
             text += ["", "Scorer check (every run): the dataset README's Naive1 and SNaive means are reproduced exactly "
                      "on the full sets (sMAPE to 3 decimals, MASE to 4; SNaive MASE " + ", ".join(
                          f"{name} {README_BASELINES[name]['SeasonalNaive'][1]}" for name in SETS) + ")."]
-        text += ["", f"Accuracy part ran {stamp['started']}, load {stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}.", ""]
+        text += ["", f"Accuracy part ran {stamp['started']} on salesperf {stamp.get('code', 'unrecorded')}, load "
+                 f"{stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}.", ""]
         text += accuracy_markdown(accuracy, mode["every"]) + targets_markdown(accuracy)
         text += published_markdown(accuracy, mode["every"])
     if "speed" in saved:
         stamp = saved["speed"]
         text += speed_markdown(stamp["rows"]["speed"], mode["speed_series"])
-        text += ["", f"Speed part ran {stamp['started']}, load {stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}."]
+        text += ["", f"Speed part ran {stamp['started']} on salesperf {stamp.get('code', 'unrecorded')}, load "
+                 f"{stamp['load'][0]:.1f} / {stamp['load'][1]:.1f}."]
     if "models" in saved:
         stamp = saved["models"]
         speed_rows = saved.get("speed", {}).get("rows", {}).get("speed", []) + stamp["rows"]["speed"]
@@ -687,6 +698,13 @@ def render(saved: dict, mode: dict, scorer_checked: bool) -> list[str]:
     text += ["", "Reproduce: `.venv/bin/python benchmarks/bench_forecast.py` (full: every series, 1,000 speed series; "
              "`--quick` for a small run; `--parts accuracy,speed` re-runs those parts and reuses the saved model part)."]
     return text
+
+
+def _commit() -> str:
+    """The working tree's commit (its uncommitted changes, if any, are measured too)."""
+    done = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h"], capture_output=True, text=True,
+                          check=False)
+    return f"working tree at {done.stdout.strip() or 'unknown commit'}"
 
 
 def _version(package: str) -> str:
