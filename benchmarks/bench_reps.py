@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_reps.py [--quick] [--customers N] [--reps N] [--seed 0]
+    .venv/bin/python benchmarks/bench_reps.py [--quick] [--customers N] [--reps N] [--seed 0] [--render]
 
 Data: the demo company (salesperf.data.demo.generate) over 36 months (``years=3``, 2023-11 to 2026-10), scaled:
 the demo has 4 regions of ``SLOTS_PER_REGION`` territories and no option for more, so the generating process
@@ -35,7 +35,8 @@ For each: wall time, CPU time of the process (all threads, DuckDB's included) an
 and peak resident memory (a 20 ms sampler in the worker for each part; ``ru_maxrss`` for the whole process).
 The machine is shared: the 1-minute load average is printed before and after. Prints a markdown report and
 writes it to benchmarks/results/reps.md (``--quick``: a 60-rep, ~65 k-line company, written to
-benchmarks/.data/reps-quick.md so that BENCHMARKS.md keeps the full-size figures).
+benchmarks/.data/reps-quick.md so that BENCHMARKS.md keeps the full-size figures). The measurements are kept in
+the company's folder (``measurements.json``); ``--render`` rewrites the report from them without measuring.
 """
 
 from __future__ import annotations
@@ -673,7 +674,7 @@ def code_state() -> str:
     return state + (f" with uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
-def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool) -> str:
+def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool, code: str) -> str:
     machine = (
         f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}"
     )
@@ -696,7 +697,7 @@ def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool) -> str:
             "(per process below); wall time rises with the load, CPU time (all threads of the process, DuckDB's "
             "included) is what the work itself spent. Every measurement opens the data with `open_dataset` "
             "(validation and the in-memory snapshot, its own row: a run pays it once for all reports); "
-            f"{code_state()}."
+            f"{code}."
         ),
         "",
     ]
@@ -707,14 +708,22 @@ def report(info: dict, runs: dict, peer: dict, load: tuple, quick: bool) -> str:
         reason = whole["error"] if whole else "`from salesperf.analyses.reps import ANALYSIS` failed"
         lines += [f"**Whole analysis**: not measured ({reason}); the parts below are what it runs.", ""]
     lines += parts_section(runs["parts"])
-    queries_wall = sum(s["wall"] for s in runs["parts"]["steps"] if s["part"] == "queries")
+    whole_ok = whole and "error" not in whole
+    if whole_ok:
+        queries_wall, queries_cpu = whole["parts"]["queries"]["wall"], whole["parts"]["queries"]["cpu"]
+        where = "the whole analysis's"
+    else:
+        queries_wall = sum(s["wall"] for s in runs["parts"]["steps"] if s["part"] == "queries")
+        queries_cpu = sum(s["cpu"] for s in runs["parts"]["steps"] if s["part"] == "queries")
+        where = "the parts run's"
     lines += [
         (
             f"**Peer**: DuckDB alone reading orders.parquet and aggregating bookings and orders per rep and month "
             f"({peer['rows']:,} rep-months), a fresh process: {peer['wall']:.2f} s wall, {peer['cpu']:.2f} s CPU, "
             f"{peer['peak_gb']:.2f} GB peak RSS. The reps queries read the order lines several times (bookings, "
             f"new customers, the book, the rep-month panel, commission lines) plus deals, activities and feedback: "
-            f"{queries_wall / peer['wall']:.1f}x the peer's wall in the parts run."
+            f"{where} queries took {queries_wall / peer['wall']:.1f}x the peer's wall and "
+            f"{queries_cpu / max(peer['cpu'], 1e-9):.1f}x its CPU."
         ),
         "",
         f"Reproduce: `.venv/bin/python benchmarks/bench_reps.py{' --quick' if quick else ''}` (company cached in "
@@ -730,6 +739,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int)
     parser.add_argument("--reps", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only rewrite the report from the company's saved measurements.json",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -746,31 +760,38 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     folder = company(customers, reps, args.seed)
     info = json.loads((folder / "company.json").read_text(encoding="utf-8"))
-    runs = {}
-    ready = analysis_ready()
-    for mode in ("whole", "what-if", "parts") if ready else ("parts",):
-        print(f"{mode} ...", file=sys.stderr, flush=True)
-        runs[mode] = run_worker(mode, folder)
-    if "error" in runs["parts"]:
-        sys.exit(f"the parts worker failed: {runs['parts']['error']}")
-    peer = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", PEER, str(folder / "orders.parquet")],
-            capture_output=True,
-            text=True,
-            check=True,
+    small = args.quick or bool(args.customers or args.reps)
+    saved = folder / "measurements.json"
+    if args.render:
+        measured = json.loads(saved.read_text(encoding="utf-8"))
+    else:
+        runs = {}
+        for mode in ("whole", "what-if", "parts") if analysis_ready() else ("parts",):
+            print(f"{mode} ...", file=sys.stderr, flush=True)
+            runs[mode] = run_worker(mode, folder)
+        if "error" in runs["parts"]:
+            sys.exit(f"the parts worker failed: {runs['parts']['error']}")
+        peer = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", PEER, str(folder / "orders.parquet")],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
         )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    (folder / "measurements.json").write_text(
-        json.dumps({"runs": runs, "peer": peer}, indent=1), encoding="utf-8"
-    )
-    text = report(
-        info, runs, peer, (load_before, os.getloadavg()[0]), args.quick or bool(args.customers or args.reps)
-    )
+        measured = {
+            "runs": runs,
+            "peer": peer,
+            "load": (load_before, os.getloadavg()[0]),
+            "code": code_state(),
+        }
+        saved.write_text(json.dumps(measured, indent=1), encoding="utf-8")
+    runs = measured["runs"]
+    text = report(info, runs, measured["peer"], measured["load"], small, measured["code"])
     print(text)
-    target = QUICK_RESULT if args.quick or args.customers or args.reps else RESULT
+    target = QUICK_RESULT if small else RESULT
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     failed = [mode for mode, run in runs.items() if "error" in run]
