@@ -177,12 +177,13 @@ class Meter:
 
         self.process = psutil.Process()
         self.steps: list[dict] = []
-        self._peak, self._stop = 0, threading.Event()
+        self._peak, self.call_peak, self._stop = 0, 0, threading.Event()
         threading.Thread(target=self._sample, daemon=True).start()
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self._peak = max(self._peak, self.process.memory_info().rss)
+            rss = self.process.memory_info().rss
+            self._peak, self.call_peak = max(self._peak, rss), max(self.call_peak, rss)
             time.sleep(0.02)
 
     @staticmethod
@@ -372,7 +373,7 @@ class Calls:
         def timed(*args, **kwargs):
             outer, self.depth = self.depth == 0, self.depth + 1
             if outer:
-                self.outer, self.meter._peak = name, self.meter.process.memory_info().rss
+                self.outer, self.meter.call_peak = name, self.meter.process.memory_info().rss
             wall, cpu = time.perf_counter(), time.process_time()
             try:
                 return function(*args, **kwargs)
@@ -380,7 +381,7 @@ class Calls:
                 self.depth -= 1
                 took, used = time.perf_counter() - wall, time.process_time() - cpu
                 if outer:
-                    peak = max(self.meter._peak, self.meter.process.memory_info().rss) / 1e9
+                    peak = max(self.meter.call_peak, self.meter.process.memory_info().rss) / 1e9
                     self._add(self.parts, part, took, used, peak)
                 elif self.depth == 1 and self.outer == "scorecard_inputs":
                     self._add(self.inner, name, took, used)
