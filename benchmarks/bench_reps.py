@@ -22,8 +22,12 @@ row, not part of the analysis):
 
 * **whole analysis**: ``salesperf.analyses.registry.run("reps", ds, Context("en"))``, compute + summarise
   (split by timing the two methods of ``ANALYSIS``), target <= 20 s; only when ``from
-  salesperf.analyses.reps import ANALYSIS`` works;
-* **parts**, built the way the analysis builds them, each timed on its own: every engine query of
+  salesperf.analyses.reps import ANALYSIS`` works. The analyses it uses (``ANALYSIS.uses``: the forecast) are
+  run first on their own row, so the reps row reads their result from ``ds.results`` as a run's reports read
+  the store; the sum of both rows is what an analyst's kernel without a run pays. Compute's parts are timed
+  by wrappers put on the analysis module's calls (:data:`PARTS`, every function of ``reps.queries``); a
+  second fresh process runs it with an alternative commission plan (the what-if);
+* **parts one by one**, built the way the analysis builds them, each timed on its own: every engine query of
   ``reps.queries`` (the scorecard's nine, closed deals, the rep-month panel of the 36 months, commission
   lines of the trailing year, training records), then the pure parts on the fetched frames: scorecard, skill
   gaps, fair ranking (with the after-training flag), training impact (deal-level and rep-period DiD), payroll
