@@ -62,6 +62,7 @@ def test_the_tiny_team_report_adds_up(tmp_path):
     s = detail.what_if.summary
     assert (s.total_current, s.total_alternative, s.difference) == pytest.approx((350.0, 700.0, 350.0))
     assert (s.reps_gaining, s.reps_losing) == (4, 0) and s.largest_gain == ("A1", pytest.approx(160.0))
+    assert "Largest gain: Ann +¥160." in text.what_if_sentences(detail, "en")
     # potential from history: the trailing year's bookings per employed month (B2 hired 2026-01: 10 months)
     assert detail.potential_source == "history"
     potential = detail.suggestions.set_index("rep_id")["potential"].to_dict()

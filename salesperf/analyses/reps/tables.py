@@ -9,7 +9,7 @@ from salesperf.analyses.reps.incentives import TOTAL
 from salesperf.analyses.reps.quotas import ALL
 from salesperf.analyses.reps.result import Reps, payroll_of_period
 from salesperf.analyses.reps.scorecard import FAMILIES, RATE_FAMILY
-from salesperf.analyses.reps.text import WORDS, period_months, rep_name
+from salesperf.analyses.reps.text import WORDS, period_months, rep_name, rep_names
 from salesperf.core.present import TableSpec, table
 
 #: Scorecard columns that belong to a KPI family (left out of the tables when the family is missing).
@@ -26,6 +26,12 @@ def _shown(frame: pd.DataFrame, r: Reps) -> pd.DataFrame:
 def _words(values: pd.Series, word) -> pd.Series:
     """``values`` in words (``word(value)``), a dash where there is none."""
     return values.map(lambda v: word(v) if isinstance(v, str) else "–")
+
+
+def _named(frame: pd.DataFrame, r: Reps) -> pd.DataFrame:
+    """``frame`` (with ``rep_id``) with ``rep``: the rep's name from the scorecard, else its id."""
+    names = rep_names(r)
+    return frame.assign(rep=[names.get(rep, str(rep)) for rep in frame["rep_id"]])
 
 
 def scorecard_rows(r: Reps, window: str, lang: str) -> pd.DataFrame:
@@ -112,7 +118,7 @@ def ranking_rows(r: Reps, lang: str) -> pd.DataFrame:
     """The ranking, best first, with its verdicts in words."""
     if r.ranking is None:
         return pd.DataFrame()
-    rows = r.ranking.ranking
+    rows = _named(r.ranking.ranking, r)
     return rows.assign(verdict=_words(rows["verdict"], lambda v: WORDS(f"verdict_{v}", lang)))
 
 
@@ -122,7 +128,7 @@ def ranking_spec(lang: str) -> TableSpec:
         ("rank", WORDS("rank", lang), "int"),
         ("rank_low", WORDS("rank_low", lang), "int"),
         ("rank_high", WORDS("rank_high", lang), "int"),
-        ("rep_id", WORDS("rep", lang)),
+        ("rep", WORDS("rep", lang)),
         ("team", WORDS("team", lang)),
         ("deals", WORDS("closed_deals", lang), "int"),
         ("periods", WORDS("months_used", lang), "int"),
@@ -142,7 +148,7 @@ def focus_rows(r: Reps, lang: str) -> pd.DataFrame:
     """Each rep's coaching focus: the KPI in words, the rep's value, the peers' mean and the suggestion."""
     if r.gaps is None or r.gaps.focus.empty:
         return pd.DataFrame()
-    f = r.gaps.focus
+    f = _named(r.gaps.focus, r)
     return f.assign(
         label=[r.rules.label(k, lang) for k in f["kpi"]],
         focus=[r.rules.focus(k, lang) for k in f["kpi"]],
@@ -153,7 +159,7 @@ def focus_rows(r: Reps, lang: str) -> pd.DataFrame:
 def focus_spec(lang: str) -> TableSpec:
     """One row per rep and gap, worst first."""
     return table(
-        ("rep_id", WORDS("rep", lang)),
+        ("rep", WORDS("rep", lang)),
         ("rank", WORDS("rank", lang), "int"),
         ("label", WORDS("kpi", lang)),
         ("value", WORDS("value", lang), "float"),
@@ -192,7 +198,7 @@ def suggestion_rows(r: Reps, lang: str) -> pd.DataFrame:
     """Next-period quota suggestions with each rep's quota-to-potential flag in words."""
     if r.suggestions is None:
         return pd.DataFrame()
-    rows = r.suggestions
+    rows = _named(r.suggestions, r)
     if r.fairness is not None:
         rows = rows.merge(r.fairness[["rep_id", "relative", "flag"]], on="rep_id", how="left")
         rows["flag"] = _words(rows["flag"], lambda v: WORDS(f"flag_{v}", lang))
@@ -202,7 +208,7 @@ def suggestion_rows(r: Reps, lang: str) -> pd.DataFrame:
 def suggestion_spec(lang: str) -> TableSpec:
     """One row per rep with a current quota."""
     return table(
-        ("rep_id", WORDS("rep", lang)),
+        ("rep", WORDS("rep", lang)),
         ("team", WORDS("team", lang)),
         ("current_quota", WORDS("current_quota", lang), "money"),
         ("potential", WORDS("potential", lang), "money"),
@@ -219,14 +225,14 @@ def payroll_rows(r: Reps, lang: str) -> pd.DataFrame:
     """The report period's payroll per rep with the total row named in words."""
     if r.payroll is None:
         return pd.DataFrame()
-    rows = payroll_of_period(r.payroll, period_months(r))
-    return rows.assign(rep_id=rows["rep_id"].where(rows["rep_id"] != TOTAL, WORDS("total", lang)))
+    rows = _named(payroll_of_period(r.payroll, period_months(r)), r)
+    return rows.assign(rep=rows["rep"].where(rows["rep_id"] != TOTAL, WORDS("total", lang)))
 
 
 def payroll_spec(lang: str) -> TableSpec:
     """One row per rep and the total: bookings, quota, attainment, each component and the payout."""
     return table(
-        ("rep_id", WORDS("rep", lang)),
+        ("rep", WORDS("rep", lang)),
         ("team", WORDS("team", lang)),
         ("bookings", WORDS("commissionable", lang), "money"),
         ("quota", WORDS("quota", lang), "money"),
@@ -246,14 +252,14 @@ def what_if_rows(r: Reps, lang: str) -> pd.DataFrame:
     """Per rep: the trailing year's payout under both plans and the difference, outcome in words."""
     if r.what_if is None:
         return pd.DataFrame()
-    rows = r.what_if.per_rep
+    rows = _named(r.what_if.per_rep, r)
     return rows.assign(outcome=_words(rows["outcome"], lambda v: WORDS(f"outcome_{v}", lang)))
 
 
 def what_if_spec(lang: str) -> TableSpec:
     """One row per rep, largest gain first."""
     return table(
-        ("rep_id", WORDS("rep", lang)),
+        ("rep", WORDS("rep", lang)),
         ("team", WORDS("team", lang)),
         ("bookings", WORDS("commissionable", lang), "money"),
         ("payout_current", WORDS("payout_current", lang), "money"),

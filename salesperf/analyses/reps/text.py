@@ -48,6 +48,12 @@ def rep_name(row) -> str:
     return str(row["rep_id"]) if _nan(name) or name in ("", None) else str(name)
 
 
+def rep_names(r: Reps) -> dict:
+    """rep_id → the name the report shows (:func:`rep_name`) for every scored rep."""
+    rows = r.card.kpis.drop_duplicates("rep_id")
+    return {row["rep_id"]: rep_name(row) for _, row in rows.iterrows()}
+
+
 def period_months(r: Reps) -> list[str]:
     """``YYYY-MM`` months of the report period (the payroll's months)."""
     start = (
@@ -210,7 +216,8 @@ def ranking_sentences(r: Reps, lang: str) -> list[str]:
                          noise=fmt.number(counts.get("indistinguishable", 0)),
                          level=fmt.percent(r.ranking.level, 0))]  # fmt: skip
     for verdict in ("above", "below"):
-        names = table.loc[table["verdict"] == verdict, "rep_id"].astype(str).head(5).tolist()
+        ids = table.loc[table["verdict"] == verdict, "rep_id"].head(5)
+        names = [rep_names(r).get(rep, str(rep)) for rep in ids]
         if names:
             said.append(WORDS(f"ranking_{verdict}_names", lang, reps=_join(names, lang)))
     if counts.get("no_deals", 0):
@@ -292,24 +299,11 @@ def what_if_sentences(r: Reps, lang: str) -> list[str]:
                   change=fmt.signed_money(s.difference, lang, r.currency),
                   pct="–" if _nan(s.difference_share) else fmt.signed_percent(s.difference_share, 1),
                   gain=fmt.number(s.reps_gaining), lose=fmt.number(s.reps_losing))]  # fmt: skip
-    if s.largest_gain is not None:
-        said.append(
-            WORDS(
-                "what_if_gain",
-                lang,
-                rep=s.largest_gain[0],
-                amount=fmt.signed_money(s.largest_gain[1], lang, r.currency),
-            )
-        )
-    if s.largest_loss is not None:
-        said.append(
-            WORDS(
-                "what_if_loss",
-                lang,
-                rep=s.largest_loss[0],
-                amount=fmt.signed_money(s.largest_loss[1], lang, r.currency),
-            )
-        )
+    names = rep_names(r)
+    for key, pair in (("what_if_gain", s.largest_gain), ("what_if_loss", s.largest_loss)):
+        if pair is not None:
+            money = fmt.signed_money(pair[1], lang, r.currency)
+            said.append(WORDS(key, lang, rep=names.get(pair[0], pair[0]), amount=money))
     return said
 
 
