@@ -107,10 +107,11 @@ def test_a_company_without_any_rep_renders_with_one_line(tmp_path):
 def test_a_bad_plan_file_is_one_line_naming_it(tmp_path):
     bad = tmp_path / "plan.yml"
     bad.write_text("name: x\nbase: {rate: 2}\n", encoding="utf-8")
+    ds = tiny.dataset(tmp_path / "t")
     with pytest.raises(UserError, match=r"plan\.yml.*base\.rate"):
-        _run(tiny.dataset(tmp_path / "t"), plan=str(bad))
+        _run(ds, plan=str(bad))
     with pytest.raises(UserError, match="not found"):
-        _run(tiny.dataset(tmp_path / "u"), alternative_plan=str(tmp_path / "missing.yml"))
+        _run(ds, alternative_plan=str(tmp_path / "missing.yml"))
 
 
 def test_potential_from_the_forecast_splits_a_region_by_bookings():

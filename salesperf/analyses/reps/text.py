@@ -11,6 +11,7 @@ import pandas as pd
 from salesperf.analyses.reps.result import Reps, payroll_of_period
 from salesperf.analyses.reps.scorecard import month_labels
 from salesperf.core import fmt
+from salesperf.core.periods import containing
 from salesperf.core.present import Tile
 from salesperf.core.vocab import CORE, Vocabulary
 
@@ -55,13 +56,16 @@ def rep_names(r: Reps) -> dict:
 
 
 def period_months(r: Reps) -> list[str]:
-    """``YYYY-MM`` months of the report period (the payroll's months)."""
-    start = (
-        pd.Timestamp(r.as_of)
-        .to_period({"month": "M", "quarter": "Q", "week": "W"}[r.grain])
-        .start_time.date()
-    )
+    """``YYYY-MM`` months of the payroll shown: the report period's (for a week, the month it ends in: plans
+    pay by month)."""
+    grain = {"month": "M", "quarter": "Q", "week": "M"}[r.grain]
+    start = pd.Timestamp(r.as_of).to_period(grain).start_time.date()
     return month_labels(start, r.as_of)
+
+
+def payroll_label(r: Reps, lang: str) -> str:
+    """The period the payroll shown pays: the report period, or the month a week ends in."""
+    return containing("month", r.as_of).label_in(lang) if r.grain == "week" else r.labels[lang]
 
 
 # ------------------------------------------------------------------------------------------------------ tiles
@@ -99,7 +103,9 @@ def tiles(r: Reps, lang: str) -> list[Tile]:
         share = paid["payout"] / paid["bookings"] if paid["bookings"] else float("nan")
         out.append(
             Tile(
-                WORDS("tile_payout", lang),
+                WORDS("tile_payout_of", lang, period=payroll_label(r, lang))
+                if r.grain == "week"
+                else WORDS("tile_payout", lang),
                 _money(paid["payout"], r, lang),
                 "" if _nan(share) else WORDS("tile_cost_share", lang, pct=fmt.percent(share, 1)),
             )
@@ -284,7 +290,7 @@ def payroll_sentence(r: Reps, lang: str) -> str:
     paid = payroll_of_period(r.payroll, period_months(r)).iloc[-1]
     year = r.payroll.iloc[-1]
     share = paid["payout"] / paid["bookings"] if paid["bookings"] else float("nan")
-    return WORDS("payroll_sentence", lang, plan=r.plan_name, period=r.labels[lang],
+    return WORDS("payroll_sentence", lang, plan=r.plan_name, period=payroll_label(r, lang),
                  payout=_money(paid["payout"], r, lang), share="–" if _nan(share) else fmt.percent(share, 1),
                  year=_money(year["payout"], r, lang))  # fmt: skip
 
