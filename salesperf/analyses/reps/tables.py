@@ -9,7 +9,7 @@ from salesperf.analyses.reps.incentives import TOTAL
 from salesperf.analyses.reps.quotas import ALL
 from salesperf.analyses.reps.result import Reps, payroll_of_period
 from salesperf.analyses.reps.scorecard import FAMILIES, RATE_FAMILY
-from salesperf.analyses.reps.text import WORDS, period_months, rep_name, rep_names
+from salesperf.analyses.reps.text import WORDS, effect_texts, period_months, rep_name, rep_names
 from salesperf.core.present import TableSpec, table
 
 #: Scorecard columns that belong to a KPI family (left out of the tables when the family is missing).
@@ -277,6 +277,8 @@ def training_rows(r: Reps, lang: str) -> pd.DataFrame:
         return pd.DataFrame()
     rows = r.training.overall.merge(r.training.pretrend[["kpi", "p_value"]].rename(
         columns={"p_value": "pretrend_p"}), on="kpi", how="left")  # fmt: skip
+    shown = [effect_texts(row, r, lang) for _, row in rows.iterrows()]
+    rows = rows.assign(**{c: [x[i] for x in shown] for i, c in enumerate(("effect", "low", "high"))})
     return rows.assign(kpi=_words(rows["kpi"], lambda v: WORDS(f"training_kpi_{v}", lang)))
 
 
@@ -284,9 +286,9 @@ def training_spec(lang: str) -> TableSpec:
     """One row per KPI."""
     return table(
         ("kpi", WORDS("kpi", lang)),
-        ("effect", WORDS("effect", lang), "float"),
-        ("low", WORDS("low", lang), "float"),
-        ("high", WORDS("high", lang), "float"),
+        ("effect", WORDS("effect", lang), "text"),
+        ("low", WORDS("low", lang), "text"),
+        ("high", WORDS("high", lang), "text"),
         ("p_value", WORDS("p_value", lang), "float"),
         ("pretrend_p", WORDS("pretrend_p", lang), "float"),
         ("treated_reps", WORDS("treated_reps", lang), "int"),

@@ -316,7 +316,8 @@ def what_if_sentences(r: Reps, lang: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------- training
 
 
-def _effect(row, r: Reps, lang: str) -> tuple[str, str, str]:
+def effect_texts(row, r: Reps, lang: str) -> tuple[str, str, str]:
+    """A training effect, its low and high bound in the KPI's unit: points of a rate, money, log-odds."""
     if row["kpi"] in ("win_probability", "win_rate"):
         return (fmt.points(row["effect"], lang), fmt.points(row["low"], lang), fmt.points(row["high"], lang))
     if row["kpi"] == "win_log_odds":
@@ -339,8 +340,10 @@ def training_sentences(r: Reps, lang: str) -> list[str]:
         if _nan(row["effect"]):
             said.append(WORDS("training_not_estimable", lang, kpi=label))
             continue
-        effect, low, high = _effect(row, r, lang)
-        said.append(WORDS("training_sentence", lang, kpi=label, effect=effect, low=low, high=high,
+        effect, low, high = effect_texts(row, r, lang)
+        clear = row["low"] > 0 or row["high"] < 0
+        key = "training_sentence" if clear else "training_unclear"
+        said.append(WORDS(key, lang, kpi=label, effect=effect, low=low, high=high,
                           level=fmt.percent(r.training.level, 0), treated=fmt.number(row["treated_reps"]),
                           control=fmt.number(row["control_reps"])))  # fmt: skip
         p = pre["p_value"].get(row["kpi"], float("nan"))
