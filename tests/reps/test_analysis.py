@@ -150,7 +150,7 @@ def test_the_demo_company_report(demo_company):
         assert all(s and not re.search(r"\b(nan|inf|None)\b", s) for s in sentences)
 
 
-def test_salesperf_run_exports_a_payroll_that_adds_up_and_a_page_per_rep(tmp_path):
+def test_salesperf_run_exports_a_payroll_and_a_what_if_that_add_up(tmp_path):
     data = tiny.write(tmp_path / "data")
     current, alternative = _plans(tmp_path)
     common = ["--period", tiny.PERIOD, "--today", tiny.TODAY, "--data", data, "--reports", "reps"]
