@@ -118,7 +118,8 @@ def _later(rows: ir.Table, table: Table, by: list[str]) -> ir.BooleanValue:
 
 
 def _same_row(table: Table) -> list[str]:
-    """The columns two rows must share to be one row written twice (dates as written, time of day included)."""
+    """The columns two rows must share to be one row written twice (dates as written, time of day
+    included)."""
     return [written(c) if c in dated(table) else c for c in table.names]
 
 
@@ -154,7 +155,8 @@ def reasons(
     other_currencies: tuple[str, ...] = (),
 ) -> tuple[list, list]:
     """Exclusion reasons (first match wins) and flags of one table, as (label, boolean expression) pairs over
-    ``rows`` (the typed table :func:`with_repeats`, orders with ``_unknown_customer`` when customers exist)."""
+    ``rows`` (the typed table with :func:`with_repeats`' columns, orders with ``_unknown_customer`` when
+    customers exist)."""
     excluded = []
     for col in table.columns:
         if col.required:

@@ -25,8 +25,8 @@ def _tasks(ids):
 def test_reports_run_after_the_results_they_read():
     specs = load_report_set()
     order = [[t.report for t in wave] for wave in waves(_tasks(specs), specs)]
-    # segmentation reads lifecycle's customer value; the summary reads every other report
-    assert order == [["overview", "lifecycle"], ["segmentation"], ["summary"]]
+    # segmentation reads lifecycle's customer value, reps the forecast's; the summary reads every other report
+    assert order == [["overview", "lifecycle", "forecast"], ["segmentation", "reps"], ["summary"]]
     # without lifecycle in the run, segmentation does not wait (it computes what it needs itself)
     assert [[t.report for t in w] for w in waves(_tasks(["segmentation", "overview"]), specs)] == [
         ["segmentation", "overview"]
