@@ -153,6 +153,11 @@ class Report:
         if text:
             display(HTML(f"<p class='sp-narrative'>{escape(text)}</p>"))
 
+    def missing_lines(self, section: str) -> list[str]:
+        """One stated line per optional table or column of ``section`` that the data lack, from the
+        analysis's ``needs`` (the one place it lists them): "No opportunities in the data: ... left out"."""
+        return registry.get(self.name).missing_lines(self.ds, section, self.lang)
+
     def missing(self, table: str, what: str) -> None:
         """The one stated line that replaces a section whose optional table is absent."""
         self.say(self.t("missing_table", table=table, what=what))

@@ -12,7 +12,7 @@ from support import PERIOD, TODAY, read_table
 
 from salesperf.analyses import registry
 from salesperf.analyses.base import Context
-from salesperf.analyses.forecast import text
+from salesperf.analyses.forecast import ANALYSIS, text
 from salesperf.analyses.forecast.ledger import LEDGER_FOLDER
 from salesperf.data.dataset import open_dataset
 
@@ -69,10 +69,13 @@ def test_an_orders_only_export_forecasts_the_total_and_says_what_it_lacks(demo_c
     ds = open_dataset(_orders_only(demo_company, tmp_path / "thin"), PERIOD, TODAY)
     detail, result = _run(ds)
     assert set(detail.reconciled.forecasts["unique_id"]) == {"total"}
-    lines = text.absent_sentences(detail, "en")
-    assert any("orders.region / customers.region" in line for line in lines)
-    assert any("orders.category / products.category" in line for line in lines)
-    assert text.pipeline_sentences(detail, "en") == ["No opportunities in the data: no pipeline outlook."]
+    lines = ANALYSIS.missing_lines(ds, "by_level", "en")
+    assert "No orders.region / customers.region in the data: the series by region left out." in lines
+    assert any("orders.category / products.category" in line for line in lines) and len(lines) == 4
+    assert ANALYSIS.missing_lines(ds, "pipeline", "en")[0] == (
+        "No opportunities in the data: the pipeline outlook left out."
+    )
+    assert text.pipeline_sentences(detail, "en") == []  # the stated line above says it, once
     assert result.headline and result.findings
 
 

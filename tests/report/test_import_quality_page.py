@@ -136,7 +136,7 @@ def _quality_rows(page: str, lang: str) -> list[list[str]]:
 def test_every_page_shows_the_rows_dropped_at_import_and_the_chain(runs, lang):
     run = runs[lang]
     reports = run.manifest["reports"]
-    assert len(reports) == (4 if lang == "en" else 1)
+    assert len(reports) == (6 if lang == "en" else 1)
     for report in reports:
         page = run.html(report["instance"])
         rows = _quality_rows(page, lang)

@@ -101,6 +101,7 @@ def test_period_folder_holds_every_artefact(demo_run):
             and report["notebook"] == f"{report['instance']}.ipynb"
         )
         expected |= set(report["exports"])
+    expected.add(f"forecast-ledger/{PERIOD}.parquet")  # the run's forecasts, scored by later runs
     assert files == expected  # nothing missing, nothing else (no snapshot, no work folders)
     overview = demo_run.report("overview")
     assert {Path(p).name for p in overview["exports"]} == {

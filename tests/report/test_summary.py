@@ -99,4 +99,6 @@ def test_the_summary_gathers_every_analysis_of_the_set_in_order(orders_only):
         "Sales overview",
         "Customer segmentation",
         "Customer lifecycle & cohorts",
+        "Sales forecast",
+        "Rep evaluation",
     ]

@@ -88,11 +88,12 @@ def test_orders_only_renders_every_section_with_one_line_per_missing_piece(tmp_p
         if lang == "en":
             assert "No targets: attainment, pipeline coverage not shown." in words
             assert "No targets in the data: attainment, quota fairness and next quotas left out." in words
-            assert "ranked on monthly bookings" in words and "No training records" in words
+            assert "ranked on monthly bookings" in words
+            assert words.count("No training in the data: the training effect left out.") == 1
             # default plan, no quotas: 5 % of October's 1100 + 600 + 900 = 130
             assert "October 2026 pays ¥130 in commission" in words
         else:
-            assert "无业绩目标数据：不显示目标完成率、商机覆盖倍数。" in words and "无培训记录" in words
+            assert "无业绩目标数据：不显示目标完成率、商机覆盖倍数。" in words and "数据中没有 training" in words
 
 
 def test_a_company_without_any_rep_renders_with_one_line(tmp_path):
@@ -100,8 +101,11 @@ def test_a_company_without_any_rep_renders_with_one_line(tmp_path):
     page = render("reps", open_case(folder, tiny.PERIOD, tiny.TODAY), "en")
     words = _words(page)
     assert words.count("The data name no rep") == 1
+    # each section that needs the reps' lines says once what is missing, and shows no table
+    assert words.count("No orders.rep_id in the data") == 1
     headings = re.findall(r"<h2>([^<]+)</h2>", page.text)
-    assert headings == ["Data quality", "Methods", "About this report"], headings
+    assert headings[0] == "Scorecard: the period" and headings[-3:] == ["Data quality", "Methods", "About this report"]
+    assert "Scorecard: the trailing 12 months" not in headings
 
 
 def test_a_bad_plan_file_is_one_line_naming_it(tmp_path):

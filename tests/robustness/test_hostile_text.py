@@ -35,6 +35,8 @@ def test_every_report_of_the_set_renders(hostile_text_run):
         "overview",
         "segmentation",
         "lifecycle",
+        "forecast",
+        "reps",
     }
     assert "Traceback" not in run.cli.stderr and "Glyph" not in run.cli.stderr
 
@@ -76,7 +78,7 @@ def chromium():
 
 def test_every_page_shows_hostile_text_as_text_and_runs_nothing(chromium, hostile_text_run):
     pages = hostile_text_run.html_pages()
-    assert len(pages) == 6  # root index, period index, four reports
+    assert len(pages) == 8  # root index, period index, six reports
     shown = []
     for path in pages:
         page = chromium.new_page()

@@ -73,7 +73,9 @@ class ForecastAnalysis(Analysis):
             "orders.region / customers.region": ("by_level", "region_series"),
             "orders.category / products.category": ("by_level", "category_series"),
             "orders.rep_id": ("by_level", "rep_series"),
+            "reps.team": ("by_level", "team_series"),
             "opportunities": ("pipeline", "pipeline_outlook"),
+            "opportunity_history": ("pipeline", "stage_history_rates"),
             "targets": ("pipeline", "quota_gaps"),
         }
     )
@@ -97,6 +99,7 @@ class ForecastAnalysis(Analysis):
             reconciled=None,
             pipeline=pipeline,
             labels={lang: period.label_in(lang) for lang in LANGUAGES},
+            has_opportunities=ds.has("opportunities"),
         )
         if series.last_period is None or series.to_forecast.empty:
             return result

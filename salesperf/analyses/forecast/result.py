@@ -44,6 +44,10 @@ class Forecast:
         nothing stored), ``entity`` (a per-entity copy: the ledger is the whole company's), ``no_history``.
     earlier_runs : int
         Runs of the same grain found in the ledger before this one.
+    labels : dict
+        The report period in each language.
+    has_opportunities : bool
+        Whether the data hold an opportunities table (without it the page's stated line says so).
     """
 
     as_of: date
@@ -58,6 +62,7 @@ class Forecast:
     ledger_status: str = "no_history"
     earlier_runs: int = 0
     labels: dict = field(default_factory=dict)
+    has_opportunities: bool = False
 
     @property
     def has_forecast(self) -> bool:
@@ -146,7 +151,8 @@ def accuracy_by_level(result: Forecast) -> pd.DataFrame:
     errors = with_levels(result.selection.errors, result.series)
     errors = errors[errors["level"].isin(SHOWN_LEVELS)]
     chosen = errors[errors["chosen"]]
-    naive = errors[errors["model"] == "SeasonalNaive"].groupby("level")["mase"].median()
+    naive = errors[errors["model"] == "SeasonalNaive"].dropna(subset=["mase"])
+    naive = naive.groupby("level")["mase"].median()
     rows = []
     for level in SHOWN_LEVELS:
         part = chosen[chosen["level"] == level]
@@ -156,12 +162,18 @@ def accuracy_by_level(result: Forecast) -> pd.DataFrame:
         rows.append({
             "level": level,
             "series": len(part),
-            "mase": part["mase"].median(),
+            "mase": _median(part["mase"]),
             "naive_mase": naive.get(level, float("nan")),
-            "smape": part["smape"].median(),
+            "smape": _median(part["smape"]),
             "models": ", ".join(f"{m} {n}" for m, n in models.items()),
         })
     return pd.DataFrame(rows, columns=["level", "series", "mase", "naive_mase", "smape", "models"])
+
+
+def _median(values: pd.Series) -> float:
+    """The median of the known values; NaN without any (a series too short for a backtest has none)."""
+    known = values.dropna()
+    return float(known.median()) if len(known) else float("nan")
 
 
 def drivers(selection: Selection, uid: str = "total") -> dict | None:

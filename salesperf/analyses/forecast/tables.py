@@ -26,6 +26,8 @@ def shown_levels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def shown_teams(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """``frame`` with the pipeline's "(all teams)" and "(no team)" rows in words."""
+    if "team" not in frame:  # no gaps without targets: an empty frame
+        return frame
     words = {ALL_TEAMS: WORDS("level_total", lang), NO_TEAM: "–"}
     return frame.assign(team=frame["team"].map(lambda t: words.get(t, t)))
 

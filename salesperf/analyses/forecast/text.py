@@ -224,21 +224,12 @@ def reconciliation_sentence(f: Forecast, lang: str) -> str:
     return " ".join(parts)
 
 
-def absent_sentences(f: Forecast, lang: str) -> list[str]:
-    """One line per dimension the data do not hold."""
-    what = {
-        "region": "region_series", "category": "category_series", "rep": "rep_series", "team": "team_series"
-    }
-    return [
-        CORE("missing_need", lang, need=" / ".join(columns), what=WORDS(what[dim], lang))
-        for dim, columns in f.series.absent
-    ]
-
-
 def pipeline_sentences(f: Forecast, lang: str) -> list[str]:
     """The pipeline outlook in words: why there is none, what it expects next period against the CRM's own
-    probabilities, and what degraded."""
+    probabilities, and what degraded (a missing table is said by the section's stated line instead)."""
     p = f.pipeline
+    if p.status == "no_opportunities" and not f.has_opportunities:
+        return []  # the section's stated line says the table is missing
     if p.status != "ok":
         return [WORDS(f"pipeline_{p.status}", lang)]
     out = []
@@ -251,7 +242,9 @@ def pipeline_sentences(f: Forecast, lang: str) -> list[str]:
                          range=_range(first["low"], first["high"], f, lang),
                          crm=_money(first["crm_expected"], f, lang),
                          rate=fmt.percent(p.overall_rate, 0)))
-    out += [WORDS(f"pipeline_note_{note}", lang) for note in dict.fromkeys(p.notes)]
+    # a missing targets or history table has the section's stated line instead of a note
+    said = {"no_targets", "no_stage_history"}
+    out += [WORDS(f"pipeline_note_{note}", lang) for note in dict.fromkeys(p.notes) if note not in said]
     return out
 
 

@@ -316,9 +316,3 @@ __all__ = [
 ]
 
 
-def missing(ds, section: str, lang: str) -> list[str]:
-    """The stated line ("missing_need") for each optional table or column of ``section`` that ``ds`` lacks,
-    from the analysis's ``needs`` (the one place it lists them)."""
-    from salesperf.analyses import registry  # the registry imports this package
-
-    return registry.get(__package__.rsplit(".", 1)[-1]).missing_lines(ds, section, lang)

@@ -35,14 +35,6 @@ def _join(items, lang: str) -> str:
     return WORDS("list_join", lang).join(items)
 
 
-def missing(ds, section: str, lang: str) -> list[str]:
-    """The stated line ("missing_need") for each optional table or column of ``section`` that ``ds`` lacks,
-    from the analysis's ``needs`` (the one place it lists them)."""
-    from salesperf.analyses import registry  # the registry imports this package
-
-    return registry.get(__package__.rsplit(".", 1)[-1]).missing_lines(ds, section, lang)
-
-
 def rep_name(row) -> str:
     """A rep's name where the reps table gives one, else its id."""
     name = row.get("name")
