@@ -104,7 +104,7 @@ def tiles(f: Forecast, lang: str) -> list[Tile]:
 def outlook_sentence(f: Forecast, lang: str) -> str:
     """The next period's total with its range and its change on the last period and on a year before."""
     if not f.has_forecast:
-        return no_forecast_sentence(f, lang)
+        return WORDS("no_history", lang)
     total = _total_next(f)
     first = f.reconciled.forecasts["ds"].min()
     label = WORDS("forecast_of", lang, period=period_label(first, f.grain, lang))
@@ -117,11 +117,6 @@ def outlook_sentence(f: Forecast, lang: str) -> str:
     return " ".join([said, WORDS("range_sentence", lang, lo=_money(total["lo_80"], f, lang),
                                  hi=_money(total["hi_80"], f, lang), lo95=_money(total["lo_95"], f, lang),
                                  hi95=_money(total["hi_95"], f, lang))])
-
-
-def no_forecast_sentence(f: Forecast, lang: str) -> str:
-    """Why nothing was forecast."""
-    return WORDS("no_history", lang)
 
 
 def drivers_sentence(f: Forecast, lang: str) -> str:
