@@ -142,6 +142,7 @@ def measure(customers: int, seed: int, workers: int) -> dict:
         **run,
         "validation": run["marks"].get("running", float("nan")) - run["marks"].get("validating", 0.0),
         "reports": {r["instance"]: (r["status"], r["seconds"]) for r in manifest.get("reports", [])},
+        "errors": {r["instance"]: r["error"] for r in manifest.get("reports", []) if r.get("error")},
         "cells": cells,
         "peer": float(peer[0]),
     }
@@ -165,6 +166,7 @@ def report(rows: list[dict], seed: int, workers: int, load: tuple[float, float])
             f"| {r['customers']:,} | {r['lines']:,} | {r['wall']:.1f} | {target} | {met} | {r['peak_gb']:.2f} | "
             f"{r['validation']:.1f} | {per} | {r['peer']:.2f} | {r['code']} |"
         )
+    errors = [f"- {r['customers']:,} customers, {name}: {err}" for r in rows for name, err in r["errors"].items()]
     cells = [
         f"- {r['customers']:,} customers: " + "; ".join(f"{nb} {s:.1f} s `{src}`" for nb, s, src in r["cells"])
         for r in rows
@@ -179,6 +181,7 @@ def report(rows: list[dict], seed: int, workers: int, load: tuple[float, float])
         "at a time, so their seconds add up to more than the wall time. The peer is DuckDB alone aggregating the "
         "orders file per customer and month.\n\n"
         + "\n".join(head + body)
+        + ("\n\nFailed reports:\n\n" + "\n".join(errors) if errors else "")
         + "\n\nSlowest notebook cells (papermill's durations):\n\n"
         + "\n".join(cells)
         + "\n\nReproduce: `.venv/bin/python benchmarks/bench_run.py` (companies cached in benchmarks/.data/).\n"
