@@ -16,6 +16,8 @@ Status words are matched exactly after validation, which lower-cases and trims t
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 
 import ibis
 import ibis.expr.types as ir
@@ -38,12 +40,24 @@ def as_date(value, name: str = "as_of") -> dt.date:
     return stamp.date()
 
 
+def one_of(value: ir.Value, words) -> ir.BooleanValue:
+    """True where ``value`` equals one of ``words`` (NULL where ``value`` is NULL), like ``value.isin(words)``.
+
+    Written as equalities joined by OR because DuckDB plans an IN list of seven or more constants as a join
+    that carries every row through it: 1.5 CPU-s per column of 10 M order lines in validation, against 0.2 s
+    for the same test written out.
+    """
+    if not value.type().is_string():  # e.g. an all-NULL column of an empty frame, typed "unknown"
+        value = value.cast("string")
+    return functools.reduce(operator.or_, [value == word for word in words])
+
+
 def purchase_line(orders: ir.Table) -> ir.BooleanValue:
     """True for the lines of ``orders`` that are purchases: a positive amount, neither cancelled nor
     returned."""
     rule = orders.amount > 0
     if "status" in orders.columns:
-        rule &= orders.status.isnull() | ~orders.status.isin(RETURNED + CANCELLED)
+        rule &= orders.status.isnull() | ~one_of(orders.status, RETURNED + CANCELLED)
     return rule
 
 
@@ -51,7 +65,7 @@ def counted_line(orders: ir.Table) -> ir.BooleanValue:
     """True for the lines that count towards revenue: every line except cancelled ones (returns are
     negative lines and count)."""
     if "status" in orders.columns:
-        return orders.status.isnull() | ~orders.status.isin(CANCELLED)
+        return orders.status.isnull() | ~one_of(orders.status, CANCELLED)
     return ibis.literal(True)
 
 

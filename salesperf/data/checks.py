@@ -13,7 +13,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from salesperf.core.expr import CANCELLED, RETURNED
+from salesperf.core.expr import CANCELLED, RETURNED, one_of
 from salesperf.data.engine import Engine
 from salesperf.data.schema import Table
 
@@ -60,7 +60,7 @@ def _amount(engine: Engine, raw: ir.Table, present: list[str]) -> ir.FloatingVal
     if "amount" in present and product is not None:
         amount = amount.fill_null(product)
     if "status" in present:
-        returned = text(raw.status).lower().isin(RETURNED)
+        returned = one_of(text(raw.status).lower(), RETURNED)
         amount = ibis.ifelse(returned.fill_null(False), -amount.abs(), amount)
     return ibis.ifelse(amount.isnan() | amount.isinf(), ibis.null("float64"), amount)  # 'inf', 'NaN'
 
@@ -86,7 +86,7 @@ def typed(engine: Engine, raw: ir.Table, table: Table, present: list[str]) -> ir
             columns[col.name] = ibis.null(kind)
         elif kind == "string" and col.name.endswith("_id"):
             value = text(raw[col.name])
-            columns[col.name] = ibis.ifelse(value.lower().isin(NULL_WORDS), ibis.null("string"), value)
+            columns[col.name] = ibis.ifelse(one_of(value.lower(), NULL_WORDS), ibis.null("string"), value)
         elif kind == "string":
             columns[col.name] = text(raw[col.name])
         else:
@@ -166,7 +166,7 @@ def reasons(
         excluded.append(("in another currency (no exchange rates)", rows.currency.isin(other_currencies)))
     flags = []
     if table.name == "orders":
-        excluded.append(("cancelled (status)", rows.status.lower().isin(CANCELLED)))
+        excluded.append(("cancelled (status)", one_of(rows.status.lower(), CANCELLED)))
         excluded.append(("zero amount", rows.amount == 0))
         flags.append(("negative amount (kept as a return)", rows.amount < 0))
         flags.append((f"amount of {LARGE_AMOUNT:,.0f} or more", rows.amount.abs() >= LARGE_AMOUNT))

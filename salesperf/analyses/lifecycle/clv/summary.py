@@ -39,9 +39,8 @@ def occasion_totals(source, as_of, cut) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per such customer, unordered: ``customer_id``, ``first_day``, ``last_day`` (last occasion up
-        to
-        ``cut``), ``occasions`` (up to ``cut``), ``repeat_value`` (value of those after the first; NULL
+        One row per such customer, sorted by ``customer_id``: ``customer_id``, ``first_day``, ``last_day``
+        (last occasion up to ``cut``), ``occasions`` (up to ``cut``), ``repeat_value`` (value of those after the first; NULL
         without one), ``holdout_occasions``, ``holdout_value`` (after ``cut``; NULL without one).
     """
     history = history_of(source, as_of)
@@ -57,7 +56,7 @@ def occasion_totals(source, as_of, cut) -> pd.DataFrame:
         holdout_occasions=days.count(where=~calibration),
         holdout_value=money(days.gross.sum(where=~calibration)),
     )
-    return history.engine.fetch(totals.filter(totals.first_day <= ibis.date(cut)))
+    return history.engine.fetch(totals.filter(totals.first_day <= ibis.date(cut)), order_by="customer_id")
 
 
 def summary_sql(source, as_of, time_unit_days: float = 7.0, calibration_end=None) -> pd.DataFrame:
@@ -92,7 +91,7 @@ def summary_sql(source, as_of, time_unit_days: float = 7.0, calibration_end=None
     cut = as_date(calibration_end, "calibration_end") if calibration_end is not None else end
     if cut > end:
         raise UserError(f"calibration_end {cut} is after as_of {end}")
-    totals = occasion_totals(source, end, cut).sort_values("customer_id", ignore_index=True)
+    totals = occasion_totals(source, end, cut)
     repeats = (totals["occasions"] - 1).astype(float)
     first = pd.to_datetime(totals["first_day"])
     summary = pd.DataFrame(
