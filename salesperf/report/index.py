@@ -12,7 +12,8 @@ from pathlib import Path
 from salesperf.core.periods import parse_period
 from salesperf.core.vocab import term
 from salesperf.report.page import tiles_html
-from salesperf.report.render import TEMPLATES, UNSHOWABLE, embed_cjk_font
+from salesperf.report.render import TEMPLATES, embed_cjk_font
+from salesperf.report.unshowable import UNSHOWABLE
 
 _INDEX_CSS = """
 body { font-family: "Segoe UI", "Helvetica Neue", Arial, "Noto Sans CJK SC", "PingFang SC", \

@@ -26,8 +26,8 @@ from salesperf.core.vocab import CORE, Vocabulary, check_lang
 from salesperf.data.dataset import Dataset, open_dataset
 from salesperf.report.data_quality import reason_text, table_sentences
 from salesperf.report.exports import write_csv
-from salesperf.report.render import UNSHOWABLE
 from salesperf.report.style import apply_style
+from salesperf.report.unshowable import UNSHOWABLE
 
 _COMMON = ("period", "lang", "currency", "entity")
 

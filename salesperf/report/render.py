@@ -9,9 +9,9 @@ import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
+from salesperf.report.unshowable import UNSHOWABLE
+
 TEMPLATES = Path(__file__).parent / "templates"
-#: Control characters no page carries (NUL and the other C0 codes but tab, line feed and carriage return).
-UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Cells with this tag (the notebook's introduction for analysts) are left out of the manager's page.
 ANALYST_ONLY = "analyst-only"
 
@@ -60,7 +60,6 @@ def embed_cjk_font(page: str) -> str:
     """
     import base64
     import io
-    import re
 
     from salesperf.report.style import cjk_font_path
 
