@@ -223,9 +223,9 @@ def report(rows: list[dict], args: argparse.Namespace, folder: Path, load: tuple
         ""
         if (busiest := max([*load, *(x for r in rows for x in r["load"])])) < 2.5
         else (
-            f" The machine was shared (1-minute load up to {busiest:.1f} on 2 cores): these {args.pages}-page "
-            "figures show the shape, not the throughput of a quiet machine; the 200-page measurement is to be run on a "
-            "quiet machine with `.venv/bin/python benchmarks/bench_fanout.py`."
+            f" The machine was shared (1-minute load up to {busiest:.1f} on 2 cores; the last column says during "
+            "which configuration): other jobs slowed the pages of that configuration, so its throughput is a lower "
+            "bound of a quiet machine's."
         )
     )
     return (

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -118,6 +119,29 @@ def slowest_cells(folder: Path, n: int = 3) -> list[tuple[str, float, str]]:
     return sorted(cells, key=lambda c: -c[1])[:n]
 
 
+def timeline(folder: Path, manifest: dict) -> list[tuple[str, float, float, float, float]]:
+    """Per report, in start order: (report, start, end in s since the first report started, its setup cell's
+    seconds (kernel-side imports, opening the snapshot, computing the analysis), its other cells' seconds)."""
+    reports = manifest.get("reports", [])
+    if not reports:
+        return []
+    first = min(datetime.fromisoformat(r["started"]) for r in reports)
+    rows = []
+    for r in reports:
+        notebook = folder / f"{r['instance']}.ipynb"
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"] if notebook.is_file() else []
+        seconds = [
+            c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0
+            for c in cells
+            if c["cell_type"] == "code" and "parameters" not in c.get("metadata", {}).get("tags", [])
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+        ]
+        start = (datetime.fromisoformat(r["started"]) - first).total_seconds()
+        end = (datetime.fromisoformat(r["ended"]) - first).total_seconds()
+        rows.append((r["instance"], start, end, seconds[0] if seconds else 0.0, sum(seconds[1:])))
+    return sorted(rows, key=lambda row: row[1])
+
+
 def measure(customers: int, seed: int, workers: int) -> dict:
     folder = company(customers, seed)
     lines = int(
@@ -133,6 +157,7 @@ def measure(customers: int, seed: int, workers: int) -> dict:
         reports = Path(out) / period
         manifest = json.loads((reports / "manifest.json").read_text()) if (reports / "manifest.json").is_file() else {}
         cells = slowest_cells(reports)
+        steps = timeline(reports, manifest)
     peer = subprocess.run([sys.executable, "-c", PEER, str(folder / "orders.parquet")], capture_output=True,
                           text=True, check=True).stdout.strip().splitlines()[-1].split()
     return {
@@ -144,6 +169,7 @@ def measure(customers: int, seed: int, workers: int) -> dict:
         "reports": {r["instance"]: (r["status"], r["seconds"]) for r in manifest.get("reports", [])},
         "errors": {r["instance"]: r["error"] for r in manifest.get("reports", []) if r.get("error")},
         "cells": cells,
+        "timeline": steps,
         "peer": float(peer[0]),
     }
 
@@ -171,6 +197,12 @@ def report(rows: list[dict], seed: int, workers: int, load: tuple[float, float])
         f"- {r['customers']:,} customers: " + "; ".join(f"{nb} {s:.1f} s `{src}`" for nb, s, src in r["cells"])
         for r in rows
     ]
+    steps = ["| customers | report | start s | end s | setup cell s | other cells s | kernel + render s |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        for name, start, end, setup, other in r["timeline"]:
+            steps.append(f"| {r['customers']:,} | {name} | {start:.0f} | {end:.0f} | {setup:.1f} | {other:.1f} | "
+                         f"{max(end - start - setup - other, 0):.1f} |")
     return (
         "# The whole monthly report set (`salesperf run`)\n\n"
         f"`salesperf run --period <last month> --workers {workers}` on the demo company (seed {seed}), every report of "
@@ -182,6 +214,11 @@ def report(rows: list[dict], seed: int, workers: int, load: tuple[float, float])
         "orders file per customer and month.\n\n"
         + "\n".join(head + body)
         + ("\n\nFailed reports:\n\n" + "\n".join(errors) if errors else "")
+        + "\n\nWhere the time goes: each report's place in the run (seconds since the first report started; "
+        "two workers), its setup cell (kernel-side imports, opening the snapshot and computing the analysis: "
+        "the analysis's own cost), its other cells (tables, charts, sentences) and the rest (kernel start, "
+        "papermill, rendering the page; timestamps are whole seconds).\n\n"
+        + "\n".join(steps)
         + "\n\nSlowest notebook cells (papermill's durations):\n\n"
         + "\n".join(cells)
         + "\n\nReproduce: `.venv/bin/python benchmarks/bench_run.py` (companies cached in benchmarks/.data/).\n"

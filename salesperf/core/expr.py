@@ -41,7 +41,7 @@ def as_date(value, name: str = "as_of") -> dt.date:
 
 
 def one_of(value: ir.Value, words) -> ir.BooleanValue:
-    """True where ``value`` equals one of ``words`` (NULL where ``value`` is NULL), like ``value.isin(words)``.
+    """True where ``value`` equals one of ``words`` (NULL where ``value`` is NULL), as ``isin(words)``.
 
     Written as equalities joined by OR because DuckDB plans an IN list of seven or more constants as a join
     that carries every row through it: 1.5 CPU-s per column of 10 M order lines in validation, against 0.2 s
@@ -50,6 +50,25 @@ def one_of(value: ir.Value, words) -> ir.BooleanValue:
     if not value.type().is_string():  # e.g. an all-NULL column of an empty frame, typed "unknown"
         value = value.cast("string")
     return functools.reduce(operator.or_, [value == word for word in words])
+
+
+def with_middle(rows: ir.Table, by: str, columns: dict[str, str]) -> ir.Table:
+    """``rows`` with a boolean column per entry of ``columns`` (flag name -> value column): True for the one
+    or two middle non-NULL values of the column within each group of ``by``, so that the column's mean over
+    them is the group's exact median (``rows[column].mean(where=rows[flag])``).
+
+    Ranks by a window instead of ``median()``: DuckDB's per-group quantile over 3.5 M purchase days of 850 k
+    customers cost 10 CPU-s, this 2 s, and the result is exact on every engine (an approximate quantile is
+    not).
+    """
+    counts = rows.group_by(by).aggregate(**{f"_n_{flag}": rows[col].count() for flag, col in columns.items()})
+    rows = rows.join(counts, by)
+    flags = {}
+    for flag, column in columns.items():
+        value, n = rows[column], rows[f"_n_{flag}"]
+        rank = ibis.row_number().over(group_by=[rows[by], value.isnull()], order_by=value)  # from 0
+        flags[flag] = value.notnull() & ((rank == (n - 1) // 2) | (rank == n // 2))
+    return rows.mutate(**flags).drop(*[f"_n_{flag}" for flag in columns])
 
 
 def purchase_line(orders: ir.Table) -> ir.BooleanValue:

@@ -112,7 +112,7 @@ def _database_relation(con: duckdb.DuckDBPyConnection, src: Source) -> str:
     if src.kind == "duckdb":
         if opts.get("query"):  # the query names the file's tables unqualified: run it on the file itself
             with duckdb.connect(opts["database"], read_only=True) as database:
-                frame = database.execute(opts["query"]).to_arrow_table()
+                frame = database.sql(opts["query"]).to_arrow_table()  # Arrow without a DB-API copy
             con.register(f"_q_{src.table}", frame)
             return f"_q_{src.table}"
         alias = f"_db_{src.table}"

@@ -40,8 +40,9 @@ def occasion_totals(source, as_of, cut) -> pd.DataFrame:
     -------
     DataFrame
         One row per such customer, sorted by ``customer_id``: ``customer_id``, ``first_day``, ``last_day``
-        (last occasion up to ``cut``), ``occasions`` (up to ``cut``), ``repeat_value`` (value of those after the first; NULL
-        without one), ``holdout_occasions``, ``holdout_value`` (after ``cut``; NULL without one).
+        (last occasion up to ``cut``), ``occasions`` (up to ``cut``), ``repeat_value`` (value of those after
+        the first; NULL without one), ``holdout_occasions``, ``holdout_value`` (after ``cut``; NULL without
+        one).
     """
     history = history_of(source, as_of)
     days = history.days()
