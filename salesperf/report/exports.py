@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 #: Leading characters that make a spreadsheet read a cell as a formula (or split it, for ``\r``).
@@ -29,6 +31,8 @@ _CELL_SEAMS = '\r\n\t,;"'
 _LIVE = re.compile(
     "(?:^|(?<=[" + re.escape(_CELL_SEAMS) + "]))(?=[" + re.escape("".join(FORMULA_START)) + "])"
 )
+#: The values :data:`_LIVE` changes, as a pattern without look-arounds (Arrow's RE2 has none).
+_LIVE_RE2 = "(?:^|[" + re.escape(_CELL_SEAMS) + "])[" + re.escape("".join(FORMULA_START)) + "]"
 
 
 def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
@@ -103,8 +107,23 @@ def neutralise(text: str) -> str:
 
 
 def _neutralised(column: pd.Series) -> pd.Series:
-    text = column.astype("string").str.replace("\x00", "", regex=False)
-    return text.str.replace(_LIVE, "'", regex=True)
+    values = _neutralised_array(column).to_numpy(zero_copy_only=False)
+    return pd.Series(values, index=column.index, dtype="string")
+
+
+def _neutralised_array(column: pd.Series) -> pa.Array:
+    """``column`` as Arrow text, NUL dropped and formulas neutralised: Arrow finds the few values that hold a
+    live formula character (:data:`_LIVE_RE2`), Python's :data:`_LIVE` rewrites only those (rewriting every
+    value in Python took 1.6 s per column of a million customers)."""
+    text = pa.array(column.astype("string"), from_pandas=True, type=pa.string())
+    text = pc.replace_substring(text, "\x00", "")
+    live = pc.fill_null(pc.match_substring_regex(text, _LIVE_RE2), False)
+    if not pc.any(live).as_py():
+        return text
+    rows = np.flatnonzero(live.to_numpy(zero_copy_only=False))
+    values = text.to_numpy(zero_copy_only=False).copy()
+    values[rows] = [_LIVE.sub("'", value) for value in values[rows]]
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 def _arrow_column(column: pd.Series) -> pa.Array:
@@ -121,4 +140,4 @@ def _arrow_column(column: pd.Series) -> pa.Array:
         return pa.array(values.dt.date if midnight else values.dt.floor("s"), from_pandas=True).cast(
             pa.date32() if midnight else pa.timestamp("s")
         )
-    return pa.array(_neutralised(values), from_pandas=True, type=pa.string())
+    return _neutralised_array(values)
