@@ -115,7 +115,8 @@ class Engine:
         freed as the frame is built), sorted ascending by the columns ``order_by`` (NULLs last) when given.
 
         Sorted in Arrow, not in the engine (a warehouse's collation may order text differently) nor in pandas
-        (sorting 1 M customer ids there took 2.3 s, in Arrow 0.3 s): the same order, byte by byte, everywhere.
+        (sorting 1 M shuffled customer ids there took 2.3 s, in Arrow 0.6 s): the same order, byte by byte,
+        everywhere.
         """
         rows = self.arrow(expr)
         if order_by is not None:
