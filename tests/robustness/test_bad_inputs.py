@@ -289,7 +289,7 @@ def test_the_corpus_holds_at_least_40_cases():
     assert len(CASES) >= 40 and len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", list(_params()))
 def test_bad_input(case: Case, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("SALESPERF_DEBUG", raising=False)
     _write(tmp_path, case.files)

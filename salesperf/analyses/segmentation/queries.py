@@ -9,7 +9,7 @@ features are asked for and lines carry an order_id, lines are first grouped by (
 the orders of a day are a plain count too (no COUNT DISTINCT anywhere). The query is built with Ibis over
 :meth:`Engine.table <salesperf.data.engine.Engine.table>` and runs unchanged in DuckDB, PostgreSQL and Spark:
 money sums are rounded to cents in the engine (:func:`salesperf.core.expr.money`), medians are exact
-(the mean of the middle values, :func:`salesperf.core.expr.with_middle`) and dates leave the engine as days
+(``percentile_cont`` / ``quantile_cont`` / Spark's exact ``percentile``) and dates leave the engine as days
 since 1970-01-01.
 
 :class:`AggregateQuery` composes that query from parts (``add_rfm``, ``add_status``, ``add_history``,
@@ -35,14 +35,7 @@ from salesperf.analyses.segmentation.sources import (
     require_orders,
     upto,
 )
-from salesperf.core.expr import (
-    counted_line,
-    line_or_entity,
-    money,
-    purchase_line,
-    with_attributes,
-    with_middle,
-)
+from salesperf.core.expr import counted_line, line_or_entity, money, purchase_line, with_attributes
 from salesperf.data.engine import Engine
 
 CATEGORY_PREFIX = "category_share__"
@@ -80,22 +73,12 @@ class _Aggregate:
         test, value = self.test(days), days[self.value]
         if self.function == "count":
             return value.count(where=test)
-        if self.function == "median":  # the mean of the middle values marked by _per_customer
-            return days[f"{self.value}__{self.key}"].mean(where=days[f"{self.value}__{self.key}_middle"])
+        if self.function == "median":  # no FILTER: Spark needs a constant percentage in its percentile
+            return (value if test is None else ibis.ifelse(test, value, ibis.null())).median()
         if self.function == "sum":
             total = (value if test is None else ibis.ifelse(test, value, 0)).sum()
             return total if self.value == "orders" else money(total)
         return getattr(value, self.function)(where=test)
-
-    @property
-    def key(self) -> str:
-        """A name for this aggregate's filter, unique among aggregates of one value."""
-        return f"{int(self.bought)}_{self.after or ''}_{self.upto or ''}".replace("-", "")
-
-    def masked(self, days: ir.Table) -> ir.Value:
-        """The value on the days that pass the filter, NULL on the others."""
-        test = self.test(days)
-        return days[self.value] if test is None else ibis.ifelse(test, days[self.value], ibis.null())
 
     @property
     def kind(self) -> str:
@@ -308,10 +291,6 @@ class AggregateQuery:
         held: dict[_Aggregate, str] = {}
         for name, aggregate in self.aggregates.items():
             held.setdefault(aggregate, name)
-        medians = {f"{a.value}__{a.key}": a for a in held if a.function == "median"}
-        if medians:  # exact medians from the middle values (see with_middle)
-            days = days.mutate(**{column: a.masked(days).cast("float64") for column, a in medians.items()})
-            days = with_middle(days, "customer_id", {f"{column}_middle": column for column in medians})
         per = days.group_by("customer_id").aggregate(**{n: a.expr(days) for a, n in held.items()})
         return per, {name: held[aggregate] for name, aggregate in self.aggregates.items()}
 
